@@ -1,0 +1,502 @@
+/**
+ * Who may start, cancel, and answer workflow runs.
+ *
+ * The policy file (path from `FLOWGATE_POLICY`) is YAML or JSON (JSON is parsed as YAML, so either works
+ * whatever the extension). It is validated at start-up; every problem is reported at once with the file,
+ * line:column, the key path and what was expected. See `policy.example.yaml` at the repo root.
+ *
+ * ```yaml
+ * admins: [U0ADMIN]              # may cancel any run (and answer runs started outside Slack, see below)
+ * workflows:
+ *   approvalWorkflow:            # registry key or workflow id, matched case-insensitively
+ *     start: [U1, S0GROUP]       # who may start; omitted = anyone; [] = nobody (from Slack)
+ *     cancel: [U2]               # who may cancel besides the starter and admins; omitted = nobody else
+ *     approvers: [U3, S0LEADS]   # who may answer suspended steps; omitted = the starter
+ *     allowSelfApproval: false   # default false: with approvers configured, the starter may not answer
+ *     steps:
+ *       approve:                 # step id (last path segment) or full dotted path ("inner.inner-approve")
+ *         approvers: [U4]        # overrides the workflow's approvers for this step
+ *         allowSelfApproval: true
+ *   "*":                         # rules for workflows not listed above (listed ones do not inherit from it)
+ *     start: [S0ENG]
+ * ```
+ *
+ * Entries are Slack user IDs (`U…`/`W…`) or user-group IDs (`S…`). A user matches an entry when it is
+ * their ID or one of their groups (group membership is resolved by the caller and passed in).
+ *
+ * Rules:
+ * - Workflow lookup: the entry whose name equals the registry key, else the workflow id (both
+ *   case-insensitive), else `"*"`, else the built-in default (anyone starts, starter answers).
+ * - Start: allowed when `start` is omitted or lists the user. Admins get no special start right.
+ * - Cancel: the starter, admins (file `admins` + `FLOWGATE_ADMINS`), and anyone in `cancel`.
+ * - Answer: step rule = the step entry matching the full dotted step path, else the one matching the
+ *   step id (last segment); its `approvers` / `allowSelfApproval` override the workflow's when given.
+ *   - No approvers configured: the starter is the approver. For runs started outside Slack
+ *     (`starterId: null`) only admins may answer.
+ *   - Approvers configured: the user must be listed (directly or through a group). The starter is
+ *     refused, even if listed, unless `allowSelfApproval` is true. Admins follow the same rule.
+ */
+import { readFileSync } from 'node:fs';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+
+export interface StepPolicy {
+  approvers?: readonly string[];
+  allowSelfApproval?: boolean;
+}
+
+export interface WorkflowPolicy {
+  /** The name as written in the file (registry key, workflow id, or `*`). */
+  name: string;
+  start?: readonly string[];
+  cancel?: readonly string[];
+  approvers?: readonly string[];
+  allowSelfApproval?: boolean;
+  /** Keyed by step id or dotted step path, as written. */
+  steps: ReadonlyMap<string, StepPolicy>;
+}
+
+export interface Policy {
+  /** The file the policy came from; `null` for the built-in default. */
+  source: string | null;
+  /** Admin user IDs and group IDs (file `admins`, merged with `FLOWGATE_ADMINS` by `loadPolicy`). */
+  admins: readonly string[];
+  /** Keyed by lower-cased workflow name; `*` is the default for workflows not listed. */
+  workflows: ReadonlyMap<string, WorkflowPolicy>;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
+
+export interface WorkflowRef {
+  workflowId: string;
+  workflowKey: string;
+}
+
+export interface StartRequest extends WorkflowRef {
+  userId: string;
+  userGroups: readonly string[];
+}
+
+export interface CancelRequest extends WorkflowRef {
+  userId: string;
+  userGroups: readonly string[];
+  starterId: string | null;
+  /** Admins from the configuration; merged with the policy's own. */
+  admins: readonly string[];
+}
+
+export interface AnswerRequest extends WorkflowRef {
+  stepPath: readonly string[];
+  userId: string;
+  userGroups: readonly string[];
+  starterId: string | null;
+  /** Extra admins (e.g. from the configuration) merged with the policy's own. */
+  admins?: readonly string[];
+}
+
+export interface ApproversRequest extends WorkflowRef {
+  stepPath: readonly string[];
+  starterId: string | null;
+  admins?: readonly string[];
+}
+
+/** Thrown when a policy file cannot be read or is invalid; `problems` holds one line per problem. */
+export class PolicyError extends Error {
+  readonly source: string;
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+    super([`Invalid policy file ${source} (${count}):`, ...problems.map((p) => `  - ${p}`)].join('\n'));
+    this.name = 'PolicyError';
+    this.source = source;
+    this.problems = problems;
+  }
+}
+
+const ALLOWED = { allowed: true } as const satisfies Decision;
+const deny = (reason: string): Decision => ({ allowed: false, reason });
+
+const ID = /^[UWS][A-Z0-9]+$/;
+const TOP_KEYS = ['admins', 'workflows'] as const;
+const WORKFLOW_KEYS = ['start', 'cancel', 'approvers', 'allowSelfApproval', 'steps'] as const;
+const STEP_KEYS = ['approvers', 'allowSelfApproval'] as const;
+const ID_EXPECTED = 'a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD';
+const LIST_EXPECTED = `a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH]`;
+
+/** The built-in policy: anyone may start, the starter and admins may cancel, the starter answers. */
+export function defaultPolicy(admins: readonly string[] = []): Policy {
+  return { source: null, admins: unique(admins), workflows: new Map() };
+}
+
+/** A copy of `policy` with `admins` added to its admins. */
+export function withAdmins(policy: Policy, admins: readonly string[]): Policy {
+  return { ...policy, admins: unique([...policy.admins, ...admins]) };
+}
+
+/**
+ * Loads the policy file at `path`, or the default policy when no path is given.
+ * `options.admins` (e.g. `FLOWGATE_ADMINS`) are merged with the file's `admins`.
+ * @throws PolicyError listing every problem.
+ */
+export function loadPolicy(path?: string, options: { admins?: readonly string[] } = {}): Policy {
+  const admins = options.admins ?? [];
+  if (path === undefined || path.trim() === '') return defaultPolicy(admins);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what =
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'this is a directory'
+          : `cannot be read (${code ?? String(error)})`;
+    throw new PolicyError(path, [
+      `${path}: ${what}: expected a readable policy file (YAML or JSON), as given by FLOWGATE_POLICY`,
+    ]);
+  }
+  return withAdmins(parsePolicy(text, path), admins);
+}
+
+/**
+ * Parses and validates policy text (YAML or JSON). `source` names it in error messages.
+ * An empty document is the default policy.
+ * @throws PolicyError listing every problem.
+ */
+export function parsePolicy(text: string, source: string): Policy {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const found: { offset: number; text: string }[] = [];
+  /** Problems in file order; those without a position come first. */
+  const problems = () => found.sort((a, b) => a.offset - b.offset).map((p) => p.text);
+  const report = (offset: number | undefined, text: string) => {
+    if (offset === undefined) {
+      found.push({ offset: -1, text: `${source}: ${text}` });
+      return;
+    }
+    const { line, col } = lineCounter.linePos(offset);
+    found.push({ offset, text: `${source}:${line}:${col}: ${text}` });
+  };
+
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      report(error.pos[0], `${error.message.split('\n')[0]} (the file is not valid YAML or JSON)`);
+    }
+    throw new PolicyError(source, problems());
+  }
+
+  const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+  /** Empty values are reported at their key, which is where the reader will look. */
+  const keyOfEmpty = new WeakMap<object, Node>();
+  const problem = (node: unknown, path: readonly (string | number)[], message: string) => {
+    const anchor =
+      (node !== null && typeof node === 'object' && keyOfEmpty.get(node)) || (node as Node | null);
+    report(anchor?.range?.[0], `${formatPath(path)}: ${message}`);
+  };
+  const got = (node: unknown): string => {
+    if (node === null || node === undefined) return 'nothing';
+    if (isScalar(node)) {
+      if (node.value === null) return 'nothing';
+      return typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value);
+    }
+    if (isMap(node)) return 'a mapping';
+    if (isSeq(node)) return 'a list';
+    return 'something else';
+  };
+  const isNull = (node: unknown) =>
+    node === null || node === undefined || (isScalar(node) && node.value === null);
+
+  /** Iterates a mapping's entries, reporting non-string and unknown keys. */
+  const entries = (
+    node: unknown,
+    path: readonly (string | number)[],
+    allowedKeys: readonly string[] | null,
+  ): [string, unknown, unknown][] => {
+    if (!isMap(node)) return [];
+    const out: [string, unknown, unknown][] = [];
+    for (const pair of node.items) {
+      const key = resolve(pair.key);
+      if (!isScalar(key) || typeof key.value !== 'string' || key.value.trim() === '') {
+        problem(key, path, `expected keys to be non-empty names, got ${got(key)}`);
+        continue;
+      }
+      if (allowedKeys && !allowedKeys.includes(key.value)) {
+        problem(key, [...path, key.value], `unknown key: expected one of ${allowedKeys.join(', ')}`);
+        continue;
+      }
+      const value = resolve(pair.value);
+      if (isScalar(value) && value.value === null) keyOfEmpty.set(value, key);
+      out.push([key.value, key, value]);
+    }
+    return out;
+  };
+
+  const idList = (node: unknown, path: readonly (string | number)[]): string[] | undefined => {
+    if (!isSeq(node)) {
+      problem(node, path, `expected ${LIST_EXPECTED}, got ${got(node)}`);
+      return undefined;
+    }
+    const ids: string[] = [];
+    let ok = true;
+    node.items.forEach((raw, index) => {
+      const item = resolve(raw);
+      const value = isScalar(item) && typeof item.value === 'string' ? item.value.trim() : undefined;
+      if (value !== undefined && ID.test(value)) {
+        if (!ids.includes(value)) ids.push(value);
+        return;
+      }
+      ok = false;
+      let hint = '';
+      if (value !== undefined && ID.test(value.toUpperCase())) hint = ' (Slack IDs are upper-case)';
+      else if (value?.startsWith('@') || value?.startsWith('<'))
+        hint = ' (use the member ID, not a name or mention)';
+      problem(item, [...path, index], `expected ${ID_EXPECTED}, got ${got(item)}${hint}`);
+    });
+    return ok ? ids : undefined;
+  };
+
+  const bool = (node: unknown, path: readonly (string | number)[]): boolean | undefined => {
+    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
+    problem(node, path, `expected true or false, got ${got(node)}`);
+    return undefined;
+  };
+
+  const admins: string[] = [];
+  const workflows = new Map<string, WorkflowPolicy>();
+  const root = resolve(doc.contents);
+
+  if (!isNull(root) && !isMap(root)) {
+    problem(root, [], `expected a mapping with the keys ${TOP_KEYS.join(', ')}, got ${got(root)}`);
+  }
+
+  for (const [key, , value] of entries(root, [], TOP_KEYS)) {
+    if (key === 'admins') {
+      admins.push(...(idList(value, ['admins']) ?? []));
+      continue;
+    }
+    // workflows
+    if (isNull(value)) continue;
+    if (!isMap(value)) {
+      problem(value, ['workflows'], `expected a mapping from workflow names to rules, got ${got(value)}`);
+      continue;
+    }
+    for (const [name, nameNode, rules] of entries(value, ['workflows'], null)) {
+      const path = ['workflows', name];
+      const lower = name.toLowerCase();
+      const existing = workflows.get(lower);
+      if (existing) {
+        problem(
+          nameNode,
+          path,
+          `duplicates ${formatPath(['workflows', existing.name])} (workflow names are matched case-insensitively)`,
+        );
+        continue;
+      }
+      const workflow: WorkflowPolicy = { name, steps: new Map() };
+      workflows.set(lower, workflow);
+      if (isNull(rules)) continue;
+      if (!isMap(rules)) {
+        problem(
+          rules,
+          path,
+          `expected a mapping with the keys ${WORKFLOW_KEYS.join(', ')}, got ${got(rules)}`,
+        );
+        continue;
+      }
+      for (const [field, , fieldValue] of entries(rules, path, WORKFLOW_KEYS)) {
+        const fieldPath = [...path, field];
+        if (field === 'start' || field === 'cancel' || field === 'approvers') {
+          const ids = idList(fieldValue, fieldPath);
+          if (ids) workflow[field] = ids;
+        } else if (field === 'allowSelfApproval') {
+          const b = bool(fieldValue, fieldPath);
+          if (b !== undefined) workflow.allowSelfApproval = b;
+        } else {
+          workflow.steps = parseSteps(fieldValue, fieldPath);
+        }
+      }
+    }
+  }
+
+  function parseSteps(node: unknown, path: readonly (string | number)[]): Map<string, StepPolicy> {
+    const steps = new Map<string, StepPolicy>();
+    if (isNull(node)) return steps;
+    if (!isMap(node)) {
+      problem(node, path, `expected a mapping from step ids or dotted step paths to rules, got ${got(node)}`);
+      return steps;
+    }
+    for (const [stepKey, stepKeyNode, rules] of entries(node, path, null)) {
+      const stepPath = [...path, stepKey];
+      if (stepKey.split('.').some((segment) => segment.trim() === '')) {
+        problem(
+          stepKeyNode,
+          stepPath,
+          'expected a step id or dotted step path such as "inner.approve" (empty segment)',
+        );
+        continue;
+      }
+      const step: StepPolicy = {};
+      steps.set(stepKey, step);
+      if (isNull(rules)) continue;
+      if (!isMap(rules)) {
+        problem(
+          rules,
+          stepPath,
+          `expected a mapping with the keys ${STEP_KEYS.join(', ')}, got ${got(rules)}`,
+        );
+        continue;
+      }
+      for (const [field, , fieldValue] of entries(rules, stepPath, STEP_KEYS)) {
+        if (field === 'approvers') {
+          const ids = idList(fieldValue, [...stepPath, field]);
+          if (ids) step.approvers = ids;
+        } else {
+          const b = bool(fieldValue, [...stepPath, field]);
+          if (b !== undefined) step.allowSelfApproval = b;
+        }
+      }
+    }
+    return steps;
+  }
+
+  if (found.length > 0) throw new PolicyError(source, problems());
+  return { source, admins, workflows };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+
+/** The workflow entry that applies: registry key, then workflow id, then `*`. */
+export function workflowPolicyFor(policy: Policy, ref: WorkflowRef): WorkflowPolicy | undefined {
+  return (
+    policy.workflows.get(ref.workflowKey.toLowerCase()) ??
+    policy.workflows.get(ref.workflowId.toLowerCase()) ??
+    policy.workflows.get('*')
+  );
+}
+
+interface EffectiveStepRule {
+  approvers: readonly string[] | undefined;
+  allowSelfApproval: boolean;
+  /** Whether `allowSelfApproval: false` came from the step entry (for the message). */
+  selfApprovalFromStep: boolean;
+}
+
+function stepRuleFor(policy: Policy, ref: WorkflowRef, stepPath: readonly string[]): EffectiveStepRule {
+  const workflow = workflowPolicyFor(policy, ref);
+  const step = workflow?.steps.get(stepPath.join('.')) ?? workflow?.steps.get(stepPath.at(-1) ?? '');
+  return {
+    approvers: step?.approvers ?? workflow?.approvers,
+    allowSelfApproval: step?.allowSelfApproval ?? workflow?.allowSelfApproval ?? false,
+    selfApprovalFromStep: step?.allowSelfApproval !== undefined,
+  };
+}
+
+function matches(entries: readonly string[], userId: string, userGroups: readonly string[]): boolean {
+  return entries.includes(userId) || userGroups.some((group) => entries.includes(group));
+}
+
+function isAdmin(
+  policy: Policy,
+  extra: readonly string[] | undefined,
+  userId: string,
+  groups: readonly string[],
+) {
+  return matches(policy.admins, userId, groups) || (extra !== undefined && matches(extra, userId, groups));
+}
+
+const nameOf = (ref: WorkflowRef) => ref.workflowKey || ref.workflowId;
+const stepName = (stepPath: readonly string[]) => stepPath.join('.');
+
+export function canStart(policy: Policy, request: StartRequest): Decision {
+  const start = workflowPolicyFor(policy, request)?.start;
+  if (start === undefined || matches(start, request.userId, request.userGroups)) return ALLOWED;
+  if (start.length === 0) return deny(`Nobody may start ${nameOf(request)} from Slack.`);
+  return deny(`You are not allowed to start ${nameOf(request)}: the policy limits who may start it.`);
+}
+
+export function canCancel(policy: Policy, request: CancelRequest): Decision {
+  const { userId, userGroups, starterId } = request;
+  if (starterId !== null && userId === starterId) return ALLOWED;
+  if (isAdmin(policy, request.admins, userId, userGroups)) return ALLOWED;
+  const cancel = workflowPolicyFor(policy, request)?.cancel ?? [];
+  if (matches(cancel, userId, userGroups)) return ALLOWED;
+  const who = [
+    ...(starterId !== null ? ['the person who started it'] : []),
+    ...(cancel.length > 0 ? [`the people the policy allows to cancel ${nameOf(request)}`] : []),
+    'admins',
+  ];
+  const list = who.length === 1 ? who[0] : `${who.slice(0, -1).join(', ')} and ${who.at(-1)}`;
+  return starterId === null
+    ? deny(`This run was started outside Slack: only ${list} may cancel it.`)
+    : deny(`Only ${list} may cancel this run.`);
+}
+
+export function canAnswer(policy: Policy, request: AnswerRequest): Decision {
+  const { userId, userGroups, starterId } = request;
+  const rule = stepRuleFor(policy, request, request.stepPath);
+  const step = stepName(request.stepPath);
+  if (rule.approvers === undefined) {
+    if (starterId === null) {
+      if (isAdmin(policy, request.admins, userId, userGroups)) return ALLOWED;
+      return deny(
+        `This run was started outside Slack and no approvers are configured for step ${step}, so only admins may answer it.`,
+      );
+    }
+    if (userId === starterId) return ALLOWED;
+    return deny(`Only the person who started this run may answer step ${step}.`);
+  }
+  if (rule.approvers.length === 0) return deny(`Nobody may answer step ${step} from Slack.`);
+  if (starterId !== null && userId === starterId && !rule.allowSelfApproval) {
+    return deny(
+      rule.selfApprovalFromStep
+        ? `You started this run, and step ${step} does not allow approving your own run.`
+        : 'You started this run, and this workflow does not allow approving your own run.',
+    );
+  }
+  if (matches(rule.approvers, userId, userGroups)) return ALLOWED;
+  return deny(`You are not an approver for step ${step}.`);
+}
+
+/**
+ * Who may answer a step, for "who may answer" text and mentions. The starter is left out when
+ * approvers are configured and self-approval is not allowed (they may still be in a listed group).
+ */
+export function approversFor(
+  policy: Policy,
+  request: ApproversRequest,
+): { users: string[]; groups: string[] } {
+  const rule = stepRuleFor(policy, request, request.stepPath);
+  let entries: readonly string[];
+  if (rule.approvers !== undefined) {
+    entries = rule.approvers.filter(
+      (id) => rule.allowSelfApproval || request.starterId === null || id !== request.starterId,
+    );
+  } else if (request.starterId !== null) {
+    entries = [request.starterId];
+  } else {
+    entries = unique([...policy.admins, ...(request.admins ?? [])]);
+  }
+  return {
+    users: entries.filter((id) => !id.startsWith('S')),
+    groups: entries.filter((id) => id.startsWith('S')),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  if (path.length === 0) return '(top level)';
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,365 @@
+/**
+ * A run's state, derived and never duplicated: `reduceRun(snapshot, event)` folds the workflow's event
+ * stream into one `RunSnapshot` (the "run result format"), and `snapshotFromRunState` builds the same
+ * shape from a `runById` result. Pure: no I/O, no clocks (the caller passes the receipt time), and
+ * replaying an event is harmless.
+ */
+import type {
+  RunSnapshot,
+  RunStatus,
+  SerializedError,
+  StepEventPayload,
+  StepPath,
+  StepSnapshot,
+  StepStatus,
+  WorkflowEvent,
+  WorkflowRunState,
+} from '../mastra/types.ts';
+import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+
+const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
+  'success',
+  'failed',
+  'bailed',
+  'canceled',
+  'skipped',
+  'tripwire',
+]);
+
+type WorkflowState = RunSnapshot['payload']['workflowState'];
+
+/** A snapshot before any event: every top-level step of the workflow's graph listed as `pending`. */
+export function initialSnapshot(
+  runId: string,
+  stepGraph: readonly unknown[] = [],
+  at = new Date(0),
+): RunSnapshot {
+  const steps: Record<string, StepSnapshot> = {};
+  for (const id of stepIdsFromGraph(stepGraph)) steps[id] = { id, status: 'pending' };
+  return {
+    runId,
+    eventTimestamp: at,
+    payload: { currentStep: null, workflowState: { status: 'pending', steps, suspended: [] } },
+  };
+}
+
+/** Top-level step ids of a serialized step graph, in order (parallel and conditional branches flattened). */
+export function stepIdsFromGraph(graph: readonly unknown[]): string[] {
+  const ids: string[] = [];
+  const visit = (entry: unknown): void => {
+    if (!isRecord(entry)) return;
+    if (Array.isArray(entry.steps)) {
+      for (const child of entry.steps) visit(child);
+      return;
+    }
+    const step = entry.step;
+    if (isRecord(step)) {
+      if (typeof step.type === 'string') visit(step);
+      else if (typeof step.id === 'string') ids.push(step.id);
+      return;
+    }
+    if (typeof entry.id === 'string') ids.push(entry.id);
+  };
+  for (const entry of graph) visit(entry);
+  return [...new Set(ids)];
+}
+
+/**
+ * Folds one event into the snapshot. Returns the same object when the event changes nothing
+ * (custom `data-*` records, unknown types, replays), so callers can skip re-rendering.
+ */
+export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEvent, at: Date): RunSnapshot {
+  const runId = snapshot?.runId ?? ('runId' in event && event.runId ? event.runId : '');
+  const base = snapshot ?? initialSnapshot(runId, [], at);
+  const state = base.payload.workflowState;
+  switch (event.type) {
+    case 'workflow-start':
+      if (state.status === 'running') return base;
+      return withState(base, { ...state, status: 'running', error: undefined }, at);
+    case 'workflow-step-start':
+    case 'workflow-step-result':
+    case 'workflow-step-suspended':
+    case 'workflow-step-waiting':
+      return applyStepEvent(base, event.payload, at);
+    case 'workflow-step-output': {
+      const id = findStepId(state.steps, event.payload.stepName);
+      if (id === undefined) return base;
+      const step = state.steps[id]!;
+      return withStep(base, { ...step, writerOutput: event.payload.output }, at, false);
+    }
+    case 'workflow-step-progress': {
+      const { id, completedCount, totalCount } = event.payload;
+      const step = state.steps[id] ?? { id, status: 'running' as const };
+      if (step.progress?.completed === completedCount && step.progress.total === totalCount) return base;
+      return withStep(
+        base,
+        { ...step, progress: { completed: completedCount, total: totalCount } },
+        at,
+        false,
+      );
+    }
+    case 'workflow-canceled':
+      return finish(base, 'canceled', at);
+    case 'workflow-paused':
+      if (TERMINAL_RUN_STATUSES.has(state.status)) return base;
+      return withState(base, { ...state, status: 'paused' }, at);
+    case 'workflow-finish': {
+      const { workflowStatus, finalWorkflowResult, metadata } = event.payload;
+      if (workflowStatus === 'suspended' || workflowStatus === 'paused') {
+        // With closeOnSuspend:false the stream ends with "suspended" even after the run went on to
+        // succeed (CONTRACT §3.4): only believe it while a step really waits for an answer.
+        if (workflowStatus === 'suspended' && state.suspended.length === 0) return base;
+        return withState(base, { ...state, status: workflowStatus }, at);
+      }
+      const error =
+        workflowStatus === 'failed'
+          ? (errorFrom(metadata.error, metadata.errorMessage) ?? failedStepError(state) ?? state.error)
+          : undefined;
+      const next = finish(base, workflowStatus, at);
+      return withState(
+        next,
+        {
+          ...next.payload.workflowState,
+          result: finalWorkflowResult === undefined ? next.payload.workflowState.result : finalWorkflowResult,
+          error,
+        },
+        at,
+      );
+    }
+    default:
+      return base;
+  }
+}
+
+/** Folds a whole sequence of events. */
+export function reduceEvents(
+  events: Iterable<WorkflowEvent>,
+  start: RunSnapshot | undefined = undefined,
+  at = new Date(0),
+): RunSnapshot | undefined {
+  let snapshot = start;
+  for (const event of events) snapshot = reduceRun(snapshot, event, at);
+  return snapshot;
+}
+
+/**
+ * The same shape from a `runById` result (authoritative for the run's status). Steps of `base`
+ * (e.g. pending ones from the graph, writer outputs seen on the stream) are kept where the server
+ * has nothing newer.
+ */
+export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot): RunSnapshot {
+  const steps: Record<string, StepSnapshot> = { ...(base?.payload.workflowState.steps ?? {}) };
+  let current: RunSnapshot['payload']['currentStep'] = base?.payload.currentStep ?? null;
+  let latest = 0;
+  for (const [id, result] of Object.entries(run.steps ?? {})) {
+    const previous = steps[id];
+    const { suspendPayload, ...rest } = result;
+    const step: StepSnapshot = {
+      ...(previous?.writerOutput === undefined ? {} : { writerOutput: previous.writerOutput }),
+      ...(previous?.progress === undefined ? {} : { progress: previous.progress }),
+      ...rest,
+      ...(suspendPayload === undefined ? {} : { suspendPayload: withoutWorkflowMeta(suspendPayload) }),
+      id,
+    };
+    steps[id] = step;
+    const touched = Math.max(
+      step.startedAt?.getTime() ?? 0,
+      step.endedAt?.getTime() ?? 0,
+      step.suspendedAt?.getTime() ?? 0,
+      step.resumedAt?.getTime() ?? 0,
+    );
+    if (touched >= latest) {
+      latest = touched;
+      current = { id, status: step.status, output: step.output, payload: step.payload };
+    }
+  }
+  const status = run.status;
+  const suspended = status === 'suspended' || status === 'running' ? suspendedPathsOf(run.steps ?? {}) : [];
+  if (TERMINAL_RUN_STATUSES.has(status)) markUnfinishedSteps(steps, status);
+  return {
+    runId: run.runId,
+    eventTimestamp: run.updatedAt,
+    payload: {
+      currentStep: current,
+      workflowState: {
+        status,
+        steps,
+        ...(run.result === undefined ? {} : { result: run.result }),
+        ...(run.error === undefined ? {} : { error: run.error }),
+        suspended,
+      },
+    },
+  };
+}
+
+/** Exact resume paths of the suspended steps in a `runById().steps` map (CONTRACT §3.4). */
+function suspendedPathsOf(
+  steps: Record<string, { status: StepStatus; suspendPayload?: unknown }>,
+): StepPath[] {
+  const paths: StepPath[] = [];
+  const covered = new Set<string>();
+  for (const [id, step] of Object.entries(steps)) {
+    const meta = workflowMetaPath(step.suspendPayload);
+    if (meta && (step.status === 'suspended' || step.status === 'running')) {
+      const path = [id, ...meta];
+      paths.push(path);
+      covered.add(path.join('.'));
+    }
+  }
+  for (const [id, step] of Object.entries(steps)) {
+    if (step.status !== 'suspended' || workflowMetaPath(step.suspendPayload) || covered.has(id)) continue;
+    paths.push([id]);
+  }
+  return paths;
+}
+
+function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Date): RunSnapshot {
+  const state = snapshot.payload.workflowState;
+  const previous = state.steps[payload.id];
+  if (isReplay(previous, payload)) return snapshot;
+  const { suspendPayload, stepName: _stepName, stepCallId: _stepCallId, ...fields } = payload;
+  const step: StepSnapshot = {
+    ...(previous ?? {}),
+    ...fields,
+    ...(suspendPayload === undefined ? {} : { suspendPayload: withoutWorkflowMeta(suspendPayload) }),
+    id: payload.id,
+  };
+  if (payload.status === 'running') {
+    // A (re)started step: drop what belonged to an earlier attempt.
+    delete step.endedAt;
+    delete step.error;
+    if (payload.resumedAt === undefined) delete step.progress;
+  }
+  if (payload.status !== 'failed') delete step.error;
+  let suspended = state.suspended;
+  if (payload.status === 'suspended') {
+    const meta = workflowMetaPath(suspendPayload);
+    const path = meta ? [payload.id, ...meta] : [payload.id];
+    const key = path.join('.');
+    suspended = [...suspended.filter((p) => p.join('.') !== key && p.join('.') !== payload.id), path];
+  } else {
+    suspended = suspended.filter((p) => p.join('.') !== payload.id && p[0] !== payload.id);
+  }
+  const next = withStep(snapshot, step, at, true);
+  const nextState = next.payload.workflowState;
+  const status = TERMINAL_RUN_STATUSES.has(nextState.status)
+    ? nextState.status
+    : liveRunStatus(nextState.steps, suspended);
+  return withState(next, { ...nextState, suspended, status }, at);
+}
+
+/** A record already folded in: same call, same status, nothing newer. */
+function isReplay(previous: StepSnapshot | undefined, payload: StepEventPayload): boolean {
+  if (!previous) return false;
+  if (previous.status === payload.status) {
+    return (
+      previous.endedAt?.getTime() === payload.endedAt?.getTime() &&
+      previous.suspendedAt?.getTime() === payload.suspendedAt?.getTime() &&
+      previous.resumedAt?.getTime() === payload.resumedAt?.getTime()
+    );
+  }
+  // A step-start replayed after the step already finished (observe re-sends from workflow-start).
+  return (
+    payload.status === 'running' &&
+    FINISHED_STEP_STATUSES.has(previous.status) &&
+    payload.resumedAt === undefined &&
+    previous.startedAt !== undefined &&
+    previous.startedAt.getTime() === payload.startedAt?.getTime()
+  );
+}
+
+function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: StepPath[]): RunStatus {
+  const all = Object.values(steps);
+  if (all.some((s) => s.status === 'running')) return 'running';
+  if (all.some((s) => s.status === 'waiting')) return 'waiting';
+  if (suspended.length > 0) return 'suspended';
+  return 'running';
+}
+
+function finish(snapshot: RunSnapshot, status: RunStatus, at: Date): RunSnapshot {
+  const state = snapshot.payload.workflowState;
+  if (state.status === status && TERMINAL_RUN_STATUSES.has(status)) return snapshot;
+  const steps = { ...state.steps };
+  markUnfinishedSteps(steps, status);
+  return withState(snapshot, { ...state, status, steps, suspended: [] }, at);
+}
+
+/**
+ * After the run ends: steps still marked running, waiting or suspended were cut short (canceled),
+ * except on success where the server simply had nothing newer to say; pending steps never ran.
+ */
+function markUnfinishedSteps(steps: Record<string, StepSnapshot>, runStatus: RunStatus): void {
+  for (const [id, step] of Object.entries(steps)) {
+    if (step.status === 'pending') steps[id] = { ...step, status: 'skipped' };
+    else if (
+      runStatus !== 'success' &&
+      (step.status === 'running' || step.status === 'waiting' || step.status === 'suspended')
+    ) {
+      steps[id] = { ...step, status: 'canceled' };
+    }
+  }
+}
+
+function withStep(snapshot: RunSnapshot, step: StepSnapshot, at: Date, current: boolean): RunSnapshot {
+  const state = snapshot.payload.workflowState;
+  return {
+    runId: snapshot.runId,
+    eventTimestamp: eventTime(step) ?? at,
+    payload: {
+      currentStep: current
+        ? { id: step.id, status: step.status, output: step.output, payload: step.payload }
+        : snapshot.payload.currentStep,
+      workflowState: { ...state, steps: { ...state.steps, [step.id]: step } },
+    },
+  };
+}
+
+function withState(snapshot: RunSnapshot, state: WorkflowState, at: Date): RunSnapshot {
+  return {
+    runId: snapshot.runId,
+    eventTimestamp: at.getTime() > snapshot.eventTimestamp.getTime() ? at : snapshot.eventTimestamp,
+    payload: { currentStep: snapshot.payload.currentStep, workflowState: state },
+  };
+}
+
+function eventTime(step: StepSnapshot): Date | undefined {
+  return step.endedAt ?? step.suspendedAt ?? step.resumedAt ?? step.startedAt;
+}
+
+/** `writer.write` records carry only `stepName`; nested steps are keyed `"outer.inner"`. */
+function findStepId(steps: Record<string, StepSnapshot>, stepName: string): string | undefined {
+  if (steps[stepName]) return stepName;
+  const ids = Object.keys(steps).filter((id) => id.endsWith(`.${stepName}`));
+  return ids.find((id) => steps[id]?.status === 'running') ?? ids[0];
+}
+
+function failedStepError(state: WorkflowState): SerializedError | undefined {
+  return Object.values(state.steps).find((s) => s.status === 'failed' && s.error)?.error;
+}
+
+function errorFrom(
+  error: SerializedError | undefined,
+  message: string | undefined,
+): SerializedError | undefined {
+  if (error && typeof error.message === 'string' && error.message) return error;
+  if (message) return { ...(error ?? {}), message };
+  return undefined;
+}
+
+function workflowMetaPath(suspendPayload: unknown): string[] | undefined {
+  if (!isRecord(suspendPayload)) return undefined;
+  const meta = suspendPayload.__workflow_meta;
+  if (!isRecord(meta) || !Array.isArray(meta.path)) return undefined;
+  const path = meta.path.filter((p): p is string => typeof p === 'string');
+  return path.length > 0 ? path : undefined;
+}
+
+function withoutWorkflowMeta(payload: Record<string, unknown>): Record<string, unknown> {
+  if (!('__workflow_meta' in payload)) return payload;
+  const { __workflow_meta: _meta, ...rest } = payload;
+  return rest;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,200 @@
+/**
+ * Follows runs so their state never goes stale: folds a live event stream (from start, resume or
+ * observe) through the reducer, reconciles with the server's stored state whenever a stream ends,
+ * and falls back to observing/polling while the run is still going (runs started elsewhere, dropped
+ * streams, a restarted Mastra server). One follower per run: a newer follow of the same run (after a
+ * resume, say) takes over from the older one and carries its snapshot forward.
+ */
+import type { RunSnapshot, WorkflowEvent, WorkflowRunState } from '../mastra/types.ts';
+import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { reduceRun, snapshotFromRunState } from './state.ts';
+
+/** Where a run's state comes from: a port onto the workflow client. */
+export interface RunSource {
+  /** The server's stored state of the run (authoritative). */
+  fetch(signal: AbortSignal): Promise<WorkflowRunState>;
+  /** Live events of the run; may replay ones already seen and may end at once when there is nothing. */
+  observe(signal: AbortSignal): Promise<AsyncIterable<WorkflowEvent>>;
+  /** True for errors that mean the run is gone for good (e.g. 404 run not found). */
+  isGone(error: unknown): boolean;
+}
+
+/** Why following stopped: the run ended, waits for an answer, vanished, or someone stopped us. */
+export type FollowEnd = 'terminal' | 'suspended' | 'gone' | 'superseded' | 'stopped';
+
+export interface FollowRequest {
+  runId: string;
+  source: RunSource;
+  /** Starting point; defaults to what the tracker last saw of this run. */
+  initial?: RunSnapshot;
+  /** A stream already opened for this run (from `stream` or `resumeStream`). */
+  events?: AsyncIterable<WorkflowEvent>;
+  /** Every new snapshot, in order. Called synchronously; must not throw. */
+  onSnapshot(snapshot: RunSnapshot): void;
+}
+
+export interface FollowResult {
+  end: FollowEnd;
+  snapshot: RunSnapshot | undefined;
+}
+
+export interface TrackerOptions {
+  /** First wait between polls of a run whose stream gave nothing; doubles up to `maxPollIntervalMs`. */
+  pollIntervalMs?: number;
+  maxPollIntervalMs?: number;
+  now?(): Date;
+  onError?(runId: string, error: unknown): void;
+}
+
+interface Following {
+  controller: AbortController;
+  superseded: boolean;
+  snapshot: RunSnapshot | undefined;
+  done: Promise<FollowResult>;
+}
+
+export class RunTracker {
+  readonly #following = new Map<string, Following>();
+  readonly #last = new Map<string, RunSnapshot>();
+  readonly #pollIntervalMs: number;
+  readonly #maxPollIntervalMs: number;
+  readonly #now: () => Date;
+  readonly #onError: (runId: string, error: unknown) => void;
+
+  constructor(options: TrackerOptions = {}) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 2000;
+    this.#maxPollIntervalMs = options.maxPollIntervalMs ?? 30_000;
+    this.#now = options.now ?? (() => new Date());
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** The latest snapshot seen of a run, if any. */
+  current(runId: string): RunSnapshot | undefined {
+    return this.#following.get(runId)?.snapshot ?? this.#last.get(runId);
+  }
+
+  isFollowing(runId: string): boolean {
+    return this.#following.has(runId);
+  }
+
+  /** Starts following; resolves when the run ends, suspends, vanishes, or the follow is superseded. */
+  follow(request: FollowRequest): Promise<FollowResult> {
+    const previous = this.#following.get(request.runId);
+    if (previous) {
+      previous.superseded = true;
+      previous.controller.abort();
+    }
+    const controller = new AbortController();
+    const entry: Following = {
+      controller,
+      superseded: false,
+      snapshot: request.initial ?? previous?.snapshot ?? this.#last.get(request.runId),
+      done: Promise.resolve({ end: 'stopped', snapshot: undefined }),
+    };
+    this.#following.set(request.runId, entry);
+    entry.done = this.#run(request, entry).finally(() => {
+      if (this.#following.get(request.runId) === entry) {
+        this.#following.delete(request.runId);
+        if (entry.snapshot) this.#last.set(request.runId, entry.snapshot);
+      }
+    });
+    return entry.done;
+  }
+
+  /** Stops following one run (or all), waiting for the followers to let go. */
+  async stop(runId?: string): Promise<void> {
+    const entries = runId ? [this.#following.get(runId)] : [...this.#following.values()];
+    for (const entry of entries) entry?.controller.abort();
+    await Promise.all(entries.map((entry) => entry?.done));
+  }
+
+  async #run(request: FollowRequest, entry: Following): Promise<FollowResult> {
+    const { signal } = entry.controller;
+    const { runId, source } = request;
+    const ended = (end: FollowEnd): FollowResult => ({
+      end: signal.aborted ? (entry.superseded ? 'superseded' : 'stopped') : end,
+      snapshot: entry.snapshot,
+    });
+    const emit = (next: RunSnapshot) => {
+      if (next === entry.snapshot || signal.aborted) return;
+      entry.snapshot = next;
+      request.onSnapshot(next);
+    };
+    const consume = async (events: AsyncIterable<WorkflowEvent>): Promise<number> => {
+      let count = 0;
+      for await (const event of events) {
+        if (signal.aborted) break;
+        count++;
+        emit(reduceRun(entry.snapshot, event, this.#now()));
+      }
+      return count;
+    };
+
+    if (request.events) {
+      try {
+        await consume(request.events);
+      } catch (error) {
+        if (signal.aborted) return ended('stopped');
+        this.#onError(runId, error);
+      }
+    }
+
+    let delay = this.#pollIntervalMs;
+    while (!signal.aborted) {
+      let state: WorkflowRunState;
+      try {
+        state = await source.fetch(signal);
+      } catch (error) {
+        if (signal.aborted) break;
+        if (source.isGone(error)) return ended('gone');
+        this.#onError(runId, error);
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, this.#maxPollIntervalMs);
+        continue;
+      }
+      if (signal.aborted) break;
+      const streamed = entry.snapshot?.payload.workflowState.status;
+      if (state.status === 'pending' && streamed && TERMINAL_RUN_STATUSES.has(streamed)) {
+        // The run failed before it began (e.g. its input was rejected): storage keeps it `pending`
+        // forever, the stream knew better.
+        return ended('terminal');
+      }
+      emit(snapshotFromRunState(state, entry.snapshot));
+      if (TERMINAL_RUN_STATUSES.has(state.status)) return ended('terminal');
+      if (state.status === 'suspended') return ended('suspended');
+
+      let seen = 0;
+      try {
+        seen = await consume(await source.observe(signal));
+      } catch (error) {
+        if (signal.aborted) break;
+        this.#onError(runId, error);
+      }
+      const status = entry.snapshot?.payload.workflowState.status;
+      if (seen > 0 && status && TERMINAL_RUN_STATUSES.has(status)) {
+        delay = this.#pollIntervalMs;
+        continue; // reconcile the ending with the server at once
+      }
+      if (seen === 0 || signal.aborted) {
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, this.#maxPollIntervalMs);
+      } else {
+        delay = this.#pollIntervalMs;
+      }
+    }
+    return ended('stopped');
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,90 @@
+/**
+ * Text from outside (workflow outputs, errors, user input) made safe for Slack mrkdwn and kept within
+ * Slack's size limits. Escaping `&`, `<` and `>` is what stops `<!channel>` or `<@U…>` in a workflow's
+ * output from pinging anyone (shared/slack/LIMITS.md).
+ */
+
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts `text` to at most `max` characters (code points are not split), ending with "…" when cut. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return text.slice(0, Math.max(0, max));
+  let end = max - 1;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Escape, then truncate without cutting an entity such as `&amp;` in half. */
+export function safeText(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return escaped;
+  let cut = truncate(escaped, max);
+  const amp = cut.lastIndexOf('&', cut.length - 1);
+  if (amp !== -1 && !cut.slice(amp).includes(';')) cut = `${cut.slice(0, amp)}…`;
+  return cut;
+}
+
+/** A value as one short line: strings as they are, anything else as compact JSON. Not escaped. */
+export function inlineValue(value: unknown, max = 150): string {
+  const text = typeof value === 'string' ? value : compactJson(value);
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
+}
+
+/** A value as pretty JSON for a code block. Not escaped. */
+export function blockValue(value: unknown, max = 1500): string {
+  const text = typeof value === 'string' ? value : prettyJson(value);
+  return truncate(text, max);
+}
+
+/** Inline code: backticks inside would end the span, so they become a look-alike. */
+export function code(text: string, max = 200): string {
+  return `\`${safeText(text.replace(/`/g, 'ˋ'), max)}\``;
+}
+
+/** A fenced code block of escaped text. */
+export function codeBlock(text: string, max = 2800): string {
+  return `\`\`\`${safeText(text.replace(/```/g, 'ˋˋˋ'), max)}\`\`\``;
+}
+
+export function mentionUser(userId: string): string {
+  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : safeText(userId, 80);
+}
+
+export function mentionGroup(groupId: string): string {
+  return /^S[A-Z0-9]+$/.test(groupId) ? `<!subteam^${groupId}>` : safeText(groupId, 80);
+}
+
+/** Slack renders this in each reader's own time zone, with `fallback` where it cannot. */
+export function slackDate(date: Date, format = '{date_short_pretty} {time}'): string {
+  const seconds = Math.floor(date.getTime() / 1000);
+  return `<!date^${seconds}^${format}|${date.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 60) return `${minutes} min ${Math.floor((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+function compactJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function prettyJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, null, 2) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The progress message of one run: a pure function of the run's snapshot and what Flowgate knows
+ * about it (who started it, who answered, who may answer). Everything from outside is escaped and
+ * trimmed; many steps collapse into a summary line so the message never breaks Slack's limits.
+ */
+import type { KnownBlock } from '@slack/types';
+import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
+import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
+import { ACTION, encodeRef } from '../ids.ts';
+import {
+  blockValue,
+  code,
+  codeBlock,
+  formatDuration,
+  inlineValue,
+  mentionGroup,
+  mentionUser,
+  safeText,
+  slackDate,
+  truncate,
+} from '../mrkdwn.ts';
+
+export interface Approvers {
+  users: string[];
+  groups: string[];
+}
+
+export interface AnswerRecord {
+  userId: string;
+  at: Date;
+  summary: string;
+}
+
+export interface ProgressView {
+  workflow: { key: string; name: string };
+  snapshot: RunSnapshot;
+  starterId: string | null;
+  startedAt: Date;
+  canceledBy?: string;
+  /** Answers given in Slack, keyed by step path joined with ".". */
+  answers?: Record<string, AnswerRecord>;
+  /** For each suspended step (path joined with "."): who may answer, and whether it is a plain yes/no. */
+  suspensions?: Record<string, { approvers: Approvers; yesNo: boolean }>;
+  /** Set when the message cannot follow the run any more (e.g. the Mastra server is unreachable). */
+  notice?: string;
+}
+
+export interface RenderedMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+const STATUS_EMOJI: Record<StepStatus, string> = {
+  pending: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+  waiting: ':zzz:',
+  suspended: ':raised_hand:',
+  success: ':white_check_mark:',
+  failed: ':x:',
+  canceled: ':no_entry_sign:',
+  bailed: ':leftwards_arrow_with_hook:',
+  tripwire: ':octagonal_sign:',
+  paused: ':double_vertical_bar:',
+  skipped: ':fast_forward:',
+};
+
+const STATUS_LABEL: Record<RunStatus, string> = {
+  pending: 'Starting',
+  running: 'Running',
+  waiting: 'Waiting',
+  suspended: 'Waiting for an answer',
+  success: 'Succeeded',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  bailed: 'Finished early',
+  tripwire: 'Stopped by a tripwire',
+  paused: 'Paused',
+  skipped: 'Skipped',
+};
+
+/** Steps listed one per line before the rest collapse into a summary line. */
+const MAX_STEP_LINES = 25;
+/** Suspended steps shown with their own buttons (5 blocks each at most). */
+const MAX_SUSPENSIONS = 6;
+/** Slack rejects messages whose blocks hold more than roughly 12k characters altogether. */
+const TEXT_BUDGET = 11_000;
+
+export function statusLabel(status: RunStatus): string {
+  return STATUS_LABEL[status];
+}
+
+export function statusEmoji(status: StepStatus): string {
+  return STATUS_EMOJI[status];
+}
+
+export function renderProgress(view: ProgressView): RenderedMessage {
+  const { snapshot, workflow } = view;
+  const state = snapshot.payload.workflowState;
+  const status = state.status;
+  const blocks: KnownBlock[] = [];
+
+  blocks.push({
+    type: 'header',
+    text: {
+      type: 'plain_text',
+      text: truncate(`${workflow.name} · ${STATUS_LABEL[status]}`, 150),
+      emoji: true,
+    },
+  });
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: runContext(view) }] });
+
+  const stepText = renderSteps(Object.values(state.steps));
+  if (stepText) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: stepText } });
+
+  const suspended = state.suspended;
+  for (const path of suspended.slice(0, MAX_SUSPENSIONS)) blocks.push(...renderSuspension(view, path));
+  if (suspended.length > MAX_SUSPENSIONS) {
+    blocks.push(contextLine(`…and ${suspended.length - MAX_SUSPENSIONS} more steps waiting for an answer.`));
+  }
+
+  for (const [key, answer] of Object.entries(view.answers ?? {}).slice(-5)) {
+    blocks.push(
+      contextLine(
+        `:speech_balloon: ${code(key, 80)} answered by ${mentionUser(answer.userId)} ${slackDate(answer.at)}: ${safeText(answer.summary, 300)}`,
+      ),
+    );
+  }
+
+  if (status === 'success' && state.result !== undefined) {
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Result*\n${codeBlock(blockValue(state.result, 1500))}` },
+    });
+  }
+  if (status === 'failed') {
+    const failed = Object.values(state.steps).find((s) => s.status === 'failed');
+    const message =
+      state.error?.message ?? failed?.error?.message ?? 'The run failed without an error message.';
+    const where = failed ? ` at step ${code(failed.id, 100)}` : '';
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `:x: *Failed*${where}\n${codeBlock(truncate(message, 1500))}` },
+    });
+  }
+  if (status === 'canceled') {
+    blocks.push(
+      contextLine(view.canceledBy ? `Canceled by ${mentionUser(view.canceledBy)}.` : 'The run was canceled.'),
+    );
+  }
+  if (view.notice) blocks.push(contextLine(`:warning: ${safeText(view.notice, 500)}`));
+
+  if (!TERMINAL_RUN_STATUSES.has(status)) {
+    blocks.push({
+      type: 'actions',
+      block_id: 'flowgate_run',
+      elements: [
+        {
+          type: 'button',
+          action_id: ACTION.cancel,
+          text: { type: 'plain_text', text: 'Cancel run' },
+          style: 'danger',
+          value: encodeRef({ w: workflow.key, r: snapshot.runId }),
+          confirm: {
+            title: { type: 'plain_text', text: 'Cancel this run?' },
+            text: {
+              type: 'mrkdwn',
+              text: `${safeText(workflow.name, 100)} will stop after its current step.`,
+            },
+            confirm: { type: 'plain_text', text: 'Cancel run' },
+            deny: { type: 'plain_text', text: 'Keep running' },
+            style: 'danger',
+          },
+        },
+      ],
+    });
+  }
+
+  return { text: fallbackText(view), blocks: fitBudget(blocks) };
+}
+
+function runContext(view: ProgressView): string {
+  const parts = [`Run ${code(view.snapshot.runId, 80)}`];
+  parts.push(view.starterId ? `started by ${mentionUser(view.starterId)}` : 'started outside Slack');
+  parts.push(slackDate(view.startedAt));
+  return parts.join(' · ');
+}
+
+function fallbackText(view: ProgressView): string {
+  const status = STATUS_LABEL[view.snapshot.payload.workflowState.status];
+  return safeText(`${view.workflow.name}: ${status} (run ${view.snapshot.runId})`, 300);
+}
+
+function renderSteps(steps: StepSnapshot[]): string {
+  if (steps.length === 0) return '';
+  let shown = steps;
+  let collapsed = '';
+  if (steps.length > MAX_STEP_LINES) {
+    // Keep what matters: unfinished and failed steps, then the latest of the rest.
+    const important = new Set(steps.filter((s) => s.status !== 'success' && s.status !== 'skipped'));
+    const rest = steps.filter((s) => !important.has(s));
+    const room = Math.max(0, MAX_STEP_LINES - important.size);
+    const keep = new Set([...important].slice(0, MAX_STEP_LINES).concat(rest.slice(-room)));
+    shown = steps.filter((s) => keep.has(s));
+    const hidden = steps.filter((s) => !keep.has(s));
+    const counts = new Map<StepStatus, number>();
+    for (const s of hidden) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+    collapsed = `…${hidden.length} more steps (${[...counts].map(([st, n]) => `${n} ${st}`).join(', ')})`;
+  }
+  const lines = shown.map(stepLine);
+  if (collapsed) lines.push(collapsed);
+  return truncate(lines.join('\n'), 3000);
+}
+
+function stepLine(step: StepSnapshot): string {
+  let line = `${STATUS_EMOJI[step.status]} ${code(displayStepName(step.id), 80)} ${step.status}`;
+  const duration = stepDuration(step);
+  if (duration) line += ` · ${duration}`;
+  if (step.progress) line += ` · ${step.progress.completed}/${step.progress.total}`;
+  if (step.writerOutput !== undefined && step.status === 'running') {
+    line += `\n      ↳ ${safeText(inlineValue(step.writerOutput, 120), 200)}`;
+  }
+  if (step.status === 'failed' && step.error?.message) {
+    line += `\n      ↳ ${safeText(inlineValue(step.error.message, 150), 250)}`;
+  }
+  return line;
+}
+
+function displayStepName(id: string): string {
+  return id.startsWith('sleep_') ? 'sleep' : id.replace(/\./g, ' › ');
+}
+
+function stepDuration(step: StepSnapshot): string {
+  if (!step.startedAt) return '';
+  const end = step.endedAt ?? step.suspendedAt;
+  return end ? formatDuration(end.getTime() - step.startedAt.getTime()) : '';
+}
+
+function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
+  const key = path.join('.');
+  const step = view.snapshot.payload.workflowState.steps[key];
+  const info = view.suspensions?.[key];
+  const blocks: KnownBlock[] = [];
+  const lines = [`:raised_hand: *${safeText(path.join(' › '), 150)}* is waiting for an answer.`];
+  if (info) lines.push(`Who may answer: ${whoMayAnswer(info.approvers)}`);
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
+  const fields = payloadFields(step?.suspendPayload);
+  if (fields.length > 0) blocks.push({ type: 'section', fields });
+  const value = encodeRef({ w: view.workflow.key, r: view.snapshot.runId, s: path });
+  const elements: Extract<KnownBlock, { type: 'actions' }>['elements'] = [
+    {
+      type: 'button',
+      action_id: ACTION.respond,
+      text: { type: 'plain_text', text: 'Respond…' },
+      style: 'primary',
+      value,
+    },
+  ];
+  if (info?.yesNo) {
+    elements.push(
+      {
+        type: 'button',
+        action_id: ACTION.approve,
+        text: { type: 'plain_text', text: 'Approve' },
+        value,
+        confirm: confirmDialog('Approve?', `Approve ${safeText(path.join(' › '), 100)}?`, 'Approve'),
+      },
+      {
+        type: 'button',
+        action_id: ACTION.reject,
+        text: { type: 'plain_text', text: 'Reject' },
+        style: 'danger',
+        value,
+        confirm: confirmDialog('Reject?', `Reject ${safeText(path.join(' › '), 100)}?`, 'Reject'),
+      },
+    );
+  }
+  blocks.push({ type: 'actions', block_id: truncate(`flowgate_step:${key}`, 255), elements });
+  return blocks;
+}
+
+export function whoMayAnswer(approvers: Approvers): string {
+  const names = [...approvers.users.map(mentionUser), ...approvers.groups.map(mentionGroup)];
+  return names.length > 0 ? names.slice(0, 20).join(', ') : 'an admin';
+}
+
+function confirmDialog(title: string, text: string, confirm: string) {
+  return {
+    title: { type: 'plain_text' as const, text: title },
+    text: { type: 'mrkdwn' as const, text },
+    confirm: { type: 'plain_text' as const, text: confirm },
+    deny: { type: 'plain_text' as const, text: 'Not yet' },
+  };
+}
+
+/** A suspend payload as readable fields (at most 10, each trimmed). */
+export function payloadFields(payload: unknown): { type: 'mrkdwn'; text: string }[] {
+  if (payload === undefined || payload === null) return [];
+  const entries: [string, unknown][] =
+    typeof payload === 'object' && !Array.isArray(payload)
+      ? Object.entries(payload as Record<string, unknown>)
+      : [['Value', payload]];
+  const fields = entries.slice(0, 10).map(([key, value]) => ({
+    type: 'mrkdwn' as const,
+    text: `*${safeText(humanize(key), 100)}*\n${safeText(inlineValue(value, 300), 500)}`,
+  }));
+  if (entries.length > 10) {
+    fields[9] = { type: 'mrkdwn', text: `*…*\n${entries.length - 9} more fields` };
+  }
+  return fields;
+}
+
+function humanize(key: string): string {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : key;
+}
+
+function contextLine(text: string): KnownBlock {
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, 3000) }] };
+}
+
+/** Drops optional detail (suspend payload fields, then answer lines) until the blocks fit Slack's total. */
+function fitBudget(blocks: KnownBlock[]): KnownBlock[] {
+  let out = blocks.slice(0, 50);
+  const droppable = [
+    (b: KnownBlock) => b.type === 'section' && 'fields' in b && b.fields !== undefined,
+    (b: KnownBlock) => b.type === 'context' && JSON.stringify(b).includes(':speech_balloon:'),
+  ];
+  for (const isDroppable of droppable) {
+    while (textLength(out) > TEXT_BUDGET) {
+      const index = out.findLastIndex(isDroppable);
+      if (index === -1) break;
+      out = out.filter((_, i) => i !== index);
+    }
+  }
+  return out;
+}
+
+/** Characters of all the strings in a block tree: what Slack's undocumented total counts. */
+export function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (value && typeof value === 'object') return textLength(Object.values(value));
+  return 0;
+}

@@ -1,0 +1,302 @@
+/**
+ * The embedded `Store`, on the built-in `node:sqlite`.
+ *
+ * - File databases use WAL and a busy timeout, so several processes (replicas) can share one file;
+ *   answer claims are taken inside `BEGIN IMMEDIATE` transactions, so the first claim wins across all.
+ * - The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[i]` moves version i to i + 1.
+ * - Dates are stored as epoch milliseconds (INTEGER), booleans as 0/1.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { Answer, ClaimResult, ProgressMessage, Store } from './types.ts';
+
+/** Schema migrations: entry i upgrades the database from `user_version` i to i + 1. Append only. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE progress_messages (
+    run_id       TEXT    NOT NULL PRIMARY KEY,
+    workflow_key TEXT    NOT NULL,
+    workflow_id  TEXT    NOT NULL,
+    channel      TEXT    NOT NULL,
+    ts           TEXT    NOT NULL,
+    starter_id   TEXT,
+    started_at   INTEGER NOT NULL,
+    status       TEXT    NOT NULL,
+    final        INTEGER NOT NULL DEFAULT 0 CHECK (final IN (0, 1)),
+    canceled_by  TEXT,
+    notified_at  INTEGER
+  ) STRICT;
+  CREATE INDEX progress_messages_unfinished ON progress_messages (final, started_at);
+  CREATE TABLE answers (
+    run_id      TEXT    NOT NULL,
+    step_path   TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
+    answered_at INTEGER NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN ('claimed', 'resumed')),
+    summary     TEXT,
+    PRIMARY KEY (run_id, step_path)
+  ) STRICT;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** How long a connection waits for another process's write lock before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+type Row = Record<string, SQLOutputValue>;
+
+const PROGRESS_COLUMNS = {
+  workflowKey: 'workflow_key',
+  workflowId: 'workflow_id',
+  channel: 'channel',
+  ts: 'ts',
+  starterId: 'starter_id',
+  startedAt: 'started_at',
+  status: 'status',
+  final: 'final',
+  canceledBy: 'canceled_by',
+  notifiedAt: 'notified_at',
+} as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
+
+type ProgressField = keyof typeof PROGRESS_COLUMNS;
+
+/**
+ * Opens (creating if needed) the store at `path`: a file path (parent folders are created) or
+ * `:memory:` (private to this Store, gone on close).
+ */
+export function openStore(path: string): Store {
+  if (path.trim() === '') throw new TypeError('openStore: the database path is empty');
+  const memory = path === ':memory:';
+  if (!memory) mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  try {
+    if (!memory) {
+      db.exec('PRAGMA journal_mode = WAL');
+      db.exec('PRAGMA synchronous = NORMAL');
+    }
+    migrate(db, path);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function userVersion(db: DatabaseSync): number {
+  const row = db.prepare('PRAGMA user_version').get();
+  return Number(row?.user_version ?? 0);
+}
+
+function migrate(db: DatabaseSync, path: string): void {
+  const tooNew = (version: number) =>
+    new Error(
+      `The database ${path} has schema version ${version}, newer than this Flowgate understands (${SCHEMA_VERSION}). ` +
+        'Upgrade Flowgate or point FLOWGATE_DB at another file.',
+    );
+  const before = userVersion(db);
+  if (before > SCHEMA_VERSION) throw tooNew(before);
+  if (before === SCHEMA_VERSION) return;
+  transaction(db, () => {
+    // Re-read under the write lock: another process may have migrated in the meantime.
+    const current = userVersion(db);
+    if (current > SCHEMA_VERSION) throw tooNew(current);
+    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+  });
+}
+
+function transaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (error) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function ms(date: Date, what: string): number {
+  const value = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(value)) throw new TypeError(`${what} must be a valid Date`);
+  return value;
+}
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
+  return value;
+}
+
+function optionalText(row: Row, column: string): string | undefined {
+  const value = row[column];
+  return value === null || value === undefined ? undefined : text(row, column);
+}
+
+function date(row: Row, column: string): Date {
+  const value = row[column];
+  if (typeof value !== 'number' && typeof value !== 'bigint')
+    throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
+  return new Date(Number(value));
+}
+
+function toProgressMessage(row: Row): ProgressMessage {
+  const message: ProgressMessage = {
+    runId: text(row, 'run_id'),
+    workflowKey: text(row, 'workflow_key'),
+    workflowId: text(row, 'workflow_id'),
+    channel: text(row, 'channel'),
+    ts: text(row, 'ts'),
+    starterId: optionalText(row, 'starter_id') ?? null,
+    startedAt: date(row, 'started_at'),
+    status: text(row, 'status'),
+    final: Number(row.final) === 1,
+  };
+  const canceledBy = optionalText(row, 'canceled_by');
+  if (canceledBy !== undefined) message.canceledBy = canceledBy;
+  if (row.notified_at !== null && row.notified_at !== undefined)
+    message.notifiedAt = date(row, 'notified_at');
+  return message;
+}
+
+function toAnswer(row: Row): Answer {
+  const state = text(row, 'state');
+  if (state !== 'claimed' && state !== 'resumed') throw new TypeError(`Unexpected answer state: ${state}`);
+  const answer: Answer = {
+    runId: text(row, 'run_id'),
+    stepPath: text(row, 'step_path'),
+    userId: text(row, 'user_id'),
+    answeredAt: date(row, 'answered_at'),
+    state,
+  };
+  const summary = optionalText(row, 'summary');
+  if (summary !== undefined) answer.summary = summary;
+  return answer;
+}
+
+/** Converts one field of a ProgressMessage to its column value. */
+function columnValue(field: ProgressField, value: unknown): SQLInputValue {
+  switch (field) {
+    case 'startedAt':
+    case 'notifiedAt':
+      return ms(value as Date, field);
+    case 'final':
+      return value ? 1 : 0;
+    case 'starterId':
+      return value === null ? null : String(value);
+    default:
+      return String(value);
+  }
+}
+
+class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  #closed = false;
+  readonly #updates = new Map<string, StatementSync>();
+  readonly #save: StatementSync;
+  readonly #getProgress: StatementSync;
+  readonly #listUnfinished: StatementSync;
+  readonly #insertClaim: StatementSync;
+  readonly #getAnswer: StatementSync;
+  readonly #complete: StatementSync;
+  readonly #release: StatementSync;
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+    this.#save = db.prepare(`
+      INSERT INTO progress_messages
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at)
+      ON CONFLICT (run_id) DO UPDATE SET
+        workflow_key = excluded.workflow_key, workflow_id = excluded.workflow_id, channel = excluded.channel,
+        ts = excluded.ts, starter_id = excluded.starter_id, started_at = excluded.started_at,
+        status = excluded.status, final = excluded.final, canceled_by = excluded.canceled_by,
+        notified_at = excluded.notified_at`);
+    this.#getProgress = db.prepare('SELECT * FROM progress_messages WHERE run_id = ?');
+    this.#listUnfinished = db.prepare(
+      'SELECT * FROM progress_messages WHERE final = 0 ORDER BY started_at, run_id',
+    );
+    this.#insertClaim = db.prepare(`
+      INSERT INTO answers (run_id, step_path, user_id, answered_at, state)
+      VALUES (?, ?, ?, ?, 'claimed')
+      ON CONFLICT (run_id, step_path) DO NOTHING`);
+    this.#getAnswer = db.prepare('SELECT * FROM answers WHERE run_id = ? AND step_path = ?');
+    this.#complete = db.prepare(
+      `UPDATE answers SET state = 'resumed', summary = ? WHERE run_id = ? AND step_path = ? AND state = 'claimed'`,
+    );
+    this.#release = db.prepare(
+      `DELETE FROM answers WHERE run_id = ? AND step_path = ? AND user_id = ? AND state = 'claimed'`,
+    );
+  }
+
+  saveProgressMessage(m: ProgressMessage): void {
+    this.#save.run({
+      run_id: m.runId,
+      workflow_key: m.workflowKey,
+      workflow_id: m.workflowId,
+      channel: m.channel,
+      ts: m.ts,
+      starter_id: m.starterId,
+      started_at: ms(m.startedAt, 'startedAt'),
+      status: m.status,
+      final: m.final ? 1 : 0,
+      canceled_by: m.canceledBy ?? null,
+      notified_at: m.notifiedAt === undefined ? null : ms(m.notifiedAt, 'notifiedAt'),
+    });
+  }
+
+  getProgressMessage(runId: string): ProgressMessage | undefined {
+    const row = this.#getProgress.get(runId);
+    return row ? toProgressMessage(row) : undefined;
+  }
+
+  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void {
+    const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
+    if (fields.length === 0) return;
+    const key = fields.join(',');
+    let statement = this.#updates.get(key);
+    if (!statement) {
+      const sets = fields.map((f) => `${PROGRESS_COLUMNS[f]} = ?`).join(', ');
+      statement = this.#db.prepare(`UPDATE progress_messages SET ${sets} WHERE run_id = ?`);
+      this.#updates.set(key, statement);
+    }
+    statement.run(...fields.map((f) => columnValue(f, patch[f])), runId);
+  }
+
+  listUnfinished(): ProgressMessage[] {
+    return this.#listUnfinished.all().map(toProgressMessage);
+  }
+
+  claimAnswer(runId: string, stepPath: string, userId: string, at: Date): ClaimResult {
+    const when = ms(at, 'at');
+    return transaction(this.#db, (): ClaimResult => {
+      if (this.#insertClaim.run(runId, stepPath, userId, when).changes === 1) return { claimed: true };
+      const row = this.#getAnswer.get(runId, stepPath);
+      if (!row) throw new Error(`claimAnswer: no claim found for ${runId} ${stepPath} after a conflict`);
+      const existing = toAnswer(row);
+      return { claimed: false, by: existing.userId, at: existing.answeredAt, state: existing.state };
+    });
+  }
+
+  completeAnswer(runId: string, stepPath: string, summary: string): void {
+    this.#complete.run(summary, runId, stepPath);
+  }
+
+  releaseAnswer(runId: string, stepPath: string, userId: string): void {
+    this.#release.run(runId, stepPath, userId);
+  }
+
+  getAnswer(runId: string, stepPath: string): Answer | undefined {
+    const row = this.#getAnswer.get(runId, stepPath);
+    return row ? toAnswer(row) : undefined;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}

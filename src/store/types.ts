@@ -1,0 +1,59 @@
+/** One run's live progress message in Slack, and what Flowgate last knew about the run. */
+export interface ProgressMessage {
+  runId: string;
+  workflowKey: string;
+  workflowId: string;
+  channel: string;
+  /** The message timestamp (Slack's message id). */
+  ts: string;
+  /** The Slack user who started the run; `null` for runs started outside Slack. */
+  starterId: string | null;
+  startedAt: Date;
+  /** The run status last rendered. */
+  status: string;
+  /** `true` once the run ended and the message got its final rendering: nothing left to follow. */
+  final: boolean;
+  canceledBy?: string;
+  notifiedAt?: Date;
+}
+
+/** Who answered (or is answering) a suspended step. */
+export interface Answer {
+  runId: string;
+  /** The step path joined with `.`. */
+  stepPath: string;
+  userId: string;
+  answeredAt: Date;
+  /** `claimed`: the resume is in flight; `resumed`: the run accepted the answer. */
+  state: 'claimed' | 'resumed';
+  summary?: string;
+}
+
+export type ClaimResult =
+  | { claimed: true }
+  | { claimed: false; by: string; at: Date; state: Answer['state'] };
+
+export interface Store {
+  /** Inserts, or replaces the row with the same `runId`. */
+  saveProgressMessage(m: ProgressMessage): void;
+  getProgressMessage(runId: string): ProgressMessage | undefined;
+  /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
+  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void;
+  /** Messages with `final = false` (runs to re-follow after a restart), oldest first. */
+  listUnfinished(): ProgressMessage[];
+  /**
+   * Atomically claims the right to answer a step: the first claim wins, across every Store sharing
+   * the database. A second claim — even by the same user — gets the existing claim back.
+   */
+  claimAnswer(runId: string, stepPath: string, userId: string, at: Date): ClaimResult;
+  /** Marks a claim as resumed with a summary of the answer. Does nothing if there is no claim. */
+  completeAnswer(runId: string, stepPath: string, summary: string): void;
+  /**
+   * Drops a claim whose resume never reached the run, so others may answer. Only a `claimed`
+   * answer held by `userId` is released; resumed answers and others' claims are left alone.
+   */
+  releaseAnswer(runId: string, stepPath: string, userId: string): void;
+  getAnswer(runId: string, stepPath: string): Answer | undefined;
+  /** Closes the database. Idempotent. */
+  close(): void;
+}

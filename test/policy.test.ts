@@ -1,0 +1,600 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  approversFor,
+  canAnswer,
+  canCancel,
+  canStart,
+  defaultPolicy,
+  loadPolicy,
+  type Policy,
+  PolicyError,
+  parsePolicy,
+  withAdmins,
+  workflowPolicyFor,
+} from '../src/policy.ts';
+
+function policyError(text: string, source = 'policy.yaml'): PolicyError {
+  try {
+    parsePolicy(text, source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    return error as PolicyError;
+  }
+  throw new Error('parsePolicy did not throw');
+}
+
+const FULL_YAML = `
+admins: [U0ADMIN]
+workflows:
+  approvalWorkflow:
+    start: [U1, S0GROUP]
+    cancel: [U2]
+    approvers: [U3, S0LEADS, U1]
+    allowSelfApproval: false
+    steps:
+      approve:
+        approvers: [U4, U1]
+        allowSelfApproval: true
+      inner.inner-approve:
+        approvers: [U5]
+      inner-approve:
+        approvers: [U6]
+  selfOk:
+    approvers: [U1, U3]
+    allowSelfApproval: true
+    steps:
+      strict:
+        allowSelfApproval: false
+  closed:
+    start: []
+    approvers: []
+  open: {}
+  "*":
+    start: [S0ENG]
+    approvers: [U9]
+`;
+
+const wf = (workflowKey: string, workflowId = `${workflowKey}-id`) => ({ workflowKey, workflowId });
+
+describe('parsePolicy', () => {
+  test('YAML: the full shape', () => {
+    const policy = parsePolicy(FULL_YAML, 'policy.yaml');
+    expect(policy.source).toBe('policy.yaml');
+    expect(policy.admins).toEqual(['U0ADMIN']);
+    expect([...policy.workflows.keys()]).toEqual(['approvalworkflow', 'selfok', 'closed', 'open', '*']);
+    const approval = policy.workflows.get('approvalworkflow')!;
+    expect(approval.name).toBe('approvalWorkflow');
+    expect(approval.start).toEqual(['U1', 'S0GROUP']);
+    expect(approval.cancel).toEqual(['U2']);
+    expect(approval.approvers).toEqual(['U3', 'S0LEADS', 'U1']);
+    expect(approval.allowSelfApproval).toBe(false);
+    expect(Object.fromEntries(approval.steps)).toEqual({
+      approve: { approvers: ['U4', 'U1'], allowSelfApproval: true },
+      'inner.inner-approve': { approvers: ['U5'] },
+      'inner-approve': { approvers: ['U6'] },
+    });
+    const open = policy.workflows.get('open')!;
+    expect(open.start).toBeUndefined();
+    expect(open.approvers).toBeUndefined();
+    expect(policy.workflows.get('closed')!.start).toEqual([]);
+  });
+
+  test('JSON parses to the same policy', () => {
+    const json = JSON.stringify(
+      {
+        admins: ['U0ADMIN'],
+        workflows: {
+          approvalWorkflow: {
+            start: ['U1', 'S0GROUP'],
+            cancel: ['U2'],
+            approvers: ['U3', 'S0LEADS', 'U1'],
+            allowSelfApproval: false,
+            steps: {
+              approve: { approvers: ['U4', 'U1'], allowSelfApproval: true },
+              'inner.inner-approve': { approvers: ['U5'] },
+              'inner-approve': { approvers: ['U6'] },
+            },
+          },
+          selfOk: {
+            approvers: ['U1', 'U3'],
+            allowSelfApproval: true,
+            steps: { strict: { allowSelfApproval: false } },
+          },
+          closed: { start: [], approvers: [] },
+          open: {},
+          '*': { start: ['S0ENG'], approvers: ['U9'] },
+        },
+      },
+      null,
+      '\t',
+    );
+    const fromJson = parsePolicy(json, 'policy.json');
+    const fromYaml = parsePolicy(FULL_YAML, 'policy.json');
+    expect(fromJson).toEqual(fromYaml);
+  });
+
+  test('empty documents and null sections are the default policy', () => {
+    for (const text of ['', '# nothing\n', 'workflows:\n', '{}']) {
+      const policy = parsePolicy(text, 'p.yaml');
+      expect(policy.admins).toEqual([]);
+      expect(policy.workflows.size).toBe(0);
+    }
+    const nulls = parsePolicy('workflows:\n  a:\n  b:\n    steps:\n      s:\n', 'p.yaml');
+    expect(nulls.workflows.get('a')).toEqual({ name: 'a', steps: new Map() });
+    expect(nulls.workflows.get('b')!.steps.get('s')).toEqual({});
+  });
+
+  test('duplicate IDs in a list are kept once', () => {
+    expect(parsePolicy('admins: [U1, U1, S1X]', 'p').admins).toEqual(['U1', 'S1X']);
+  });
+
+  test('YAML aliases are followed', () => {
+    const policy = parsePolicy('admins: &leads [U7, S0LEADS]\nworkflows:\n  a: { approvers: *leads }\n', 'p');
+    expect(policy.workflows.get('a')!.approvers).toEqual(['U7', 'S0LEADS']);
+  });
+});
+
+describe('parsePolicy errors', () => {
+  test('every problem at once, each with file:line:col, key path and what was expected', () => {
+    const error = policyError(
+      [
+        'admins: [U0OK, bob]', //                           1
+        'extra: 1', //                                       2
+        'workflows:', //                                     3
+        '  approvalWorkflow:', //                            4
+        '    start: U1', //                                  5
+        '    cancel: [u2lower]', //                          6
+        '    approver: [U3]', //                             7
+        '    allowSelfApproval: "no"', //                    8
+        '    steps:', //                                     9
+        '      approve:', //                                10
+        '        approvers: ["@carol", 12]', //             11
+        '        allowSelfApproval: 1', //                  12
+        '        extraStepKey: true', //                    13
+        '      inner..x: {}', //                            14
+        '      "*": [U1]', //                               15
+        '  ApprovalWorkflow: {}', //                        16
+        '  "*": [U1]', //                                   17
+        '  other: { steps: [a] }', //                       18
+      ].join('\n'),
+      'config/policy.yaml',
+    );
+    expect(error.source).toBe('config/policy.yaml');
+    expect(error.problems).toEqual([
+      'config/policy.yaml:1:16: admins[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "bob"',
+      'config/policy.yaml:2:1: extra: unknown key: expected one of admins, workflows',
+      'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
+      'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
+      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, steps',
+      'config/policy.yaml:8:24: workflows.approvalWorkflow.allowSelfApproval: expected true or false, got "no"',
+      'config/policy.yaml:11:21: workflows.approvalWorkflow.steps.approve.approvers[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "@carol" (use the member ID, not a name or mention)',
+      'config/policy.yaml:11:31: workflows.approvalWorkflow.steps.approve.approvers[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got 12',
+      'config/policy.yaml:12:28: workflows.approvalWorkflow.steps.approve.allowSelfApproval: expected true or false, got 1',
+      'config/policy.yaml:13:9: workflows.approvalWorkflow.steps.approve.extraStepKey: unknown key: expected one of approvers, allowSelfApproval',
+      'config/policy.yaml:14:7: workflows.approvalWorkflow.steps["inner..x"]: expected a step id or dotted step path such as "inner.approve" (empty segment)',
+      'config/policy.yaml:15:12: workflows.approvalWorkflow.steps["*"]: expected a mapping with the keys approvers, allowSelfApproval, got a list',
+      'config/policy.yaml:16:3: workflows.ApprovalWorkflow: duplicates workflows.approvalWorkflow (workflow names are matched case-insensitively)',
+      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, steps, got a list',
+      'config/policy.yaml:18:19: workflows.other.steps: expected a mapping from step ids or dotted step paths to rules, got a list',
+    ]);
+    expect(error.message.split('\n')[0]).toBe('Invalid policy file config/policy.yaml (15 problems):');
+    for (const problem of error.problems) expect(error.message).toContain(`  - ${problem}`);
+  });
+
+  test('top level must be a mapping', () => {
+    expect(policyError('[U1]').problems).toEqual([
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, workflows, got a list',
+    ]);
+    expect(policyError('"just text"').problems).toEqual([
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, workflows, got "just text"',
+    ]);
+  });
+
+  test('workflows must be a mapping, admins a list', () => {
+    expect(policyError('workflows: [a, b]\nadmins: U1').problems).toEqual([
+      'policy.yaml:1:12: workflows: expected a mapping from workflow names to rules, got a list',
+      'policy.yaml:2:9: admins: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
+    ]);
+  });
+
+  test('a workflow rule must be a mapping; a missing list value says "nothing"', () => {
+    expect(policyError('workflows:\n  a: yes\n  b:\n    start:\n').problems).toEqual([
+      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, steps, got "yes"',
+      'policy.yaml:4:5: workflows.b.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got nothing',
+    ]);
+  });
+
+  test('non-string keys are refused', () => {
+    expect(policyError('workflows:\n  123: {}\n').problems).toEqual([
+      'policy.yaml:2:3: workflows: expected keys to be non-empty names, got 123',
+    ]);
+  });
+
+  test('syntax errors: YAML', () => {
+    const error = policyError('workflows:\n  a: {start: [U1]\n', 'bad.yaml');
+    expect(error.problems.length).toBeGreaterThan(0);
+    expect(error.problems[0]).toMatch(/^bad\.yaml:\d+:\d+: .*\(the file is not valid YAML or JSON\)$/);
+  });
+
+  test('syntax errors: duplicate keys', () => {
+    expect(policyError('admins: [U1]\nadmins: [U2]\n').problems).toEqual([
+      expect.stringMatching(/^policy\.yaml:2:1: Map keys must be unique.*not valid YAML or JSON/),
+    ]);
+  });
+
+  test('syntax errors: JSON', () => {
+    const error = policyError('{\n  "admins": ["U1",\n', 'policy.json');
+    expect(error.problems[0]).toMatch(/^policy\.json:\d+:\d+: /);
+  });
+});
+
+describe('loadPolicy', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'flowgate-policy-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('no path: the default policy, with the given admins', () => {
+    expect(loadPolicy()).toEqual(defaultPolicy());
+    expect(loadPolicy(undefined, { admins: ['U0ADM'] })).toEqual({
+      source: null,
+      admins: ['U0ADM'],
+      workflows: new Map(),
+    });
+    expect(loadPolicy('  ').source).toBeNull();
+  });
+
+  test('reads YAML and JSON files and merges config admins with the file', () => {
+    const yamlPath = join(dir, 'policy.yaml');
+    writeFileSync(yamlPath, 'admins: [U0FILE, U0BOTH]\nworkflows:\n  a: { start: [U1] }\n');
+    const policy = loadPolicy(yamlPath, { admins: ['U0BOTH', 'U0CONF'] });
+    expect(policy.source).toBe(yamlPath);
+    expect(policy.admins).toEqual(['U0FILE', 'U0BOTH', 'U0CONF']);
+    expect(policy.workflows.get('a')!.start).toEqual(['U1']);
+
+    const jsonPath = join(dir, 'policy.json');
+    writeFileSync(jsonPath, '{"workflows": {"a": {"start": ["U1"]}}}');
+    expect(loadPolicy(jsonPath).workflows.get('a')!.start).toEqual(['U1']);
+  });
+
+  test('file errors name the file', () => {
+    const badPath = join(dir, 'bad.yaml');
+    writeFileSync(badPath, 'workflows:\n  a: { start: [nope] }\n');
+    expect(() => loadPolicy(badPath)).toThrow(
+      `${badPath}:2:16: workflows.a.start[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "nope"`,
+    );
+  });
+
+  test('a missing file or a directory is a PolicyError naming the path', () => {
+    const missing = join(dir, 'missing.yaml');
+    expect(() => loadPolicy(missing)).toThrow(PolicyError);
+    expect(() => loadPolicy(missing)).toThrow(`${missing}: file not found: expected a readable policy file`);
+    expect(() => loadPolicy(dir)).toThrow(`${dir}: this is a directory`);
+  });
+
+  test('policy.example.yaml at the repo root is valid and means what it says', () => {
+    const path = join(import.meta.dirname, '..', 'policy.example.yaml');
+    expect(readFileSync(path, 'utf8')).toContain('allowSelfApproval');
+    const policy = loadPolicy(path);
+    expect(policy.admins).toEqual(['U0ADMIN01']);
+    const approval = { workflowKey: 'approvalWorkflow', workflowId: 'approval-workflow' };
+    expect(canStart(policy, { ...approval, userId: 'U0ALICE01', userGroups: [] }).allowed).toBe(true);
+    expect(canStart(policy, { ...approval, userId: 'U0OTHER', userGroups: ['S0FINANCE'] }).allowed).toBe(
+      true,
+    );
+    expect(canStart(policy, { ...approval, userId: 'U0OTHER', userGroups: [] }).allowed).toBe(false);
+    expect(approversFor(policy, { ...approval, stepPath: ['approve'], starterId: 'U0ALICE01' })).toEqual({
+      users: ['U0DAVE001'],
+      groups: [],
+    });
+    const other = { workflowKey: 'unlisted', workflowId: 'unlisted' };
+    expect(canStart(policy, { ...other, userId: 'U0X', userGroups: ['S0ENGINEER'] }).allowed).toBe(true);
+    expect(canStart(policy, { ...other, userId: 'U0X', userGroups: [] }).allowed).toBe(false);
+  });
+});
+
+describe('decisions', () => {
+  const policy = parsePolicy(FULL_YAML, 'policy.yaml');
+
+  describe('workflow lookup', () => {
+    test('matches the registry key or the workflow id, case-insensitively; key first', () => {
+      expect(workflowPolicyFor(policy, wf('APPROVALWORKFLOW'))?.name).toBe('approvalWorkflow');
+      expect(
+        workflowPolicyFor(policy, { workflowKey: 'registryKey', workflowId: 'ApprovalWorkflow' })?.name,
+      ).toBe('approvalWorkflow');
+      expect(workflowPolicyFor(policy, { workflowKey: 'open', workflowId: 'approvalWorkflow' })?.name).toBe(
+        'open',
+      );
+    });
+
+    test('falls back to "*", then to nothing', () => {
+      expect(workflowPolicyFor(policy, wf('unlisted'))?.name).toBe('*');
+      const noStar = parsePolicy('workflows:\n  a: {}\n', 'p');
+      expect(workflowPolicyFor(noStar, wf('b'))).toBeUndefined();
+    });
+  });
+
+  describe('canStart', () => {
+    test('listed users and group members may start; others are told why', () => {
+      const ref = wf('approvalWorkflow');
+      expect(canStart(policy, { ...ref, userId: 'U1', userGroups: [] })).toEqual({ allowed: true });
+      expect(canStart(policy, { ...ref, userId: 'U7', userGroups: ['S0OTHER', 'S0GROUP'] })).toEqual({
+        allowed: true,
+      });
+      expect(canStart(policy, { ...ref, userId: 'U7', userGroups: ['S0OTHER'] })).toEqual({
+        allowed: false,
+        reason: 'You are not allowed to start approvalWorkflow: the policy limits who may start it.',
+      });
+    });
+
+    test('case-insensitive match on the workflow id applies the rules', () => {
+      const ref = { workflowKey: 'k', workflowId: 'APPROVALworkflow' };
+      expect(canStart(policy, { ...ref, userId: 'U7', userGroups: [] }).allowed).toBe(false);
+      expect(canStart(policy, { ...ref, userId: 'U1', userGroups: [] }).allowed).toBe(true);
+    });
+
+    test('omitted start = anyone', () => {
+      expect(canStart(policy, { ...wf('open'), userId: 'U7', userGroups: [] })).toEqual({ allowed: true });
+      expect(canStart(policy, { ...wf('selfOk'), userId: 'U7', userGroups: [] })).toEqual({ allowed: true });
+    });
+
+    test('start: [] = nobody, admins included', () => {
+      expect(canStart(policy, { ...wf('closed'), userId: 'U0ADMIN', userGroups: [] })).toEqual({
+        allowed: false,
+        reason: 'Nobody may start closed from Slack.',
+      });
+    });
+
+    test('"*" applies to unlisted workflows only', () => {
+      expect(canStart(policy, { ...wf('unlisted'), userId: 'U7', userGroups: [] }).allowed).toBe(false);
+      expect(canStart(policy, { ...wf('unlisted'), userId: 'U7', userGroups: ['S0ENG'] }).allowed).toBe(true);
+      // a listed workflow without `start` does not inherit "*"'s start list
+      expect(canStart(policy, { ...wf('open'), userId: 'U7', userGroups: [] }).allowed).toBe(true);
+    });
+
+    test('the reason names the workflow by key, or by id when the key is empty', () => {
+      const decision = canStart(policy, {
+        workflowKey: '',
+        workflowId: 'someId',
+        userId: 'U7',
+        userGroups: [],
+      });
+      expect(decision).toEqual({
+        allowed: false,
+        reason: 'You are not allowed to start someId: the policy limits who may start it.',
+      });
+    });
+  });
+
+  describe('canCancel', () => {
+    const base = {
+      ...wf('approvalWorkflow'),
+      userGroups: [] as string[],
+      starterId: 'U8',
+      admins: [] as string[],
+    };
+
+    test('the starter may cancel', () => {
+      expect(canCancel(policy, { ...base, userId: 'U8' })).toEqual({ allowed: true });
+    });
+
+    test('file admins, config admins and admin groups may cancel any run', () => {
+      expect(canCancel(policy, { ...base, userId: 'U0ADMIN' }).allowed).toBe(true);
+      expect(canCancel(policy, { ...base, userId: 'U0CONF', admins: ['U0CONF'] }).allowed).toBe(true);
+      const groupAdmins = parsePolicy('admins: [S0OPS]', 'p');
+      expect(canCancel(groupAdmins, { ...base, userId: 'U7', userGroups: ['S0OPS'] }).allowed).toBe(true);
+      expect(canCancel(withAdmins(defaultPolicy(), ['U0W']), { ...base, userId: 'U0W' }).allowed).toBe(true);
+    });
+
+    test('listed cancelers (users or groups) may cancel', () => {
+      expect(canCancel(policy, { ...base, userId: 'U2' }).allowed).toBe(true);
+      const groups = parsePolicy('workflows:\n  a: { cancel: [S0CAN] }\n', 'p');
+      expect(canCancel(groups, { ...base, ...wf('a'), userId: 'U7', userGroups: ['S0CAN'] }).allowed).toBe(
+        true,
+      );
+    });
+
+    test('everyone else is refused with the list of who may', () => {
+      expect(canCancel(policy, { ...base, userId: 'U7' })).toEqual({
+        allowed: false,
+        reason:
+          'Only the person who started it, the people the policy allows to cancel approvalWorkflow and admins may cancel this run.',
+      });
+      expect(canCancel(policy, { ...base, ...wf('open'), userId: 'U7' })).toEqual({
+        allowed: false,
+        reason: 'Only the person who started it and admins may cancel this run.',
+      });
+    });
+
+    test('runs started outside Slack: admins and cancelers only', () => {
+      expect(canCancel(policy, { ...base, starterId: null, userId: 'U2' }).allowed).toBe(true);
+      expect(canCancel(policy, { ...base, starterId: null, userId: 'U0ADMIN' }).allowed).toBe(true);
+      expect(canCancel(policy, { ...base, ...wf('open'), starterId: null, userId: 'U7' })).toEqual({
+        allowed: false,
+        reason: 'This run was started outside Slack: only admins may cancel it.',
+      });
+    });
+
+    test('default policy: starter and admins only', () => {
+      const def = defaultPolicy();
+      expect(canCancel(def, { ...base, userId: 'U8' }).allowed).toBe(true);
+      expect(canCancel(def, { ...base, userId: 'U0A', admins: ['U0A'] }).allowed).toBe(true);
+      expect(canCancel(def, { ...base, userId: 'U7' }).allowed).toBe(false);
+    });
+  });
+
+  describe('canAnswer', () => {
+    const answer = (over: {
+      workflowKey?: string;
+      stepPath?: string[];
+      userId: string;
+      userGroups?: string[];
+      starterId?: string | null;
+      admins?: string[];
+      policy?: Policy;
+    }) =>
+      canAnswer(over.policy ?? policy, {
+        ...wf(over.workflowKey ?? 'approvalWorkflow'),
+        stepPath: over.stepPath ?? ['review'],
+        userId: over.userId,
+        userGroups: over.userGroups ?? [],
+        starterId: over.starterId === undefined ? 'U8' : over.starterId,
+        ...(over.admins ? { admins: over.admins } : {}),
+      });
+
+    test('workflow approvers (users and groups) may answer; others are not approvers', () => {
+      expect(answer({ userId: 'U3' })).toEqual({ allowed: true });
+      expect(answer({ userId: 'U7', userGroups: ['S0LEADS'] })).toEqual({ allowed: true });
+      expect(answer({ userId: 'U7' })).toEqual({
+        allowed: false,
+        reason: 'You are not an approver for step review.',
+      });
+    });
+
+    test('admins follow the approvers list too', () => {
+      expect(answer({ userId: 'U0ADMIN' }).allowed).toBe(false);
+      expect(answer({ userId: 'U0C', admins: ['U0C'] }).allowed).toBe(false);
+    });
+
+    test('self-approval is refused by default, even for a listed starter', () => {
+      expect(answer({ userId: 'U1', starterId: 'U1' })).toEqual({
+        allowed: false,
+        reason: 'You started this run, and this workflow does not allow approving your own run.',
+      });
+      expect(answer({ userId: 'U1', starterId: 'U8' }).allowed).toBe(true);
+      // a starter reaching the list through a group is refused as well
+      expect(answer({ userId: 'U7', userGroups: ['S0LEADS'], starterId: 'U7' }).allowed).toBe(false);
+    });
+
+    test('allowSelfApproval: true lets a listed starter answer, but not an unlisted one', () => {
+      expect(answer({ workflowKey: 'selfOk', userId: 'U1', starterId: 'U1' }).allowed).toBe(true);
+      expect(answer({ workflowKey: 'selfOk', userId: 'U7', starterId: 'U7' })).toEqual({
+        allowed: false,
+        reason: 'You are not an approver for step review.',
+      });
+    });
+
+    test('a step override of allowSelfApproval says so', () => {
+      expect(answer({ workflowKey: 'selfOk', stepPath: ['strict'], userId: 'U1', starterId: 'U1' })).toEqual({
+        allowed: false,
+        reason: 'You started this run, and step strict does not allow approving your own run.',
+      });
+      expect(
+        answer({ workflowKey: 'selfOk', stepPath: ['strict'], userId: 'U3', starterId: 'U1' }).allowed,
+      ).toBe(true);
+    });
+
+    test('step overrides replace the approvers and allowSelfApproval', () => {
+      expect(answer({ stepPath: ['approve'], userId: 'U4' }).allowed).toBe(true);
+      expect(answer({ stepPath: ['approve'], userId: 'U3' })).toEqual({
+        allowed: false,
+        reason: 'You are not an approver for step approve.',
+      });
+      // allowSelfApproval: true on the step
+      expect(answer({ stepPath: ['approve'], userId: 'U1', starterId: 'U1' }).allowed).toBe(true);
+    });
+
+    test('a full dotted path wins over the step id; the step id matches nested steps', () => {
+      expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U5' }).allowed).toBe(true);
+      expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U6' })).toEqual({
+        allowed: false,
+        reason: 'You are not an approver for step inner.inner-approve.',
+      });
+      expect(answer({ stepPath: ['other', 'inner-approve'], userId: 'U6' }).allowed).toBe(true);
+      expect(answer({ stepPath: ['other', 'inner-approve'], userId: 'U5' }).allowed).toBe(false);
+    });
+
+    test('a step override inherits allowSelfApproval from the workflow when not given', () => {
+      expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U5', starterId: 'U5' })).toEqual({
+        allowed: false,
+        reason: 'You started this run, and this workflow does not allow approving your own run.',
+      });
+    });
+
+    test('no approvers configured: the starter is the approver', () => {
+      expect(answer({ workflowKey: 'open', userId: 'U8' })).toEqual({ allowed: true });
+      expect(answer({ workflowKey: 'open', userId: 'U7' })).toEqual({
+        allowed: false,
+        reason: 'Only the person who started this run may answer step review.',
+      });
+      expect(answer({ workflowKey: 'open', userId: 'U0ADMIN' }).allowed).toBe(false);
+    });
+
+    test('no approvers and started outside Slack: only admins, and the reason says so', () => {
+      expect(answer({ workflowKey: 'open', starterId: null, userId: 'U0ADMIN' }).allowed).toBe(true);
+      expect(answer({ workflowKey: 'open', starterId: null, userId: 'U0C', admins: ['U0C'] }).allowed).toBe(
+        true,
+      );
+      expect(answer({ workflowKey: 'open', starterId: null, userId: 'U7' })).toEqual({
+        allowed: false,
+        reason:
+          'This run was started outside Slack and no approvers are configured for step review, so only admins may answer it.',
+      });
+    });
+
+    test('approvers configured and started outside Slack: approvers answer as usual', () => {
+      expect(answer({ starterId: null, userId: 'U1' }).allowed).toBe(true);
+      expect(answer({ starterId: null, userId: 'U0ADMIN' }).allowed).toBe(false);
+    });
+
+    test('approvers: [] = nobody may answer', () => {
+      expect(answer({ workflowKey: 'closed', userId: 'U8' })).toEqual({
+        allowed: false,
+        reason: 'Nobody may answer step review from Slack.',
+      });
+    });
+
+    test('"*" approvers apply to unlisted workflows', () => {
+      expect(answer({ workflowKey: 'unlisted', userId: 'U9' }).allowed).toBe(true);
+      expect(answer({ workflowKey: 'unlisted', userId: 'U8' }).allowed).toBe(false);
+    });
+
+    test('default policy: the starter answers; without a starter, admins', () => {
+      const def = defaultPolicy(['U0A']);
+      expect(answer({ policy: def, userId: 'U8' }).allowed).toBe(true);
+      expect(answer({ policy: def, userId: 'U7' }).allowed).toBe(false);
+      expect(answer({ policy: def, userId: 'U0A' }).allowed).toBe(false);
+      expect(answer({ policy: def, starterId: null, userId: 'U0A' }).allowed).toBe(true);
+      expect(answer({ policy: def, starterId: null, userId: 'U7' }).allowed).toBe(false);
+    });
+  });
+
+  describe('approversFor', () => {
+    const ask = (workflowKey: string, stepPath: string[], starterId: string | null, admins?: string[]) =>
+      approversFor(policy, { ...wf(workflowKey), stepPath, starterId, ...(admins ? { admins } : {}) });
+
+    test('splits users and groups and leaves out a starter who may not self-approve', () => {
+      expect(ask('approvalWorkflow', ['review'], 'U8')).toEqual({ users: ['U3', 'U1'], groups: ['S0LEADS'] });
+      expect(ask('approvalWorkflow', ['review'], 'U1')).toEqual({ users: ['U3'], groups: ['S0LEADS'] });
+    });
+
+    test('keeps the starter when self-approval is allowed; follows step overrides', () => {
+      expect(ask('approvalWorkflow', ['approve'], 'U1')).toEqual({ users: ['U4', 'U1'], groups: [] });
+      expect(ask('selfOk', ['review'], 'U1')).toEqual({ users: ['U1', 'U3'], groups: [] });
+      expect(ask('selfOk', ['strict'], 'U1')).toEqual({ users: ['U3'], groups: [] });
+      expect(ask('approvalWorkflow', ['inner', 'inner-approve'], null)).toEqual({
+        users: ['U5'],
+        groups: [],
+      });
+    });
+
+    test('no approvers: the starter, or the admins when started outside Slack', () => {
+      expect(ask('open', ['review'], 'U8')).toEqual({ users: ['U8'], groups: [] });
+      expect(ask('open', ['review'], null, ['U0C', 'U0ADMIN'])).toEqual({
+        users: ['U0ADMIN', 'U0C'],
+        groups: [],
+      });
+      const groupAdmins = parsePolicy('admins: [S0OPS, U0A]', 'p');
+      expect(approversFor(groupAdmins, { ...wf('x'), stepPath: ['s'], starterId: null })).toEqual({
+        users: ['U0A'],
+        groups: ['S0OPS'],
+      });
+    });
+  });
+});

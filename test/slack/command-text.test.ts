@@ -1,0 +1,116 @@
+import { describe, expect, test } from 'vitest';
+import { parseCommand, parseInputs } from '../../src/slack/command-text.ts';
+
+const schema = {
+  type: 'object',
+  properties: {
+    amount: { type: 'number' },
+    count: { type: 'integer' },
+    urgent: { type: 'boolean' },
+    name: { type: 'string' },
+    code: { type: 'string' },
+    address: { type: 'object', properties: { city: { type: 'string' }, zip: { type: 'integer' } } },
+  },
+};
+
+describe('parseCommand', () => {
+  test('empty text and help give help; unknown verbs give help naming the verb', () => {
+    expect(parseCommand('', '/flowgate')).toEqual({ kind: 'help' });
+    expect(parseCommand('  help ', '/flowgate')).toEqual({ kind: 'help' });
+    expect(parseCommand('frobnicate x', '/flowgate')).toEqual({ kind: 'help', unknown: 'frobnicate' });
+  });
+
+  test('start keeps the raw input text after the workflow name', () => {
+    expect(parseCommand('start approvalWorkflow {"amount": 5, "x": "a b"}', '/fg')).toEqual({
+      kind: 'start',
+      workflow: 'approvalWorkflow',
+      inputs: '{"amount": 5, "x": "a b"}',
+    });
+    expect(parseCommand('START linear', '/fg')).toEqual({ kind: 'start', workflow: 'linear', inputs: '' });
+  });
+
+  test('missing arguments give a usage message naming the command', () => {
+    const result = parseCommand('start', '/deploy');
+    expect(result.kind).toBe('usage');
+    expect(result.kind === 'usage' && result.message).toContain('/deploy start <workflow>');
+    expect(parseCommand('cancel', '/fg').kind).toBe('usage');
+    expect(parseCommand('status a b', '/fg').kind).toBe('usage');
+  });
+
+  test('runs with and without a status; status and cancel take a run id', () => {
+    expect(parseCommand('runs linear', '/fg')).toEqual({ kind: 'runs', workflow: 'linear' });
+    expect(parseCommand('runs linear Failed', '/fg')).toEqual({
+      kind: 'runs',
+      workflow: 'linear',
+      status: 'failed',
+    });
+    expect(parseCommand('status run-1', '/fg')).toEqual({ kind: 'status', runId: 'run-1' });
+    expect(parseCommand('cancel run-1', '/fg')).toEqual({ kind: 'cancel', runId: 'run-1' });
+  });
+});
+
+describe('parseInputs', () => {
+  test('nothing → undefined', () => {
+    expect(parseInputs('  ', schema)).toEqual({ ok: true, value: undefined });
+  });
+
+  test('JSON, including typographic quotes from Slack clients', () => {
+    expect(parseInputs('{"amount": 5}', schema)).toEqual({ ok: true, value: { amount: 5 } });
+    expect(parseInputs('{\u201Camount\u201D: 5}', schema)).toEqual({ ok: true, value: { amount: 5 } });
+  });
+
+  test('bad JSON reports the parser message and the position', () => {
+    const result = parseInputs('{"amount": 5,}', schema);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toMatch(/valid JSON: .*position 13/);
+  });
+
+  test('key=value pairs typed by the schema', () => {
+    expect(
+      parseInputs(
+        'amount=5.5 count=3 urgent=yes name="Ada Lovelace" code=007 address.city=Paris address.zip=75001',
+        schema,
+      ),
+    ).toEqual({
+      ok: true,
+      value: {
+        amount: 5.5,
+        count: 3,
+        urgent: true,
+        name: 'Ada Lovelace',
+        code: '007',
+        address: { city: 'Paris', zip: 75001 },
+      },
+    });
+  });
+
+  test('a quoted number stays a string only where the schema allows; bad numbers and booleans are named', () => {
+    expect(parseInputs('amount=abc', schema)).toEqual({
+      ok: false,
+      message: '`amount` must be a number, not `abc`.',
+    });
+    expect(parseInputs('urgent=maybe', schema)).toEqual({
+      ok: false,
+      message: '`urgent` must be true or false, not `maybe`.',
+    });
+  });
+
+  test('JSON values inside pairs, duplicates and malformed pairs', () => {
+    expect(parseInputs('address={"city": "Oslo"} name=x', schema)).toEqual({
+      ok: true,
+      value: { address: { city: 'Oslo' }, name: 'x' },
+    });
+    expect(parseInputs('name=a name=b', schema)).toEqual({ ok: false, message: '`name` is given twice.' });
+    const bad = parseInputs('amount', schema);
+    expect(!bad.ok && bad.message).toContain('is not a `key=value` pair');
+    const open = parseInputs('name="unterminated', schema);
+    expect(!open.ok && open.message).toContain('no closing "');
+  });
+
+  test('without a schema, numbers and booleans are guessed', () => {
+    expect(parseInputs('a=1 b=true c=hello', undefined)).toEqual({
+      ok: true,
+      value: { a: 1, b: true, c: 'hello' },
+    });
+  });
+});
