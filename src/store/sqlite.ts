@@ -25,7 +25,8 @@ export const MIGRATIONS: readonly string[] = [
     status       TEXT    NOT NULL,
     final        INTEGER NOT NULL DEFAULT 0 CHECK (final IN (0, 1)),
     canceled_by  TEXT,
-    notified_at  INTEGER
+    notified_at  INTEGER,
+    permalink    TEXT
   ) STRICT;
   CREATE INDEX progress_messages_unfinished ON progress_messages (final, started_at);
   CREATE TABLE answers (
@@ -36,6 +37,10 @@ export const MIGRATIONS: readonly string[] = [
     state       TEXT    NOT NULL CHECK (state IN ('claimed', 'resumed')),
     summary     TEXT,
     PRIMARY KEY (run_id, step_path)
+  ) STRICT;
+  CREATE TABLE once_keys (
+    key TEXT    NOT NULL PRIMARY KEY,
+    at  INTEGER NOT NULL
   ) STRICT;
   `,
 ];
@@ -58,6 +63,7 @@ const PROGRESS_COLUMNS = {
   final: 'final',
   canceledBy: 'canceled_by',
   notifiedAt: 'notified_at',
+  permalink: 'permalink',
 } as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
 
 type ProgressField = keyof typeof PROGRESS_COLUMNS;
@@ -159,6 +165,8 @@ function toProgressMessage(row: Row): ProgressMessage {
   if (canceledBy !== undefined) message.canceledBy = canceledBy;
   if (row.notified_at !== null && row.notified_at !== undefined)
     message.notifiedAt = date(row, 'notified_at');
+  const permalink = optionalText(row, 'permalink');
+  if (permalink !== undefined) message.permalink = permalink;
   return message;
 }
 
@@ -203,18 +211,20 @@ class SqliteStore implements Store {
   readonly #getAnswer: StatementSync;
   readonly #complete: StatementSync;
   readonly #release: StatementSync;
+  readonly #listAnswers: StatementSync;
+  readonly #once: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#save = db.prepare(`
       INSERT INTO progress_messages
-        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at)
-      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at)
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at, :permalink)
       ON CONFLICT (run_id) DO UPDATE SET
         workflow_key = excluded.workflow_key, workflow_id = excluded.workflow_id, channel = excluded.channel,
         ts = excluded.ts, starter_id = excluded.starter_id, started_at = excluded.started_at,
         status = excluded.status, final = excluded.final, canceled_by = excluded.canceled_by,
-        notified_at = excluded.notified_at`);
+        notified_at = excluded.notified_at, permalink = excluded.permalink`);
     this.#getProgress = db.prepare('SELECT * FROM progress_messages WHERE run_id = ?');
     this.#listUnfinished = db.prepare(
       'SELECT * FROM progress_messages WHERE final = 0 ORDER BY started_at, run_id',
@@ -230,6 +240,8 @@ class SqliteStore implements Store {
     this.#release = db.prepare(
       `DELETE FROM answers WHERE run_id = ? AND step_path = ? AND user_id = ? AND state = 'claimed'`,
     );
+    this.#listAnswers = db.prepare('SELECT * FROM answers WHERE run_id = ? ORDER BY answered_at, step_path');
+    this.#once = db.prepare('INSERT INTO once_keys (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
   }
 
   saveProgressMessage(m: ProgressMessage): void {
@@ -245,6 +257,7 @@ class SqliteStore implements Store {
       final: m.final ? 1 : 0,
       canceled_by: m.canceledBy ?? null,
       notified_at: m.notifiedAt === undefined ? null : ms(m.notifiedAt, 'notifiedAt'),
+      permalink: m.permalink ?? null,
     });
   }
 
@@ -287,6 +300,14 @@ class SqliteStore implements Store {
 
   releaseAnswer(runId: string, stepPath: string, userId: string): void {
     this.#release.run(runId, stepPath, userId);
+  }
+
+  listAnswers(runId: string): Answer[] {
+    return this.#listAnswers.all(runId).map(toAnswer);
+  }
+
+  markOnce(key: string, at = new Date()): boolean {
+    return Number(this.#once.run(key, at.getTime()).changes) === 1;
   }
 
   getAnswer(runId: string, stepPath: string): Answer | undefined {

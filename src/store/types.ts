@@ -15,6 +15,8 @@ export interface ProgressMessage {
   final: boolean;
   canceledBy?: string;
   notifiedAt?: Date;
+  /** Link to the progress message, once Slack gave one. */
+  permalink?: string;
 }
 
 /** Who answered (or is answering) a suspended step. */
@@ -54,6 +56,13 @@ export interface Store {
    */
   releaseAnswer(runId: string, stepPath: string, userId: string): void;
   getAnswer(runId: string, stepPath: string): Answer | undefined;
+  /** Every answer given for a run, oldest first. */
+  listAnswers(runId: string): Answer[];
+  /**
+   * True the first time `key` is marked, false ever after (across restarts and replicas): for
+   * things that must happen once, like a run's final notification.
+   */
+  markOnce(key: string, at?: Date): boolean;
   /** Closes the database. Idempotent. */
   close(): void;
 }

@@ -46,6 +46,7 @@ describe('progress messages', () => {
       status: 'canceled',
       canceledBy: 'U0CANCELER',
       notifiedAt: new Date('2025-01-02T03:05:00.001Z'),
+      permalink: 'https://example.slack.com/archives/C0CHANNEL/p1700000000000100',
     });
     const bare = message('run-2', { starterId: null });
     store.saveProgressMessage(full);
@@ -199,6 +200,32 @@ describe('answers', () => {
     store.completeAnswer('run-1', 'approve', 'done');
     store.releaseAnswer('run-1', 'approve', 'U2');
     expect(store.getAnswer('run-1', 'approve')?.state).toBe('resumed');
+  });
+});
+
+describe('answers per run and once-only marks', () => {
+  test("listAnswers returns a run's answers oldest first, and only that run's", () => {
+    const store = open();
+    store.claimAnswer('run-1', 'b', 'U2', new Date(2000));
+    store.claimAnswer('run-1', 'a', 'U1', new Date(1000));
+    store.claimAnswer('run-2', 'a', 'U3', new Date(500));
+    store.completeAnswer('run-1', 'a', 'approved');
+    expect(store.listAnswers('run-1').map((a) => [a.stepPath, a.userId, a.state, a.summary])).toEqual([
+      ['a', 'U1', 'resumed', 'approved'],
+      ['b', 'U2', 'claimed', undefined],
+    ]);
+    expect(store.listAnswers('run-3')).toEqual([]);
+  });
+
+  test('markOnce is true only the first time, across reopen and a second replica', () => {
+    const first = open();
+    expect(first.markOnce('final:run-1')).toBe(true);
+    expect(first.markOnce('final:run-1')).toBe(false);
+    const replica = open();
+    expect(replica.markOnce('final:run-1')).toBe(false);
+    expect(replica.markOnce('final:run-2')).toBe(true);
+    first.close();
+    expect(open().markOnce('final:run-2')).toBe(false);
   });
 });
 
