@@ -1,1 +1,1 @@
-export {};
+export * from './mastra/index.ts';

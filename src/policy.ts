@@ -500,3 +500,13 @@ function formatPath(path: readonly (string | number)[]): string {
   }
   return out;
 }
+
+/** Every user-group id the policy names: the only groups whose membership ever needs looking up. */
+export function policyGroups(policy: Policy): string[] {
+  const ids = [...policy.admins];
+  for (const workflow of policy.workflows.values()) {
+    ids.push(...(workflow.start ?? []), ...(workflow.cancel ?? []), ...(workflow.approvers ?? []));
+    for (const step of workflow.steps.values()) ids.push(...(step.approvers ?? []));
+  }
+  return unique(ids.filter((id) => id.startsWith('S')));
+}

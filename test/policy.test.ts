@@ -12,6 +12,7 @@ import {
   type Policy,
   PolicyError,
   parsePolicy,
+  policyGroups,
   withAdmins,
   workflowPolicyFor,
 } from '../src/policy.ts';
@@ -596,5 +597,16 @@ describe('decisions', () => {
         groups: ['S0OPS'],
       });
     });
+  });
+});
+
+describe('policyGroups', () => {
+  test('lists every group the policy names, once; none for the default policy', () => {
+    const policy = parsePolicy(
+      'admins: [U1, S0ADMINS]\nworkflows:\n  a:\n    start: [S0START, U2]\n    approvers: [S0LEADS]\n    steps:\n      x:\n        approvers: [S0LEADS, S0STEP]\n',
+      'p.yaml',
+    );
+    expect(policyGroups(policy).sort()).toEqual(['S0ADMINS', 'S0LEADS', 'S0START', 'S0STEP']);
+    expect(policyGroups(defaultPolicy())).toEqual([]);
   });
 });

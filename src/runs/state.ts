@@ -111,6 +111,11 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
         if (workflowStatus === 'suspended' && state.suspended.length === 0) return base;
         return withState(base, { ...state, status: workflowStatus }, at);
       }
+      if (workflowStatus === 'success' && state.suspended.length > 0) {
+        // A resume of one parallel branch ends its stream with "success" while another branch still
+        // waits for an answer: the run is not done.
+        return withState(base, { ...state, status: 'suspended' }, at);
+      }
       const error =
         workflowStatus === 'failed'
           ? (errorFrom(metadata.error, metadata.errorMessage) ?? failedStepError(state) ?? state.error)

@@ -90,13 +90,15 @@ describe('renderProgress', () => {
   test('200 steps with long outputs stay within 50 blocks and the text budget, with a summary line', () => {
     const steps: StepSnapshot[] = Array.from({ length: 200 }, (_, i) => ({
       id: `step-${i}-${'x'.repeat(60)}`,
-      status: i < 190 ? 'success' : i === 190 ? 'running' : 'pending',
+      status: i < 100 ? 'success' : i === 100 ? 'running' : 'pending',
       writerOutput: 'y'.repeat(500),
     }));
     const message = renderProgress({ ...base, snapshot: snapshot('running', steps) });
     expect(message.blocks.length).toBeLessThanOrEqual(50);
     expect(textLength(message.blocks)).toBeLessThanOrEqual(11_000);
     expect(allText(message.blocks)).toMatch(/…\d+ more steps \(\d+ success\)/);
+    expect(allText(message.blocks)).toMatch(/…\d+ more steps \(\d+ pending\)/);
+    expect(allText(message.blocks)).toContain('`step-100-');
     for (const block of message.blocks) {
       if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
     }

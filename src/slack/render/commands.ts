@@ -27,8 +27,10 @@ export function renderHelp(command: string, intro?: string): Reply {
 }
 
 export interface WorkflowListItem {
+  /** Registry key. */
   key: string;
-  name: string;
+  /** The workflow's own id. */
+  id: string;
   description?: string;
   stepCount?: number;
 }
@@ -52,7 +54,7 @@ export function renderWorkflowList(items: WorkflowListItem[], channelId: string)
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: truncate(`*${safeText(item.name, 150)}* ${code(item.key, 100)}${steps}${description}`, 3000),
+        text: truncate(`*${safeText(item.id, 150)}* ${code(item.key, 100)}${steps}${description}`, 3000),
       },
       accessory: {
         type: 'button',

@@ -190,24 +190,47 @@ function fallbackText(view: ProgressView): string {
   return safeText(`${view.workflow.name}: ${status} (run ${view.snapshot.runId})`, 300);
 }
 
+/**
+ * One line per step. Past `MAX_STEP_LINES`, the lines around the run's frontier (the latest finished
+ * and the next pending steps) and every step that needs attention stay; each run of hidden steps
+ * collapses into one summary line with its counts, in place.
+ */
 function renderSteps(steps: StepSnapshot[]): string {
   if (steps.length === 0) return '';
-  let shown = steps;
-  let collapsed = '';
-  if (steps.length > MAX_STEP_LINES) {
-    // Keep what matters: unfinished and failed steps, then the latest of the rest.
-    const important = new Set(steps.filter((s) => s.status !== 'success' && s.status !== 'skipped'));
-    const rest = steps.filter((s) => !important.has(s));
-    const room = Math.max(0, MAX_STEP_LINES - important.size);
-    const keep = new Set([...important].slice(0, MAX_STEP_LINES).concat(rest.slice(-room)));
-    shown = steps.filter((s) => keep.has(s));
-    const hidden = steps.filter((s) => !keep.has(s));
+  const keep = new Set<number>();
+  if (steps.length <= MAX_STEP_LINES) {
+    for (let i = 0; i < steps.length; i++) keep.add(i);
+  } else {
+    steps.forEach((s, i) => {
+      if (
+        s.status !== 'success' &&
+        s.status !== 'skipped' &&
+        s.status !== 'pending' &&
+        keep.size < MAX_STEP_LINES
+      )
+        keep.add(i);
+    });
+    const frontier = steps.findLastIndex((s) => s.status !== 'pending');
+    const half = Math.floor((MAX_STEP_LINES - keep.size) / 2);
+    for (let i = Math.max(0, frontier - half + 1); i < steps.length && keep.size < MAX_STEP_LINES; i++)
+      keep.add(i);
+  }
+  const lines: string[] = [];
+  let hidden: StepSnapshot[] = [];
+  const flush = () => {
+    if (hidden.length === 0) return;
     const counts = new Map<StepStatus, number>();
     for (const s of hidden) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-    collapsed = `…${hidden.length} more steps (${[...counts].map(([st, n]) => `${n} ${st}`).join(', ')})`;
-  }
-  const lines = shown.map(stepLine);
-  if (collapsed) lines.push(collapsed);
+    lines.push(`…${hidden.length} more steps (${[...counts].map(([st, n]) => `${n} ${st}`).join(', ')})`);
+    hidden = [];
+  };
+  steps.forEach((step, i) => {
+    if (keep.has(i)) {
+      flush();
+      lines.push(stepLine(step));
+    } else hidden.push(step);
+  });
+  flush();
   return truncate(lines.join('\n'), 3000);
 }
 

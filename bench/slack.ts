@@ -1,0 +1,420 @@
+/**
+ * Slack-side benchmarks (issues 3 and 4), against a real Mastra server, the real Flowgate app in
+ * HTTP mode, and the Slack emulator enforcing Slack's limits:
+ * 1. acknowledgement latency of slash commands and button clicks at 50 and 200 concurrent requests;
+ * 2. Slack calls per run (30 steps, 300 events over 10 s), Flowgate's publisher vs a naive one;
+ * 3. 200 concurrent runs under a chat.update budget of 50 per minute;
+ * 4. click → form visible, and submission → step running again.
+ * Run alone: `node bench/slack.ts [acks|calls|budget|forms]`.
+ */
+import { sendBlockAction, sendSlashCommand, sendViewSubmission } from '../src/emulator/index.ts';
+import { buildForm, stateFromInitial } from '../src/forms/index.ts';
+import { MastraClient } from '../src/mastra/client.ts';
+import {
+  ALICE,
+  GENERAL,
+  type Harness,
+  SIGNING_SECRET,
+  startHarness,
+  waitFor,
+} from '../test/support/flowgate.ts';
+import { startMastraServer } from '../test/support/mastra/server.ts';
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+function table(header: string[], rows: (string | number)[][]): string {
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const result = await fn();
+  return [performance.now() - t0, result];
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Acknowledgement latency
+
+async function ackSection(): Promise<string> {
+  const h = await startHarness();
+  try {
+    // A finished run whose Cancel button people click: the ack comes first, the answer later.
+    await h.slash('start linearWorkflow {"value": 1}');
+    const runId = await waitFor('a run', () => h.runIds().at(-1));
+    await waitFor('done', () => h.progressMessage(runId)?.text.includes('Succeeded'));
+    const message = h.progressMessage(runId)!;
+    const cancelValue = JSON.stringify({ w: 'linearWorkflow', r: runId });
+    const rows: (string | number)[][] = [];
+    for (const concurrency of [50, 200]) {
+      const kinds: Record<string, () => Promise<{ status: number }>> = {
+        'slash command (`help`)': () =>
+          sendSlashCommand(h.emulator, {
+            appUrl: h.appUrl,
+            signingSecret: SIGNING_SECRET,
+            command: '/flowgate',
+            text: 'help',
+            userId: ALICE,
+            channelId: GENERAL,
+          }),
+        'button click (Cancel)': () =>
+          sendBlockAction(h.emulator, {
+            appUrl: h.appUrl,
+            signingSecret: SIGNING_SECRET,
+            actionId: 'flowgate_cancel',
+            blockId: 'flowgate_run',
+            value: cancelValue,
+            userId: ALICE,
+            channelId: message.channel,
+            messageTs: message.ts,
+          }),
+      };
+      for (const [kind, send] of Object.entries(kinds)) {
+        await Promise.all(Array.from({ length: 20 }, () => send())); // warm-up
+        await h.flowgate.progress.idle();
+        const latencies = await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            const [elapsed, response] = await timed(send);
+            if (response.status !== 200) throw new Error(`ack failed: ${response.status}`);
+            return elapsed;
+          }),
+        );
+        rows.push([
+          kind,
+          concurrency,
+          ms(percentile(latencies, 50)),
+          ms(percentile(latencies, 99)),
+          ms(Math.max(...latencies)),
+        ]);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    return [
+      '### Acknowledgement latency (goal: p99 < 50 ms; Slack allows 3,000 ms)',
+      '',
+      'Each request is signed and sent as Slack sends it; the time is from sending to the HTTP response (the ack), all requests of a round at once.',
+      '',
+      table(['request', 'concurrent', 'p50', 'p99', 'max'], rows),
+    ].join('\n');
+  } finally {
+    await h.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Slack calls per run: Flowgate's publisher vs a naive one
+
+interface CallsResult {
+  updates: number;
+  rateLimited: number;
+  endToFinalMs: number;
+  finalLanded: boolean;
+  runMs: number;
+}
+
+async function callsPerRun(naive: boolean): Promise<CallsResult> {
+  const mastra = await startMastraServer();
+  const h = await startHarness({
+    mastra,
+    updatesPerMinute: 50,
+    updateIntervalMs: 1000,
+    naivePublisher: naive,
+  });
+  try {
+    const t0 = Date.now();
+    await h.slash('start manyStepsWorkflow {"steps": 30, "events": 300, "durationMs": 10000}');
+    const runId = await waitFor('a run', () => h.runIds().at(-1));
+    const state = await waitFor(
+      'the run to end',
+      async () => {
+        const s = await h.mastraGet(`/api/workflows/manyStepsWorkflow/runs/${runId}?fields=result`);
+        return s.status === 'success' ? s : undefined;
+      },
+      60_000,
+    );
+    const runEnd = new Date(String(state.updatedAt)).getTime();
+    const row = h.flowgate.store.getProgressMessage(runId)!;
+    const finalCall = await waitFor(
+      'the final state',
+      () =>
+        h.emulator
+          .callsOf('chat.update')
+          .find(
+            (c) => c.params.ts === row.ts && !c.rateLimited && String(c.params.text).includes('Succeeded'),
+          ),
+      120_000,
+    ).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1500));
+    const updates = h.emulator.callsOf('chat.update').filter((c) => c.params.ts === row.ts);
+    return {
+      updates: updates.length,
+      rateLimited: updates.filter((c) => c.rateLimited).length,
+      endToFinalMs: finalCall ? finalCall.time - runEnd : Number.NaN,
+      finalLanded: h.progressMessage(runId)?.text.includes('Succeeded') ?? false,
+      runMs: runEnd - t0,
+    };
+  } finally {
+    await h.close();
+    await mastra.close();
+  }
+}
+
+async function callsSection(): Promise<string> {
+  const ours = await callsPerRun(false);
+  const naive = await callsPerRun(true);
+  const seconds = Math.round(ours.runMs / 1000);
+  const row = (name: string, r: CallsResult) => [
+    name,
+    r.updates,
+    r.rateLimited,
+    Number.isNaN(r.endToFinalMs) ? 'never' : ms(r.endToFinalMs),
+    r.finalLanded ? 'yes' : '**no**',
+  ];
+  return [
+    `### Slack calls per run (30 steps, 300 events over 10 s; goal: ≤ ${seconds} + 2 chat.update, zero 429s, final within 1 s)`,
+    '',
+    'The emulator enforces chat.update at 50 per minute. Both publishers are measured in the same run of this benchmark.',
+    '',
+    table(
+      ['publisher', 'chat.update calls', '429s', 'run end → final visible', 'final landed'],
+      [row('Flowgate (coalescing, 1/s per message)', ours), row('naive (update on every event)', naive)],
+    ),
+    '',
+    `Ratio of calls, naive / Flowgate: ${(naive.updates / Math.max(1, ours.updates)).toFixed(1)}×.`,
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. 200 concurrent runs under 50 chat.update per minute
+
+async function budgetSection(): Promise<string> {
+  const mastra = await startMastraServer();
+  const h = await startHarness({ mastra, updatesPerMinute: 50, updateIntervalMs: 1000 });
+  const runs = 200;
+  const channels = 20;
+  try {
+    for (let c = 0; c < channels; c++) {
+      h.emulator.addChannel({
+        id: `C0BENCH${String(c).padStart(3, '0')}`,
+        name: `bench-${c}`,
+        botIsMember: true,
+      });
+    }
+    for (let u = 0; u < 20; u++)
+      h.emulator.addUser({ id: `U0BENCH${String(u).padStart(3, '0')}`, name: `user-${u}` });
+    const t0 = Date.now();
+    await Promise.all(
+      Array.from({ length: runs }, (_, i) =>
+        sendSlashCommand(h.emulator, {
+          appUrl: h.appUrl,
+          signingSecret: SIGNING_SECRET,
+          command: '/flowgate',
+          text: 'start linearWorkflow {"value": 1, "delayMs": 1000}',
+          userId: `U0BENCH${String(i % 20).padStart(3, '0')}`,
+          channelId: `C0BENCH${String(i % channels).padStart(3, '0')}`,
+        }),
+      ),
+    );
+    const runIds = await waitFor(
+      'all runs posted',
+      () => {
+        const ids = h.runIds();
+        return ids.length >= runs ? ids : undefined;
+      },
+      600_000,
+    );
+    const client = new MastraClient({ baseUrl: mastra.url });
+    const ends = new Map<string, number>();
+    await waitFor(
+      'all runs to end',
+      async () => {
+        const page = await client.getWorkflow('linearWorkflow').runs({ status: 'success' });
+        for (const r of page.runs) ends.set(r.runId, r.updatedAt.getTime());
+        return runIds.every((id) => ends.has(id)) || undefined;
+      },
+      600_000,
+    );
+    const finals = new Map<string, number>();
+    await waitFor(
+      'every final state',
+      () => {
+        for (const id of runIds) {
+          if (finals.has(id)) continue;
+          const row = h.flowgate.store.getProgressMessage(id);
+          const call = row
+            ? h.emulator
+                .callsOf('chat.update')
+                .find(
+                  (c) =>
+                    c.params.ts === row.ts && !c.rateLimited && String(c.params.text).includes('Succeeded'),
+                )
+            : undefined;
+          if (call) finals.set(id, call.time);
+        }
+        return finals.size === runIds.length || undefined;
+      },
+      900_000,
+    );
+    await client.close();
+    const delays = runIds.map((id) => finals.get(id)! - ends.get(id)!);
+    const landed = runIds.filter((id) => h.progressMessage(id)?.text.includes('Succeeded')).length;
+    const updates = h.emulator.callsOf('chat.update');
+    return [
+      '### 200 concurrent runs under a chat.update budget of 50 per minute (emulator-enforced)',
+      '',
+      `${runs} runs of linear-workflow (3 steps, 1 s each) started at once by 20 people in 20 channels; everything took ${((Date.now() - t0) / 1000).toFixed(0)} s. 200 final states at 50 per minute need at least 4 minutes, so delays here are bounded below by the budget itself.`,
+      '',
+      table(
+        ['chat.update calls', '429s', 'run end → final: p50', 'p99', 'max', 'final states landed'],
+        [
+          [
+            updates.length,
+            updates.filter((c) => c.rateLimited).length,
+            `${(percentile(delays, 50) / 1000).toFixed(1)} s`,
+            `${(percentile(delays, 99) / 1000).toFixed(1)} s`,
+            `${(Math.max(...delays) / 1000).toFixed(1)} s`,
+            `${landed} / ${runs}`,
+          ],
+        ],
+      ),
+    ].join('\n');
+  } finally {
+    await h.close();
+    await mastra.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Forms: click → form visible; submission → step running again
+
+async function formsSection(): Promise<string> {
+  const h: Harness = await startHarness({ updateIntervalMs: 50 });
+  const client = new MastraClient({ baseUrl: h.mastra.url });
+  try {
+    const info = await client.getWorkflow('approvalWorkflow').details();
+    const schema = info.allSteps.approve?.resumeSchema ?? {};
+    const answer = {
+      approved: true,
+      priority: 'high',
+      score: 9,
+      comment: 'ok',
+      dueDate: '2026-12-01',
+      tags: ['ops'],
+    };
+    const values = stateFromInitial(buildForm(schema, { initial: answer, maxBlocks: 95 })) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const open: number[] = [];
+    const resume: number[] = [];
+    const rounds = 40;
+    for (let i = 0; i < rounds; i++) {
+      await h.slash(`start approvalWorkflow {"requestId": "B-${i}", "amount": ${i}}`);
+      const runId = await waitFor('a run', () => (h.runIds().length > i ? h.runIds().at(-1) : undefined));
+      const message = await waitFor('the step to wait', () => {
+        const m = h.progressMessage(runId);
+        return m?.blocks.includes('flowgate_respond') ? m : undefined;
+      });
+      const t0 = performance.now();
+      await sendBlockAction(h.emulator, {
+        appUrl: h.appUrl,
+        signingSecret: SIGNING_SECRET,
+        actionId: 'flowgate_respond',
+        blockId: 'flowgate_step:approve',
+        userId: ALICE,
+        channelId: message.channel,
+        messageTs: message.ts,
+      });
+      const view = await waitFor(
+        'the form',
+        () =>
+          h.emulator
+            .openViews(ALICE)
+            .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
+        10_000,
+      );
+      open.push(performance.now() - t0);
+      const row = h.flowgate.store.getProgressMessage(runId)!;
+      const updatesBefore = h.emulator.callsOf('chat.update').length;
+      const t1 = performance.now();
+      await sendViewSubmission(h.emulator, {
+        appUrl: h.appUrl,
+        signingSecret: SIGNING_SECRET,
+        viewId: view.id,
+        values,
+      });
+      await waitFor(
+        'the step to run again',
+        () =>
+          h.emulator
+            .callsOf('chat.update')
+            .slice(updatesBefore)
+            .some(
+              (c) =>
+                c.params.ts === row.ts &&
+                !c.rateLimited &&
+                !String(JSON.stringify(c.params.blocks)).includes('`approve` suspended'),
+            ),
+        10_000,
+      );
+      resume.push(performance.now() - t1);
+      await waitFor('done', () => h.progressMessage(runId)?.text.includes('Succeeded'));
+    }
+    return [
+      '### Answer forms (issue 4)',
+      '',
+      `${rounds} rounds, one at a time, on a real Mastra server; times from sending the signed request.`,
+      '',
+      table(
+        ['measure', 'p50', 'p99', 'goal'],
+        [
+          [
+            'click “Respond…” → form visible (views.open + views.update)',
+            ms(percentile(open, 50)),
+            ms(percentile(open, 99)),
+            '< 300 ms p99',
+          ],
+          [
+            'valid submission → message shows the step running again',
+            ms(percentile(resume, 50)),
+            ms(percentile(resume, 99)),
+            '—',
+          ],
+        ],
+      ),
+    ].join('\n');
+  } finally {
+    await client.close();
+    await h.close();
+  }
+}
+
+const SECTIONS = { acks: ackSection, calls: callsSection, budget: budgetSection, forms: formsSection };
+
+export async function run(only?: string[]): Promise<string> {
+  const names = (only && only.length > 0 ? only : Object.keys(SECTIONS)) as (keyof typeof SECTIONS)[];
+  const parts = [
+    '## Slack app (issues 3 and 4)',
+    '',
+    `Reproduce: \`node bench/slack.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
+  ];
+  for (const name of names) {
+    const section = SECTIONS[name];
+    if (!section) throw new Error(`unknown section ${name}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+    parts.push('', await section());
+  }
+  return parts.join('\n');
+}
+
+if (import.meta.main) {
+  console.log(await run(process.argv.slice(2)));
+}

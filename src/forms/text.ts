@@ -1,0 +1,93 @@
+/** Small text helpers shared by the form engine: Slack length limits, readable labels. */
+
+import type { types as slack } from '@slack/bolt';
+
+type PlainTextElement = slack.PlainTextElement;
+
+/** Slack limits that matter to forms (shared/slack/LIMITS.md). */
+export const SLACK_LIMITS = {
+  blocksPerModal: 100,
+  blockId: 255,
+  actionId: 255,
+  label: 2000,
+  hint: 2000,
+  placeholder: 150,
+  optionText: 75,
+  optionValue: 75,
+  selectOptions: 100,
+  radioOptions: 10,
+  checkboxOptions: 10,
+  textInputLength: 3000,
+} as const;
+
+/** Cuts `text` to at most `max` characters (code units), ending with "…" when cut. Never splits a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return '…'.slice(0, max);
+  let end = max - 1;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Keeps the end of `text` (the most specific part of a path label), starting with "…" when cut. */
+export function truncateStart(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let start = text.length - (max - 1);
+  const code = text.charCodeAt(start);
+  if (code >= 0xdc00 && code <= 0xdfff) start += 1;
+  return `…${text.slice(start)}`;
+}
+
+/** A plain_text object. Slack echoes `emoji: true` back in view state, so it is set explicitly. */
+export function plain(text: string, max?: number): PlainTextElement {
+  return { type: 'plain_text', text: max === undefined ? text : truncate(text, max), emoji: true };
+}
+
+/**
+ * A property name made readable: `requestId` → "Request id", `due_date` → "Due date", `URLPath` → "Url path".
+ * Falls back to the raw name when it has no letters or digits.
+ */
+export function humanize(name: string): string {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_\-.]+/)
+    .filter((w) => w.length > 0)
+    .map((w) => w.toLowerCase());
+  if (words.length === 0) return name.trim() === '' ? 'Value' : name;
+  const text = words.join(' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** The lower-case words of a property name (for the prose heuristic). */
+export function nameWords(name: string): string[] {
+  return humanize(name).toLowerCase().split(' ');
+}
+
+/** `items[0].name`, `address.city`, `["odd key"]` — a data path as people read it. */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(seg)}]`;
+  }
+  return out;
+}
+
+/**
+ * A number as Slack's number_input wants it: plain decimal notation, never an exponent, and exact:
+ * `Number(formatNumber(n)) === n` (the digits are JavaScript's shortest round-trip digits).
+ */
+export function formatNumber(n: number): string {
+  const s = String(n);
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(s);
+  if (m === null) return s;
+  const [, sign, int, frac = '', exp] = m as unknown as [string, string, string, string | undefined, string];
+  const digits = int + frac;
+  const point = int.length + Number(exp); // position of the decimal point within `digits`
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}

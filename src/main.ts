@@ -1,0 +1,35 @@
+/** `npm start`: load `.env`, validate the configuration, start Flowgate, stop cleanly on a signal. */
+import { createFlowgateApp } from './app.ts';
+import { ConfigError, loadConfig, readDotEnv } from './config.ts';
+import { PolicyError } from './policy.ts';
+
+async function main(): Promise<void> {
+  readDotEnv();
+  let flowgate: ReturnType<typeof createFlowgateApp>;
+  try {
+    flowgate = createFlowgateApp(loadConfig());
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof PolicyError) {
+      process.stderr.write(`${error.message}\n\nSee .env.example for every setting.\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+  await flowgate.start();
+  const stop = async (signal: string) => {
+    process.stderr.write(`${signal}: stopping Flowgate…\n`);
+    await flowgate.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(
+    `Unhandled rejection (kept running): ${reason instanceof Error ? reason.message : String(reason)}\n`,
+  );
+});
+
+await main();

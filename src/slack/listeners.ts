@@ -1,0 +1,99 @@
+/**
+ * The Bolt listeners: thin. Each one acknowledges at once (Slack allows 3 s), parses what Slack
+ * sent (anything malformed or forged gets a clear answer, never a crash), and calls a use case.
+ */
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { Flowgate, Respond } from './flowgate.ts';
+import { noticeView } from './flowgate.ts';
+import { ACTION, decodeRunRef, decodeStartRef, decodeStepRef, VIEW } from './ids.ts';
+import type { Reply } from './render/commands.ts';
+
+const MALFORMED = 'That request did not come with the details Flowgate needs. Try again from the message.';
+
+function ephemeral(respond: RespondFn): Respond {
+  return async (reply: Reply) => {
+    await respond({ ...reply, response_type: 'ephemeral', replace_original: false });
+  };
+}
+
+function buttonValue(body: BlockAction): string | undefined {
+  const action = body.actions?.[0] as ButtonAction | undefined;
+  return typeof action?.value === 'string' ? action.value : undefined;
+}
+
+export function registerListeners(app: App, flowgate: Flowgate, command: string): void {
+  app.command(command, async ({ command: cmd, ack, respond }) => {
+    await ack();
+    await flowgate.command(
+      { text: cmd.text ?? '', userId: cmd.user_id, channelId: cmd.channel_id, triggerId: cmd.trigger_id },
+      ephemeral(respond),
+    );
+  });
+
+  app.action<BlockAction>(ACTION.start, async ({ ack, body, respond }) => {
+    await ack();
+    const ref = decodeStartRef(buttonValue(body));
+    if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
+    await flowgate.startFromButton(
+      { ref, userId: body.user.id, triggerId: body.trigger_id, channelId: body.channel?.id },
+      ephemeral(respond),
+    );
+  });
+
+  app.action<BlockAction>(ACTION.cancel, async ({ ack, body, respond }) => {
+    await ack();
+    const ref = decodeRunRef(buttonValue(body));
+    if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
+    await flowgate.cancel({ runId: ref.r, workflowKey: ref.w, userId: body.user.id }, ephemeral(respond));
+  });
+
+  app.action<BlockAction>(ACTION.respond, async ({ ack, body, respond }) => {
+    await ack();
+    const ref = decodeStepRef(buttonValue(body));
+    if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
+    await flowgate.openAnswerForm(
+      { ref, userId: body.user.id, triggerId: body.trigger_id },
+      ephemeral(respond),
+    );
+  });
+
+  for (const [actionId, approve] of [
+    [ACTION.approve, true],
+    [ACTION.reject, false],
+  ] as const) {
+    app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
+      await ack();
+      const ref = decodeStepRef(buttonValue(body));
+      if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
+      await flowgate.oneClick({ ref, userId: body.user.id, approve }, ephemeral(respond));
+    });
+  }
+
+  app.view(VIEW.startForm, async ({ ack, body, view }) => {
+    const ref = decodeStartRef(view.private_metadata);
+    if (!ref)
+      return void (await ack({ response_action: 'update', view: noticeView('Cannot start', MALFORMED) }));
+    const outcome = await flowgate.submitStartForm({ ref, userId: body.user.id, values: view.state.values });
+    if (outcome.errors) return void (await ack({ response_action: 'errors', errors: outcome.errors }));
+    if (outcome.error)
+      return void (await ack({ response_action: 'update', view: noticeView('Cannot start', outcome.error) }));
+    await ack();
+    await outcome.launch?.();
+  });
+
+  app.view(VIEW.answerForm, async ({ ack, body, view }) => {
+    const ref = decodeStepRef(view.private_metadata);
+    if (!ref)
+      return void (await ack({ response_action: 'update', view: noticeView('Cannot answer', MALFORMED) }));
+    const outcome = await flowgate.submitAnswer({ ref, userId: body.user.id, values: view.state.values });
+    if (outcome.errors) return void (await ack({ response_action: 'errors', errors: outcome.errors }));
+    if (outcome.error)
+      return void (await ack({ response_action: 'update', view: noticeView('Not sent', outcome.error) }));
+    await ack();
+    await outcome.resume?.();
+  });
+
+  app.view(VIEW.loading, async ({ ack }) => {
+    await ack();
+  });
+}

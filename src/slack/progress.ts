@@ -1,0 +1,294 @@
+/**
+ * Progress messages: one Slack message per run, kept in step with the run. Posts the message,
+ * follows the run through the tracker, renders each snapshot and hands it to the publisher, tells
+ * approvers when a step waits for them, and notifies the starter once when the run ends. Survives a
+ * restart: every unfinished message in the store is followed again at start-up.
+ */
+import { resumeSchemaOf, type WorkflowCatalog } from '../catalog.ts';
+import { isYesNoSchema } from '../forms/index.ts';
+import type { Logger } from '../logger.ts';
+import type { MastraClient } from '../mastra/client.ts';
+import { isMastraError } from '../mastra/errors.ts';
+import type { RunSnapshot, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
+import { approversFor, type Policy } from '../policy.ts';
+import { initialSnapshot } from '../runs/state.ts';
+import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
+import type { ProgressMessage, Store } from '../store/index.ts';
+import type { PostedMessage, SlackGateway } from './gateway.ts';
+import { mentionUser, safeText } from './mrkdwn.ts';
+import type { Publisher } from './publisher.ts';
+import {
+  type ProgressView,
+  type RenderedMessage,
+  renderProgress,
+  statusLabel,
+  whoMayAnswer,
+} from './render/progress.ts';
+
+export interface ProgressDeps {
+  store: Store;
+  tracker: RunTracker;
+  publisher: Publisher<RenderedMessage>;
+  gateway: SlackGateway;
+  catalog: WorkflowCatalog;
+  client: MastraClient;
+  policy: Policy;
+  logger: Logger;
+}
+
+interface RunContext {
+  row: ProgressMessage;
+  info: WorkflowInfo;
+  version: number;
+  notice?: string;
+}
+
+export class ProgressMessages {
+  readonly #deps: ProgressDeps;
+  readonly #runs = new Map<string, RunContext>();
+  readonly #pending = new Set<Promise<unknown>>();
+
+  constructor(deps: ProgressDeps) {
+    this.#deps = deps;
+  }
+
+  /** Posts the first rendering of a new run (in the channel, or the starter's DMs) and records it. */
+  async post(args: {
+    workflowKey: string;
+    info: WorkflowInfo;
+    runId: string;
+    starterId: string;
+    channel: string;
+  }): Promise<PostedMessage> {
+    const { store, gateway } = this.#deps;
+    const startedAt = new Date();
+    const row: ProgressMessage = {
+      runId: args.runId,
+      workflowKey: args.workflowKey,
+      workflowId: args.info.name,
+      channel: args.channel,
+      ts: '',
+      starterId: args.starterId,
+      startedAt,
+      status: 'pending',
+      final: false,
+    };
+    const context: RunContext = { row, info: args.info, version: 0 };
+    const snapshot = initialSnapshot(args.runId, args.info.stepGraph, startedAt);
+    const posted = await gateway.postProgress(
+      args.channel,
+      args.starterId,
+      renderProgress(this.#view(context, snapshot)),
+    );
+    row.channel = posted.channel;
+    row.ts = posted.ts;
+    store.saveProgressMessage(row);
+    this.#runs.set(args.runId, context);
+    this.#background(this.#rememberPermalink(row));
+    return posted;
+  }
+
+  /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
+  follow(runId: string, events?: AsyncIterable<WorkflowEvent>): void {
+    this.#background(this.#follow(runId, events));
+  }
+
+  /** Re-follows every run whose message is not final yet (start-up after a restart). */
+  async resumeAll(): Promise<number> {
+    const rows = this.#deps.store.listUnfinished();
+    for (const row of rows) this.follow(row.runId);
+    return rows.length;
+  }
+
+  /** Re-renders a run's message from what is known now (after a cancel or an answer was recorded). */
+  refresh(runId: string): void {
+    const context = this.#runs.get(runId);
+    const snapshot = this.#deps.tracker.current(runId);
+    if (context && snapshot) this.#publish(context, snapshot);
+  }
+
+  /** Waits for background work (follows, notifications) to settle: for tests and shutdown. */
+  async idle(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  async #follow(runId: string, events?: AsyncIterable<WorkflowEvent>): Promise<void> {
+    const context = await this.#context(runId);
+    if (!context) return;
+    const { tracker, client, logger } = this.#deps;
+    const workflow = client.getWorkflow(context.row.workflowKey);
+    const run = workflow.run(runId);
+    const source: RunSource = {
+      fetch: (signal) => workflow.runById(runId, { signal }),
+      observe: (signal) => run.observe({ signal }),
+      isGone: (error) => isMastraError(error, 'run_not_found') || isMastraError(error, 'workflow_not_found'),
+    };
+    const initial =
+      tracker.current(runId) ?? initialSnapshot(runId, context.info.stepGraph, context.row.startedAt);
+    const result = await tracker.follow({
+      runId,
+      source,
+      initial,
+      ...(events ? { events } : {}),
+      onSnapshot: (snapshot) => this.#onSnapshot(context, snapshot),
+    });
+    logger.debug(`run ${runId}: following ended (${result.end})`);
+    await this.#onEnd(context, result);
+  }
+
+  async #context(runId: string): Promise<RunContext | undefined> {
+    const known = this.#runs.get(runId);
+    if (known) return known;
+    const row = this.#deps.store.getProgressMessage(runId);
+    if (!row) return undefined;
+    try {
+      const info = await this.#deps.catalog.details(row.workflowKey);
+      const context: RunContext = { row, info, version: 0 };
+      this.#runs.set(runId, context);
+      return context;
+    } catch (error) {
+      this.#deps.logger.warn(`run ${runId}: cannot load workflow ${row.workflowKey}`, error);
+      return undefined;
+    }
+  }
+
+  #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
+    this.#publish(context, snapshot);
+    for (const path of snapshot.payload.workflowState.suspended) {
+      const key = path.join('.');
+      const step = snapshot.payload.workflowState.steps[key];
+      const mark = `ask:${context.row.runId}:${key}:${step?.suspendedAt?.getTime() ?? ''}`;
+      if (!this.#deps.store.markOnce(mark)) continue;
+      this.#background(this.#askApprovers(context, path));
+    }
+  }
+
+  /**
+   * `final` only once following ended with the server agreeing the run is over: the publisher
+   * ignores everything after a final, so a premature one would freeze a wrong state.
+   */
+  #publish(context: RunContext, snapshot: RunSnapshot, final = false): void {
+    context.row = this.#deps.store.getProgressMessage(context.row.runId) ?? context.row;
+    const { row } = context;
+    if (!row.ts) return;
+    context.version += 1;
+    this.#deps.publisher.publish(
+      { channel: row.channel, ts: row.ts },
+      context.version,
+      renderProgress(this.#view(context, snapshot)),
+      {
+        final,
+      },
+    );
+  }
+
+  #view(context: RunContext, snapshot: RunSnapshot): ProgressView {
+    const { row, info } = context;
+    const answers: NonNullable<ProgressView['answers']> = {};
+    for (const answer of this.#deps.store.listAnswers(row.runId)) {
+      if (answer.state !== 'resumed') continue;
+      answers[answer.stepPath.split('#')[0]!] = {
+        userId: answer.userId,
+        at: answer.answeredAt,
+        summary: answer.summary ?? '',
+      };
+    }
+    const suspensions: NonNullable<ProgressView['suspensions']> = {};
+    for (const path of snapshot.payload.workflowState.suspended) {
+      suspensions[path.join('.')] = {
+        approvers: approversFor(this.#deps.policy, {
+          workflowId: row.workflowId,
+          workflowKey: row.workflowKey,
+          stepPath: path,
+          starterId: row.starterId,
+        }),
+        yesNo: isYesNoSchema(resumeSchemaOf(info, path) ?? {}) !== null,
+      };
+    }
+    return {
+      workflow: { key: row.workflowKey, name: info.name },
+      snapshot,
+      starterId: row.starterId,
+      startedAt: row.startedAt,
+      ...(row.canceledBy ? { canceledBy: row.canceledBy } : {}),
+      answers,
+      suspensions,
+      ...(context.notice ? { notice: context.notice } : {}),
+    };
+  }
+
+  async #askApprovers(context: RunContext, path: string[]): Promise<void> {
+    const { row } = context;
+    const approvers = approversFor(this.#deps.policy, {
+      workflowId: row.workflowId,
+      workflowKey: row.workflowKey,
+      stepPath: path,
+      starterId: row.starterId,
+    });
+    const text = `${whoMayAnswer(approvers)}: step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)} is waiting for your answer. Use *Respond…* on the message above.`;
+    await this.#deps.gateway.replyInThread(row.channel, row.ts, text);
+  }
+
+  async #onEnd(context: RunContext, result: FollowResult): Promise<void> {
+    const { store, publisher } = this.#deps;
+    const { row } = context;
+    const snapshot = result.snapshot;
+    if (result.end === 'gone') {
+      context.notice =
+        'The Mastra server no longer knows this run, so this message will not change any more.';
+      if (snapshot) this.#publish(context, snapshot);
+      store.updateProgressMessage(row.runId, { final: true });
+      return;
+    }
+    if (result.end !== 'terminal' || !snapshot) {
+      if (snapshot) store.updateProgressMessage(row.runId, { status: snapshot.payload.workflowState.status });
+      return;
+    }
+    // Deliver the final rendering before recording the message as final, so a restart in between
+    // re-follows the run and sends it again.
+    this.#publish(context, snapshot, true);
+    await publisher.settled({ channel: row.channel, ts: row.ts });
+    const status = snapshot.payload.workflowState.status;
+    store.updateProgressMessage(row.runId, { status, final: true });
+    if (store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
+  }
+
+  async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
+    const { gateway, store, logger } = this.#deps;
+    const row = store.getProgressMessage(context.row.runId) ?? context.row;
+    const status = snapshot.payload.workflowState.status;
+    const outcome = `${safeText(context.info.name, 150)} ${statusLabel(status).toLowerCase()}`;
+    const error = snapshot.payload.workflowState.error?.message;
+    const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
+    const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
+    const permalink = row.permalink ?? (await gateway.permalink(row.channel, row.ts).catch(() => undefined));
+    const link = permalink ? ` <${permalink}|View the run>` : '';
+    try {
+      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`);
+    } catch (error) {
+      logger.warn(`run ${row.runId}: thread reply failed`, error);
+    }
+    if (row.starterId) {
+      try {
+        await gateway.directMessage(row.starterId, { text: `Your run of ${outcome}${by}${detail}.${link}` });
+      } catch (error) {
+        logger.warn(`run ${row.runId}: DM to the starter failed`, error);
+      }
+    }
+    store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
+  }
+
+  async #rememberPermalink(row: ProgressMessage): Promise<void> {
+    const permalink = await this.#deps.gateway.permalink(row.channel, row.ts);
+    if (permalink) {
+      row.permalink = permalink;
+      this.#deps.store.updateProgressMessage(row.runId, { permalink });
+    }
+  }
+
+  #background(work: Promise<unknown>): void {
+    const tracked = work.catch((error) => this.#deps.logger.error('background work failed', error));
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+}

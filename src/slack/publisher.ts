@@ -1,0 +1,711 @@
+/**
+ * ProgressPublisher: the single path through which every progress-message update goes.
+ *
+ * It knows nothing about Mastra or Block Kit: it receives opaque payloads and a `send` function
+ * (typically a `chat.update` call made with `rejectRateLimitedCalls: true`) and decides *when* to send
+ * *which* payload:
+ *
+ * - coalescing: only the newest state of a message is kept; older queued states are dropped;
+ * - per message: at most one attempt per `minIntervalMs`, never two sends in flight, never an older
+ *   version after a newer one;
+ * - 429: the limited message waits `Retry-After`, the others keep going; the shared budget slows down;
+ * - finals are retried through 429s and transient errors (bounded) and are served before intermediates;
+ * - permanent errors (message deleted, invalid blocks, ...) stop that version only;
+ * - an optional shared token bucket (the Slack limit is per method per workspace, not per message)
+ *   with AIMD: halve the rate on 429, creep back up on success; tight budget → finals first, then the
+ *   message that has waited longest.
+ *
+ * All waiting is done with one timer (cleared on close) and the clock is injectable.
+ */
+
+export interface MessageRef {
+  channel: string;
+  ts: string;
+}
+
+/** Passed to `onError` with every failed send attempt. */
+export interface SendErrorInfo {
+  version: number;
+  final: boolean;
+  /** 1-based number of the attempt (of this version) that failed. */
+  attempt: number;
+  rateLimited: boolean;
+  permanent: boolean;
+  /** true when the same version will be sent again; false when it was given up or superseded. */
+  willRetry: boolean;
+  /** true when a newer version replaced the failed one (it will be tried instead). */
+  superseded: boolean;
+}
+
+export interface BudgetOptions {
+  /** Sends per minute shared by all messages (Slack `chat.update` is Tier 3: 50+/min per workspace). */
+  perMinute: number;
+  /** Token bucket capacity. Default: ceil(perMinute / 20), at least 1. */
+  burst?: number;
+  /** Lowest fraction of `perMinute` that AIMD may slow down to. Default 0.1. */
+  minRateFactor?: number;
+  /** Fraction of `perMinute` regained after each successful send. Default 1 / perMinute. */
+  increasePerSuccess?: number;
+}
+
+export interface RetryOptions {
+  /** Attempts per non-final version (429 and transient errors). Default 3. */
+  maxAttempts?: number;
+  /** Attempts per final version. Default 20. */
+  finalMaxAttempts?: number;
+  /** A final is given up (counted failed) once this long has passed since it was queued. Default 10 min. */
+  finalMaxElapsedMs?: number;
+  /** Backoff after a transient (non-429) error: base * 2^(attempt-1), capped. Defaults 1 s and 30 s. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export interface PublisherOptions<P> {
+  /** Delivers one payload (e.g. `chat.update`). Must settle; throws/rejects on failure. */
+  send(ref: MessageRef, payload: P): Promise<void>;
+  /** Minimum time between two attempts for the same message. Default 1000. */
+  minIntervalMs?: number;
+  /** Returns the wait in ms when `error` is a rate-limit error. Default: `WebAPIRateLimitedError.retryAfter` (s). */
+  retryAfterMs?(error: unknown): number | undefined;
+  /** true when retrying the same payload cannot help. Default: {@link isPermanentSlackError}. */
+  isPermanent?(error: unknown): boolean;
+  /** Monotonic clock in ms. Default `performance.now()`; timers are the global `setTimeout`. */
+  now?(): number;
+  /** Logging hook, called for every failed attempt. Must not throw (exceptions are swallowed). */
+  onError?(ref: MessageRef, error: unknown, info: SendErrorInfo): void;
+  /** Shared send budget for all messages. Default `{ perMinute: 50 }`; `false` disables it. */
+  budget?: BudgetOptions | false;
+  retry?: RetryOptions;
+  /** Idle per-message bookkeeping is forgotten after this long. Default 30 min. */
+  forgetAfterMs?: number;
+}
+
+export interface PublisherStats {
+  /** Successful sends. */
+  sent: number;
+  /** Send attempts answered with a rate-limit error. */
+  rateLimited: number;
+  /** Accepted states never sent because a newer state replaced them (or close() discarded them). */
+  dropped: number;
+  /** Versions given up: permanent error, or retries exhausted. */
+  failed: number;
+  /** Publishes refused: stale version, after a final, after close(). */
+  ignored: number;
+}
+
+export interface Publisher<P> {
+  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void;
+  settled(ref?: MessageRef): Promise<void>;
+  close(): Promise<void>;
+  stats(): PublisherStats;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error classification defaults
+
+const RATE_LIMITED_CODE = 'slack_webapi_rate_limited_error';
+const PLATFORM_ERROR_CODE = 'slack_webapi_platform_error';
+const HTTP_ERROR_CODE = 'slack_webapi_http_error';
+
+/** Slack platform errors (`ok: false`) that are worth retrying with the same payload. */
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'rate_limited',
+  'team_added_to_org',
+  'external_channel_migrating',
+]);
+
+function field(error: unknown, name: string): unknown {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
+}
+
+/** `WebAPIRateLimitedError` (`code: slack_webapi_rate_limited_error`, `.retryAfter` seconds) → ms. */
+export function slackRetryAfterMs(error: unknown): number | undefined {
+  if (field(error, 'code') !== RATE_LIMITED_CODE) return undefined;
+  const seconds = field(error, 'retryAfter');
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/**
+ * Platform errors (`message_not_found`, `channel_not_found`, `invalid_blocks`, `msg_too_long`,
+ * `cant_update_message`, `invalid_auth`, ...) are permanent except a few server-side ones; HTTP 4xx
+ * (except 408/425/429) are permanent; request (network) errors, 5xx and unknown errors are transient.
+ */
+export function isPermanentSlackError(error: unknown): boolean {
+  const code = field(error, 'code');
+  if (code === PLATFORM_ERROR_CODE) {
+    const slackError = field(field(error, 'data'), 'error');
+    return typeof slackError !== 'string' || !TRANSIENT_PLATFORM_ERRORS.has(slackError);
+  }
+  if (code === HTTP_ERROR_CODE) {
+    const status = field(error, 'statusCode');
+    return typeof status === 'number' && status >= 400 && status < 500 && ![408, 425, 429].includes(status);
+  }
+  return false;
+}
+
+function defaultNow(): number {
+  return performance.now();
+}
+
+function safeCall<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback;
+  }
+}
+
+function keyOf(ref: MessageRef): string {
+  return `${ref.channel}\n${ref.ts}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared budget: token bucket + AIMD
+
+class SharedBudget {
+  private readonly ratePerMs: number;
+  private readonly burst: number;
+  private readonly minFactor: number;
+  private readonly increase: number;
+  private tokens: number;
+  private last: number;
+  private factor = 1;
+  /** Sends started before this instant were made at the old rate: their 429s do not halve again. */
+  private holdUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(options: BudgetOptions, now: number) {
+    const perMinute = options.perMinute > 0 && Number.isFinite(options.perMinute) ? options.perMinute : 50;
+    this.ratePerMs = perMinute / 60_000;
+    this.burst = Math.max(1, options.burst ?? Math.ceil(perMinute / 20));
+    this.minFactor = Math.min(1, Math.max(0.001, options.minRateFactor ?? 0.1));
+    this.increase = Math.max(0, options.increasePerSuccess ?? 1 / perMinute);
+    this.tokens = this.burst;
+    this.last = now;
+  }
+
+  private refill(now: number): void {
+    if (now > this.last) {
+      this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.ratePerMs * this.factor);
+      this.last = now;
+    }
+  }
+
+  /** Takes a token and returns 0, or returns the ms until one is available. */
+  take(now: number): number {
+    this.refill(now);
+    if (this.tokens >= 1 - 1e-9) {
+      this.tokens = Math.max(0, this.tokens - 1);
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - this.tokens) / (this.ratePerMs * this.factor)));
+  }
+
+  onSuccess(now: number): void {
+    this.refill(now);
+    this.factor = Math.min(1, this.factor + this.increase);
+  }
+
+  onRateLimited(now: number, startedAt: number, retryAfterMs: number): void {
+    this.refill(now);
+    this.tokens = Math.min(this.tokens, 0);
+    if (startedAt >= this.holdUntil) {
+      this.factor = Math.max(this.minFactor, this.factor / 2);
+      this.holdUntil = now + Math.max(retryAfterMs, 1 / (this.ratePerMs * this.factor));
+    }
+  }
+
+  ratePerMinute(): number {
+    return this.ratePerMs * this.factor * 60_000;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ProgressPublisher
+
+interface Entry<P> {
+  version: number;
+  payload: P;
+  final: boolean;
+  /** Failed attempts of this version so far. */
+  attempts: number;
+}
+
+interface MessageState<P> {
+  readonly key: string;
+  readonly ref: MessageRef;
+  /** Highest version accepted (queued or sent). */
+  accepted: number;
+  /** Highest version whose fate is settled (delivered, given up, discarded). */
+  done: number;
+  pending: Entry<P> | undefined;
+  inFlight: Entry<P> | undefined;
+  /** When the message started waiting with an undelivered state (for fairness). */
+  waitingSince: number;
+  lastAttemptAt: number;
+  blockedUntil: number;
+  /** When the first final of the current finalization was accepted (retry deadline). */
+  finalSince: number | undefined;
+  finalDelivered: boolean;
+  idleSince: number;
+  waiters: Array<{ target: number; resolve: () => void }>;
+}
+
+const EMPTY_STATS = (): PublisherStats => ({ sent: 0, rateLimited: 0, dropped: 0, failed: 0, ignored: 0 });
+
+export class ProgressPublisher<P> implements Publisher<P> {
+  private readonly sendFn: (ref: MessageRef, payload: P) => Promise<void>;
+  private readonly minIntervalMs: number;
+  private readonly retryAfterMsFn: (error: unknown) => number | undefined;
+  private readonly isPermanentFn: (error: unknown) => boolean;
+  private readonly nowFn: () => number;
+  private readonly onErrorFn: ((ref: MessageRef, error: unknown, info: SendErrorInfo) => void) | undefined;
+  private readonly budget: SharedBudget | undefined;
+  private readonly maxAttempts: number;
+  private readonly finalMaxAttempts: number;
+  private readonly finalMaxElapsedMs: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly forgetAfterMs: number;
+
+  private readonly states = new Map<string, MessageState<P>>();
+  /** Messages with a pending entry. */
+  private readonly queued = new Set<MessageState<P>>();
+  private inFlightCount = 0;
+  private readonly counters = EMPTY_STATS();
+
+  private pumpRequested = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private lastSweep: number;
+
+  private closing = false;
+  private stopped = false;
+  private closePromise: Promise<void> | undefined;
+  private resolveClose: (() => void) | undefined;
+
+  constructor(options: PublisherOptions<P>) {
+    this.sendFn = options.send;
+    this.minIntervalMs = Math.max(0, options.minIntervalMs ?? 1000);
+    this.retryAfterMsFn = options.retryAfterMs ?? slackRetryAfterMs;
+    this.isPermanentFn = options.isPermanent ?? isPermanentSlackError;
+    this.nowFn = options.now ?? defaultNow;
+    this.onErrorFn = options.onError;
+    const retry = options.retry ?? {};
+    this.maxAttempts = Math.max(1, retry.maxAttempts ?? 3);
+    this.finalMaxAttempts = Math.max(1, retry.finalMaxAttempts ?? 20);
+    this.finalMaxElapsedMs = retry.finalMaxElapsedMs ?? 10 * 60_000;
+    this.baseDelayMs = Math.max(0, retry.baseDelayMs ?? 1000);
+    this.maxDelayMs = Math.max(this.baseDelayMs, retry.maxDelayMs ?? 30_000);
+    this.forgetAfterMs = options.forgetAfterMs ?? 30 * 60_000;
+    const now = this.nowFn();
+    this.lastSweep = now;
+    this.budget =
+      options.budget === false ? undefined : new SharedBudget(options.budget ?? { perMinute: 50 }, now);
+  }
+
+  /**
+   * Queues `payload` as state `version` of the message. Never throws, never blocks.
+   * Ignored when `version` is not above every version already accepted for the message, when a
+   * final is queued and this one is not final, after a final was delivered, and after close().
+   */
+  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
+    try {
+      const final = opts?.final === true;
+      if (this.closing || !Number.isFinite(version)) {
+        this.counters.ignored++;
+        return;
+      }
+      const now = this.nowFn();
+      this.maybeSweep(now);
+      const state = this.stateFor(ref, now);
+      const finalizing = state.pending?.final === true || state.inFlight?.final === true;
+      if (state.finalDelivered || version <= state.accepted || (finalizing && !final)) {
+        this.counters.ignored++;
+        return;
+      }
+      state.accepted = version;
+      if (final && state.finalSince === undefined) state.finalSince = now;
+      if (state.pending) {
+        this.counters.dropped++;
+      } else {
+        state.waitingSince = now;
+      }
+      state.pending = { version, payload, final, attempts: 0 };
+      this.queued.add(state);
+      this.requestPump();
+    } catch {
+      // never throw into the caller
+    }
+  }
+
+  /** Resolves once every version published so far (to `ref`, or to any message) is delivered or given up. */
+  settled(ref?: MessageRef): Promise<void> {
+    const targets = ref ? [this.states.get(keyOf(ref))] : [...this.states.values()];
+    const waits: Promise<void>[] = [];
+    for (const state of targets) {
+      if (!state || state.done >= state.accepted) continue;
+      const target = state.accepted;
+      waits.push(new Promise<void>((resolve) => state.waiters.push({ target, resolve })));
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** Stops accepting publishes, discards queued intermediates, delivers queued finals, then stops. */
+  close(): Promise<void> {
+    if (this.closePromise) return this.closePromise;
+    this.closing = true;
+    this.closePromise = new Promise<void>((resolve) => {
+      this.resolveClose = resolve;
+    });
+    for (const state of [...this.queued]) {
+      const entry = state.pending;
+      if (entry && !entry.final) {
+        state.pending = undefined;
+        this.queued.delete(state);
+        this.counters.dropped++;
+        this.markDone(state, entry.version);
+      }
+    }
+    this.checkClosed();
+    if (!this.stopped) this.requestPump();
+    return this.closePromise;
+  }
+
+  stats(): PublisherStats {
+    return { ...this.counters };
+  }
+
+  /** Current shared rate after AIMD (sends per minute), or undefined without a budget. */
+  budgetRatePerMinute(): number | undefined {
+    return this.budget?.ratePerMinute();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private stateFor(ref: MessageRef, now: number): MessageState<P> {
+    const key = keyOf(ref);
+    let state = this.states.get(key);
+    if (!state) {
+      state = {
+        key,
+        ref: { channel: ref.channel, ts: ref.ts },
+        accepted: Number.NEGATIVE_INFINITY,
+        done: Number.NEGATIVE_INFINITY,
+        pending: undefined,
+        inFlight: undefined,
+        waitingSince: now,
+        lastAttemptAt: Number.NEGATIVE_INFINITY,
+        blockedUntil: Number.NEGATIVE_INFINITY,
+        finalSince: undefined,
+        finalDelivered: false,
+        idleSince: now,
+        waiters: [],
+      };
+      this.states.set(key, state);
+    }
+    return state;
+  }
+
+  private maybeSweep(now: number): void {
+    if (now - this.lastSweep < this.forgetAfterMs / 2) return;
+    this.lastSweep = now;
+    for (const [key, state] of this.states) {
+      if (
+        !state.pending &&
+        !state.inFlight &&
+        state.waiters.length === 0 &&
+        now - state.idleSince >= this.forgetAfterMs
+      ) {
+        this.states.delete(key);
+      }
+    }
+  }
+
+  private requestPump(): void {
+    if (this.pumpRequested || this.stopped) return;
+    this.pumpRequested = true;
+    Promise.resolve()
+      .then(() => {
+        this.pumpRequested = false;
+        this.pump();
+      })
+      .catch(() => {});
+  }
+
+  /** Sends everything that may go now, in priority order, and arms the timer for the next moment. */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = this.nowFn();
+    let nextWake = Number.POSITIVE_INFINITY;
+    const ready: MessageState<P>[] = [];
+    for (const state of this.queued) {
+      if (state.inFlight) continue; // its completion triggers a pump
+      const readyAt = Math.max(state.lastAttemptAt + this.minIntervalMs, state.blockedUntil);
+      if (readyAt <= now) ready.push(state);
+      else nextWake = Math.min(nextWake, readyAt);
+    }
+    // Finals first; then the message that has waited longest.
+    ready.sort((a, b) => {
+      const fa = a.pending?.final ? 0 : 1;
+      const fb = b.pending?.final ? 0 : 1;
+      return fa - fb || a.waitingSince - b.waitingSince;
+    });
+    for (const state of ready) {
+      if (this.budget) {
+        const wait = this.budget.take(now);
+        if (wait > 0) {
+          nextWake = Math.min(nextWake, now + wait);
+          break;
+        }
+      }
+      this.dispatch(state, now);
+    }
+    this.arm(nextWake, now);
+  }
+
+  private arm(at: number, now: number): void {
+    if (at === Number.POSITIVE_INFINITY) {
+      this.clearTimer();
+      return;
+    }
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, Math.ceil(at - now)),
+    );
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private dispatch(state: MessageState<P>, now: number): void {
+    const entry = state.pending!;
+    state.pending = undefined;
+    this.queued.delete(state);
+    state.inFlight = entry;
+    state.lastAttemptAt = now;
+    this.inFlightCount++;
+    let sending: Promise<void>;
+    try {
+      sending = Promise.resolve(this.sendFn(state.ref, entry.payload));
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    sending
+      .then(
+        () => this.onDelivered(state, entry),
+        (error: unknown) => this.onFailed(state, entry, error, now),
+      )
+      .catch(() => {});
+  }
+
+  private onDelivered(state: MessageState<P>, entry: Entry<P>): void {
+    const now = this.nowFn();
+    state.inFlight = undefined;
+    this.inFlightCount--;
+    this.counters.sent++;
+    if (entry.final) {
+      state.finalDelivered = true;
+      if (!state.pending?.final) state.finalSince = undefined;
+    }
+    this.budget?.onSuccess(now);
+    this.markDone(state, entry.version);
+    this.afterSettle(state, now);
+  }
+
+  private onFailed(state: MessageState<P>, entry: Entry<P>, error: unknown, startedAt: number): void {
+    const now = this.nowFn();
+    state.inFlight = undefined;
+    this.inFlightCount--;
+    const attempt = entry.attempts + 1;
+    const retryAfter = safeCall(() => this.retryAfterMsFn(error), undefined);
+    const rateLimited = retryAfter !== undefined && Number.isFinite(retryAfter);
+    const permanent = !rateLimited && safeCall(() => this.isPermanentFn(error), false);
+    if (rateLimited) {
+      this.counters.rateLimited++;
+      const wait = Math.max(0, retryAfter);
+      state.blockedUntil = Math.max(state.blockedUntil, now + wait);
+      this.budget?.onRateLimited(now, startedAt, wait);
+    } else if (!permanent) {
+      const backoff = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
+      state.blockedUntil = Math.max(state.blockedUntil, now + backoff);
+    }
+
+    let willRetry = false;
+    const superseded = !permanent && state.pending !== undefined;
+    if (permanent) {
+      this.counters.failed++;
+    } else if (superseded) {
+      this.counters.dropped++; // the newer queued state is sent instead
+    } else if (this.closing && !entry.final) {
+      this.counters.dropped++;
+    } else if (this.mayRetry(state, entry, attempt, now)) {
+      willRetry = true;
+      entry.attempts = attempt;
+      state.pending = entry;
+      this.queued.add(state);
+    } else {
+      this.counters.failed++;
+    }
+    if (!willRetry) {
+      if (entry.final && !state.pending?.final) state.finalSince = undefined;
+      this.markDone(state, entry.version);
+    }
+    if (this.onErrorFn) {
+      const onError = this.onErrorFn;
+      const info: SendErrorInfo = {
+        version: entry.version,
+        final: entry.final,
+        attempt,
+        rateLimited,
+        permanent,
+        willRetry,
+        superseded,
+      };
+      safeCall(() => onError(state.ref, error, info), undefined);
+    }
+    this.afterSettle(state, now);
+  }
+
+  private mayRetry(state: MessageState<P>, entry: Entry<P>, attempt: number, now: number): boolean {
+    if (!entry.final) return attempt < this.maxAttempts;
+    const since = state.finalSince ?? now;
+    return attempt < this.finalMaxAttempts && now - since < this.finalMaxElapsedMs;
+  }
+
+  private markDone(state: MessageState<P>, version: number): void {
+    if (version > state.done) state.done = version;
+    if (state.waiters.length === 0) return;
+    const remaining: typeof state.waiters = [];
+    for (const waiter of state.waiters) {
+      if (state.done >= waiter.target) waiter.resolve();
+      else remaining.push(waiter);
+    }
+    state.waiters = remaining;
+  }
+
+  private afterSettle(state: MessageState<P>, now: number): void {
+    if (!state.pending && !state.inFlight) state.idleSince = now;
+    this.checkClosed();
+    this.requestPump();
+  }
+
+  private checkClosed(): void {
+    if (!this.closing || this.stopped || this.queued.size > 0 || this.inFlightCount > 0) return;
+    this.stopped = true;
+    this.clearTimer();
+    for (const state of this.states.values()) {
+      for (const waiter of state.waiters) waiter.resolve();
+      state.waiters = [];
+    }
+    this.resolveClose?.();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// NaivePublisher: the benchmark baseline
+
+/** Sends every publish immediately: no coalescing, ordering, interval, retry or budget. */
+export class NaivePublisher<P> implements Publisher<P> {
+  private readonly sendFn: (ref: MessageRef, payload: P) => Promise<void>;
+  private readonly retryAfterMsFn: (error: unknown) => number | undefined;
+  private readonly isPermanentFn: (error: unknown) => boolean;
+  private readonly onErrorFn: ((ref: MessageRef, error: unknown, info: SendErrorInfo) => void) | undefined;
+  private readonly inFlight = new Map<string, Set<Promise<void>>>();
+  private readonly counters = EMPTY_STATS();
+  private closed = false;
+
+  constructor(options: PublisherOptions<P>) {
+    this.sendFn = options.send;
+    this.retryAfterMsFn = options.retryAfterMs ?? slackRetryAfterMs;
+    this.isPermanentFn = options.isPermanent ?? isPermanentSlackError;
+    this.onErrorFn = options.onError;
+  }
+
+  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
+    try {
+      this.start(ref, version, payload, opts?.final === true);
+    } catch {
+      // never throw into the caller
+    }
+  }
+
+  private start(ref: MessageRef, version: number, payload: P, final: boolean): void {
+    if (this.closed) {
+      this.counters.ignored++;
+      return;
+    }
+    const key = keyOf(ref);
+    const target: MessageRef = { channel: ref.channel, ts: ref.ts };
+    let sending: Promise<void>;
+    try {
+      sending = Promise.resolve(this.sendFn(target, payload));
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    const tracked: Promise<void> = sending.then(
+      () => {
+        this.counters.sent++;
+      },
+      (error: unknown) => {
+        const retryAfter = safeCall(() => this.retryAfterMsFn(error), undefined);
+        const rateLimited = retryAfter !== undefined;
+        if (rateLimited) this.counters.rateLimited++;
+        this.counters.failed++;
+        const permanent = !rateLimited && safeCall(() => this.isPermanentFn(error), false);
+        const onError = this.onErrorFn;
+        const info: SendErrorInfo = {
+          version,
+          final,
+          attempt: 1,
+          rateLimited,
+          permanent,
+          willRetry: false,
+          superseded: false,
+        };
+        if (onError) safeCall(() => onError(target, error, info), undefined);
+      },
+    );
+    let set = this.inFlight.get(key);
+    if (!set) {
+      set = new Set();
+      this.inFlight.set(key, set);
+    }
+    const bucket = set;
+    bucket.add(tracked);
+    void tracked.finally(() => {
+      bucket.delete(tracked);
+      if (bucket.size === 0 && this.inFlight.get(key) === bucket) this.inFlight.delete(key);
+    });
+  }
+
+  settled(ref?: MessageRef): Promise<void> {
+    const sets = ref ? [this.inFlight.get(keyOf(ref))] : [...this.inFlight.values()];
+    const all: Promise<void>[] = [];
+    for (const set of sets) if (set) all.push(...set);
+    return Promise.all(all).then(() => undefined);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.settled();
+  }
+
+  stats(): PublisherStats {
+    return { ...this.counters };
+  }
+}

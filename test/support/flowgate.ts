@@ -1,0 +1,178 @@
+/**
+ * End-to-end harness: a real Mastra server, the Slack emulator, and the real Flowgate app in HTTP
+ * mode, driven by signed requests exactly as Slack sends them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFlowgateApp, type FlowgateApp } from '../../src/app.ts';
+import type { Config } from '../../src/config.ts';
+import {
+  type SlackEmulator,
+  sendBlockAction,
+  sendSlashCommand,
+  sendViewSubmission,
+  startSlackEmulator,
+} from '../../src/emulator/index.ts';
+import { silentLogger } from '../../src/logger.ts';
+import type { Policy } from '../../src/policy.ts';
+import { type MastraTestServer, startMastraServer } from './mastra/server.ts';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const GENERAL = 'C0EMU0001';
+export const LOCKED = 'C0EMU0004';
+export const ALICE = 'U0EMU0001';
+export const BOB = 'U0EMU0002';
+export const CAROL = 'U0EMU0003';
+export const ONCALL_GROUP = 'S0EMU0001';
+
+export interface HarnessOptions {
+  policy?: Policy;
+  admins?: string[];
+  /** chat.update budget of both the emulator and the app (per minute). Default 6000. */
+  updatesPerMinute?: number;
+  updateIntervalMs?: number;
+  dbPath?: string;
+  mastra?: MastraTestServer;
+  /** Benchmarks: the naive publisher as a baseline. */
+  naivePublisher?: boolean;
+}
+
+export interface Harness {
+  mastra: MastraTestServer;
+  emulator: SlackEmulator;
+  flowgate: FlowgateApp;
+  appUrl: string;
+  config: Config;
+  slash(text: string, opts?: { user?: string; channel?: string }): ReturnType<typeof sendSlashCommand>;
+  click(
+    message: { channel: string; ts: string },
+    actionId: string,
+    opts?: { user?: string; blockId?: string; value?: string },
+  ): ReturnType<typeof sendBlockAction>;
+  submit(
+    viewId: string,
+    values: Record<string, Record<string, unknown>>,
+    opts?: { user?: string },
+  ): ReturnType<typeof sendViewSubmission>;
+  /** The ephemeral replies a user got (newest last), as text. */
+  replies(user: string): string[];
+  /** The run's progress message as the emulator holds it now. */
+  progressMessage(runId: string): { channel: string; ts: string; text: string; blocks: string } | undefined;
+  /** GET a path of the Mastra server's API, as JSON. */
+  mastraGet(path: string): Promise<Record<string, unknown>>;
+  /** Runs Flowgate posted messages for, newest last. */
+  runIds(): string[];
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const ownMastra = !options.mastra;
+  const mastra = options.mastra ?? (await startMastraServer());
+  const perMinute = options.updatesPerMinute ?? 6000;
+  const emulator = await startSlackEmulator({ rateLimits: { 'chat.update': { perMinute } } });
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-e2e-'));
+  const config: Config = {
+    slack: { mode: 'http', botToken: emulator.botToken, signingSecret: SIGNING_SECRET, port: 0 },
+    slackApiUrl: emulator.apiUrl,
+    command: '/flowgate',
+    mastra: { url: mastra.url, apiPrefix: '/api' },
+    admins: options.admins ?? [],
+    dbPath: options.dbPath ?? join(dir, 'flowgate.db'),
+    updateIntervalMs: options.updateIntervalMs ?? 50,
+    logLevel: 'error',
+  };
+  const flowgate = createFlowgateApp(config, {
+    logger: silentLogger,
+    pollIntervalMs: 100,
+    updatesPerMinute: perMinute,
+    host: '127.0.0.1',
+    ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+  });
+  const { port } = await flowgate.start();
+  const appUrl = `http://127.0.0.1:${port}/slack/events`;
+  const signed = { appUrl, signingSecret: SIGNING_SECRET };
+
+  return {
+    mastra,
+    emulator,
+    flowgate,
+    appUrl,
+    config,
+    slash: (text, opts = {}) =>
+      sendSlashCommand(emulator, {
+        ...signed,
+        command: '/flowgate',
+        text,
+        userId: opts.user ?? ALICE,
+        channelId: opts.channel ?? GENERAL,
+      }),
+    click: (message, actionId, opts = {}) =>
+      sendBlockAction(emulator, {
+        ...signed,
+        actionId,
+        userId: opts.user ?? ALICE,
+        channelId: message.channel,
+        messageTs: message.ts,
+        ...(opts.blockId ? { blockId: opts.blockId } : {}),
+        ...(opts.value ? { value: opts.value } : {}),
+      }),
+    submit: (viewId, values, opts = {}) =>
+      sendViewSubmission(emulator, {
+        ...signed,
+        viewId,
+        values,
+        ...(opts.user ? { userId: opts.user } : {}),
+      }),
+    mastraGet: async (path) =>
+      (await fetch(`${mastra.url}${path}`)).json() as Promise<Record<string, unknown>>,
+    replies: (user) => emulator.ephemerals(user).map((e) => e.text),
+    progressMessage(runId) {
+      const row = flowgate.store.getProgressMessage(runId);
+      if (!row) return undefined;
+      const message = emulator.message(row.channel, row.ts);
+      if (!message) return undefined;
+      return {
+        channel: row.channel,
+        ts: row.ts,
+        text: message.text,
+        blocks: JSON.stringify(message.blocks ?? []),
+      };
+    },
+    runIds() {
+      return emulator
+        .callsOf('chat.postMessage')
+        .filter((c) => !c.params.thread_ts && c.response.ok === true)
+        .map((c) => /run `([^`]+)`|\(run ([^)]+)\)/.exec(String(c.params.text)))
+        .map((m) => m?.[1] ?? m?.[2])
+        .filter((id): id is string => typeof id === 'string');
+    },
+    async close() {
+      await flowgate.stop();
+      await emulator.close();
+      if (ownMastra) await mastra.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` returns a value (not undefined/false), polling; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
