@@ -234,8 +234,7 @@ describe('typed data from the state', () => {
     const schema: JsonSchema = {
       type: 'object',
       properties: { n: { type: 'number' } },
-      if: { properties: { n: { const: 1 } } },
-      then: { required: ['n'] },
+      not: { required: ['forbidden'] },
     };
     expect(
       readSubmission(schema, {
