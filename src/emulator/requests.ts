@@ -4,7 +4,7 @@
  * Response URLs and trigger_ids come from the emulator so the app can use them against it.
  */
 import { createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { type Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { applyMessageResponse } from './response-url.ts';
 import type { SlackEmulator } from './server.ts';
@@ -34,6 +34,8 @@ export interface SignedRequestOptions {
   /** Request timestamp (epoch seconds). Default: the real wall clock (Bolt checks against `Date.now()`). */
   timestamp?: number;
   headers?: Record<string, string>;
+  /** An HTTP agent to reuse connections (keep-alive). Default: a new connection per request, closed after. */
+  agent?: Agent;
 }
 
 export interface AppResponse {
@@ -60,14 +62,14 @@ export async function sendSignedRequest(
       url,
       {
         method: 'POST',
-        agent: false,
+        agent: options.agent ?? false,
         headers: {
           'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
           'content-length': String(Buffer.byteLength(body)),
           'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
           'x-slack-request-timestamp': String(timestamp),
           'x-slack-signature': signature,
-          connection: 'close',
+          ...(options.agent ? {} : { connection: 'close' }),
           ...options.headers,
         },
       },

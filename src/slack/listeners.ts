@@ -8,6 +8,14 @@ import { noticeView } from './flowgate.ts';
 import { ACTION, decodeRunRef, decodeStartRef, decodeStepRef, VIEW } from './ids.ts';
 import type { Reply } from './render/commands.ts';
 
+/**
+ * Lets pending I/O (other people's requests waiting for their ack) run before the work an ack set
+ * off: under a burst, every request is acknowledged first, then the answers follow.
+ */
+function afterAck(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 const MALFORMED = 'That request did not come with the details Flowgate needs. Try again from the message.';
 
 function ephemeral(respond: RespondFn): Respond {
@@ -24,6 +32,7 @@ function buttonValue(body: BlockAction): string | undefined {
 export function registerListeners(app: App, flowgate: Flowgate, command: string): void {
   app.command(command, async ({ command: cmd, ack, respond }) => {
     await ack();
+    await afterAck();
     await flowgate.command(
       { text: cmd.text ?? '', userId: cmd.user_id, channelId: cmd.channel_id, triggerId: cmd.trigger_id },
       ephemeral(respond),
@@ -32,6 +41,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
 
   app.action<BlockAction>(ACTION.start, async ({ ack, body, respond }) => {
     await ack();
+    await afterAck();
     const ref = decodeStartRef(buttonValue(body));
     if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
     await flowgate.startFromButton(
@@ -42,6 +52,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
 
   app.action<BlockAction>(ACTION.cancel, async ({ ack, body, respond }) => {
     await ack();
+    await afterAck();
     const ref = decodeRunRef(buttonValue(body));
     if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
     await flowgate.cancel({ runId: ref.r, workflowKey: ref.w, userId: body.user.id }, ephemeral(respond));
@@ -49,6 +60,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
 
   app.action<BlockAction>(ACTION.respond, async ({ ack, body, respond }) => {
     await ack();
+    await afterAck();
     const ref = decodeStepRef(buttonValue(body));
     if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
     await flowgate.openAnswerForm(
@@ -63,6 +75,8 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
   ] as const) {
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
+      await afterAck();
+    await afterAck();
       const ref = decodeStepRef(buttonValue(body));
       if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
       await flowgate.oneClick({ ref, userId: body.user.id, approve }, ephemeral(respond));
@@ -78,6 +92,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     if (outcome.error)
       return void (await ack({ response_action: 'update', view: noticeView('Cannot start', outcome.error) }));
     await ack();
+    await afterAck();
     await outcome.launch?.();
   });
 
@@ -90,10 +105,12 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     if (outcome.error)
       return void (await ack({ response_action: 'update', view: noticeView('Not sent', outcome.error) }));
     await ack();
+    await afterAck();
     await outcome.resume?.();
   });
 
   app.view(VIEW.loading, async ({ ack }) => {
     await ack();
+    await afterAck();
   });
 }
