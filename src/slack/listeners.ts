@@ -76,7 +76,6 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
       await afterAck();
-    await afterAck();
       const ref = decodeStepRef(buttonValue(body));
       if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
       await flowgate.oneClick({ ref, userId: body.user.id, approve }, ephemeral(respond));
