@@ -73,10 +73,6 @@ export class RunTracker {
     return this.#following.get(runId)?.snapshot ?? this.#last.get(runId);
   }
 
-  isFollowing(runId: string): boolean {
-    return this.#following.has(runId);
-  }
-
   /** Starts following; resolves when the run ends, suspends, vanishes, or the follow is superseded. */
   follow(request: FollowRequest): Promise<FollowResult> {
     const previous = this.#following.get(request.runId);

@@ -343,7 +343,7 @@ export class Flowgate {
         await this.#deps.client.getWorkflow(entry.key).run(input.runId).cancel();
       } catch (error) {
         if (isMastraError(error, 'already_finished')) {
-          this.#deps.progress.follow(input.runId);
+          if (row && !row.final) this.#deps.progress.follow(input.runId);
           throw new UserFacingError(
             `Run ${code(input.runId, 100)} had already finished (${safeText(error.runStatus ?? 'done', 20)}), so there was nothing to cancel.`,
           );

@@ -100,13 +100,6 @@ export class ProgressMessages {
     return rows.length;
   }
 
-  /** Re-renders a run's message from what is known now (after a cancel or an answer was recorded). */
-  refresh(runId: string): void {
-    const context = this.#runs.get(runId);
-    const snapshot = this.#deps.tracker.current(runId);
-    if (context && snapshot) this.#publish(context, snapshot);
-  }
-
   /** Waits for background work (follows, notifications) to settle: for tests and shutdown. */
   async idle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
