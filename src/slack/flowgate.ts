@@ -76,14 +76,7 @@ export class Flowgate {
     try {
       switch (parsed.kind) {
         case 'help':
-          return await respond(
-            renderHelp(
-              command,
-              parsed.unknown
-                ? `I don't know \`${safeText(parsed.unknown, 40)}\`. Here is what I can do:`
-                : undefined,
-            ),
-          );
+          return await respond(renderHelp(command, parsed.unknown));
         case 'usage':
           return await respond(renderNotice(safeText(parsed.message, 500)));
         case 'list':
@@ -113,14 +106,7 @@ export class Flowgate {
     respond: Respond,
   ): Promise<void> {
     const { entry } = input;
-    await this.#authorize(
-      canStart(this.#deps.policy, {
-        workflowId: entry.id,
-        workflowKey: entry.key,
-        userId: input.userId,
-        userGroups: await this.#userGroups(input.userId),
-      }),
-    );
+    await this.#authorizeStart(entry, input.userId);
     const info = await this.#deps.catalog.details(entry.key);
     const schema = info.inputSchema;
     const parsed = parseInputs(input.inputs, schema);
@@ -169,14 +155,7 @@ export class Flowgate {
   }): Promise<{ errors?: Record<string, string>; error?: string; launch?: () => Promise<void> }> {
     try {
       const entry = await this.#resolve(input.ref.w);
-      await this.#authorize(
-        canStart(this.#deps.policy, {
-          workflowId: entry.id,
-          workflowKey: entry.key,
-          userId: input.userId,
-          userGroups: await this.#userGroups(input.userId),
-        }),
-      );
+      await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
       const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
@@ -487,6 +466,17 @@ export class Flowgate {
         }
       },
     };
+  }
+
+  async #authorizeStart(entry: CatalogEntry, userId: string): Promise<void> {
+    await this.#authorize(
+      canStart(this.#deps.policy, {
+        workflowId: entry.id,
+        workflowKey: entry.key,
+        userId,
+        userGroups: await this.#userGroups(userId),
+      }),
+    );
   }
 
   /** May this person answer this step? Throws a user-facing refusal if not. */

@@ -15,19 +15,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function startRun(text: string, user = ALICE): Promise<string> {
-  const before = h.runIds().length;
-  await h.slash(text, { user });
-  return waitFor('a new run', () => (h.runIds().length > before ? h.runIds().at(-1) : undefined));
-}
-
-async function waiting(runId: string) {
-  return waitFor(`run ${runId} to wait for an answer`, () => {
-    const message = h.progressMessage(runId);
-    return message?.blocks.includes('flowgate_respond') ? message : undefined;
-  });
-}
-
 async function formValues(workflow: string, step: string, data: unknown) {
   const info = await client.getWorkflow(workflow).details();
   const schema = info.allSteps[step]?.resumeSchema as JsonSchema;
@@ -68,8 +55,8 @@ const goodAnswer = {
 
 describe('answering a suspended step in a modal', () => {
   test('suspend → Respond → loading + form → invalid → field errors → valid → run completes', async () => {
-    const runId = await startRun('start approvalWorkflow {"requestId": "REQ-1", "amount": 1250}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start approvalWorkflow {"requestId": "REQ-1", "amount": 1250}');
+    const message = await h.message(runId);
     expect(message.text).toContain('Waiting for an answer');
     expect(message.blocks).toContain('Needs manager approval');
     expect(message.blocks).toContain(`Who may answer: <@${ALICE}>`);
@@ -121,8 +108,8 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('someone not allowed: the click gets an ephemeral refusal and opens nothing', async () => {
-    const runId = await startRun('start approvalWorkflow {"requestId": "REQ-2", "amount": 5}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start approvalWorkflow {"requestId": "REQ-2", "amount": 5}');
+    const message = await h.message(runId);
     const opensBefore = h.emulator.callsOf('views.open').length;
     await h.click(message, 'flowgate_respond', { user: BOB, blockId: respondBlock(message, 'approve') });
     await waitFor('the refusal', () =>
@@ -132,8 +119,8 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('a forged submission from someone not allowed changes nothing', async () => {
-    const runId = await startRun('start approvalWorkflow {"requestId": "REQ-3", "amount": 5}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start approvalWorkflow {"requestId": "REQ-3", "amount": 5}');
+    const message = await h.message(runId);
     await h.click(message, 'flowgate_respond', { blockId: respondBlock(message, 'approve') });
     const view = await waitFor('the form', () =>
       h.emulator
@@ -155,8 +142,8 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('one-click approve on a yes/no step, and a second answer is told who answered first', async () => {
-    const runId = await startRun('start simpleApprovalWorkflow {"title": "Ship it?"}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start simpleApprovalWorkflow {"title": "Ship it?"}');
+    const message = await h.message(runId);
     expect(message.blocks).toContain('flowgate_approve');
     expect(message.blocks).toContain('flowgate_reject');
     const blockId = respondBlock(message, 'simple-approve');
@@ -176,8 +163,8 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('nested suspension: the exact path is resumed', async () => {
-    const runId = await startRun('start nestedWorkflow {"item": "  widget  "}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start nestedWorkflow {"item": "  widget  "}');
+    const message = await h.message(runId);
     expect(message.blocks).toContain('ok to ship widget?');
     const blockId = respondBlock(message, 'inner.inner-approve');
     await h.click(message, 'flowgate_respond', { blockId });
@@ -196,7 +183,7 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('parallel suspensions each get their own button and can be answered one by one', async () => {
-    const runId = await startRun('start parallelApprovalWorkflow {"subject": "budget"}');
+    const runId = await h.startRun('start parallelApprovalWorkflow {"subject": "budget"}');
     const message = await waitFor('two suspended steps', () => {
       const m = h.progressMessage(runId);
       return m?.blocks.includes('flowgate_step:approve-a') && m.blocks.includes('flowgate_step:approve-b')
@@ -215,8 +202,8 @@ describe('answering a suspended step in a modal', () => {
   });
 
   test('answering a canceled run is told so, and nothing resumes', async () => {
-    const runId = await startRun('start simpleApprovalWorkflow {"title": "x"}');
-    const message = await waiting(runId);
+    const runId = await h.startRun('start simpleApprovalWorkflow {"title": "x"}');
+    const message = await h.message(runId);
     const before = h.replies(ALICE).length;
     await h.slash(`cancel ${runId}`);
     await waitFor('canceled', () => h.progressMessage(runId)?.text.includes('Canceled'));

@@ -31,19 +31,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function startRun(text: string, user = ALICE): Promise<string> {
-  const before = h.runIds().length;
-  await h.slash(text, { user });
-  return waitFor('a new run', () => (h.runIds().length > before ? h.runIds().at(-1) : undefined));
-}
-
-async function waiting(runId: string) {
-  return waitFor(`run ${runId} to wait`, () => {
-    const m = h.progressMessage(runId);
-    return m?.blocks.includes('flowgate_respond') ? m : undefined;
-  });
-}
-
 async function openForm(message: { channel: string; ts: string }, step: string, user: string, runId: string) {
   await h.click(message, 'flowgate_respond', { blockId: `flowgate_step:${step}`, user });
   return waitFor('the form', () =>
@@ -64,8 +51,8 @@ async function values(workflow: string, step: string, data: unknown) {
 
 describe('who may answer, per the policy', () => {
   test('approvers via a user group are mentioned and may answer; the starter may not approve their own run', async () => {
-    const runId = await startRun('start approvalWorkflow {"requestId": "P-1", "amount": 3}', ALICE);
-    const message = await waiting(runId);
+    const runId = await h.startRun('start approvalWorkflow {"requestId": "P-1", "amount": 3}', ALICE);
+    const message = await h.message(runId);
     expect(message.blocks).toContain(`Who may answer: <!subteam^${ONCALL_GROUP}>`);
     await waitFor('the group is mentioned in the thread', () =>
       h.emulator
@@ -105,8 +92,8 @@ describe('who may answer, per the policy', () => {
   });
 
   test('two people answering at once: exactly one resume, the other is told who answered first', async () => {
-    const runId = await startRun('start simpleApprovalWorkflow {"title": "race"}', ALICE);
-    const message = await waiting(runId);
+    const runId = await h.startRun('start simpleApprovalWorkflow {"title": "race"}', ALICE);
+    const message = await h.message(runId);
     const [bobView, carolView] = [
       await openForm(message, 'simple-approve', BOB, runId),
       await openForm(message, 'simple-approve', CAROL, runId),
@@ -137,7 +124,7 @@ describe('who may answer, per the policy', () => {
   });
 
   test('cancel button: refused for others, allowed for an admin, and the message says who', async () => {
-    const runId = await startRun('start cancelAwareWorkflow {"durationMs": 20000}', ALICE);
+    const runId = await h.startRun('start cancelAwareWorkflow {"durationMs": 20000}', ALICE);
     const message = await waitFor('running', () => {
       const m = h.progressMessage(runId);
       return m?.text.includes('Running') ? m : undefined;

@@ -13,12 +13,6 @@ async function harness(options: Parameters<typeof startHarness>[0] = {}): Promis
   return h;
 }
 
-async function startRun(h: Harness, text: string, user = ALICE): Promise<string> {
-  const before = h.runIds().length;
-  await h.slash(text, { user });
-  return waitFor('a new run', () => (h.runIds().length > before ? h.runIds().at(-1) : undefined));
-}
-
 /** Every rendering of a run's message Slack received, in order (postMessage, then each update that landed). */
 function renderings(h: Harness, runId: string): string[] {
   const row = h.flowgate.store.getProgressMessage(runId)!;
@@ -42,7 +36,7 @@ describe('the progress message', () => {
   test('reaches its final state even when Slack answers chat.update with 429s', async () => {
     const h = await harness();
     h.emulator.forceRateLimit('chat.update', 3, 1);
-    const runId = await startRun(h, 'start manyStepsWorkflow {"steps": 5, "events": 20, "durationMs": 500}');
+    const runId = await h.startRun('start manyStepsWorkflow {"steps": 5, "events": 20, "durationMs": 500}');
     await waitFor('the final state', () => h.progressMessage(runId)?.text.includes('Succeeded'), 20_000);
     const limited = h.emulator.calls.filter((c) => c.method === 'chat.update' && c.rateLimited);
     expect(limited.length).toBe(3);
@@ -52,8 +46,8 @@ describe('the progress message', () => {
 
   test('never goes backwards, and two runs in one channel do not interfere', async () => {
     const h = await harness({ updateIntervalMs: 100 });
-    const a = await startRun(h, 'start manyStepsWorkflow {"steps": 8, "events": 40, "durationMs": 800}');
-    const b = await startRun(h, 'start manyStepsWorkflow {"steps": 4, "events": 10, "durationMs": 600}', BOB);
+    const a = await h.startRun('start manyStepsWorkflow {"steps": 8, "events": 40, "durationMs": 800}');
+    const b = await h.startRun('start manyStepsWorkflow {"steps": 4, "events": 10, "durationMs": 600}', BOB);
     expect(a).not.toBe(b);
     await waitFor('both final', () =>
       [a, b].every((id) => h.progressMessage(id)?.text.includes('Succeeded')),
@@ -77,8 +71,7 @@ describe('the progress message', () => {
 
   test('at most one update per interval per message: many events, few updates', async () => {
     const h = await harness({ updateIntervalMs: 1000 });
-    const runId = await startRun(
-      h,
+    const runId = await h.startRun(
       'start manyStepsWorkflow {"steps": 10, "events": 100, "durationMs": 2500}',
     );
     await waitFor('the final state', () => h.progressMessage(runId)?.text.includes('Succeeded'), 20_000);
@@ -92,7 +85,7 @@ describe('the progress message', () => {
     try {
       const first = await startHarness({ mastra });
       const dbPath = first.config.dbPath;
-      const runId = await startRun(first, 'start simpleApprovalWorkflow {"title": "after restart"}');
+      const runId = await first.startRun('start simpleApprovalWorkflow {"title": "after restart"}');
       await waitFor('waiting', () => first.progressMessage(runId)?.blocks.includes('flowgate_approve'));
       const message = first.progressMessage(runId)!;
       // Stop Flowgate (not Mastra), keep its database, start again against the same Slack workspace.

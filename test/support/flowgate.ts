@@ -63,6 +63,13 @@ export interface Harness {
   mastraGet(path: string): Promise<Record<string, unknown>>;
   /** Runs Flowgate posted messages for, newest last. */
   runIds(): string[];
+  /** Sends `/flowgate <text>` and resolves to the id of the run it started. */
+  startRun(text: string, user?: string): Promise<string>;
+  /** Waits until the run's progress message satisfies `check` (by default: a step waits for an answer). */
+  message(
+    runId: string,
+    check?: (message: { text: string; blocks: string }) => boolean,
+  ): Promise<{ channel: string; ts: string; text: string; blocks: string }>;
   close(): Promise<void>;
 }
 
@@ -94,7 +101,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const appUrl = `http://127.0.0.1:${port}/slack/events`;
   const signed = { appUrl, signingSecret: SIGNING_SECRET };
 
-  return {
+  const harness: Harness = {
     mastra,
     emulator,
     flowgate,
@@ -148,6 +155,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         .map((m) => m?.[1] ?? m?.[2])
         .filter((id): id is string => typeof id === 'string');
     },
+    async startRun(text, user = ALICE) {
+      const before = this.runIds().length;
+      await this.slash(text, { user });
+      return waitFor('a new run', () => (this.runIds().length > before ? this.runIds().at(-1) : undefined));
+    },
+    message(runId, check = (m) => m.blocks.includes('flowgate_respond')) {
+      return waitFor(`the progress message of ${runId}`, () => {
+        const message = this.progressMessage(runId);
+        return message && check(message) ? message : undefined;
+      });
+    },
     async close() {
       await flowgate.stop();
       await emulator.close();
@@ -155,6 +173,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return harness;
 }
 
 /** Waits until `check` returns a value (not undefined/false), polling; fails with `what` after `timeoutMs`. */

@@ -10,10 +10,13 @@ export interface Reply {
   blocks?: KnownBlock[];
 }
 
-export function renderHelp(command: string, intro?: string): Reply {
+/** The command list; `unknownVerb` (what the person typed) is named first when given. */
+export function renderHelp(command: string, unknownVerb?: string): Reply {
   const c = safeText(command, 40);
   const lines = [
-    intro ? safeText(intro, 500) : '*Flowgate* runs Mastra workflows from Slack.',
+    unknownVerb
+      ? `I don't know ${code(unknownVerb, 40)}. Here is what I can do:`
+      : '*Flowgate* runs Mastra workflows from Slack.',
     '',
     `\`${c} list\` — the workflows you can start`,
     `\`${c} start <workflow> [inputs]\` — start a run; inputs as JSON (\`{"amount": 5}\`) or \`key=value\` pairs. With no inputs, a form opens when the workflow needs some.`,
