@@ -2,13 +2,8 @@
  * MastraClient against a real in-process Mastra server (test/support/mastra/server.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  isMastraError,
-  MastraClient,
-  type MastraError,
-  type WorkflowEvent,
-  type WorkflowEventStream,
-} from '../../src/index.ts';
+import { MastraClient, type WorkflowEvent, type WorkflowEventStream } from '../../src/index.ts';
+import { errorOf } from '../support/mastra/errors.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 import { createSlowResumeWorkflow, createTestWorkflows } from '../support/mastra/workflows.ts';
 
@@ -24,16 +19,6 @@ afterAll(async () => {
   await client?.close();
   await server?.close();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<MastraError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMastraError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a MastraError');
-}
 
 async function all(stream: Promise<WorkflowEventStream> | WorkflowEventStream): Promise<WorkflowEvent[]> {
   return (await stream).toArray();

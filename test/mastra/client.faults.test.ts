@@ -5,7 +5,8 @@
 import { Readable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { isMastraError, MastraClient, type MastraError, type WorkflowEvent } from '../../src/index.ts';
+import { MastraClient, type WorkflowEvent } from '../../src/index.ts';
+import { errorOf } from '../support/mastra/errors.ts';
 import { records, startRawServer } from '../support/mastra/raw-server.ts';
 
 const BASE = 'http://mastra.test';
@@ -22,16 +23,6 @@ afterEach(() => {
 afterAll(() => {
   nock.enableNetConnect();
 });
-
-async function errorOf(p: Promise<unknown>): Promise<MastraError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMastraError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a MastraError');
-}
 
 function fastClient(baseUrl = BASE, extra: Partial<ConstructorParameters<typeof MastraClient>[0]> = {}) {
   return new MastraClient({ baseUrl, retries: 3, retryMinDelayMs: 1, retryMaxDelayMs: 2, ...extra });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { isMastraError, type MastraError } from '../../src/mastra/errors.ts';
 import { parseRecords, parseRecordsSync, type RawRecord, RecordSplitter } from '../../src/mastra/records.ts';
+import { errorOf } from '../support/mastra/errors.ts';
 
 const RS = '\x1e';
 const enc = new TextEncoder();
@@ -27,16 +27,6 @@ async function collect(chunks: Uint8Array[]) {
   const out = [];
   for await (const r of parseRecords(iter(chunks))) out.push(r);
   return out;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<MastraError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMastraError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a MastraError');
 }
 
 describe('record stream parser', () => {
