@@ -112,7 +112,8 @@ describe('the progress message', () => {
         await waitFor('success after restart', () =>
           first.emulator.message(message.channel, message.ts)?.text.includes('Succeeded'),
         );
-        expect(second.store.getProgressMessage(runId)?.final).toBe(true);
+        // The message is recorded as final once its last rendering was delivered.
+        await waitFor('recorded as final', () => second.store.getProgressMessage(runId)?.final);
       } finally {
         await second.stop();
         await first.emulator.close();
