@@ -17,7 +17,7 @@ import {
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { JsonSchema, RunStatus, WorkflowInfo } from '../mastra/types.ts';
+import type { JsonSchema, RunStatus, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroups } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
@@ -210,7 +210,21 @@ export class Flowgate {
         ),
       );
     }
-    const events = await run.stream({ inputData, closeOnSuspend: true });
+    let events: AsyncIterable<WorkflowEvent>;
+    try {
+      events = await run.stream({ inputData, closeOnSuspend: true });
+    } catch (error) {
+      const state = await workflow.runById(run.runId).catch(() => undefined);
+      if (state && state.status !== 'pending') {
+        progress.follow(run.runId); // it started after all (the reply was lost): keep watching
+        return;
+      }
+      // A run that never started stays `pending` on the server for ever: end its message and
+      // remove it, so nothing is left half-done.
+      await progress.abandon(run.runId);
+      await workflow.deleteRun(run.runId).catch(() => {});
+      throw error;
+    }
     progress.follow(run.runId, events);
   }
 

@@ -93,6 +93,31 @@ export class ProgressMessages {
     this.#background(this.#follow(runId, events));
   }
 
+  /**
+   * Ends the message of a run that never started (its stream could not be opened): shown as failed
+   * with a notice, recorded as final, so nobody watches a run that stays `pending` for ever.
+   */
+  async abandon(runId: string): Promise<void> {
+    const context = await this.#context(runId);
+    if (!context) return;
+    const { row } = context;
+    const base =
+      this.#deps.tracker.current(runId) ?? initialSnapshot(runId, context.info.stepGraph, row.startedAt);
+    const state = base.payload.workflowState;
+    const snapshot: RunSnapshot = {
+      ...base,
+      payload: {
+        ...base.payload,
+        workflowState: { ...state, status: 'failed', error: { message: 'The run did not start.' } },
+      },
+    };
+    context.notice =
+      'Flowgate could not start this run on the Mastra server. Whoever started it was told why.';
+    this.#publish(context, snapshot, true);
+    await this.#deps.publisher.settled({ channel: row.channel, ts: row.ts });
+    this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
+  }
+
   /** Re-follows every run whose message is not final yet (start-up after a restart). */
   async resumeAll(): Promise<number> {
     const rows = this.#deps.store.listUnfinished();

@@ -123,6 +123,56 @@ describe('the progress message', () => {
     }
   });
 
+  test('a run whose stream cannot be opened: the message ends as not started, the run is removed, the user is told', async () => {
+    const mastra = await startMastraServer({
+      intercept: (request) =>
+        request.method === 'POST' && new URL(request.url).pathname.endsWith('/noopWorkflow/stream')
+          ? Response.json({ error: 'Service Unavailable' }, { status: 503 })
+          : undefined,
+    });
+    const h = await startHarness({ mastra });
+    try {
+      const runId = await h.startRun('start noopWorkflow');
+      await waitFor('the final record', () => h.flowgate.store.getProgressMessage(runId)?.final);
+      const message = h.progressMessage(runId)!;
+      expect(message.text).toContain('Failed');
+      expect(message.blocks).toContain('The run did not start.');
+      expect(message.blocks).not.toContain('flowgate_cancel');
+      expect(h.flowgate.store.getProgressMessage(runId)?.status).toBe('failed');
+      await waitFor('the reason', () => h.replies(ALICE).find((r) => r.includes('not reachable')));
+      const gone = await fetch(`${mastra.url}/api/workflows/noopWorkflow/runs/${runId}`);
+      expect(gone.status).toBe(404);
+      // Nothing keeps following it, and nobody is told it "finished".
+      await h.flowgate.progress.idle();
+      expect(h.emulator.callsOf('chat.postMessage').filter((c) => c.params.thread_ts)).toHaveLength(0);
+    } finally {
+      await h.close();
+      await mastra.close();
+    }
+  });
+
+  test('the reply to a start is lost but the run did start: it is followed to its end', async () => {
+    const mastra = await startMastraServer({
+      intercept: async (request, pass) => {
+        if (request.method !== 'POST' || !new URL(request.url).pathname.endsWith('/noopWorkflow/stream'))
+          return;
+        await (await pass()).text(); // the run goes all the way; its reply never arrives
+        return Response.json({ error: 'Bad Gateway' }, { status: 502 });
+      },
+    });
+    const h = await startHarness({ mastra });
+    try {
+      const runId = await h.startRun('start noopWorkflow');
+      await waitFor('the final record', () => h.flowgate.store.getProgressMessage(runId)?.final);
+      expect(h.progressMessage(runId)?.text).toContain('Succeeded');
+      expect(h.flowgate.store.getProgressMessage(runId)?.status).toBe('success');
+      expect(h.replies(ALICE).filter((r) => r.includes('Mastra'))).toHaveLength(0);
+    } finally {
+      await h.close();
+      await mastra.close();
+    }
+  });
+
   test('GET /healthz answers 200', async () => {
     const h = await harness();
     const response = await fetch(h.appUrl.replace('/slack/events', '/healthz'));

@@ -24,6 +24,14 @@ export interface StartMastraServerOptions {
   workflows?: Record<string, AnyWorkflow>;
   /** Mastra log level; default `silent` (the server logs every 4xx/5xx it answers at `error`). */
   logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /**
+   * A fault at the HTTP boundary: return a reply to send instead of Mastra's (after `pass()` hands
+   * the request to Mastra, if you like), or undefined to let Mastra answer.
+   */
+  intercept?: (
+    request: Request,
+    pass: () => Promise<Response>,
+  ) => Promise<Response | undefined> | Response | undefined;
 }
 
 export interface MastraTestServer {
@@ -49,6 +57,20 @@ export async function startMastraServer(opts: StartMastraServerOptions = {}): Pr
     logger: new ConsoleLogger({ level: opts.logLevel ?? 'silent' }),
   });
   const app = new Hono();
+  const { intercept } = opts;
+  if (intercept) {
+    app.use('*', async (c, next) => {
+      let passed = false;
+      const reply = await intercept(c.req.raw, async () => {
+        passed = true;
+        await next();
+        return c.res;
+      });
+      if (!reply) return passed ? undefined : next();
+      if (passed) c.res = reply;
+      return reply;
+    });
+  }
   const server = new MastraServer({ app, mastra });
   await server.init();
 
