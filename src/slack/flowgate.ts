@@ -454,7 +454,7 @@ export class Flowgate {
             .getWorkflow(entry.key)
             .run(ref.r)
             .resumeStream({ step: ref.s, resumeData });
-          store.completeAnswer(ref.r, key, summary);
+          store.completeAnswer(ref.r, key, userId, summary);
           progress.follow(ref.r, events);
           const row = store.getProgressMessage(ref.r);
           if (row) {

@@ -1,2 +1,2 @@
 export { MIGRATIONS, openStore, SCHEMA_VERSION } from './sqlite.ts';
-export type { Answer, ClaimResult, ProgressMessage, Store } from './types.ts';
+export { type Answer, CLAIM_LEASE_MS, type ClaimResult, type ProgressMessage, type Store } from './types.ts';

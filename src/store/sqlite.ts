@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import type { Answer, ClaimResult, ProgressMessage, Store } from './types.ts';
+import { type Answer, CLAIM_LEASE_MS, type ClaimResult, type ProgressMessage, type Store } from './types.ts';
 
 /** Schema migrations: entry i upgrades the database from `user_version` i to i + 1. Append only. */
 export const MIGRATIONS: readonly string[] = [
@@ -211,6 +211,7 @@ class SqliteStore implements Store {
   readonly #getAnswer: StatementSync;
   readonly #complete: StatementSync;
   readonly #release: StatementSync;
+  readonly #takeOver: StatementSync;
   readonly #listAnswers: StatementSync;
   readonly #once: StatementSync;
 
@@ -235,10 +236,13 @@ class SqliteStore implements Store {
       ON CONFLICT (run_id, step_path) DO NOTHING`);
     this.#getAnswer = db.prepare('SELECT * FROM answers WHERE run_id = ? AND step_path = ?');
     this.#complete = db.prepare(
-      `UPDATE answers SET state = 'resumed', summary = ? WHERE run_id = ? AND step_path = ? AND state = 'claimed'`,
+      `UPDATE answers SET state = 'resumed', summary = ? WHERE run_id = ? AND step_path = ? AND user_id = ? AND state = 'claimed'`,
     );
     this.#release = db.prepare(
       `DELETE FROM answers WHERE run_id = ? AND step_path = ? AND user_id = ? AND state = 'claimed'`,
+    );
+    this.#takeOver = db.prepare(
+      `UPDATE answers SET user_id = ?, answered_at = ? WHERE run_id = ? AND step_path = ? AND state = 'claimed' AND answered_at <= ?`,
     );
     this.#listAnswers = db.prepare('SELECT * FROM answers WHERE run_id = ? ORDER BY answered_at, step_path');
     this.#once = db.prepare('INSERT INTO once_keys (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
@@ -287,6 +291,9 @@ class SqliteStore implements Store {
     const when = ms(at, 'at');
     return transaction(this.#db, (): ClaimResult => {
       if (this.#insertClaim.run(runId, stepPath, userId, when).changes === 1) return { claimed: true };
+      if (this.#takeOver.run(userId, when, runId, stepPath, when - CLAIM_LEASE_MS).changes === 1) {
+        return { claimed: true };
+      }
       const row = this.#getAnswer.get(runId, stepPath);
       if (!row) throw new Error(`claimAnswer: no claim found for ${runId} ${stepPath} after a conflict`);
       const existing = toAnswer(row);
@@ -294,8 +301,8 @@ class SqliteStore implements Store {
     });
   }
 
-  completeAnswer(runId: string, stepPath: string, summary: string): void {
-    this.#complete.run(summary, runId, stepPath);
+  completeAnswer(runId: string, stepPath: string, userId: string, summary: string): void {
+    this.#complete.run(summary, runId, stepPath, userId);
   }
 
   releaseAnswer(runId: string, stepPath: string, userId: string): void {

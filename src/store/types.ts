@@ -31,6 +31,12 @@ export interface Answer {
   summary?: string;
 }
 
+/**
+ * How long a claim may wait for its resume to land or fail. Well above the workflow client's
+ * request timeout, so only a claim stranded by a stopped process outlives it.
+ */
+export const CLAIM_LEASE_MS = 120_000;
+
 export type ClaimResult =
   | { claimed: true }
   | { claimed: false; by: string; at: Date; state: Answer['state'] };
@@ -45,11 +51,13 @@ export interface Store {
   listUnfinished(): ProgressMessage[];
   /**
    * Atomically claims the right to answer a step: the first claim wins, across every Store sharing
-   * the database. A second claim — even by the same user — gets the existing claim back.
+   * the database. A second claim — even by the same user — gets the existing claim back, unless that
+   * claim was never resumed nor released within `CLAIM_LEASE_MS` (its process stopped half-way):
+   * then the new claim takes it over.
    */
   claimAnswer(runId: string, stepPath: string, userId: string, at: Date): ClaimResult;
-  /** Marks a claim as resumed with a summary of the answer. Does nothing if there is no claim. */
-  completeAnswer(runId: string, stepPath: string, summary: string): void;
+  /** Marks `userId`'s claim as resumed with a summary of the answer. Does nothing if they hold no claim. */
+  completeAnswer(runId: string, stepPath: string, userId: string, summary: string): void;
   /**
    * Drops a claim whose resume never reached the run, so others may answer. Only a `claimed`
    * answer held by `userId` is released; resumed answers and others' claims are left alone.

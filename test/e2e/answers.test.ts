@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
+import { snapshotFromRunState } from '../../src/runs/state.ts';
+import { CLAIM_LEASE_MS } from '../../src/store/index.ts';
 import { ALICE, BOB, CAROL, GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 
 let h: Harness;
@@ -160,6 +162,19 @@ describe('answering a suspended step in a modal', () => {
     await waitFor('told who answered', () =>
       h.replies(ALICE).some((t) => t.includes(`<@${ALICE}> already answered this step`)),
     );
+  });
+
+  test('a claim stranded by a stopped process does not block the step for ever', async () => {
+    const runId = await h.startRun('start simpleApprovalWorkflow {"title": "Stranded?"}');
+    const message = await h.message(runId);
+    const state = snapshotFromRunState(await client.getWorkflow('simpleApprovalWorkflow').runById(runId));
+    const suspendedAt = state.payload.workflowState.steps['simple-approve']?.suspendedAt?.getTime();
+    // Bob's answer was claimed by a process that stopped before it could resume the run.
+    const key = `simple-approve#${suspendedAt}`;
+    h.flowgate.store.claimAnswer(runId, key, BOB, new Date(Date.now() - CLAIM_LEASE_MS - 1000));
+    await h.click(message, 'flowgate_approve', { blockId: respondBlock(message, 'simple-approve') });
+    await h.message(runId, (m) => m.text.includes('Succeeded'));
+    expect(h.flowgate.store.getAnswer(runId, key)).toMatchObject({ userId: ALICE, state: 'resumed' });
   });
 
   test('nested suspension: the exact path is resumed', async () => {

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openStore, type ProgressMessage, SCHEMA_VERSION, type Store } from '../../src/store/index.ts';
+import {
+  CLAIM_LEASE_MS,
+  openStore,
+  type ProgressMessage,
+  SCHEMA_VERSION,
+  type Store,
+} from '../../src/store/index.ts';
 
 const message = (runId: string, over: Partial<ProgressMessage> = {}): ProgressMessage => ({
   runId,
@@ -154,6 +160,30 @@ describe('answers', () => {
     });
   });
 
+  test('a claim never resumed nor released within the lease is taken over; a resumed one never is', () => {
+    const store = open();
+    const later = (ms: number) => new Date(at1.getTime() + ms);
+    expect(store.claimAnswer('run-1', 'approve', 'U1', at1).claimed).toBe(true);
+    expect(store.claimAnswer('run-1', 'approve', 'U2', later(CLAIM_LEASE_MS - 1))).toMatchObject({
+      claimed: false,
+      by: 'U1',
+    });
+    expect(store.claimAnswer('run-1', 'approve', 'U2', later(CLAIM_LEASE_MS))).toEqual({ claimed: true });
+    expect(store.getAnswer('run-1', 'approve')).toMatchObject({ userId: 'U2', state: 'claimed' });
+    // The stranded holder can no longer release or complete what it lost.
+    store.releaseAnswer('run-1', 'approve', 'U1');
+    store.completeAnswer('run-1', 'approve', 'U1', 'late');
+    expect(store.getAnswer('run-1', 'approve')).toMatchObject({ userId: 'U2', state: 'claimed' });
+
+    store.claimAnswer('run-2', 'approve', 'U1', at1);
+    store.completeAnswer('run-2', 'approve', 'U1', 'Approved');
+    expect(store.claimAnswer('run-2', 'approve', 'U2', later(10 * CLAIM_LEASE_MS))).toMatchObject({
+      claimed: false,
+      by: 'U1',
+      state: 'resumed',
+    });
+  });
+
   test('claims are per run and step path', () => {
     const store = open();
     expect(store.claimAnswer('run-1', 'approve', 'U1', at1).claimed).toBe(true);
@@ -167,7 +197,7 @@ describe('answers', () => {
   test('complete moves a claim to resumed with a summary', () => {
     const store = open();
     store.claimAnswer('run-1', 'approve', 'U1', at1);
-    store.completeAnswer('run-1', 'approve', 'Approved: looks good');
+    store.completeAnswer('run-1', 'approve', 'U1', 'Approved: looks good');
     expect(store.getAnswer('run-1', 'approve')).toEqual({
       runId: 'run-1',
       stepPath: 'approve',
@@ -183,9 +213,9 @@ describe('answers', () => {
       state: 'resumed',
     });
     // completing again, or without a claim, changes nothing
-    store.completeAnswer('run-1', 'approve', 'other');
+    store.completeAnswer('run-1', 'approve', 'U1', 'other');
     expect(store.getAnswer('run-1', 'approve')?.summary).toBe('Approved: looks good');
-    store.completeAnswer('run-1', 'unclaimed', 'x');
+    store.completeAnswer('run-1', 'unclaimed', 'U1', 'x');
     expect(store.getAnswer('run-1', 'unclaimed')).toBeUndefined();
   });
 
@@ -197,7 +227,7 @@ describe('answers', () => {
     store.releaseAnswer('run-1', 'approve', 'U1');
     expect(store.getAnswer('run-1', 'approve')).toBeUndefined();
     expect(store.claimAnswer('run-1', 'approve', 'U2', at2)).toEqual({ claimed: true });
-    store.completeAnswer('run-1', 'approve', 'done');
+    store.completeAnswer('run-1', 'approve', 'U2', 'done');
     store.releaseAnswer('run-1', 'approve', 'U2');
     expect(store.getAnswer('run-1', 'approve')?.state).toBe('resumed');
   });
@@ -209,7 +239,7 @@ describe('answers per run and once-only marks', () => {
     store.claimAnswer('run-1', 'b', 'U2', new Date(2000));
     store.claimAnswer('run-1', 'a', 'U1', new Date(1000));
     store.claimAnswer('run-2', 'a', 'U3', new Date(500));
-    store.completeAnswer('run-1', 'a', 'approved');
+    store.completeAnswer('run-1', 'a', 'U1', 'approved');
     expect(store.listAnswers('run-1').map((a) => [a.stepPath, a.userId, a.state, a.summary])).toEqual([
       ['a', 'U1', 'resumed', 'approved'],
       ['b', 'U2', 'claimed', undefined],
@@ -247,7 +277,7 @@ describe('storage', () => {
     first.saveProgressMessage(message('run-2', { final: true, status: 'success' }));
     first.claimAnswer('run-1', 'approve', 'U1', new Date(1000));
     first.claimAnswer('run-1', 'review', 'U2', new Date(2000));
-    first.completeAnswer('run-1', 'review', 'ok');
+    first.completeAnswer('run-1', 'review', 'U2', 'ok');
     first.close();
     first.close(); // idempotent
 
