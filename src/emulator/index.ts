@@ -11,6 +11,7 @@ export {
 } from './rate-limit.ts';
 export {
   type ActionOptions,
+  type AppDelivery,
   type AppResponse,
   type BlockActionOptions,
   type ForgeOptions,
@@ -30,6 +31,7 @@ export {
 } from './requests.ts';
 export { applyMessageResponse, handleResponseUrl, type ResponseTarget } from './response-url.ts';
 export { SlackEmulator, type StartSlackEmulatorOptions, startSlackEmulator } from './server.ts';
+export { type EnvelopeType, SocketModeServer } from './socket.ts';
 export {
   type ChannelSeed,
   DEFAULT_CHANNELS,

@@ -1,13 +1,16 @@
 /**
- * Build and send requests to a Bolt HTTP endpoint (`/slack/events`) exactly as Slack does: slash commands
- * (form body), interactions (`payload=<JSON>` form body), signed with `v0=HMAC-SHA256(v0:{ts}:{rawBody})`.
- * Response URLs and trigger_ids come from the emulator so the app can use them against it.
+ * Build and send requests to a Bolt app exactly as Slack does: over HTTP to its endpoint
+ * (`/slack/events`) — slash commands as a form body, interactions as a `payload=<JSON>` form body,
+ * signed with `v0=HMAC-SHA256(v0:{ts}:{rawBody})` — or, in Socket Mode, as envelopes over the
+ * app's WebSocket (`{ socketMode: true }`). Response URLs and trigger_ids come from the emulator so
+ * the app can use them against it.
  */
 import { createHmac } from 'node:crypto';
 import { type Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { applyMessageResponse } from './response-url.ts';
 import type { SlackEmulator } from './server.ts';
+import type { EnvelopeType } from './socket.ts';
 import { formatTs } from './state.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackView } from './types.ts';
 import { isObject } from './validate.ts';
@@ -37,6 +40,9 @@ export interface SignedRequestOptions {
   /** An HTTP agent to reuse connections (keep-alive). Default: a new connection per request, closed after. */
   agent?: Agent;
 }
+
+/** How a request reaches the app: signed HTTP to its endpoint, or an envelope on its Socket Mode connection. */
+export type AppDelivery = SignedRequestOptions | { socketMode: true };
 
 export interface AppResponse {
   status: number;
@@ -100,6 +106,25 @@ export async function sendSignedRequest(
   });
 }
 
+/**
+ * Sends `payload` the way `delivery` says. A Socket Mode ack's payload reads like an HTTP ack's
+ * body; an empty one (`{}`, as Bolt sends for a bare `ack()`) like an empty body.
+ */
+async function deliver(
+  emulator: SlackEmulator,
+  delivery: AppDelivery,
+  type: EnvelopeType,
+  payload: JsonObject,
+  httpBody: string,
+): Promise<AppResponse> {
+  if ('socketMode' in delivery) {
+    const body = await emulator.socketMode.send(type, payload);
+    const empty = body === undefined || (isObject(body) && Object.keys(body).length === 0);
+    return { status: 200, body: empty ? '' : body, headers: {} };
+  }
+  return sendSignedRequest({ ...delivery, body: httpBody });
+}
+
 function requireUser(emulator: SlackEmulator, userId: string): EmulatorUser {
   const user = emulator.user(userId);
   if (!user) throw new Error(`emulator has no user ${userId}`);
@@ -129,14 +154,17 @@ function actionTs(emulator: SlackEmulator): string {
   return formatTs(Math.floor(emulator.store.now()) * 1000);
 }
 
-function interactionBody(payload: JsonObject): string {
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+function deliverInteraction(emulator: SlackEmulator, delivery: AppDelivery, payload: JsonObject) {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  return deliver(emulator, delivery, 'interactive', payload, body);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Slash commands
 
-export interface SlashCommandOptions extends SignedRequestOptions {
+export type SlashCommandOptions = SlashCommandFields & AppDelivery;
+
+interface SlashCommandFields {
   /** e.g. `/flowgate` */
   command: string;
   text?: string;
@@ -188,7 +216,13 @@ export async function sendSlashCommand(
     response_url: responseUrl.url,
     trigger_id: trigger.id,
   };
-  const response = await sendSignedRequest({ ...options, body: new URLSearchParams(fields).toString() });
+  const response = await deliver(
+    emulator,
+    options,
+    'slash_commands',
+    fields,
+    new URLSearchParams(fields).toString(),
+  );
   if ((options.applyAck ?? true) && response.status === 200) {
     const ack =
       typeof response.body === 'string' && response.body !== '' ? { text: response.body } : response.body;
@@ -206,7 +240,9 @@ export async function sendSlashCommand(
 // ---------------------------------------------------------------------------------------------
 // Block actions
 
-export interface ActionOptions extends SignedRequestOptions {
+export type ActionOptions = ActionFields & AppDelivery;
+
+interface ActionFields {
   actionId: string;
   /** Default: the block holding `actionId`. */
   blockId?: string;
@@ -218,12 +254,12 @@ export interface ActionOptions extends SignedRequestOptions {
   apiAppId?: string;
 }
 
-export interface BlockActionOptions extends ActionOptions {
+export type BlockActionOptions = ActionOptions & {
   userId: string;
   channelId: string;
   /** ts of the message holding the element (a channel message, or an ephemeral one shown to `userId`). */
   messageTs: string;
-}
+};
 
 export interface InteractionResult extends AppResponse {
   triggerId: string;
@@ -250,7 +286,7 @@ function findAction(
   return {};
 }
 
-function buildAction(emulator: SlackEmulator, options: ActionOptions, blocks: unknown): JsonObject {
+function buildAction(emulator: SlackEmulator, options: ActionFields, blocks: unknown): JsonObject {
   const { block, element } = findAction(blocks, options.actionId, options.blockId);
   const type = options.actionType ?? (typeof element?.type === 'string' ? element.type : 'button');
   const blockId =
@@ -314,15 +350,15 @@ export async function sendBlockAction(
     response_url: responseUrl.url,
     actions: [action],
   };
-  const response = await sendSignedRequest({ ...options, body: interactionBody(payload) });
+  const response = await deliverInteraction(emulator, options, payload);
   return { ...response, triggerId: trigger.id, responseUrl: responseUrl.url, payload };
 }
 
-export interface ViewActionOptions extends ActionOptions {
+export type ViewActionOptions = ActionOptions & {
   viewId: string;
   /** Default: the user the modal is shown to. */
   userId?: string;
-}
+};
 
 /** A `block_actions` interaction inside a modal (container type `view`); its trigger_id can `views.push`. */
 export async function sendViewBlockAction(
@@ -347,14 +383,16 @@ export async function sendViewBlockAction(
     view: structuredClone(record.view),
     actions: [buildAction(emulator, options, record.view.blocks)],
   };
-  const response = await sendSignedRequest({ ...options, body: interactionBody(payload) });
+  const response = await deliverInteraction(emulator, options, payload);
   return { ...response, triggerId: trigger.id, payload };
 }
 
 // ---------------------------------------------------------------------------------------------
 // View submission
 
-export interface ViewSubmissionOptions extends SignedRequestOptions {
+export type ViewSubmissionOptions = ViewSubmissionFields & AppDelivery;
+
+interface ViewSubmissionFields {
   viewId: string;
   /** Default: the user the modal is shown to. */
   userId?: string;
@@ -398,7 +436,7 @@ export async function sendViewSubmission(
     is_enterprise_install: false,
     enterprise: null,
   };
-  const response = await sendSignedRequest({ ...options, body: interactionBody(payload) });
+  const response = await deliverInteraction(emulator, options, payload);
   if ((options.applyResponse ?? true) && response.status === 200) {
     applyViewResponse(emulator, view.id, response.body);
   }

@@ -4,8 +4,9 @@
  *   const emulator = await startSlackEmulator();
  *   new App({ token: emulator.botToken, clientOptions: { slackApiUrl: emulator.apiUrl }, … });
  *
- * Routes: `POST|GET /api/<method>` (form-urlencoded, JSON or multipart bodies) and `POST /response/<id>`
- * (response URLs handed out with slash commands / interactions built by ./requests.ts).
+ * Routes: `POST|GET /api/<method>` (form-urlencoded, JSON or multipart bodies), `POST /response/<id>`
+ * (response URLs handed out with slash commands / interactions built by ./requests.ts), and Socket
+ * Mode: `apps.connections.open` with the app token, then a WebSocket at `/socket-mode` (./socket.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +16,7 @@ import { METHODS } from './methods.ts';
 import { normalizeParams, Params } from './params.ts';
 import { RateLimiter, type RateLimitSetting } from './rate-limit.ts';
 import { handleResponseUrl } from './response-url.ts';
+import { SocketModeServer } from './socket.ts';
 import { type ChannelSeed, EmulatorStore, type UserSeed, type WorkspaceSeed } from './state.ts';
 import type {
   CallLogEntry,
@@ -37,6 +39,8 @@ export interface StartSlackEmulatorOptions {
   host?: string;
   /** The bot token the API accepts. Default `xoxb-emulator-token`. */
   botToken?: string;
+  /** The app-level token `apps.connections.open` (Socket Mode) accepts. Default `xapp-emulator-token`. */
+  appToken?: string;
   /** More accepted tokens (e.g. a user token). */
   extraTokens?: string[];
   /** The (deprecated) verification token put in `token` of commands/interactions. */
@@ -134,7 +138,10 @@ export class SlackEmulator {
   readonly store: EmulatorStore;
   readonly rateLimiter: RateLimiter;
   readonly botToken: string;
+  readonly appToken: string;
   readonly verificationToken: string;
+  /** Socket Mode connections of apps; `socketMode.send(…)` delivers an envelope to the app. */
+  readonly socketMode: SocketModeServer;
   readonly #tokens: Set<string>;
   readonly #scopes: string[];
   readonly #host: string;
@@ -153,6 +160,8 @@ export class SlackEmulator {
     });
     this.rateLimiter = new RateLimiter(now, options.rateLimits);
     this.botToken = options.botToken ?? 'xoxb-emulator-token';
+    this.appToken = options.appToken ?? 'xapp-emulator-token';
+    this.socketMode = new SocketModeServer({ appId: this.store.workspace.appId });
     this.verificationToken = options.verificationToken ?? 'emulator-verification-token';
     this.#tokens = new Set([this.botToken, ...(options.extraTokens ?? [])]);
     this.#scopes = options.scopes ?? DEFAULT_SCOPES;
@@ -177,6 +186,7 @@ export class SlackEmulator {
       });
     });
     this.#server = server;
+    this.socketMode.attach(server);
     const { port } = server.address() as AddressInfo;
     this.#url = `http://${this.#host}:${port}`;
     this.store.responseUrlBase = `${this.#url}/response/`;
@@ -188,6 +198,7 @@ export class SlackEmulator {
     const server = this.#server;
     if (!server) return;
     this.#server = undefined;
+    this.socketMode.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await closed;
@@ -415,8 +426,9 @@ export class SlackEmulator {
       });
     };
 
+    const socketOpen = method === 'apps.connections.open';
     const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
-    if (!handler) {
+    if (!handler && !socketOpen) {
       finish(200, { ok: false, error: 'unknown_method', req_method: method });
       return;
     }
@@ -431,7 +443,20 @@ export class SlackEmulator {
       finish(200, { ok: false, error: 'not_authed' });
       return;
     }
-    if (!this.#tokens.has(token)) {
+    if (socketOpen || token === this.appToken) {
+      // Only the app-level token opens Socket Mode connections, and it is good for nothing else.
+      if (socketOpen && token === this.appToken) {
+        finish(200, { ok: true, url: this.socketMode.connectionUrl(this.#url) });
+      } else {
+        finish(200, {
+          ok: false,
+          error:
+            this.#tokens.has(token) || token === this.appToken ? 'not_allowed_token_type' : 'invalid_auth',
+        });
+      }
+      return;
+    }
+    if (!this.#tokens.has(token) || !handler) {
       finish(200, { ok: false, error: 'invalid_auth' });
       return;
     }

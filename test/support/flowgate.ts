@@ -1,6 +1,7 @@
 /**
  * End-to-end harness: a real Mastra server, the Slack emulator, and the real Flowgate app in HTTP
- * mode, driven by signed requests exactly as Slack sends them.
+ * mode, driven by signed requests exactly as Slack sends them (or in Socket Mode, driven by
+ * envelopes over its WebSocket).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { createFlowgateApp, type FlowgateApp } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import {
+  type AppDelivery,
   type SlackEmulator,
   sendBlockAction,
   sendSlashCommand,
@@ -36,6 +38,8 @@ export interface HarnessOptions {
   mastra?: MastraTestServer;
   /** Benchmarks: the naive publisher as a baseline. */
   naivePublisher?: boolean;
+  /** Run the app in Socket Mode (no HTTP endpoint: `appUrl` is empty). */
+  socketMode?: boolean;
 }
 
 export interface Harness {
@@ -80,7 +84,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const emulator = await startSlackEmulator({ rateLimits: { 'chat.update': { perMinute } } });
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-e2e-'));
   const config: Config = {
-    slack: { mode: 'http', botToken: emulator.botToken, signingSecret: SIGNING_SECRET, port: 0 },
+    slack: options.socketMode
+      ? { mode: 'socket', botToken: emulator.botToken, appToken: emulator.appToken }
+      : { mode: 'http', botToken: emulator.botToken, signingSecret: SIGNING_SECRET, port: 0 },
     slackApiUrl: emulator.apiUrl,
     command: '/flowgate',
     mastra: { url: mastra.url, apiPrefix: '/api' },
@@ -98,8 +104,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.policy ? { policy: options.policy } : {}),
   });
   const { port } = await flowgate.start();
-  const appUrl = `http://127.0.0.1:${port}/slack/events`;
-  const signed = { appUrl, signingSecret: SIGNING_SECRET };
+  const appUrl = port === undefined ? '' : `http://127.0.0.1:${port}/slack/events`;
+  const signed: AppDelivery = options.socketMode
+    ? { socketMode: true }
+    : { appUrl, signingSecret: SIGNING_SECRET };
 
   const harness: Harness = {
     mastra,
