@@ -182,7 +182,7 @@ async function ackSection(): Promise<string> {
     return [
       '### Acknowledgement latency (goal: p99 < 50 ms; Slack allows 3,000 ms)',
       '',
-      'Flowgate runs alone in this process; the Mastra server, the Slack emulator and the load generator run in a child process. Each request is signed and sent as Slack sends it, all requests of a round at once; the time is from sending to the HTTP response (the ack). What each request sets off after its ack (the reply through `response_url`, the Mastra call behind a click) runs meanwhile in the same processes.',
+      'Flowgate runs alone in this process; the Mastra server, the Slack emulator and the load generator run in a child process. Each request is signed and sent as Slack sends it, all requests of a round at once; the time is from sending to the HTTP response (the ack). `help` is answered in the ack itself; what a click sets off after its ack (the Mastra call, the reply through `response_url`) runs meanwhile in the same processes.',
       '',
       table(['request', 'concurrent', 'connections', 'p50', 'p99'], rows),
       '',

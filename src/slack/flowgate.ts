@@ -22,7 +22,7 @@ import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroups } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
 import type { Store } from '../store/index.ts';
-import { parseCommand, parseInputs } from './command-text.ts';
+import { type Command, parseCommand, parseInputs } from './command-text.ts';
 import { RefusedError, UserFacingError, userMessage } from './errors.ts';
 import type { SlackGateway } from './gateway.ts';
 import { encodeRef, type StartRef, type StepRef, VIEW } from './ids.ts';
@@ -67,18 +67,26 @@ export class Flowgate {
   // ---------------------------------------------------------------------------------------------
   // Slash command
 
+  /** The answer to command text that needs no lookup (help, usage), fit to send in the ack itself. */
+  instantReply(text: string): Reply | undefined {
+    return this.#instant(parseCommand(text, this.#deps.command));
+  }
+
+  #instant(parsed: Command): Reply | undefined {
+    if (parsed.kind === 'help') return renderHelp(this.#deps.command, parsed.unknown);
+    if (parsed.kind === 'usage') return renderNotice(safeText(parsed.message, 500));
+    return undefined;
+  }
+
   async command(
     input: { text: string; userId: string; channelId: string; triggerId: string },
     respond: Respond,
   ): Promise<void> {
-    const { command } = this.#deps;
-    const parsed = parseCommand(input.text, command);
+    const parsed = parseCommand(input.text, this.#deps.command);
     try {
+      const instant = this.#instant(parsed);
+      if (instant) return await respond(instant);
       switch (parsed.kind) {
-        case 'help':
-          return await respond(renderHelp(command, parsed.unknown));
-        case 'usage':
-          return await respond(renderNotice(safeText(parsed.message, 500)));
         case 'list':
           return await respond(renderWorkflowList(await this.#deps.catalog.list(), input.channelId));
         case 'start': {

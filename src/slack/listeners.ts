@@ -31,6 +31,8 @@ function buttonValue(body: BlockAction): string | undefined {
 
 export function registerListeners(app: App, flowgate: Flowgate, command: string): void {
   app.command(command, async ({ command: cmd, ack, respond }) => {
+    const instant = flowgate.instantReply(cmd.text ?? '');
+    if (instant) return void (await ack({ ...instant, response_type: 'ephemeral' }));
     await ack();
     await afterAck();
     await flowgate.command(

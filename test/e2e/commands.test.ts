@@ -36,6 +36,11 @@ describe('slash commands', () => {
     const unknown = await command('frobnicate');
     expect(unknown).toContain("I don't know `frobnicate`");
     expect(h.emulator.messages(GENERAL).some((m) => m.text.includes('frobnicate'))).toBe(false);
+    // Help needs no lookup, so it comes in the acknowledgement itself: no second request.
+    const ack = await h.slash('help');
+    expect(ack.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(JSON.stringify(ack.body)).toContain('/flowgate start');
+    expect(h.emulator.responseUrl(ack.responseUrl)?.uses).toEqual([]);
   });
 
   test('list shows every workflow with a Start button', async () => {
