@@ -115,6 +115,7 @@ async function ackSection(): Promise<string> {
       admins: [],
       dbPath: join(dir, 'flowgate.db'),
       updateIntervalMs: 1000,
+      updatesPerMinute: 50,
       logLevel: 'error',
     },
     { logger: silentLogger, host: '127.0.0.1' },

@@ -42,8 +42,6 @@ export interface FlowgateAppOptions {
   logger?: Logger;
   /** Polling cadence of runs whose event stream ended while they still run. */
   pollIntervalMs?: number;
-  /** Shared `chat.update` budget of the publisher (per minute). */
-  updatesPerMinute?: number;
   /** Policy to use instead of loading `config.policyPath`. */
   policy?: Policy;
   /** Interface to listen on in HTTP mode (default: all). */
@@ -105,7 +103,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
     minIntervalMs: config.updateIntervalMs,
-    budget: { perMinute: options.updatesPerMinute ?? 50 },
+    budget: { perMinute: config.updatesPerMinute },
     onError: (ref, error, info) => {
       if (!info.willRetry) logger.warn(`progress update of ${ref.channel}/${ref.ts} gave up`, error);
     },

@@ -59,6 +59,8 @@ export interface Config {
   /** SQLite file path, or `:memory:`. */
   dbPath: string;
   updateIntervalMs: number;
+  /** The workspace-wide budget of progress message edits (`chat.update`) per minute. */
+  updatesPerMinute: number;
   logLevel: LogLevel;
 }
 
@@ -69,6 +71,7 @@ export const DEFAULTS = {
   command: '/flowgate',
   dbPath: '.flowgate/flowgate.db',
   updateIntervalMs: 1000,
+  updatesPerMinute: 50,
   logLevel: 'info',
 } as const satisfies {
   port: number;
@@ -77,6 +80,7 @@ export const DEFAULTS = {
   command: string;
   dbPath: string;
   updateIntervalMs: number;
+  updatesPerMinute: number;
   logLevel: LogLevel;
 };
 
@@ -111,6 +115,8 @@ const WHAT = {
     'the slash command: "/" followed by lowercase letters, digits, "-" or "_", at most 32 characters in all (default /flowgate)',
   FLOWGATE_ADMINS: 'comma-separated Slack user IDs such as U0123ABCD,W0456EFGH',
   FLOWGATE_UPDATE_INTERVAL_MS: `the minimum time between progress message edits in milliseconds, an integer ≥ ${MIN_UPDATE_INTERVAL_MS} (default 1000)`,
+  FLOWGATE_UPDATES_PER_MINUTE:
+    "the most progress message edits per minute for the whole workspace, an integer ≥ 1 (default 50, Slack's chat.update tier)",
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
 } as const;
 
@@ -257,6 +263,14 @@ export function loadConfig(env: Env = process.env): Config {
     else malformed('FLOWGATE_UPDATE_INTERVAL_MS', `got ${shown(intervalRaw)}`);
   }
 
+  let updatesPerMinute: number = DEFAULTS.updatesPerMinute;
+  const perMinuteRaw = get('FLOWGATE_UPDATES_PER_MINUTE');
+  if (perMinuteRaw !== undefined) {
+    const n = /^\d+$/.test(perMinuteRaw) ? Number(perMinuteRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 1) updatesPerMinute = n;
+    else malformed('FLOWGATE_UPDATES_PER_MINUTE', `got ${shown(perMinuteRaw)}`);
+  }
+
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const logLevelRaw = get('LOG_LEVEL');
   if (logLevelRaw !== undefined) {
@@ -284,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     admins,
     dbPath,
     updateIntervalMs,
+    updatesPerMinute,
     logLevel,
   };
   if (policyPath !== undefined) config.policyPath = policyPath;

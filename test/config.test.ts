@@ -52,6 +52,7 @@ describe('loadConfig', () => {
       admins: [],
       dbPath: '.flowgate/flowgate.db',
       updateIntervalMs: 1000,
+      updatesPerMinute: 50,
       logLevel: 'info',
     } satisfies Config);
     expect('policyPath' in config).toBe(false);
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
         FLOWGATE_ADMINS: ' U0ADMIN1, W0ADMIN2 ,,U0ADMIN1',
         FLOWGATE_DB: ':memory:',
         FLOWGATE_UPDATE_INTERVAL_MS: '100',
+        FLOWGATE_UPDATES_PER_MINUTE: '20',
         LOG_LEVEL: 'DEBUG',
       }),
     );
@@ -106,6 +108,7 @@ describe('loadConfig', () => {
     expect(config.admins).toEqual(['U0ADMIN1', 'W0ADMIN2']);
     expect(config.dbPath).toBe(':memory:');
     expect(config.updateIntervalMs).toBe(100);
+    expect(config.updatesPerMinute).toBe(20);
     expect(config.logLevel).toBe('debug');
   });
 
@@ -277,6 +280,14 @@ describe('loadConfig', () => {
       for (const bad of ['0', '99', '-100', '150.5', 'fast']) {
         expect(configError(socketEnv({ FLOWGATE_UPDATE_INTERVAL_MS: bad })).problems).toEqual([
           expect.stringMatching(/^FLOWGATE_UPDATE_INTERVAL_MS is malformed/),
+        ]);
+      }
+    });
+
+    test('FLOWGATE_UPDATES_PER_MINUTE must be an integer ≥ 1', () => {
+      for (const bad of ['0', '-5', '2.5', 'lots']) {
+        expect(configError(socketEnv({ FLOWGATE_UPDATES_PER_MINUTE: bad })).problems).toEqual([
+          expect.stringMatching(/^FLOWGATE_UPDATES_PER_MINUTE is malformed/),
         ]);
       }
     });

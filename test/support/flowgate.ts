@@ -93,12 +93,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     admins: options.admins ?? [],
     dbPath: options.dbPath ?? join(dir, 'flowgate.db'),
     updateIntervalMs: options.updateIntervalMs ?? 50,
+    updatesPerMinute: perMinute,
     logLevel: 'error',
   };
   const flowgate = createFlowgateApp(config, {
     logger: silentLogger,
     pollIntervalMs: 100,
-    updatesPerMinute: perMinute,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
