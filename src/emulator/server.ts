@@ -443,17 +443,15 @@ export class SlackEmulator {
       finish(200, { ok: false, error: 'not_authed' });
       return;
     }
-    if (socketOpen || token === this.appToken) {
-      // Only the app-level token opens Socket Mode connections, and it is good for nothing else.
-      if (socketOpen && token === this.appToken) {
-        finish(200, { ok: true, url: this.socketMode.connectionUrl(this.#url) });
-      } else {
-        finish(200, {
-          ok: false,
-          error:
-            this.#tokens.has(token) || token === this.appToken ? 'not_allowed_token_type' : 'invalid_auth',
-        });
-      }
+    // The app-level token opens Socket Mode connections and is good for nothing else.
+    const appToken = token === this.appToken;
+    if (socketOpen !== appToken) {
+      const known = appToken || this.#tokens.has(token);
+      finish(200, { ok: false, error: known ? 'not_allowed_token_type' : 'invalid_auth' });
+      return;
+    }
+    if (socketOpen) {
+      finish(200, { ok: true, url: this.socketMode.connectionUrl(this.#url) });
       return;
     }
     if (!this.#tokens.has(token) || !handler) {
