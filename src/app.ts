@@ -14,7 +14,7 @@ import { MastraClient } from './mastra/client.ts';
 import { loadPolicy, type Policy } from './policy.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Flowgate } from './slack/flowgate.ts';
-import { SlackGateway } from './slack/gateway.ts';
+import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { ProgressMessages } from './slack/progress.ts';
 import {
@@ -26,6 +26,46 @@ import {
 import type { RenderedMessage } from './slack/render/progress.ts';
 import { openStore, type Store } from './store/index.ts';
 
+/** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+const TOKEN_REFUSED = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+]);
+
+/** Why Slack or the network refused to let Flowgate start, in words that name the setting to fix. */
+export function startupError(
+  error: unknown,
+  config: Config,
+  token: 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN',
+): Error {
+  const code = slackErrorCode(error);
+  if (code && TOKEN_REFUSED.has(code)) {
+    return new StartupError(
+      token === 'SLACK_BOT_TOKEN'
+        ? `Slack refused SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page; reinstall the app to the workspace if it was revoked.`
+        : `Slack refused SLACK_APP_TOKEN (${code}). Create an app-level token (xapp-…) with the connections:write scope on your Slack app's Basic Information page.`,
+    );
+  }
+  if (code) return new StartupError(`Slack refused to start the app (${code}).`);
+  const errno = (error as { code?: unknown } | undefined)?.code;
+  if (errno === 'EADDRINUSE' && config.slack.mode === 'http') {
+    return new StartupError(`Port ${config.slack.port} is already in use. Set PORT to a free port.`);
+  }
+  if (errno === 'slack_webapi_request_error') {
+    return new StartupError(
+      `Slack's Web API could not be reached at ${config.slackApiUrl} (${(error as Error).message}). Check the network, or SLACK_API_URL.`,
+    );
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export interface FlowgateApp {
   app: App;
   flowgate: Flowgate;
@@ -33,7 +73,10 @@ export interface FlowgateApp {
   publisher: Publisher<RenderedMessage>;
   tracker: RunTracker;
   store: Store;
-  /** Listens, then re-follows unfinished runs. Resolves to the bound port in HTTP mode. */
+  /**
+   * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
+   * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
+   */
   start(): Promise<{ port?: number }>;
   stop(): Promise<void>;
 }
@@ -75,12 +118,14 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
           socketMode: true,
           logLevel: slackLogLevel,
           clientOptions,
+          deferInitialization: true,
         })
       : new App({
           token: config.slack.botToken,
           signingSecret: config.slack.signingSecret,
           logLevel: slackLogLevel,
           clientOptions,
+          deferInitialization: true,
           customRoutes: [
             {
               path: '/healthz',
@@ -151,14 +196,22 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     tracker,
     store,
     async start() {
+      // Bolt checks the bot token (auth.test) here, so a refused token stops the start-up.
+      await app.init().catch((error: unknown) => {
+        throw startupError(error, config, 'SLACK_BOT_TOKEN');
+      });
       let port: number | undefined;
       if (config.slack.mode === 'http') {
         const listen = options.host ? { port: config.slack.port, host: options.host } : config.slack.port;
-        server = (await app.start(listen)) as Server;
+        server = (await app.start(listen).catch((error: unknown) => {
+          throw startupError(error, config, 'SLACK_BOT_TOKEN');
+        })) as Server;
         port = (server.address() as AddressInfo).port;
         logger.info(`Flowgate listening on port ${port} (POST /slack/events, GET /healthz)`);
       } else {
-        await app.start();
+        await app.start().catch((error: unknown) => {
+          throw startupError(error, config, 'SLACK_APP_TOKEN');
+        });
         logger.info('Flowgate connected to Slack in Socket Mode');
       }
       const resumed = await progress.resumeAll();

@@ -1,12 +1,12 @@
 /** `npm start`: load `.env`, validate the configuration, start Flowgate, stop cleanly on a signal. */
-import { createFlowgateApp } from './app.ts';
+import { createFlowgateApp, StartupError } from './app.ts';
 import { ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { PolicyError } from './policy.ts';
 
 async function main(): Promise<void> {
-  readDotEnv();
   let flowgate: ReturnType<typeof createFlowgateApp>;
   try {
+    readDotEnv();
     flowgate = createFlowgateApp(loadConfig());
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PolicyError) {
@@ -16,7 +16,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  await flowgate.start();
+  try {
+    await flowgate.start();
+  } catch (error) {
+    await flowgate.stop().catch(() => {});
+    const reason =
+      error instanceof StartupError ? error.message : `Flowgate could not start: ${String(error)}`;
+    process.stderr.write(`${reason}\n`);
+    process.exit(1); // a half-started Slack connection may otherwise keep retrying
+  }
   const stop = async (signal: string) => {
     process.stderr.write(`${signal}: stopping Flowgate…\n`);
     await flowgate.stop();

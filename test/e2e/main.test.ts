@@ -1,0 +1,146 @@
+/**
+ * `npm start` as a user runs it: `src/main.ts` in a child process, configured by the environment,
+ * against a real Mastra server and the Slack emulator. Tokens never reach its output.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { type SlackEmulator, sendSlashCommand, startSlackEmulator } from '../../src/emulator/index.ts';
+import { ALICE, GENERAL, waitFor } from '../support/flowgate.ts';
+import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
+
+const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+
+let mastra: MastraTestServer;
+let emulator: SlackEmulator;
+let dir: string;
+beforeAll(async () => {
+  mastra = await startMastraServer();
+  emulator = await startSlackEmulator({
+    botToken: 'xoxb-secret-bot-token',
+    appToken: 'xapp-secret-app-token',
+  });
+  dir = mkdtempSync(join(tmpdir(), 'flowgate-main-'));
+});
+afterAll(async () => {
+  await emulator?.close();
+  await mastra?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+/** Runs `src/main.ts` with only `env` (plus PATH), in an empty folder so no `.env` is read. */
+function start(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += String(chunk)));
+  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, output: () => output, exit };
+}
+
+/** The exit code, or 'still running' (and the process killed) after 20 s. */
+async function exitWithin(run: Started): Promise<number | null | 'still running'> {
+  const code = await Promise.race([
+    run.exit,
+    new Promise<'still running'>((done) => setTimeout(() => done('still running'), 20_000)),
+  ]);
+  if (code === 'still running') run.child.kill('SIGKILL');
+  return code;
+}
+
+function socketEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: emulator.botToken,
+    SLACK_APP_TOKEN: emulator.appToken,
+    SLACK_API_URL: emulator.apiUrl,
+    MASTRA_URL: mastra.url,
+    FLOWGATE_DB: join(dir, 'flowgate.db'),
+    LOG_LEVEL: 'debug',
+    ...overrides,
+  };
+}
+
+describe('npm start', () => {
+  test('with nothing configured: every missing setting named, exit code 1, no stack trace', async () => {
+    const run = start({});
+    expect(await run.exit).toBe(1);
+    const output = run.output();
+    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN or SLACK_SIGNING_SECRET', 'MASTRA_URL'])
+      expect(output).toContain(name);
+    expect(output).toContain('See .env.example');
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  test('in Socket Mode: connects, runs a workflow from a command, and stops cleanly on SIGTERM', async () => {
+    const run = start(socketEnv());
+    try {
+      await waitFor('the Socket Mode connection', () => emulator.socketMode.connections === 1, 20_000);
+      await sendSlashCommand(emulator, {
+        socketMode: true,
+        command: '/flowgate',
+        text: 'start noopWorkflow',
+        userId: ALICE,
+        channelId: GENERAL,
+      });
+      await waitFor('the run to succeed', () =>
+        emulator.messages(GENERAL).some((m) => m.text.includes('noop') && m.text.includes('Succeeded')),
+      );
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+    expect(await run.exit).toBe(0);
+    const output = run.output();
+    expect(output).toContain('Flowgate connected to Slack in Socket Mode');
+    expect(output).toContain('stopping Flowgate');
+    expect(output).not.toContain('secret-bot-token');
+    expect(output).not.toContain('secret-app-token');
+  });
+
+  test('a bot token Slack refuses: a clear message and exit code 1', async () => {
+    const run = start(socketEnv({ SLACK_BOT_TOKEN: 'xoxb-revoked-token', LOG_LEVEL: 'info' }));
+    expect(await exitWithin(run)).toBe(1);
+    const output = run.output();
+    expect(output).toContain('Slack refused SLACK_BOT_TOKEN (invalid_auth)');
+    expect(output).not.toContain('Flowgate connected');
+    expect(output).not.toContain('revoked-token');
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  test('an app token Slack refuses (Socket Mode): a clear message and exit code 1', async () => {
+    const run = start(socketEnv({ SLACK_APP_TOKEN: 'xapp-revoked-token', LOG_LEVEL: 'info' }));
+    expect(await exitWithin(run)).toBe(1);
+    const output = run.output();
+    expect(output).toContain('Slack refused SLACK_APP_TOKEN (invalid_auth)');
+    expect(output).not.toContain('revoked-token');
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  test('HTTP mode on a port already in use: a clear message and exit code 1', async () => {
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, done));
+    try {
+      const { port } = busy.address() as AddressInfo;
+      const { SLACK_APP_TOKEN: _, ...env } = socketEnv({ LOG_LEVEL: 'info' });
+      const run = start({ ...env, SLACK_SIGNING_SECRET: 'a-signing-secret', PORT: String(port) });
+      expect(await exitWithin(run)).toBe(1);
+      expect(run.output()).toContain(`Port ${port} is already in use. Set PORT to a free port.`);
+      expect(run.output()).not.toContain('a-signing-secret');
+    } finally {
+      busy.close();
+    }
+  });
+});
