@@ -51,6 +51,18 @@ export interface FlowgateDeps {
 
 export type Respond = (reply: Reply) => Promise<void>;
 
+/**
+ * What became of an answer form's submission: field `errors` or an `error` for the modal, or a
+ * claimed answer to `resume` the run with (after the ack) — or to `withdraw` when it came too late
+ * to be acknowledged, so the step is free again.
+ */
+export interface AnswerOutcome {
+  errors?: Record<string, string>;
+  error?: string;
+  resume?: () => Promise<void>;
+  withdraw?: () => void;
+}
+
 /** Blocks a modal keeps for context above the generated inputs. */
 const FORM_RESERVED_BLOCKS = 5;
 const FORM_MAX_BLOCKS = 100 - FORM_RESERVED_BLOCKS;
@@ -399,7 +411,7 @@ export class Flowgate {
     ref: StepRef;
     userId: string;
     values: ViewStateValues;
-  }): Promise<{ errors?: Record<string, string>; error?: string; resume?: () => Promise<void> }> {
+  }): Promise<AnswerOutcome> {
     try {
       const { entry } = await this.#authorizeAnswer(input.ref, input.userId);
       const { info, suspendedAt } = await this.#suspendedStep(entry, input.ref);
@@ -447,7 +459,7 @@ export class Flowgate {
     userId: string,
     resumeData: unknown,
     suspendedAt: Date | undefined,
-  ): { error?: string; resume?: () => Promise<void> } {
+  ): AnswerOutcome {
     const { store, client, progress, gateway, logger } = this.#deps;
     const key = `${ref.s.join('.')}#${suspendedAt?.getTime() ?? ''}`;
     const claim = store.claimAnswer(ref.r, key, userId, new Date());
@@ -456,6 +468,7 @@ export class Flowgate {
     }
     const summary = truncate(inlineValue(resumeData, 280), 280);
     return {
+      withdraw: () => store.releaseAnswer(ref.r, key, userId),
       resume: async () => {
         try {
           const events = await client

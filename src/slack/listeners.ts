@@ -18,6 +18,25 @@ function afterAck(): Promise<void> {
 
 const MALFORMED = 'That request did not come with the details Flowgate needs. Try again from the message.';
 
+const TOO_SLOW =
+  'The Mastra server took too long to answer, so nothing was sent. Try again in a minute; if it keeps happening, tell whoever runs Flowgate.';
+
+/** Slack gives up on a form submission not acknowledged within 3 s; past this, say so in time. */
+const SUBMISSION_DEADLINE_MS = 2500;
+
+/** The work's result, or undefined when it is not done by the submission deadline. */
+async function beforeDeadline<T>(work: Promise<T>): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), SUBMISSION_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function ephemeral(respond: RespondFn): Respond {
   return async (reply: Reply) => {
     await respond({ ...reply, response_type: 'ephemeral', replace_original: false });
@@ -88,7 +107,12 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     const ref = decodeStartRef(view.private_metadata);
     if (!ref)
       return void (await ack({ response_action: 'update', view: noticeView('Cannot start', MALFORMED) }));
-    const outcome = await flowgate.submitStartForm({ ref, userId: body.user.id, values: view.state.values });
+    const done = await beforeDeadline(
+      flowgate.submitStartForm({ ref, userId: body.user.id, values: view.state.values }),
+    );
+    if (!done)
+      return void (await ack({ response_action: 'update', view: noticeView('Not started', TOO_SLOW) }));
+    const outcome = done.value;
     if (outcome.errors) return void (await ack({ response_action: 'errors', errors: outcome.errors }));
     if (outcome.error)
       return void (await ack({ response_action: 'update', view: noticeView('Cannot start', outcome.error) }));
@@ -101,7 +125,13 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     const ref = decodeStepRef(view.private_metadata);
     if (!ref)
       return void (await ack({ response_action: 'update', view: noticeView('Cannot answer', MALFORMED) }));
-    const outcome = await flowgate.submitAnswer({ ref, userId: body.user.id, values: view.state.values });
+    const work = flowgate.submitAnswer({ ref, userId: body.user.id, values: view.state.values });
+    const done = await beforeDeadline(work);
+    if (!done) {
+      void work.then((late) => late.withdraw?.()).catch(() => {}); // its claim must not block others
+      return void (await ack({ response_action: 'update', view: noticeView('Not sent', TOO_SLOW) }));
+    }
+    const outcome = done.value;
     if (outcome.errors) return void (await ack({ response_action: 'errors', errors: outcome.errors }));
     if (outcome.error)
       return void (await ack({ response_action: 'update', view: noticeView('Not sent', outcome.error) }));

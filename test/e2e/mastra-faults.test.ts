@@ -2,7 +2,11 @@
  * A Mastra server that misbehaves or goes away: people get a clear, actionable message where they
  * asked, nothing half-done is left behind, and the app keeps serving.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
+import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
+import { MastraClient } from '../../src/mastra/client.ts';
+import type { JsonSchema } from '../../src/mastra/types.ts';
 import { ALICE, startHarness, waitFor } from '../support/flowgate.ts';
 import { startMastraServer } from '../support/mastra/server.ts';
 
@@ -56,6 +60,58 @@ describe('when the Mastra server misbehaves', () => {
       expect(JSON.stringify(help.body)).toContain('/flowgate start');
     } finally {
       await h.close();
+    }
+  });
+
+  test('too slow to check an answer before Slack gives up: the modal says so, nothing is sent, the step stays free', async () => {
+    let slow = false;
+    const mastra = await startMastraServer({
+      intercept: async (request) => {
+        if (slow && request.method === 'GET' && /\/runs\/[^/]+$/.test(new URL(request.url).pathname))
+          await sleep(4000);
+        return undefined;
+      },
+    });
+    const h = await startHarness({ mastra });
+    try {
+      const runId = await h.startRun('start simpleApprovalWorkflow {"title": "Slow server"}');
+      const message = await h.message(runId);
+      const respond = async () => {
+        const before = h.emulator.callsOf('views.update').length;
+        await h.click(message, 'flowgate_respond', { blockId: 'flowgate_step:simple-approve' });
+        await waitFor('the form', () => h.emulator.callsOf('views.update').length > before);
+        return waitFor('the form', () =>
+          h.emulator.openViews(ALICE).find((v) => v.callback_id === 'flowgate_answer_form'),
+        );
+      };
+      const view = await respond();
+      const client = new MastraClient({ baseUrl: mastra.url });
+      const info = await client.getWorkflow('simpleApprovalWorkflow').details();
+      await client.close();
+      const schema = info.allSteps['simple-approve']?.resumeSchema as JsonSchema;
+      const values = stateFromInitial(
+        buildForm(schema, { initial: { approved: true }, maxBlocks: 95 }),
+      ) as Record<string, Record<string, unknown>>;
+
+      slow = true;
+      const late = await h.submit(view.id, values);
+      expect(late.body).toMatchObject({ response_action: 'update' });
+      expect(JSON.stringify(late.body)).toContain('took too long');
+      // The late check finishes (about 4 s in) and lets go of its claim: the step is free again.
+      await sleep(2000);
+      await waitFor('the claim withdrawn', () => h.flowgate.store.listAnswers(runId).length === 0);
+      slow = false;
+      expect((await h.mastraGet(`/api/workflows/simpleApprovalWorkflow/runs/${runId}`)).status).toBe(
+        'suspended',
+      );
+
+      const again = await respond();
+      const accepted = await h.submit(again.id, values);
+      expect(accepted.body).toBe('');
+      await h.message(runId, (m) => m.text.includes('Succeeded'));
+    } finally {
+      await h.close();
+      await mastra.close();
     }
   });
 });
