@@ -23,7 +23,7 @@ import { parseRecords } from '../src/mastra/records.ts';
 import { toWorkflowEvent } from '../src/mastra/schemas.ts';
 import { fixtureNames, loadFixture } from '../test/support/mastra/fixtures.ts';
 import { startMastraServer } from '../test/support/mastra/server.ts';
-import { compare, fmt, gc, median, mib, table } from './lib/stats.ts';
+import { compare, fmt, gc, median, mib, runSections, table } from './lib/stats.ts';
 
 const RS = 0x1e;
 const RUNS = 7;
@@ -574,19 +574,16 @@ async function memorySection(): Promise<string> {
 
 const SECTIONS = { parsing: parsingSection, overhead: overheadSection, memory: memorySection };
 
-export async function run(only?: string[]): Promise<string> {
-  const names = (only && only.length > 0 ? only : Object.keys(SECTIONS)) as (keyof typeof SECTIONS)[];
-  const parts = [
-    '## Workflow client (issue 2)',
-    '',
-    `Reproduce: \`node bench/mastra.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at start, ${new Date().toISOString().slice(0, 10)}). Figures from a shared machine: run-to-run noise of ±30% is normal; ratios are what to compare.`,
-  ];
-  for (const name of names) {
-    const section = SECTIONS[name];
-    if (!section) throw new Error(`unknown section ${name}; choose from ${Object.keys(SECTIONS).join(', ')}`);
-    parts.push('', await section());
-  }
-  return parts.join('\n');
+export function run(only?: string[]): Promise<string> {
+  return runSections(
+    [
+      '## Workflow client (issue 2)',
+      '',
+      `Reproduce: \`node bench/mastra.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at start, ${new Date().toISOString().slice(0, 10)}). Figures from a shared machine: run-to-run noise of ±30% is normal; ratios are what to compare.`,
+    ],
+    SECTIONS,
+    only,
+  );
 }
 
 if (import.meta.main) {

@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { App, LogLevel } from '@slack/bolt';
 import { createFlowgateApp } from '../src/app.ts';
 import { sendBlockAction, sendSlashCommand, sendViewSubmission } from '../src/emulator/index.ts';
-import { buildForm, stateFromInitial } from '../src/forms/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { MastraClient } from '../src/mastra/client.ts';
 import { ALICE, type Harness, SIGNING_SECRET, startHarness, waitFor } from '../test/support/flowgate.ts';
 import { startMastraServer } from '../test/support/mastra/server.ts';
+import { runSections, table } from './lib/stats.ts';
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,14 +30,6 @@ function percentile(values: readonly number[], p: number): number {
 }
 
 const ms = (n: number) => `${n.toFixed(1)} ms`;
-
-function table(header: string[], rows: (string | number)[][]): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
 
 // ---------------------------------------------------------------------------------------------
 // 1. Acknowledgement latency
@@ -384,10 +376,7 @@ async function budgetSection(): Promise<string> {
 
 async function formsSection(): Promise<string> {
   const h: Harness = await startHarness({ updateIntervalMs: 50 });
-  const client = new MastraClient({ baseUrl: h.mastra.url });
   try {
-    const info = await client.getWorkflow('approvalWorkflow').details();
-    const schema = info.allSteps.approve?.resumeSchema ?? {};
     const answer = {
       approved: true,
       priority: 'high',
@@ -396,10 +385,7 @@ async function formsSection(): Promise<string> {
       dueDate: '2026-12-01',
       tags: ['ops'],
     };
-    const values = stateFromInitial(buildForm(schema, { initial: answer, maxBlocks: 95 })) as Record<
-      string,
-      Record<string, unknown>
-    >;
+    const values = await h.formValues('approvalWorkflow', 'approve', answer);
     const open: number[] = [];
     const resume: number[] = [];
     const rounds = 40;
@@ -479,26 +465,22 @@ async function formsSection(): Promise<string> {
       ),
     ].join('\n');
   } finally {
-    await client.close();
     await h.close();
   }
 }
 
 const SECTIONS = { acks: ackSection, calls: callsSection, budget: budgetSection, forms: formsSection };
 
-export async function run(only?: string[]): Promise<string> {
-  const names = (only && only.length > 0 ? only : Object.keys(SECTIONS)) as (keyof typeof SECTIONS)[];
-  const parts = [
-    '## Slack app (issues 3 and 4)',
-    '',
-    `Reproduce: \`node bench/slack.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
-  ];
-  for (const name of names) {
-    const section = SECTIONS[name];
-    if (!section) throw new Error(`unknown section ${name}; choose from ${Object.keys(SECTIONS).join(', ')}`);
-    parts.push('', await section());
-  }
-  return parts.join('\n');
+export function run(only?: string[]): Promise<string> {
+  return runSections(
+    [
+      '## Slack app (issues 3 and 4)',
+      '',
+      `Reproduce: \`node bench/slack.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
+    ],
+    SECTIONS,
+    only,
+  );
 }
 
 if (import.meta.main) {

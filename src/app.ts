@@ -40,11 +40,7 @@ const TOKEN_REFUSED = new Set([
 ]);
 
 /** Why Slack or the network refused to let Flowgate start, in words that name the setting to fix. */
-export function startupError(
-  error: unknown,
-  config: Config,
-  token: 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN',
-): Error {
+function startupError(error: unknown, config: Config, token: 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN'): Error {
   const code = slackErrorCode(error);
   if (code && TOKEN_REFUSED.has(code)) {
     return new StartupError(

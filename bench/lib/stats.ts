@@ -68,7 +68,26 @@ export function mib(bytes: number): number {
 }
 
 /** A markdown table from a header row and rows. */
-export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+export function table(header: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A benchmark's markdown: the `header` lines, then the sections named in `only` (every one when
+ * none is named), in order.
+ */
+export async function runSections(
+  header: readonly string[],
+  sections: Record<string, () => Promise<string>>,
+  only: readonly string[] = [],
+): Promise<string> {
+  const names = only.length > 0 ? only : Object.keys(sections);
+  const parts = [...header];
+  for (const name of names) {
+    const section = sections[name];
+    if (!section) throw new Error(`unknown section ${name}; choose from ${Object.keys(sections).join(', ')}`);
+    parts.push('', await section());
+  }
+  return parts.join('\n');
 }

@@ -77,7 +77,14 @@ const superjsonSchema: z.ZodType<JsonSchema> = z.union([z.string(), record]).tra
   return parsed as JsonSchema;
 });
 
-const stepDates = {
+/** What a step's state carries, in events and in stored run state alike. */
+const stepState = {
+  status: runStatus,
+  payload: z.unknown().optional(),
+  output: z.unknown().optional(),
+  error: serializedError.optional(),
+  suspendPayload: record.optional(),
+  resumePayload: z.unknown().optional(),
   startedAt: dateLike.optional(),
   endedAt: dateLike.optional(),
   suspendedAt: dateLike.optional(),
@@ -97,13 +104,7 @@ const stepEventPayload: z.ZodType<StepEventPayload> = z
     id: z.string(),
     stepName: z.string().optional(),
     stepCallId: z.string().optional(),
-    status: runStatus,
-    payload: z.unknown().optional(),
-    output: z.unknown().optional(),
-    error: serializedError.optional(),
-    suspendPayload: record.optional(),
-    resumePayload: z.unknown().optional(),
-    ...stepDates,
+    ...stepState,
   })
   .transform((p) => ({ ...p, stepName: p.stepName ?? p.id }));
 
@@ -386,15 +387,7 @@ export function decodeEventFast(v: unknown): WorkflowEvent | undefined {
 // ---------------------------------------------------------------------------------------------
 // JSON replies (§1, §2, §4)
 
-const stepResult: z.ZodType<StepResult> = z.looseObject({
-  status: runStatus,
-  payload: z.unknown().optional(),
-  output: z.unknown().optional(),
-  error: serializedError.optional(),
-  suspendPayload: record.optional(),
-  resumePayload: z.unknown().optional(),
-  ...stepDates,
-});
+const stepResult: z.ZodType<StepResult> = z.looseObject(stepState);
 
 export const runStateSchema: z.ZodType<WorkflowRunState> = z.looseObject({
   runId: z.string(),

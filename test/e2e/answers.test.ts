@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
-import type { JsonSchema } from '../../src/mastra/types.ts';
 import { snapshotFromRunState } from '../../src/runs/state.ts';
 import { CLAIM_LEASE_MS } from '../../src/store/index.ts';
 import { ALICE, BOB, CAROL, GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
@@ -16,15 +14,6 @@ afterAll(async () => {
   await client?.close();
   await h?.close();
 });
-
-async function formValues(workflow: string, step: string, data: unknown) {
-  const info = await client.getWorkflow(workflow).details();
-  const schema = info.allSteps[step]?.resumeSchema as JsonSchema;
-  return stateFromInitial(buildForm(schema, { initial: data, maxBlocks: 95 })) as Record<
-    string,
-    Record<string, unknown>
-  >;
-}
 
 /** The value a button carried when the message was rendered (a stale client still sends it). */
 function buttonValue(message: { blocks: string }, blockId: string, actionId: string): string {
@@ -82,7 +71,7 @@ describe('answering a suspended step in a modal', () => {
     for (const type of ['number_input', 'datepicker', 'radio_buttons', 'checkboxes'])
       expect(viewText).toContain(type);
 
-    const badValues = await formValues('approvalWorkflow', 'approve', goodAnswer);
+    const badValues = await h.formValues('approvalWorkflow', 'approve', goodAnswer);
     badValues['f:score'] = { value: { type: 'number_input', value: '11' } };
     const bad = await h.submit(view.id, badValues);
     expect(bad.status).toBe(200);
@@ -92,7 +81,7 @@ describe('answering a suspended step in a modal', () => {
     const state = await h.mastraGet(`/api/workflows/approvalWorkflow/runs/${runId}`);
     expect(state.status).toBe('suspended');
 
-    const good = await h.submit(view.id, await formValues('approvalWorkflow', 'approve', goodAnswer));
+    const good = await h.submit(view.id, await h.formValues('approvalWorkflow', 'approve', goodAnswer));
     expect(good.status).toBe(200);
     expect(good.body).toBe('');
     const final = await waitFor('success', () => {
@@ -130,7 +119,7 @@ describe('answering a suspended step in a modal', () => {
         .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
     );
     // Carol replays Alice's modal as her own submission.
-    const forged = await h.submit(view.id, await formValues('approvalWorkflow', 'approve', goodAnswer), {
+    const forged = await h.submit(view.id, await h.formValues('approvalWorkflow', 'approve', goodAnswer), {
       user: CAROL,
     });
     expect(JSON.stringify(forged.body)).toContain('Only the person who started this run');
@@ -189,7 +178,7 @@ describe('answering a suspended step in a modal', () => {
         .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
     );
     expect(JSON.parse(view.private_metadata ?? '{}').s).toEqual(['inner', 'inner-approve']);
-    await h.submit(view.id, await formValues('nestedWorkflow', 'inner.inner-approve', { ok: true }));
+    await h.submit(view.id, await h.formValues('nestedWorkflow', 'inner.inner-approve', { ok: true }));
     const final = await waitFor('success', () => {
       const m = h.progressMessage(runId);
       return m?.text.includes('Succeeded') ? m : undefined;

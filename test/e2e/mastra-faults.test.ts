@@ -4,9 +4,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
-import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
-import { MastraClient } from '../../src/mastra/client.ts';
-import type { JsonSchema } from '../../src/mastra/types.ts';
 import { ALICE, startHarness, waitFor } from '../support/flowgate.ts';
 import { startMastraServer } from '../support/mastra/server.ts';
 
@@ -85,13 +82,7 @@ describe('when the Mastra server misbehaves', () => {
         );
       };
       const view = await respond();
-      const client = new MastraClient({ baseUrl: mastra.url });
-      const info = await client.getWorkflow('simpleApprovalWorkflow').details();
-      await client.close();
-      const schema = info.allSteps['simple-approve']?.resumeSchema as JsonSchema;
-      const values = stateFromInitial(
-        buildForm(schema, { initial: { approved: true }, maxBlocks: 95 }),
-      ) as Record<string, Record<string, unknown>>;
+      const values = await h.formValues('simpleApprovalWorkflow', 'simple-approve', { approved: true });
 
       slow = true;
       const late = await h.submit(view.id, values);

@@ -1,7 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
-import { MastraClient } from '../../src/mastra/client.ts';
-import type { JsonSchema } from '../../src/mastra/types.ts';
 import { parsePolicy } from '../../src/policy.ts';
 import { ALICE, BOB, CAROL, type Harness, ONCALL_GROUP, startHarness, waitFor } from '../support/flowgate.ts';
 
@@ -21,13 +18,10 @@ workflows:
 );
 
 let h: Harness;
-let client: MastraClient;
 beforeAll(async () => {
   h = await startHarness({ policy, admins: [CAROL] });
-  client = new MastraClient({ baseUrl: h.mastra.url });
 });
 afterAll(async () => {
-  await client?.close();
   await h?.close();
 });
 
@@ -38,15 +32,6 @@ async function openForm(message: { channel: string; ts: string }, step: string, 
       .openViews(user)
       .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
   );
-}
-
-async function values(workflow: string, step: string, data: unknown) {
-  const info = await client.getWorkflow(workflow).details();
-  const schema = (info.allSteps[step]?.resumeSchema ?? info.inputSchema) as JsonSchema;
-  return stateFromInitial(buildForm(schema, { initial: data, maxBlocks: 95 })) as Record<
-    string,
-    Record<string, unknown>
-  >;
 }
 
 describe('who may answer, per the policy', () => {
@@ -79,7 +64,7 @@ describe('who may answer, per the policy', () => {
       dueDate: '2026-12-24',
       tags: [],
     };
-    const result = await h.submit(view.id, await values('approvalWorkflow', 'approve', answer), {
+    const result = await h.submit(view.id, await h.formValues('approvalWorkflow', 'approve', answer), {
       user: BOB,
     });
     expect(result.body).toBe('');
@@ -101,12 +86,20 @@ describe('who may answer, per the policy', () => {
     const resumesBefore = (await h.mastraGet(`/api/workflows/simpleApprovalWorkflow/runs/${runId}`)).status;
     expect(resumesBefore).toBe('suspended');
     const [bob, carol] = await Promise.all([
-      h.submit(bobView.id, await values('simpleApprovalWorkflow', 'simple-approve', { approved: true }), {
-        user: BOB,
-      }),
-      h.submit(carolView.id, await values('simpleApprovalWorkflow', 'simple-approve', { approved: false }), {
-        user: CAROL,
-      }),
+      h.submit(
+        bobView.id,
+        await h.formValues('simpleApprovalWorkflow', 'simple-approve', { approved: true }),
+        {
+          user: BOB,
+        },
+      ),
+      h.submit(
+        carolView.id,
+        await h.formValues('simpleApprovalWorkflow', 'simple-approve', { approved: false }),
+        {
+          user: CAROL,
+        },
+      ),
     ]);
     const bodies = [JSON.stringify(bob.body), JSON.stringify(carol.body)];
     const winners = bodies.filter((b) => b === '""');
@@ -153,7 +146,7 @@ describe('who may answer, per the policy', () => {
     );
     expect(h.emulator.callsOf('views.open').length).toBe(opens + 1);
     const good = { title: 'Deploy', count: 3, urgent: true, channel: 'slack' };
-    const bad = await values('inputFormWorkflow', '', good);
+    const bad = await h.formValues('inputFormWorkflow', undefined, good);
     bad['f:count'] = { value: { type: 'number_input', value: '42' } };
     const rejected = await h.submit(view.id, bad);
     expect(rejected.body).toMatchObject({
@@ -161,7 +154,7 @@ describe('who may answer, per the policy', () => {
       errors: { 'f:count': expect.stringMatching(/at most 10/i) },
     });
     const before = h.runIds().length;
-    const accepted = await h.submit(view.id, await values('inputFormWorkflow', '', good));
+    const accepted = await h.submit(view.id, await h.formValues('inputFormWorkflow', undefined, good));
     expect(accepted.body).toBe('');
     const runId = await waitFor('the run', () =>
       h.runIds().length > before ? h.runIds().at(-1) : undefined,

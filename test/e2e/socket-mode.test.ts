@@ -3,19 +3,13 @@
  * the emulator, found through SLACK_API_URL) and gets commands and interactions as envelopes.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
-import { MastraClient } from '../../src/mastra/client.ts';
-import type { JsonSchema } from '../../src/mastra/types.ts';
 import { ALICE, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 
 let h: Harness;
-let client: MastraClient;
 beforeAll(async () => {
   h = await startHarness({ socketMode: true });
-  client = new MastraClient({ baseUrl: h.mastra.url });
 });
 afterAll(async () => {
-  await client?.close();
   await h?.close();
 });
 
@@ -43,8 +37,6 @@ describe('Socket Mode', () => {
     const view = await waitFor('the form', () =>
       h.emulator.openViews(ALICE).find((v) => v.callback_id === 'flowgate_answer_form'),
     );
-    const info = await client.getWorkflow('approvalWorkflow').details();
-    const schema = info.allSteps.approve?.resumeSchema as JsonSchema;
     const answer = {
       approved: true,
       priority: 'low',
@@ -53,10 +45,7 @@ describe('Socket Mode', () => {
       dueDate: '2026-12-01',
       tags: ['ops'],
     };
-    const values = stateFromInitial(buildForm(schema, { initial: answer, maxBlocks: 95 })) as Record<
-      string,
-      Record<string, unknown>
-    >;
+    const values = await h.formValues('approvalWorkflow', 'approve', answer);
 
     const bad = await h.submit(view.id, {
       ...values,

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel } from '@slack/bolt';
+import { App } from '@slack/bolt';
 import { afterEach, describe, expect, test } from 'vitest';
 import {
   type SlackEmulator,
@@ -9,19 +9,9 @@ import {
   sendViewBlockAction,
   sendViewSubmission,
 } from '../../src/emulator/index.ts';
-import { ALICE, GENERAL, setup } from './helpers.ts';
+import { ALICE, GENERAL, setup, silentSlackLogger } from './helpers.ts';
 
 const SIGNING_SECRET = 'emulator-signing-secret';
-
-const silentLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  setLevel: () => {},
-  getLevel: () => LogLevel.ERROR,
-  setName: () => {},
-};
 
 const apps: App[] = [];
 afterEach(async () => {
@@ -38,7 +28,7 @@ async function startApp(emulator: SlackEmulator, configure: (app: App) => void):
     clientOptions: { slackApiUrl: emulator.apiUrl, retryConfig: { retries: 0 } },
     // Hold each HTTP response until the listener is done, so a test can check state right after.
     processBeforeResponse: true,
-    logger: silentLogger,
+    logger: silentSlackLogger,
   });
   configure(app);
   const server = (await app.start({ port: 0, host: '127.0.0.1' })) as Server;

@@ -41,6 +41,17 @@ export interface Harness {
   clock: FakeClock;
 }
 
+/** A logger for Slack's SDKs (WebClient, Bolt) that says nothing. */
+export const silentSlackLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  setLevel: () => {},
+  getLevel: () => LogLevel.ERROR,
+  setName: () => {},
+};
+
 /** An emulator on a fake clock plus a WebClient that neither retries nor waits on 429s. */
 export async function setup(options: StartSlackEmulatorOptions = {}): Promise<Harness> {
   const clock = fakeClock();
@@ -55,15 +66,7 @@ export function clientFor(emulator: SlackEmulator, token: string = emulator.botT
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
-    logger: {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: () => {},
-      setLevel: () => {},
-      getLevel: () => LogLevel.ERROR,
-      setName: () => {},
-    },
+    logger: silentSlackLogger,
   });
 }
 

@@ -16,7 +16,10 @@ import {
   sendViewSubmission,
   startSlackEmulator,
 } from '../../src/emulator/index.ts';
+import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
 import { silentLogger } from '../../src/logger.ts';
+import { MastraClient } from '../../src/mastra/client.ts';
+import type { JsonSchema } from '../../src/mastra/types.ts';
 import type { Policy } from '../../src/policy.ts';
 import { type MastraTestServer, startMastraServer } from './mastra/server.ts';
 
@@ -63,6 +66,15 @@ export interface Harness {
   replies(user: string): string[];
   /** The run's progress message as the emulator holds it now. */
   progressMessage(runId: string): { channel: string; ts: string; text: string; blocks: string } | undefined;
+  /**
+   * What a person filling in a form with `data` submits (`view.state.values`): the answer form of
+   * `step` (a dotted path for nested steps), or the workflow's start form when `step` is undefined.
+   */
+  formValues(
+    workflow: string,
+    step: string | undefined,
+    data: unknown,
+  ): Promise<Record<string, Record<string, unknown>>>;
   /** GET a path of the Mastra server's API, as JSON. */
   mastraGet(path: string): Promise<Record<string, unknown>>;
   /** Runs Flowgate posted messages for, newest last. */
@@ -103,6 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
+  const client = new MastraClient({ baseUrl: mastra.url });
   const { port } = await flowgate.start();
   const appUrl = port === undefined ? '' : `http://127.0.0.1:${port}/slack/events`;
   const signed: AppDelivery = options.socketMode
@@ -140,6 +153,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         values,
         ...(opts.user ? { userId: opts.user } : {}),
       }),
+    async formValues(workflow, step, data) {
+      const info = await client.getWorkflow(workflow).details();
+      const schema = (
+        step === undefined ? info.inputSchema : info.allSteps[step]?.resumeSchema
+      ) as JsonSchema;
+      return stateFromInitial(buildForm(schema, { initial: data, maxBlocks: 95 })) as Record<
+        string,
+        Record<string, unknown>
+      >;
+    },
     mastraGet: async (path) =>
       (await fetch(`${mastra.url}${path}`)).json() as Promise<Record<string, unknown>>,
     replies: (user) => emulator.ephemerals(user).map((e) => e.text),
@@ -175,6 +198,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
     },
     async close() {
+      await client.close();
       await flowgate.stop();
       await emulator.close();
       if (ownMastra) await mastra.close();
