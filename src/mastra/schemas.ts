@@ -389,15 +389,20 @@ export function decodeEventFast(v: unknown): WorkflowEvent | undefined {
 
 const stepResult: z.ZodType<StepResult> = z.looseObject(stepState);
 
-export const runStateSchema: z.ZodType<WorkflowRunState> = z.looseObject({
-  runId: z.string(),
-  workflowName: z.string(),
+/** Fields every stored run has, in a run's state and in run lists. */
+const runRecord = {
   resourceId: z
     .string()
     .nullish()
     .transform((r) => r ?? null),
   createdAt: dateLike,
   updatedAt: dateLike,
+};
+
+export const runStateSchema: z.ZodType<WorkflowRunState> = z.looseObject({
+  runId: z.string(),
+  workflowName: z.string(),
+  ...runRecord,
   status: runStatus,
   initialState: z.unknown().optional(),
   result: z.unknown().optional(),
@@ -436,12 +441,7 @@ export const runSummarySchema: z.ZodType<WorkflowRunSummary> = z
   .looseObject({
     workflowName: z.string(),
     runId: z.string(),
-    resourceId: z
-      .string()
-      .nullish()
-      .transform((r) => r ?? null),
-    createdAt: dateLike,
-    updatedAt: dateLike,
+    ...runRecord,
     // libsql sends an object; the route schema also allows a JSON string.
     snapshot: z.union([
       record,
