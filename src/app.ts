@@ -11,7 +11,7 @@ import { WorkflowCatalog } from './catalog.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { MastraClient } from './mastra/client.ts';
-import { loadPolicy, type Policy } from './policy.ts';
+import { loadPolicy, type Policy, withAdmins } from './policy.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Flowgate } from './slack/flowgate.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
@@ -92,7 +92,8 @@ export interface FlowgateAppOptions {
 export function createFlowgateApp(config: Config, options: FlowgateAppOptions = {}): FlowgateApp {
   const logger = options.logger ?? createLogger(config.logLevel);
   const store = openStore(config.dbPath);
-  const policy = options.policy ?? loadPolicy(config.policyPath, { admins: config.admins });
+  // One list of admins for every decision: the policy file's and FLOWGATE_ADMINS.
+  const policy = withAdmins(options.policy ?? loadPolicy(config.policyPath), config.admins);
   const client = new MastraClient({
     baseUrl: config.mastra.url,
     apiPrefix: config.mastra.apiPrefix,
@@ -172,7 +173,6 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     catalog,
     store,
     policy,
-    admins: config.admins,
     gateway,
     progress,
     command: config.command,

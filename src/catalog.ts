@@ -3,8 +3,10 @@
  * case-insensitively, with a "did you mean" for typos. Lists and details are cached briefly so a
  * click or a form never waits on the server for what it asked a moment ago.
  */
+
 import type { MastraClient } from './mastra/client.ts';
 import type { JsonSchema, WorkflowInfo } from './mastra/types.ts';
+import { own } from './own.ts';
 
 export interface CatalogEntry {
   /** Registry key: what the API is addressed by. */
@@ -54,9 +56,9 @@ export function editDistance(a: string, b: string): number {
 export function resumeSchemaOf(info: WorkflowInfo, path: readonly string[]): JsonSchema | undefined {
   const key = path.join('.');
   return (
-    info.allSteps[key]?.resumeSchema ??
-    info.steps[key]?.resumeSchema ??
-    info.allSteps[path.at(-1) ?? '']?.resumeSchema
+    own(info.allSteps, key)?.resumeSchema ??
+    own(info.steps, key)?.resumeSchema ??
+    own(info.allSteps, path.at(-1) ?? '')?.resumeSchema
   );
 }
 

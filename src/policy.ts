@@ -38,6 +38,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { own } from './own.ts';
 
 export interface StepPolicy {
   approvers?: readonly string[];
@@ -80,23 +81,31 @@ export interface CancelRequest extends WorkflowRef {
   userId: string;
   userGroups: readonly string[];
   starterId: string | null;
-  /** Admins from the configuration; merged with the policy's own. */
-  admins: readonly string[];
 }
 
-export interface AnswerRequest extends WorkflowRef {
+export interface AnswerersRequest extends WorkflowRef {
   stepPath: readonly string[];
+  starterId: string | null;
+}
+
+export interface AnswerRequest extends AnswerersRequest {
   userId: string;
   userGroups: readonly string[];
-  starterId: string | null;
-  /** Extra admins (e.g. from the configuration) merged with the policy's own. */
-  admins?: readonly string[];
 }
 
-export interface ApproversRequest extends WorkflowRef {
-  stepPath: readonly string[];
-  starterId: string | null;
-  admins?: readonly string[];
+/**
+ * Who may answer a step: the one source of the "who may answer" text, the mentions, and the check
+ * on every click and submission, so they cannot disagree.
+ */
+export interface Answerers {
+  /** Whose answer counts: the run's starter (no approvers configured), the admins (no approvers and no starter), or the listed approvers. */
+  kind: 'starter' | 'admins' | 'approvers';
+  users: string[];
+  groups: string[];
+  /** The starter may not answer even when listed (directly or through a group): self-approval is off. */
+  starterRefused: boolean;
+  /** Set when the rules leave nobody who may answer: why, and what to change in the policy (plain text). */
+  nobody?: string;
 }
 
 /** Thrown when a policy file cannot be read or is invalid; `problems` holds one line per problem. */
@@ -293,7 +302,10 @@ export function parsePolicy(text: string, source: string): Policy {
         );
         continue;
       }
-      const workflow: WorkflowPolicy = { name, steps: new Map() };
+      const workflow: WorkflowPolicy = Object.assign(Object.create(null) as WorkflowPolicy, {
+        name,
+        steps: new Map<string, StepPolicy>(),
+      });
       workflows.set(lower, workflow);
       if (isNull(rules)) continue;
       if (!isMap(rules)) {
@@ -336,7 +348,7 @@ export function parsePolicy(text: string, source: string): Policy {
         );
         continue;
       }
-      const step: StepPolicy = {};
+      const step = Object.create(null) as StepPolicy;
       steps.set(stepKey, step);
       if (isNull(rules)) continue;
       if (!isMap(rules)) {
@@ -383,13 +395,19 @@ interface EffectiveStepRule {
   selfApprovalFromStep: boolean;
 }
 
+/**
+ * Every rule is read from the policy's own properties (`own`), so not even a polluted
+ * `Object.prototype` could change a decision.
+ */
 function stepRuleFor(policy: Policy, ref: WorkflowRef, stepPath: readonly string[]): EffectiveStepRule {
   const workflow = workflowPolicyFor(policy, ref);
-  const step = workflow?.steps.get(stepPath.join('.')) ?? workflow?.steps.get(stepPath.at(-1) ?? '');
+  const steps = own(workflow, 'steps');
+  const step = steps?.get(stepPath.join('.')) ?? steps?.get(stepPath.at(-1) ?? '');
+  const stepSelf = own(step, 'allowSelfApproval');
   return {
-    approvers: step?.approvers ?? workflow?.approvers,
-    allowSelfApproval: step?.allowSelfApproval ?? workflow?.allowSelfApproval ?? false,
-    selfApprovalFromStep: step?.allowSelfApproval !== undefined,
+    approvers: own(step, 'approvers') ?? own(workflow, 'approvers'),
+    allowSelfApproval: stepSelf ?? own(workflow, 'allowSelfApproval') ?? false,
+    selfApprovalFromStep: stepSelf !== undefined,
   };
 }
 
@@ -397,20 +415,11 @@ function matches(entries: readonly string[], userId: string, userGroups: readonl
   return entries.includes(userId) || userGroups.some((group) => entries.includes(group));
 }
 
-function isAdmin(
-  policy: Policy,
-  extra: readonly string[] | undefined,
-  userId: string,
-  groups: readonly string[],
-) {
-  return matches(policy.admins, userId, groups) || (extra !== undefined && matches(extra, userId, groups));
-}
-
 const nameOf = (ref: WorkflowRef) => ref.workflowKey || ref.workflowId;
 const stepName = (stepPath: readonly string[]) => stepPath.join('.');
 
 export function canStart(policy: Policy, request: StartRequest): Decision {
-  const start = workflowPolicyFor(policy, request)?.start;
+  const start = own(workflowPolicyFor(policy, request), 'start');
   if (start === undefined || matches(start, request.userId, request.userGroups)) return ALLOWED;
   if (start.length === 0) return deny(`Nobody may start ${nameOf(request)} from Slack.`);
   return deny(`You are not allowed to start ${nameOf(request)}: the policy limits who may start it.`);
@@ -419,8 +428,8 @@ export function canStart(policy: Policy, request: StartRequest): Decision {
 export function canCancel(policy: Policy, request: CancelRequest): Decision {
   const { userId, userGroups, starterId } = request;
   if (starterId !== null && userId === starterId) return ALLOWED;
-  if (isAdmin(policy, request.admins, userId, userGroups)) return ALLOWED;
-  const cancel = workflowPolicyFor(policy, request)?.cancel ?? [];
+  if (matches(policy.admins, userId, userGroups)) return ALLOWED;
+  const cancel = own(workflowPolicyFor(policy, request), 'cancel') ?? [];
   if (matches(cancel, userId, userGroups)) return ALLOWED;
   const who = [
     ...(starterId !== null ? ['the person who started it'] : []),
@@ -433,55 +442,69 @@ export function canCancel(policy: Policy, request: CancelRequest): Decision {
     : deny(`Only ${list} may cancel this run.`);
 }
 
-export function canAnswer(policy: Policy, request: AnswerRequest): Decision {
-  const { userId, userGroups, starterId } = request;
+/** Who may answer a step of a run (see `Answerers`). Pure; group membership is not looked up. */
+export function answerersFor(policy: Policy, request: AnswerersRequest): Answerers {
   const rule = stepRuleFor(policy, request, request.stepPath);
   const step = stepName(request.stepPath);
+  const { starterId } = request;
+  const split = (ids: readonly string[]) => ({
+    users: ids.filter((id) => !id.startsWith('S')),
+    groups: ids.filter((id) => id.startsWith('S')),
+  });
   if (rule.approvers === undefined) {
-    if (starterId === null) {
-      if (isAdmin(policy, request.admins, userId, userGroups)) return ALLOWED;
-      return deny(
-        `This run was started outside Slack and no approvers are configured for step ${step}, so only admins may answer it.`,
-      );
-    }
-    if (userId === starterId) return ALLOWED;
-    return deny(`Only the person who started this run may answer step ${step}.`);
+    if (starterId !== null) return { kind: 'starter', users: [starterId], groups: [], starterRefused: false };
+    const admins = { kind: 'admins' as const, ...split(policy.admins), starterRefused: false };
+    if (policy.admins.length > 0) return admins;
+    return {
+      ...admins,
+      nobody: `This run was started outside Slack, the policy names no approvers for step ${step} of ${nameOf(request)}, and there are no admins. Add approvers for this workflow or step (or admins) to the policy.`,
+    };
   }
-  if (rule.approvers.length === 0) return deny(`Nobody may answer step ${step} from Slack.`);
-  if (starterId !== null && userId === starterId && !rule.allowSelfApproval) {
+  const starterRefused = starterId !== null && !rule.allowSelfApproval;
+  const listed = {
+    kind: 'approvers' as const,
+    ...split(rule.approvers.filter((id) => !starterRefused || id !== starterId)),
+    starterRefused,
+  };
+  if (rule.approvers.length === 0) {
+    return {
+      ...listed,
+      nobody: `The policy says nobody may answer step ${step} of ${nameOf(request)} from Slack (its approvers list is empty).`,
+    };
+  }
+  if (listed.users.length === 0 && listed.groups.length === 0) {
+    return {
+      ...listed,
+      nobody: `The only approver of step ${step} of ${nameOf(request)} is the person who started this run, and the policy does not allow approving your own run. Add other approvers for this step, or set allowSelfApproval: true for it.`,
+    };
+  }
+  return listed;
+}
+
+export function canAnswer(policy: Policy, request: AnswerRequest): Decision {
+  const { userId, userGroups, starterId } = request;
+  const who = answerersFor(policy, request);
+  if (who.nobody !== undefined) return deny(who.nobody);
+  const step = stepName(request.stepPath);
+  const listed = matches([...who.users, ...who.groups], userId, userGroups);
+  if (who.kind === 'starter') {
+    return listed ? ALLOWED : deny(`Only the person who started this run may answer step ${step}.`);
+  }
+  if (who.kind === 'admins') {
+    return listed
+      ? ALLOWED
+      : deny(
+          `This run was started outside Slack and no approvers are configured for step ${step}, so only admins may answer it.`,
+        );
+  }
+  if (who.starterRefused && userId === starterId) {
     return deny(
-      rule.selfApprovalFromStep
+      stepRuleFor(policy, request, request.stepPath).selfApprovalFromStep
         ? `You started this run, and step ${step} does not allow approving your own run.`
         : 'You started this run, and this workflow does not allow approving your own run.',
     );
   }
-  if (matches(rule.approvers, userId, userGroups)) return ALLOWED;
-  return deny(`You are not an approver for step ${step}.`);
-}
-
-/**
- * Who may answer a step, for "who may answer" text and mentions. The starter is left out when
- * approvers are configured and self-approval is not allowed (they may still be in a listed group).
- */
-export function approversFor(
-  policy: Policy,
-  request: ApproversRequest,
-): { users: string[]; groups: string[] } {
-  const rule = stepRuleFor(policy, request, request.stepPath);
-  let entries: readonly string[];
-  if (rule.approvers !== undefined) {
-    entries = rule.approvers.filter(
-      (id) => rule.allowSelfApproval || request.starterId === null || id !== request.starterId,
-    );
-  } else if (request.starterId !== null) {
-    entries = [request.starterId];
-  } else {
-    entries = unique([...policy.admins, ...(request.admins ?? [])]);
-  }
-  return {
-    users: entries.filter((id) => !id.startsWith('S')),
-    groups: entries.filter((id) => id.startsWith('S')),
-  };
+  return listed ? ALLOWED : deny(`You are not an approver for step ${step}.`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -505,8 +528,12 @@ function formatPath(path: readonly (string | number)[]): string {
 export function policyGroups(policy: Policy): string[] {
   const ids = [...policy.admins];
   for (const workflow of policy.workflows.values()) {
-    ids.push(...(workflow.start ?? []), ...(workflow.cancel ?? []), ...(workflow.approvers ?? []));
-    for (const step of workflow.steps.values()) ids.push(...(step.approvers ?? []));
+    ids.push(
+      ...(own(workflow, 'start') ?? []),
+      ...(own(workflow, 'cancel') ?? []),
+      ...(own(workflow, 'approvers') ?? []),
+    );
+    for (const step of workflow.steps.values()) ids.push(...(own(step, 'approvers') ?? []));
   }
   return unique(ids.filter((id) => id.startsWith('S')));
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  approversFor,
+  answerersFor,
   canAnswer,
   canCancel,
   canStart,
@@ -290,9 +290,11 @@ describe('loadPolicy', () => {
       true,
     );
     expect(canStart(policy, { ...approval, userId: 'U0OTHER', userGroups: [] }).allowed).toBe(false);
-    expect(approversFor(policy, { ...approval, stepPath: ['approve'], starterId: 'U0ALICE01' })).toEqual({
+    expect(answerersFor(policy, { ...approval, stepPath: ['approve'], starterId: 'U0ALICE01' })).toEqual({
+      kind: 'approvers',
       users: ['U0DAVE001'],
       groups: [],
+      starterRefused: true,
     });
     const other = { workflowKey: 'unlisted', workflowId: 'unlisted' };
     expect(canStart(policy, { ...other, userId: 'U0X', userGroups: ['S0ENGINEER'] }).allowed).toBe(true);
@@ -378,7 +380,6 @@ describe('decisions', () => {
       ...wf('approvalWorkflow'),
       userGroups: [] as string[],
       starterId: 'U8',
-      admins: [] as string[],
     };
 
     test('the starter may cancel', () => {
@@ -387,7 +388,7 @@ describe('decisions', () => {
 
     test('file admins, config admins and admin groups may cancel any run', () => {
       expect(canCancel(policy, { ...base, userId: 'U0ADMIN' }).allowed).toBe(true);
-      expect(canCancel(policy, { ...base, userId: 'U0CONF', admins: ['U0CONF'] }).allowed).toBe(true);
+      expect(canCancel(withAdmins(policy, ['U0CONF']), { ...base, userId: 'U0CONF' }).allowed).toBe(true);
       const groupAdmins = parsePolicy('admins: [S0OPS]', 'p');
       expect(canCancel(groupAdmins, { ...base, userId: 'U7', userGroups: ['S0OPS'] }).allowed).toBe(true);
       expect(canCancel(withAdmins(defaultPolicy(), ['U0W']), { ...base, userId: 'U0W' }).allowed).toBe(true);
@@ -425,7 +426,7 @@ describe('decisions', () => {
     test('default policy: starter and admins only', () => {
       const def = defaultPolicy();
       expect(canCancel(def, { ...base, userId: 'U8' }).allowed).toBe(true);
-      expect(canCancel(def, { ...base, userId: 'U0A', admins: ['U0A'] }).allowed).toBe(true);
+      expect(canCancel(withAdmins(def, ['U0A']), { ...base, userId: 'U0A' }).allowed).toBe(true);
       expect(canCancel(def, { ...base, userId: 'U7' }).allowed).toBe(false);
     });
   });
@@ -440,13 +441,12 @@ describe('decisions', () => {
       admins?: string[];
       policy?: Policy;
     }) =>
-      canAnswer(over.policy ?? policy, {
+      canAnswer(withAdmins(over.policy ?? policy, over.admins ?? []), {
         ...wf(over.workflowKey ?? 'approvalWorkflow'),
         stepPath: over.stepPath ?? ['review'],
         userId: over.userId,
         userGroups: over.userGroups ?? [],
         starterId: over.starterId === undefined ? 'U8' : over.starterId,
-        ...(over.admins ? { admins: over.admins } : {}),
       });
 
     test('workflow approvers (users and groups) may answer; others are not approvers', () => {
@@ -512,7 +512,12 @@ describe('decisions', () => {
     });
 
     test('a step override inherits allowSelfApproval from the workflow when not given', () => {
-      expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U5', starterId: 'U5' })).toEqual({
+      // U5 is the step's only approver: as the starter, nobody is left to answer.
+      expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U5', starterId: 'U5' })).toMatchObject({
+        allowed: false,
+        reason: expect.stringContaining('does not allow approving your own run'),
+      });
+      expect(answer({ stepPath: ['review'], userId: 'U3', starterId: 'U3' })).toEqual({
         allowed: false,
         reason: 'You started this run, and this workflow does not allow approving your own run.',
       });
@@ -547,7 +552,8 @@ describe('decisions', () => {
     test('approvers: [] = nobody may answer', () => {
       expect(answer({ workflowKey: 'closed', userId: 'U8' })).toEqual({
         allowed: false,
-        reason: 'Nobody may answer step review from Slack.',
+        reason:
+          'The policy says nobody may answer step review of closed from Slack (its approvers list is empty).',
       });
     });
 
@@ -566,9 +572,20 @@ describe('decisions', () => {
     });
   });
 
-  describe('approversFor', () => {
-    const ask = (workflowKey: string, stepPath: string[], starterId: string | null, admins?: string[]) =>
-      approversFor(policy, { ...wf(workflowKey), stepPath, starterId, ...(admins ? { admins } : {}) });
+  describe('answerersFor', () => {
+    const ask = (
+      workflowKey: string,
+      stepPath: string[],
+      starterId: string | null,
+      admins: string[] = [],
+    ) => {
+      const { users, groups, nobody } = answerersFor(withAdmins(policy, admins), {
+        ...wf(workflowKey),
+        stepPath,
+        starterId,
+      });
+      return nobody === undefined ? { users, groups } : { users, groups, nobody };
+    };
 
     test('splits users and groups and leaves out a starter who may not self-approve', () => {
       expect(ask('approvalWorkflow', ['review'], 'U8')).toEqual({ users: ['U3', 'U1'], groups: ['S0LEADS'] });
@@ -592,10 +609,78 @@ describe('decisions', () => {
         groups: [],
       });
       const groupAdmins = parsePolicy('admins: [S0OPS, U0A]', 'p');
-      expect(approversFor(groupAdmins, { ...wf('x'), stepPath: ['s'], starterId: null })).toEqual({
+      expect(answerersFor(groupAdmins, { ...wf('x'), stepPath: ['s'], starterId: null })).toMatchObject({
+        kind: 'admins',
         users: ['U0A'],
         groups: ['S0OPS'],
       });
+    });
+  });
+
+  describe('nobody may answer: said plainly, and the check agrees with the text', () => {
+    const lonely = parsePolicy(
+      `
+admins: [U0ADMIN]
+workflows:
+  deploy:
+    approvers: [U0STARTER]
+    steps:
+      review:
+        approvers: [U0STARTER, U0OTHER]
+      closed:
+        approvers: []
+`,
+      'policy.yaml',
+    );
+    const request = (stepPath: string[], starterId: string | null = 'U0STARTER') => ({
+      ...wf('deploy'),
+      stepPath,
+      starterId,
+    });
+    const everyone = ['U0STARTER', 'U0OTHER', 'U0ADMIN', 'U0NOBODY'];
+
+    test('the only approver is the starter and self-approval is off: nobody, with what to change', () => {
+      const who = answerersFor(lonely, request(['approve']));
+      expect(who.users).toEqual([]);
+      expect(who.nobody).toContain('the person who started this run');
+      expect(who.nobody).toContain('allowSelfApproval');
+      for (const userId of everyone) {
+        const decision = canAnswer(lonely, { ...request(['approve']), userId, userGroups: [] });
+        expect(decision).toEqual({ allowed: false, reason: who.nobody });
+      }
+    });
+
+    test('an empty approvers list: nobody, and every click is refused with the same reason', () => {
+      const who = answerersFor(lonely, request(['closed']));
+      expect(who.nobody).toContain('approvers list is empty');
+      for (const userId of everyone) {
+        expect(canAnswer(lonely, { ...request(['closed']), userId, userGroups: [] }).allowed).toBe(false);
+      }
+    });
+
+    test('started outside Slack, no approvers and no admins: nobody', () => {
+      const who = answerersFor(parsePolicy('workflows:\n  x: {}\n', 'p'), {
+        ...wf('x'),
+        stepPath: ['s'],
+        starterId: null,
+      });
+      expect(who.nobody).toContain('no admins');
+    });
+
+    test('for every step and user, someone listed may answer exactly when the text names them', () => {
+      for (const stepPath of [['approve'], ['review'], ['closed'], ['other']]) {
+        for (const starterId of ['U0STARTER', null]) {
+          const who = answerersFor(lonely, request(stepPath, starterId));
+          for (const userId of everyone) {
+            const allowed = canAnswer(lonely, {
+              ...request(stepPath, starterId),
+              userId,
+              userGroups: [],
+            }).allowed;
+            expect(allowed).toBe(who.nobody === undefined && who.users.includes(userId));
+          }
+        }
+      }
     });
   });
 });
@@ -608,5 +693,40 @@ describe('policyGroups', () => {
     );
     expect(policyGroups(policy).sort()).toEqual(['S0ADMINS', 'S0LEADS', 'S0START', 'S0STEP']);
     expect(policyGroups(defaultPolicy())).toEqual([]);
+  });
+});
+
+describe('a polluted Object.prototype cannot change a decision', () => {
+  test('inherited allowSelfApproval, approvers, start and cancel are ignored', () => {
+    const policy = parsePolicy(
+      'workflows:\n  deploy:\n    approvers: [U0APPROVER]\n    steps:\n      check: {}\n  "*":\n    start: [U0STARTER]\n',
+      'p',
+    );
+    const ref = { workflowKey: 'deploy', workflowId: 'deploy' };
+    const polluted = Object.prototype as Record<string, unknown>;
+    const keys = ['allowSelfApproval', 'approvers', 'start', 'cancel', 'admins', 'steps'];
+    try {
+      polluted.allowSelfApproval = true;
+      polluted.approvers = ['U0STARTER', 'U0EVIL'];
+      polluted.start = ['U0EVIL'];
+      polluted.cancel = ['U0EVIL'];
+      const answer = (userId: string, stepPath: string[]) =>
+        canAnswer(policy, { ...ref, stepPath, userId, userGroups: [], starterId: 'U0STARTER' }).allowed;
+      expect(answer('U0STARTER', ['check'])).toBe(false);
+      expect(answer('U0EVIL', ['check'])).toBe(false);
+      expect(answer('U0APPROVER', ['check'])).toBe(true);
+      expect(answer('U0STARTER', ['other'])).toBe(false);
+      expect(
+        canCancel(policy, { ...ref, userId: 'U0EVIL', userGroups: [], starterId: 'U0STARTER' }).allowed,
+      ).toBe(false);
+      const other = { workflowKey: 'other', workflowId: 'other' };
+      expect(canStart(policy, { ...other, userId: 'U0EVIL', userGroups: [] }).allowed).toBe(false);
+      expect(canStart(policy, { ...ref, userId: 'U0EVIL', userGroups: [] }).allowed).toBe(true);
+      expect(answerersFor(policy, { ...ref, stepPath: ['check'], starterId: 'U0STARTER' }).users).toEqual([
+        'U0APPROVER',
+      ]);
+    } finally {
+      for (const key of keys) delete polluted[key];
+    }
   });
 });

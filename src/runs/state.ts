@@ -16,6 +16,7 @@ import type {
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
 
 const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
   'success',
@@ -34,8 +35,9 @@ export function initialSnapshot(
   stepGraph: readonly unknown[] = [],
   at = new Date(0),
 ): RunSnapshot {
-  const steps: Record<string, StepSnapshot> = {};
-  for (const id of stepIdsFromGraph(stepGraph)) steps[id] = { id, status: 'pending' };
+  // Keyed by the workflow's step ids: a record without a prototype (a step may be called `constructor`).
+  const steps = emptyRecord<StepSnapshot>();
+  for (const id of stepIdsFromGraph(stepGraph)) setOwn(steps, id, { id, status: 'pending' });
   return {
     runId,
     eventTimestamp: at,
@@ -84,12 +86,12 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
     case 'workflow-step-output': {
       const id = findStepId(state.steps, event.payload.stepName);
       if (id === undefined) return base;
-      const step = state.steps[id]!;
+      const step = own(state.steps, id)!;
       return withStep(base, { ...step, writerOutput: event.payload.output }, at, false);
     }
     case 'workflow-step-progress': {
       const { id, completedCount, totalCount } = event.payload;
-      const step = state.steps[id] ?? { id, status: 'running' as const };
+      const step = own(state.steps, id) ?? { id, status: 'running' as const };
       if (step.progress?.completed === completedCount && step.progress.total === totalCount) return base;
       return withStep(
         base,
@@ -153,11 +155,11 @@ export function reduceEvents(
  * has nothing newer.
  */
 export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot): RunSnapshot {
-  const steps: Record<string, StepSnapshot> = { ...(base?.payload.workflowState.steps ?? {}) };
+  const steps = copyRecord(base?.payload.workflowState.steps);
   let current: RunSnapshot['payload']['currentStep'] = base?.payload.currentStep ?? null;
   let latest = 0;
   for (const [id, result] of Object.entries(run.steps ?? {})) {
-    const previous = steps[id];
+    const previous = own(steps, id);
     const { suspendPayload, ...rest } = result;
     const step: StepSnapshot = {
       ...(previous?.writerOutput === undefined ? {} : { writerOutput: previous.writerOutput }),
@@ -166,7 +168,7 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
       ...(suspendPayload === undefined ? {} : { suspendPayload: withoutWorkflowMeta(suspendPayload) }),
       id,
     };
-    steps[id] = step;
+    setOwn(steps, id, step);
     const touched = Math.max(
       step.startedAt?.getTime() ?? 0,
       step.endedAt?.getTime() ?? 0,
@@ -220,7 +222,7 @@ function suspendedPathsOf(
 
 function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Date): RunSnapshot {
   const state = snapshot.payload.workflowState;
-  const previous = state.steps[payload.id];
+  const previous = own(state.steps, payload.id);
   if (isReplay(previous, payload)) return snapshot;
   const { suspendPayload, stepName: _stepName, stepCallId: _stepCallId, ...fields } = payload;
   const step: StepSnapshot = {
@@ -284,7 +286,7 @@ function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: StepPath[
 function finish(snapshot: RunSnapshot, status: RunStatus, at: Date): RunSnapshot {
   const state = snapshot.payload.workflowState;
   if (state.status === status && TERMINAL_RUN_STATUSES.has(status)) return snapshot;
-  const steps = { ...state.steps };
+  const steps = copyRecord(state.steps);
   markUnfinishedSteps(steps, status);
   return withState(snapshot, { ...state, status, steps, suspended: [] }, at);
 }
@@ -295,12 +297,12 @@ function finish(snapshot: RunSnapshot, status: RunStatus, at: Date): RunSnapshot
  */
 function markUnfinishedSteps(steps: Record<string, StepSnapshot>, runStatus: RunStatus): void {
   for (const [id, step] of Object.entries(steps)) {
-    if (step.status === 'pending') steps[id] = { ...step, status: 'skipped' };
+    if (step.status === 'pending') setOwn(steps, id, { ...step, status: 'skipped' });
     else if (
       runStatus !== 'success' &&
       (step.status === 'running' || step.status === 'waiting' || step.status === 'suspended')
     ) {
-      steps[id] = { ...step, status: 'canceled' };
+      setOwn(steps, id, { ...step, status: 'canceled' });
     }
   }
 }
@@ -314,7 +316,7 @@ function withStep(snapshot: RunSnapshot, step: StepSnapshot, at: Date, current: 
       currentStep: current
         ? { id: step.id, status: step.status, output: step.output, payload: step.payload }
         : snapshot.payload.currentStep,
-      workflowState: { ...state, steps: { ...state.steps, [step.id]: step } },
+      workflowState: { ...state, steps: withOwn(state.steps, step.id, step) },
     },
   };
 }
@@ -331,11 +333,21 @@ function eventTime(step: StepSnapshot): Date | undefined {
   return step.endedAt ?? step.suspendedAt ?? step.resumedAt ?? step.startedAt;
 }
 
+function withOwn(
+  steps: Record<string, StepSnapshot>,
+  id: string,
+  step: StepSnapshot,
+): Record<string, StepSnapshot> {
+  const copy = copyRecord(steps);
+  setOwn(copy, id, step);
+  return copy;
+}
+
 /** `writer.write` records carry only `stepName`; nested steps are keyed `"outer.inner"`. */
 function findStepId(steps: Record<string, StepSnapshot>, stepName: string): string | undefined {
-  if (steps[stepName]) return stepName;
+  if (own(steps, stepName)) return stepName;
   const ids = Object.keys(steps).filter((id) => id.endsWith(`.${stepName}`));
-  return ids.find((id) => steps[id]?.status === 'running') ?? ids[0];
+  return ids.find((id) => own(steps, id)?.status === 'running') ?? ids[0];
 }
 
 function failedStepError(state: WorkflowState): SerializedError | undefined {

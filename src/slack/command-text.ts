@@ -3,6 +3,7 @@
  * JSON, or `key=value` pairs whose values are typed by the workflow's input schema.
  */
 import type { JsonSchema } from '../mastra/types.ts';
+import { emptyRecord, findReservedKey, isReservedKey, own, setOwn } from '../own.ts';
 
 export type Command =
   | { kind: 'help'; unknown?: string }
@@ -71,33 +72,52 @@ export function parseInputs(text: string, schema: JsonSchema | undefined): Input
   if (!source) return { ok: true, value: undefined };
   if (source.startsWith('{') || source.startsWith('[')) {
     try {
-      return { ok: true, value: JSON.parse(source) };
+      return withoutReservedKeys(JSON.parse(source), '');
     } catch (error) {
       return { ok: false, message: `That isn't valid JSON: ${jsonErrorMessage(error, source)}` };
     }
   }
   const pairs = tokenize(source);
   if (!pairs.ok) return pairs;
-  const value: Record<string, unknown> = {};
+  // Built without prototypes, from own properties only: no key typed here can reach Object.prototype.
+  const value = emptyRecord<unknown>();
   for (const [key, raw] of pairs.value) {
     const path = key.split('.');
     if (path.some((p) => !p)) return { ok: false, message: `\`${key}\` is not a valid input name.` };
+    const reserved = path.find(isReservedKey);
+    if (reserved !== undefined) return reservedKeyRefusal(reserved);
     const typed = typeValue(raw, propertySchema(schema, path), key);
     if (!typed.ok) return typed;
     let target = value;
     for (const part of path.slice(0, -1)) {
-      const next = target[part];
-      if (next === undefined) target[part] = {};
+      const next = own(target, part);
+      if (next === undefined) setOwn(target, part, emptyRecord<unknown>());
       else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
         return { ok: false, message: `\`${key}\` conflicts with an earlier value of \`${part}\`.` };
       }
-      target = target[part] as Record<string, unknown>;
+      target = own(target, part) as Record<string, unknown>;
     }
     const last = path[path.length - 1]!;
-    if (last in target) return { ok: false, message: `\`${key}\` is given twice.` };
-    target[last] = typed.value;
+    if (Object.hasOwn(target, last)) return { ok: false, message: `\`${key}\` is given twice.` };
+    setOwn(target, last, typed.value);
   }
   return { ok: true, value };
+}
+
+function reservedKeyRefusal(key: string, inside = ''): InputsResult {
+  const where = inside ? ` (inside \`${inside.replace(/`/g, "'")}\`)` : '';
+  return {
+    ok: false,
+    message: `\`${key}\` cannot be used as an input name${where}: it is reserved. Rename that field in the workflow's input schema, or leave it out.`,
+  };
+}
+
+/** Parsed JSON, refused when any key inside it is reserved (`__proto__`, `prototype`, `constructor`). */
+function withoutReservedKeys(value: unknown, prefix: string): InputsResult {
+  const path = findReservedKey(value);
+  if (!path) return { ok: true, value };
+  const inside = [prefix, ...path.slice(0, -1).map(String)].filter((p) => p !== '').join('.');
+  return reservedKeyRefusal(String(path.at(-1)), inside);
 }
 
 function jsonErrorMessage(error: unknown, source: string): string {
@@ -175,7 +195,7 @@ function typeValue(raw: string, schema: JsonSchema | undefined, key: string): In
   const types = schemaTypes(schema);
   if (raw.startsWith('{') || raw.startsWith('[')) {
     try {
-      return { ok: true, value: JSON.parse(raw) };
+      return withoutReservedKeys(JSON.parse(raw), key);
     } catch (error) {
       return {
         ok: false,
@@ -227,7 +247,7 @@ function propertySchema(schema: JsonSchema | undefined, path: string[]): JsonSch
     if (!current || typeof current !== 'object') return undefined;
     const properties = (current as JsonSchema).properties;
     if (!properties || typeof properties !== 'object') return undefined;
-    current = (properties as Record<string, unknown>)[part];
+    current = own(properties as Record<string, unknown>, part);
   }
   return current && typeof current === 'object' ? (current as JsonSchema) : undefined;
 }

@@ -19,13 +19,14 @@ import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
 import type { JsonSchema, RunStatus, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { own } from '../own.ts';
 import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroups } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
-import type { Store } from '../store/index.ts';
+import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
 import { RefusedError, UserFacingError, userMessage } from './errors.ts';
 import type { SlackGateway } from './gateway.ts';
-import { encodeRef, type StartRef, type StepRef, VIEW } from './ids.ts';
+import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
@@ -37,12 +38,29 @@ import {
 } from './render/commands.ts';
 import { payloadFields, renderProgress } from './render/progress.ts';
 
+/** The message a button was clicked on. */
+export interface MessageRef {
+  channel: string | undefined;
+  ts: string | undefined;
+}
+
+/** A suspended step of a run, as the server has it now. */
+interface Suspension {
+  path: string[];
+  info: WorkflowInfo;
+  suspendPayload: unknown;
+  suspendedAt: Date | undefined;
+}
+
+export const MALFORMED_REQUEST =
+  'That request did not come with the details Flowgate needs. Try again from the message.';
+
 export interface FlowgateDeps {
   client: MastraClient;
   catalog: WorkflowCatalog;
   store: Store;
+  /** With every admin merged in (the file's and `FLOWGATE_ADMINS`). */
   policy: Policy;
-  admins: string[];
   gateway: SlackGateway;
   progress: ProgressMessages;
   command: string;
@@ -100,7 +118,7 @@ export class Flowgate {
       if (instant) return await respond(instant);
       switch (parsed.kind) {
         case 'list':
-          return await respond(renderWorkflowList(await this.#deps.catalog.list(), input.channelId));
+          return await respond(renderWorkflowList(await this.#deps.catalog.list()));
         case 'start': {
           const entry = await this.#resolve(parsed.workflow);
           return await this.start({ entry, inputs: parsed.inputs, ...input }, respond);
@@ -132,7 +150,17 @@ export class Flowgate {
     const parsed = parseInputs(input.inputs, schema);
     if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
     if (parsed.value === undefined && needsInput(schema)) {
-      await this.#deps.gateway.openView(input.triggerId, startFormView(entry, info, input.channelId));
+      const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info));
+      // Where the run will be posted is recorded here, from where the form was opened: never read
+      // back from the modal.
+      this.#deps.store.saveForm({
+        kind: 'start',
+        viewId: opened.id,
+        userId: input.userId,
+        openedAt: new Date(),
+        workflowKey: entry.key,
+        channel: input.channelId,
+      });
       return;
     }
     const inputData = parsed.value ?? {};
@@ -145,23 +173,22 @@ export class Flowgate {
     await this.#launch(entry, info, inputData, input.userId, input.channelId, respond);
   }
 
-  /** The Start button of `list`: a form when the workflow needs inputs, else start at once. */
+  /**
+   * The Start button of `list`: a form when the workflow needs inputs, else start at once. The
+   * workflow is the catalog's entry whose handle the button carries; the channel is where it was clicked.
+   */
   async startFromButton(
-    input: { ref: StartRef; userId: string; triggerId: string; channelId: string | undefined },
+    input: { ref: StartRef; userId: string; triggerId: string; channelId: string },
     respond: Respond,
   ): Promise<void> {
     try {
-      const entry = await this.#resolve(input.ref.w);
-      await this.start(
-        {
-          entry,
-          inputs: '',
-          userId: input.userId,
-          triggerId: input.triggerId,
-          channelId: input.channelId ?? input.ref.c,
-        },
-        respond,
-      );
+      const entry = (await this.#deps.catalog.list()).find((e) => handleOf(e.key) === input.ref.w);
+      if (!entry) {
+        throw new UserFacingError(
+          `That workflow is not on the Mastra server any more. Try \`${safeText(this.#deps.command, 40)} list\` again.`,
+        );
+      }
+      await this.start({ entry, inputs: '', ...input }, respond);
     } catch (error) {
       await this.#fail(error, respond);
     }
@@ -169,16 +196,18 @@ export class Flowgate {
 
   /** The start form's submission: field errors keep the modal open; valid input starts the run. */
   async submitStartForm(input: {
-    ref: StartRef;
+    viewId: string;
     userId: string;
     values: ViewStateValues;
   }): Promise<{ errors?: Record<string, string>; error?: string; launch?: () => Promise<void> }> {
     try {
-      const entry = await this.#resolve(input.ref.w);
+      const form = this.#openForm(input.viewId, input.userId, 'start');
+      const entry = await this.#resolve(form.workflowKey);
       await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
       const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
+      this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
           const note: Respond = async (reply) => {
@@ -187,7 +216,7 @@ export class Flowgate {
               .catch((error) => this.#deps.logger.warn('could not DM the starter', error));
           };
           try {
-            await this.#launch(entry, info, result.data, input.userId, input.ref.c, note);
+            await this.#launch(entry, info, result.data, input.userId, form.channel, note);
           } catch (error) {
             await this.#fail(error, note);
           }
@@ -196,6 +225,21 @@ export class Flowgate {
     } catch (error) {
       return { error: userMessage(error) };
     }
+  }
+
+  /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
+  #openForm<K extends OpenForm['kind']>(
+    viewId: string,
+    userId: string,
+    kind: K,
+  ): Extract<OpenForm, { kind: K }> {
+    const form = this.#deps.store.getForm(viewId);
+    if (!form || form.kind !== kind || form.userId !== userId) {
+      throw new UserFacingError(
+        'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
+      );
+    }
+    return form as Extract<OpenForm, { kind: K }>;
   }
 
   async #launch(
@@ -332,66 +376,106 @@ export class Flowgate {
   // ---------------------------------------------------------------------------------------------
   // Cancel
 
-  async cancel(
-    input: { runId: string; userId: string; workflowKey?: string },
-    respond: Respond,
-  ): Promise<void> {
+  /** `cancel <run id>`: the run's workflow from what Flowgate recorded, else asked of the server. */
+  async cancel(input: { runId: string; userId: string }, respond: Respond): Promise<void> {
     try {
-      const entry = input.workflowKey
-        ? await this.#resolve(input.workflowKey)
-        : await this.#locateRun(input.runId);
       const row = this.#deps.store.getProgressMessage(input.runId);
-      const starterId = row?.starterId ?? null;
-      await this.#authorize(
-        canCancel(this.#deps.policy, {
-          workflowId: entry.id,
-          workflowKey: entry.key,
-          userId: input.userId,
-          userGroups: await this.#userGroups(input.userId),
-          starterId,
-          admins: this.#deps.admins,
-        }),
-      );
-      try {
-        await this.#deps.client.getWorkflow(entry.key).run(input.runId).cancel();
-      } catch (error) {
-        if (isMastraError(error, 'already_finished')) {
-          if (row && !row.final) this.#deps.progress.follow(input.runId);
-          throw new UserFacingError(
-            `Run ${code(input.runId, 100)} had already finished (${safeText(error.runStatus ?? 'done', 20)}), so there was nothing to cancel.`,
-          );
-        }
-        throw error;
-      }
-      if (row) {
-        this.#deps.store.updateProgressMessage(input.runId, { canceledBy: input.userId });
-        this.#deps.progress.follow(input.runId);
-      }
-      await respond(renderNotice(`Canceled run ${code(input.runId, 100)} of ${safeText(entry.id, 150)}.`));
+      const entry = row ? await this.#resolve(row.workflowKey) : await this.#locateRun(input.runId);
+      await this.#cancel(entry, input.runId, row, input.userId, respond);
     } catch (error) {
       await this.#fail(error, respond);
     }
   }
 
+  /** The Cancel button of a progress message: the run is the one Flowgate posted that message for. */
+  async cancelFromMessage(input: { message: MessageRef; userId: string }, respond: Respond): Promise<void> {
+    try {
+      const row = this.#messageRow(input.message);
+      await this.#cancel(await this.#resolve(row.workflowKey), row.runId, row, input.userId, respond);
+    } catch (error) {
+      await this.#fail(error, respond);
+    }
+  }
+
+  async #cancel(
+    entry: CatalogEntry,
+    runId: string,
+    row: ProgressMessage | undefined,
+    userId: string,
+    respond: Respond,
+  ): Promise<void> {
+    await this.#authorize(
+      canCancel(this.#deps.policy, {
+        workflowId: entry.id,
+        workflowKey: entry.key,
+        userId,
+        userGroups: await this.#userGroups(userId),
+        starterId: row?.starterId ?? null,
+      }),
+    );
+    try {
+      await this.#deps.client.getWorkflow(entry.key).run(runId).cancel();
+    } catch (error) {
+      if (isMastraError(error, 'already_finished')) {
+        if (row && !row.final) this.#deps.progress.follow(runId);
+        throw new UserFacingError(
+          `Run ${code(runId, 100)} had already finished (${safeText(error.runStatus ?? 'done', 20)}), so there was nothing to cancel.`,
+        );
+      }
+      throw error;
+    }
+    if (row) {
+      this.#deps.store.updateProgressMessage(runId, { canceledBy: userId });
+      this.#deps.progress.follow(runId);
+    }
+    await respond(renderNotice(`Canceled run ${code(runId, 100)} of ${safeText(entry.id, 150)}.`));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Answering suspended steps
+  //
+  // Which run a button belongs to comes from the message it is on (as Flowgate recorded it), which
+  // step from the run's current suspensions (by the handle the button carries), and who may answer
+  // from the policy with the starter Flowgate recorded. A form's run and step are recorded when it
+  // opens. Nothing a payload says is taken on trust.
 
   /**
    * "Respond…": checks the person may answer, opens a loading modal at once (the trigger expires in
    * 3 s), then fills it with the form built from the step's resume schema.
    */
   async openAnswerForm(
-    input: { ref: StepRef; userId: string; triggerId: string },
+    input: { message: MessageRef; ref: SuspensionRef; userId: string; triggerId: string },
     respond: Respond,
   ): Promise<void> {
     let viewId: string | undefined;
     try {
-      const { entry } = await this.#authorizeAnswer(input.ref, input.userId);
+      const row = this.#messageRow(input.message);
+      // The step as the message showed it, when Flowgate has it at hand: the modal must open within
+      // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
+      let waiting: Suspension | undefined;
+      let path = this.#deps.progress.shownSuspension(row.runId, input.ref.h);
+      if (!path) {
+        waiting = await this.#suspension(row, input.ref);
+        path = waiting.path;
+      }
+      await this.#authorizeAnswer(row, path, input.userId);
       const opened = await this.#deps.gateway.openView(input.triggerId, loadingView());
       viewId = opened.id;
-      const { info, suspendPayload } = await this.#suspendedStep(entry, input.ref);
-      const schema = resumeSchemaOf(info, input.ref.s) ?? {};
-      await this.#deps.gateway.updateView(viewId, answerFormView(info, input.ref, schema, suspendPayload));
+      waiting ??= await this.#suspension(row, input.ref);
+      this.#deps.store.saveForm({
+        kind: 'answer',
+        viewId,
+        userId: input.userId,
+        openedAt: new Date(),
+        runId: row.runId,
+        stepPath: waiting.path,
+        suspendedAt: waiting.suspendedAt ?? null,
+      });
+      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
+      await this.#deps.gateway.updateView(
+        viewId,
+        answerFormView(waiting.info, row.runId, waiting.path, schema, waiting.suspendPayload),
+      );
     } catch (error) {
       const message = userMessage(error);
       if (viewId) {
@@ -408,43 +492,54 @@ export class Flowgate {
    * on the fields), claimed first-answer-wins, then the run is resumed and followed.
    */
   async submitAnswer(input: {
-    ref: StepRef;
+    viewId: string;
     userId: string;
     values: ViewStateValues;
   }): Promise<AnswerOutcome> {
+    let row: ProgressMessage | undefined;
     try {
-      const { entry } = await this.#authorizeAnswer(input.ref, input.userId);
-      const { info, suspendedAt } = await this.#suspendedStep(entry, input.ref);
-      const schema = resumeSchemaOf(info, input.ref.s) ?? {};
+      const form = this.#openForm(input.viewId, input.userId, 'answer');
+      row = this.#deps.store.getProgressMessage(form.runId);
+      if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
+      const waiting = await this.#suspension(row, {
+        h: handleOf(form.stepPath),
+        t: form.suspendedAt?.getTime() ?? null,
+      });
+      await this.#authorizeAnswer(row, waiting.path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      return this.#claimAndResume(entry, input.ref, input.userId, result.data, suspendedAt);
+      const outcome = this.#claimAndResume(row, waiting, input.userId, result.data);
+      if (outcome.resume) this.#deps.store.deleteForm(input.viewId);
+      return outcome;
     } catch (error) {
       this.#logUnexpected(error);
-      if (error instanceof RefusedError) {
+      if (error instanceof RefusedError && row) {
         // Also say it where the run is: a forged submission has no modal to show the refusal in.
-        const row = this.#deps.store.getProgressMessage(input.ref.r);
-        if (row)
-          await this.#deps.gateway
-            .ephemeral(row.channel, input.userId, { text: error.message })
-            .catch(() => {});
+        await this.#deps.gateway
+          .ephemeral(row.channel, input.userId, { text: error.message })
+          .catch(() => {});
       }
       return { error: userMessage(error) };
     }
   }
 
   /** One-click Approve / Reject for yes/no steps. */
-  async oneClick(input: { ref: StepRef; userId: string; approve: boolean }, respond: Respond): Promise<void> {
+  async oneClick(
+    input: { message: MessageRef; ref: SuspensionRef; userId: string; approve: boolean },
+    respond: Respond,
+  ): Promise<void> {
     try {
-      const { entry } = await this.#authorizeAnswer(input.ref, input.userId);
-      const { info, suspendedAt } = await this.#suspendedStep(entry, input.ref);
-      const shape = isYesNoSchema(resumeSchemaOf(info, input.ref.s) ?? {});
+      const row = this.#messageRow(input.message);
+      const waiting = await this.#suspension(row, input.ref);
+      await this.#authorizeAnswer(row, waiting.path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, waiting.path);
+      const shape = isYesNoSchema(schema ?? {});
       if (!shape) throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
       const data = { [shape.booleanField]: input.approve };
-      const problems = validationProblems(resumeSchemaOf(info, input.ref.s), data);
-      if (problems.length > 0)
+      if (validationProblems(schema, data).length > 0)
         throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
-      const outcome = this.#claimAndResume(entry, input.ref, input.userId, data, suspendedAt);
+      const outcome = this.#claimAndResume(row, waiting, input.userId, data);
       if (outcome.error) return await respond(renderNotice(outcome.error));
       await outcome.resume?.();
     } catch (error) {
@@ -454,49 +549,45 @@ export class Flowgate {
 
   /** First answer wins: the claim is keyed by the step and the moment it suspended (a loop may ask again). */
   #claimAndResume(
-    entry: CatalogEntry,
-    ref: StepRef,
+    row: ProgressMessage,
+    waiting: Suspension,
     userId: string,
     resumeData: unknown,
-    suspendedAt: Date | undefined,
   ): AnswerOutcome {
     const { store, client, progress, gateway, logger } = this.#deps;
-    const key = `${ref.s.join('.')}#${suspendedAt?.getTime() ?? ''}`;
-    const claim = store.claimAnswer(ref.r, key, userId, new Date());
+    const runId = row.runId;
+    const step = waiting.path;
+    const key = `${step.join('.')}#${waiting.suspendedAt?.getTime() ?? ''}`;
+    const claim = store.claimAnswer(runId, key, userId, new Date());
     if (!claim.claimed) {
       return { error: `${mentionUser(claim.by)} already answered this step ${slackDate(claim.at)}.` };
     }
     const summary = truncate(inlineValue(resumeData, 280), 280);
     return {
-      withdraw: () => store.releaseAnswer(ref.r, key, userId),
+      withdraw: () => store.releaseAnswer(runId, key, userId),
       resume: async () => {
         try {
           const events = await client
-            .getWorkflow(entry.key)
-            .run(ref.r)
-            .resumeStream({ step: ref.s, resumeData });
-          store.completeAnswer(ref.r, key, userId, summary);
-          progress.follow(ref.r, events);
-          const row = store.getProgressMessage(ref.r);
-          if (row) {
-            await gateway
-              .replyInThread(
-                row.channel,
-                row.ts,
-                `${mentionUser(userId)} answered *${safeText(ref.s.join(' › '), 150)}*: ${safeText(summary, 300)}`,
-              )
-              .catch((error) => logger.warn('thread reply failed', error));
-          }
+            .getWorkflow(row.workflowKey)
+            .run(runId)
+            .resumeStream({ step, resumeData });
+          store.completeAnswer(runId, key, userId, summary);
+          progress.follow(runId, events);
+          await gateway
+            .replyInThread(
+              row.channel,
+              row.ts,
+              `${mentionUser(userId)} answered *${safeText(step.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+            )
+            .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
-          store.releaseAnswer(ref.r, key, userId);
-          progress.follow(ref.r);
-          const row = store.getProgressMessage(ref.r);
-          const text = `Your answer to *${safeText(ref.s.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
-          if (row)
-            await gateway
-              .ephemeral(row.channel, userId, { text })
-              .catch(() => gateway.directMessage(userId, { text }));
-          else await gateway.directMessage(userId, { text }).catch(() => {});
+          store.releaseAnswer(runId, key, userId);
+          progress.follow(runId);
+          const text = `Your answer to *${safeText(step.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
+          await gateway
+            .ephemeral(row.channel, userId, { text })
+            .catch(() => gateway.directMessage(userId, { text }))
+            .catch(() => {});
           this.#logUnexpected(error);
         }
       },
@@ -514,59 +605,68 @@ export class Flowgate {
     );
   }
 
-  /** May this person answer this step? Throws a user-facing refusal if not. */
-  async #authorizeAnswer(ref: StepRef, userId: string): Promise<{ entry: CatalogEntry }> {
-    const entry = await this.#resolve(ref.w);
-    const row = this.#deps.store.getProgressMessage(ref.r);
-    const starterId = row ? row.starterId : await this.#starterOf(entry, ref.r);
+  /** May this person answer this step of this run? Throws a user-facing refusal if not. */
+  async #authorizeAnswer(row: ProgressMessage, stepPath: readonly string[], userId: string): Promise<void> {
     await this.#authorize(
       canAnswer(this.#deps.policy, {
-        workflowId: entry.id,
-        workflowKey: entry.key,
-        stepPath: ref.s,
+        workflowId: row.workflowId,
+        workflowKey: row.workflowKey,
+        stepPath,
         userId,
         userGroups: await this.#userGroups(userId),
-        starterId,
-        admins: this.#deps.admins,
+        starterId: row.starterId,
       }),
     );
-    return { entry };
   }
 
-  /** The step as the server has it now; refuses when it no longer waits for an answer. */
-  async #suspendedStep(
-    entry: CatalogEntry,
-    ref: StepRef,
-  ): Promise<{ info: WorkflowInfo; suspendPayload: unknown; suspendedAt: Date | undefined }> {
+  /** The progress message a button was clicked on, as Flowgate recorded it. */
+  #messageRow(message: MessageRef): ProgressMessage {
+    const row =
+      message.channel && message.ts
+        ? this.#deps.store.findProgressMessage(message.channel, message.ts)
+        : undefined;
+    if (!row) throw new UserFacingError(MALFORMED_REQUEST);
+    return row;
+  }
+
+  /**
+   * The suspension `ref` names, as the server has it now: one of the run's suspended steps, asked at
+   * the moment the person was shown. Refuses when it no longer waits, or has asked again since.
+   */
+  async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Suspension> {
     const [info, state] = await Promise.all([
-      this.#deps.catalog.details(entry.key),
-      this.#deps.client.getWorkflow(entry.key).runById(ref.r),
+      this.#deps.catalog.details(row.workflowKey),
+      this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId),
     ]);
     const snapshot = snapshotFromRunState(state);
-    const key = ref.s.join('.');
-    const waiting = snapshot.payload.workflowState.suspended.some((p) => p.join('.') === key);
-    if (!waiting) {
-      this.#deps.progress.follow(ref.r);
-      const answered = this.#deps.store.listAnswers(ref.r).find((a) => a.stepPath.split('#')[0] === key);
-      if (answered) {
-        throw new UserFacingError(
-          `${mentionUser(answered.userId)} already answered this step ${slackDate(answered.answeredAt)}.`,
-        );
-      }
-      const status = state.status;
+    const path = snapshot.payload.workflowState.suspended.find((p) => handleOf(p) === ref.h);
+    const step = path ? own(snapshot.payload.workflowState.steps, path.join('.')) : undefined;
+    if (path && (step?.suspendedAt?.getTime() ?? null) === ref.t) {
+      return { path, info, suspendPayload: step?.suspendPayload, suspendedAt: step?.suspendedAt };
+    }
+    this.#deps.progress.follow(row.runId);
+    if (path) {
       throw new UserFacingError(
-        TERMINAL_RUN_STATUSES.has(status)
-          ? `This run is ${safeText(status, 20)}, so step ${code(key, 100)} no longer takes answers.`
-          : `Step ${code(key, 100)} is not waiting for an answer any more.`,
+        'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
       );
     }
-    const step = snapshot.payload.workflowState.steps[key];
-    return { info, suspendPayload: step?.suspendPayload, suspendedAt: step?.suspendedAt };
-  }
-
-  async #starterOf(entry: CatalogEntry, runId: string): Promise<string | null> {
-    const state = await this.#deps.client.getWorkflow(entry.key).runById(runId, { fields: [] });
-    return state.resourceId && /^[UW][A-Z0-9]+$/.test(state.resourceId) ? state.resourceId : null;
+    // Answers are keyed `<dotted path>#<suspendedAt>`: the moment tells the suspension apart.
+    const asked = this.#deps.store
+      .listAnswers(row.runId)
+      .filter((a) => a.state === 'resumed' && a.stepPath.endsWith(`#${ref.t ?? ''}`));
+    const answered =
+      asked.find((a) => handleOf(a.stepPath.slice(0, a.stepPath.lastIndexOf('#')).split('.')) === ref.h) ??
+      asked[0];
+    if (answered) {
+      throw new UserFacingError(
+        `${mentionUser(answered.userId)} already answered this step ${slackDate(answered.answeredAt)}.`,
+      );
+    }
+    throw new UserFacingError(
+      TERMINAL_RUN_STATUSES.has(state.status)
+        ? `This run is ${safeText(state.status, 20)}, so that step no longer takes answers.`
+        : 'That step is not waiting for an answer any more.',
+    );
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -673,13 +773,12 @@ export function noticeView(title: string, text: string): View {
   };
 }
 
-function startFormView(entry: CatalogEntry, info: WorkflowInfo, channelId: string): View {
+function startFormView(info: WorkflowInfo): View {
   const form = buildForm(info.inputSchema ?? {}, { maxBlocks: FORM_MAX_BLOCKS });
   const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
   return {
     type: 'modal',
     callback_id: VIEW.startForm,
-    private_metadata: encodeRef({ w: entry.key, c: channelId }),
     title: { type: 'plain_text', text: 'Start a run' },
     submit: { type: 'plain_text', text: 'Start' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -687,7 +786,13 @@ function startFormView(entry: CatalogEntry, info: WorkflowInfo, channelId: strin
   };
 }
 
-function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, suspendPayload: unknown): View {
+function answerFormView(
+  info: WorkflowInfo,
+  runId: string,
+  path: readonly string[],
+  schema: JsonSchema,
+  suspendPayload: unknown,
+): View {
   const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
   const fields = payloadFields(suspendPayload);
   const blocks: View['blocks'] = [
@@ -696,7 +801,7 @@ function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, su
       text: {
         type: 'mrkdwn',
         text: truncate(
-          `*${safeText(info.name, 150)}* › *${safeText(ref.s.join(' › '), 200)}* is waiting for your answer.\nRun ${code(ref.r, 100)}`,
+          `*${safeText(info.name, 150)}* › *${safeText(path.join(' › '), 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
           3000,
         ),
       },
@@ -708,7 +813,6 @@ function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, su
   return {
     type: 'modal',
     callback_id: VIEW.answerForm,
-    private_metadata: encodeRef(ref),
     title: { type: 'plain_text', text: 'Respond' },
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },

@@ -3,9 +3,9 @@
  * sent (anything malformed or forged gets a clear answer, never a crash), and calls a use case.
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
-import type { Flowgate, Respond } from './flowgate.ts';
-import { noticeView } from './flowgate.ts';
-import { ACTION, decodeRunRef, decodeStartRef, decodeStepRef, VIEW } from './ids.ts';
+import type { Flowgate, MessageRef, Respond } from './flowgate.ts';
+import { MALFORMED_REQUEST as MALFORMED, noticeView } from './flowgate.ts';
+import { ACTION, decodeStartRef, decodeSuspensionRef, VIEW } from './ids.ts';
 import type { Reply } from './render/commands.ts';
 
 /**
@@ -15,8 +15,6 @@ import type { Reply } from './render/commands.ts';
 function afterAck(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-
-const MALFORMED = 'That request did not come with the details Flowgate needs. Try again from the message.';
 
 const TOO_SLOW =
   'The Mastra server took too long to answer, so nothing was sent. Try again in a minute; if it keeps happening, tell whoever runs Flowgate.';
@@ -48,6 +46,14 @@ function buttonValue(body: BlockAction): string | undefined {
   return typeof action?.value === 'string' ? action.value : undefined;
 }
 
+/** The message the clicked button is on (Flowgate looks up which run it recorded for it). */
+function clickedMessage(body: BlockAction): MessageRef {
+  return {
+    channel: body.container?.channel_id ?? body.channel?.id,
+    ts: body.container?.message_ts ?? body.message?.ts,
+  };
+}
+
 export function registerListeners(app: App, flowgate: Flowgate, command: string): void {
   app.command(command, async ({ command: cmd, ack, respond }) => {
     const instant = flowgate.instantReply(cmd.text ?? '');
@@ -64,9 +70,10 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     await ack();
     await afterAck();
     const ref = decodeStartRef(buttonValue(body));
-    if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
+    const channelId = body.channel?.id;
+    if (!ref || !channelId) return void (await ephemeral(respond)({ text: MALFORMED }));
     await flowgate.startFromButton(
-      { ref, userId: body.user.id, triggerId: body.trigger_id, channelId: body.channel?.id },
+      { ref, userId: body.user.id, triggerId: body.trigger_id, channelId },
       ephemeral(respond),
     );
   });
@@ -74,18 +81,19 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
   app.action<BlockAction>(ACTION.cancel, async ({ ack, body, respond }) => {
     await ack();
     await afterAck();
-    const ref = decodeRunRef(buttonValue(body));
-    if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
-    await flowgate.cancel({ runId: ref.r, workflowKey: ref.w, userId: body.user.id }, ephemeral(respond));
+    await flowgate.cancelFromMessage(
+      { message: clickedMessage(body), userId: body.user.id },
+      ephemeral(respond),
+    );
   });
 
   app.action<BlockAction>(ACTION.respond, async ({ ack, body, respond }) => {
     await ack();
     await afterAck();
-    const ref = decodeStepRef(buttonValue(body));
+    const ref = decodeSuspensionRef(buttonValue(body));
     if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
     await flowgate.openAnswerForm(
-      { ref, userId: body.user.id, triggerId: body.trigger_id },
+      { message: clickedMessage(body), ref, userId: body.user.id, triggerId: body.trigger_id },
       ephemeral(respond),
     );
   });
@@ -97,18 +105,18 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     app.action<BlockAction>(actionId, async ({ ack, body, respond }) => {
       await ack();
       await afterAck();
-      const ref = decodeStepRef(buttonValue(body));
+      const ref = decodeSuspensionRef(buttonValue(body));
       if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
-      await flowgate.oneClick({ ref, userId: body.user.id, approve }, ephemeral(respond));
+      await flowgate.oneClick(
+        { message: clickedMessage(body), ref, userId: body.user.id, approve },
+        ephemeral(respond),
+      );
     });
   }
 
   app.view(VIEW.startForm, async ({ ack, body, view }) => {
-    const ref = decodeStartRef(view.private_metadata);
-    if (!ref)
-      return void (await ack({ response_action: 'update', view: noticeView('Cannot start', MALFORMED) }));
     const done = await beforeDeadline(
-      flowgate.submitStartForm({ ref, userId: body.user.id, values: view.state.values }),
+      flowgate.submitStartForm({ viewId: view.id, userId: body.user.id, values: view.state.values }),
     );
     if (!done)
       return void (await ack({ response_action: 'update', view: noticeView('Not started', TOO_SLOW) }));
@@ -122,10 +130,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
   });
 
   app.view(VIEW.answerForm, async ({ ack, body, view }) => {
-    const ref = decodeStepRef(view.private_metadata);
-    if (!ref)
-      return void (await ack({ response_action: 'update', view: noticeView('Cannot answer', MALFORMED) }));
-    const work = flowgate.submitAnswer({ ref, userId: body.user.id, values: view.state.values });
+    const work = flowgate.submitAnswer({ viewId: view.id, userId: body.user.id, values: view.state.values });
     const done = await beforeDeadline(work);
     if (!done) {
       void work.then((late) => late.withdraw?.()).catch(() => {}); // its claim must not block others

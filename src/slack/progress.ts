@@ -10,12 +10,14 @@ import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
 import type { RunSnapshot, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
-import { approversFor, type Policy } from '../policy.ts';
+import { emptyRecord, setOwn } from '../own.ts';
+import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import { initialSnapshot } from '../runs/state.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { mentionUser, safeText } from './mrkdwn.ts';
+import { handleOf } from './ids.ts';
+import { mentionGroup, mentionUser, safeText } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ProgressView,
@@ -41,6 +43,10 @@ interface RunContext {
   info: WorkflowInfo;
   version: number;
   notice?: string;
+}
+
+function answerersRequest(row: ProgressMessage, stepPath: string[]): AnswerersRequest {
+  return { workflowId: row.workflowId, workflowKey: row.workflowKey, stepPath, starterId: row.starterId };
 }
 
 export class ProgressMessages {
@@ -86,6 +92,16 @@ export class ProgressMessages {
     this.#runs.set(args.runId, context);
     this.#background(this.#rememberPermalink(row));
     return posted;
+  }
+
+  /**
+   * The path of the run's suspended step with this handle, as the message last showed it (no I/O):
+   * undefined when Flowgate has not seen the run since it started.
+   */
+  shownSuspension(runId: string, handle: string): string[] | undefined {
+    return this.#deps.tracker
+      .current(runId)
+      ?.payload.workflowState.suspended.find((path) => handleOf(path) === handle);
   }
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
@@ -202,26 +218,22 @@ export class ProgressMessages {
 
   #view(context: RunContext, snapshot: RunSnapshot): ProgressView {
     const { row, info } = context;
-    const answers: NonNullable<ProgressView['answers']> = {};
+    // Keyed by step ids from the workflow: records without a prototype.
+    const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
     for (const answer of this.#deps.store.listAnswers(row.runId)) {
       if (answer.state !== 'resumed') continue;
-      answers[answer.stepPath.split('#')[0]!] = {
+      setOwn(answers, answer.stepPath.split('#')[0]!, {
         userId: answer.userId,
         at: answer.answeredAt,
         summary: answer.summary ?? '',
-      };
+      });
     }
-    const suspensions: NonNullable<ProgressView['suspensions']> = {};
+    const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
     for (const path of snapshot.payload.workflowState.suspended) {
-      suspensions[path.join('.')] = {
-        approvers: approversFor(this.#deps.policy, {
-          workflowId: row.workflowId,
-          workflowKey: row.workflowKey,
-          stepPath: path,
-          starterId: row.starterId,
-        }),
+      setOwn(suspensions, path.join('.'), {
+        answerers: answerersFor(this.#deps.policy, answerersRequest(row, path)),
         yesNo: isYesNoSchema(resumeSchemaOf(info, path) ?? {}) !== null,
-      };
+      });
     }
     return {
       workflow: { key: row.workflowKey, name: info.name },
@@ -235,15 +247,28 @@ export class ProgressMessages {
     };
   }
 
+  /**
+   * Mentions who may answer. When the policy leaves nobody, says so instead, to the starter and the
+   * admins, with what to change: a step nobody may answer must not wait in silence.
+   */
   async #askApprovers(context: RunContext, path: string[]): Promise<void> {
     const { row } = context;
-    const approvers = approversFor(this.#deps.policy, {
-      workflowId: row.workflowId,
-      workflowKey: row.workflowKey,
-      stepPath: path,
-      starterId: row.starterId,
-    });
-    const text = `${whoMayAnswer(approvers)}: step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)} is waiting for your answer. Use *Respond…* on the message above.`;
+    const { policy } = this.#deps;
+    const answerers = answerersFor(policy, answerersRequest(row, path));
+    const step = `step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)}`;
+    let text: string;
+    if (answerers.nobody === undefined) {
+      text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;
+    } else {
+      const people = [
+        ...(row.starterId ? [mentionUser(row.starterId)] : []),
+        ...policy.admins
+          .filter((id) => id !== row.starterId)
+          .map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id))),
+      ].slice(0, 20);
+      const file = policy.source ? ` (${safeText(policy.source, 200)})` : ' (set FLOWGATE_POLICY)';
+      text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
+    }
     await this.#deps.gateway.replyInThread(row.channel, row.ts, text);
   }
 

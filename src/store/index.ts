@@ -1,2 +1,10 @@
 export { MIGRATIONS, openStore, SCHEMA_VERSION } from './sqlite.ts';
-export { type Answer, CLAIM_LEASE_MS, type ClaimResult, type ProgressMessage, type Store } from './types.ts';
+export {
+  type Answer,
+  CLAIM_LEASE_MS,
+  type ClaimResult,
+  FORM_TTL_MS,
+  type OpenForm,
+  type ProgressMessage,
+  type Store,
+} from './types.ts';

@@ -9,7 +9,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import { type Answer, CLAIM_LEASE_MS, type ClaimResult, type ProgressMessage, type Store } from './types.ts';
+import {
+  type Answer,
+  CLAIM_LEASE_MS,
+  type ClaimResult,
+  FORM_TTL_MS,
+  type OpenForm,
+  type ProgressMessage,
+  type Store,
+} from './types.ts';
 
 /** Schema migrations: entry i upgrades the database from `user_version` i to i + 1. Append only. */
 export const MIGRATIONS: readonly string[] = [
@@ -42,6 +50,17 @@ export const MIGRATIONS: readonly string[] = [
     key TEXT    NOT NULL PRIMARY KEY,
     at  INTEGER NOT NULL
   ) STRICT;
+  `,
+  `
+  CREATE INDEX progress_messages_by_message ON progress_messages (channel, ts);
+  CREATE TABLE open_forms (
+    view_id    TEXT    NOT NULL PRIMARY KEY,
+    kind       TEXT    NOT NULL CHECK (kind IN ('start', 'answer')),
+    user_id    TEXT    NOT NULL,
+    opened_at  INTEGER NOT NULL,
+    details    TEXT    NOT NULL
+  ) STRICT;
+  CREATE INDEX open_forms_by_age ON open_forms (opened_at);
   `,
 ];
 
@@ -185,6 +204,31 @@ function toAnswer(row: Row): Answer {
   return answer;
 }
 
+function toOpenForm(row: Row): OpenForm {
+  const base = {
+    viewId: text(row, 'view_id'),
+    userId: text(row, 'user_id'),
+    openedAt: date(row, 'opened_at'),
+  };
+  const details = JSON.parse(text(row, 'details')) as Record<string, unknown>;
+  if (text(row, 'kind') === 'start') {
+    return {
+      kind: 'start',
+      ...base,
+      workflowKey: String(details.workflowKey),
+      channel: String(details.channel),
+    };
+  }
+  const suspendedAt = details.suspendedAt;
+  return {
+    kind: 'answer',
+    ...base,
+    runId: String(details.runId),
+    stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
+    suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
+  };
+}
+
 /** Converts one field of a ProgressMessage to its column value. */
 function columnValue(field: ProgressField, value: unknown): SQLInputValue {
   switch (field) {
@@ -214,6 +258,11 @@ class SqliteStore implements Store {
   readonly #takeOver: StatementSync;
   readonly #listAnswers: StatementSync;
   readonly #once: StatementSync;
+  readonly #findProgress: StatementSync;
+  readonly #saveForm: StatementSync;
+  readonly #getForm: StatementSync;
+  readonly #deleteForm: StatementSync;
+  readonly #expireForms: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -246,6 +295,38 @@ class SqliteStore implements Store {
     );
     this.#listAnswers = db.prepare('SELECT * FROM answers WHERE run_id = ? ORDER BY answered_at, step_path');
     this.#once = db.prepare('INSERT INTO once_keys (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+    this.#findProgress = db.prepare('SELECT * FROM progress_messages WHERE channel = ? AND ts = ?');
+    this.#saveForm = db.prepare(`
+      INSERT INTO open_forms (view_id, kind, user_id, opened_at, details) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (view_id) DO UPDATE SET
+        kind = excluded.kind, user_id = excluded.user_id, opened_at = excluded.opened_at, details = excluded.details`);
+    this.#getForm = db.prepare('SELECT * FROM open_forms WHERE view_id = ? AND opened_at > ?');
+    this.#deleteForm = db.prepare('DELETE FROM open_forms WHERE view_id = ?');
+    this.#expireForms = db.prepare('DELETE FROM open_forms WHERE opened_at <= ?');
+  }
+
+  findProgressMessage(channel: string, ts: string): ProgressMessage | undefined {
+    const row = this.#findProgress.get(channel, ts);
+    return row ? toProgressMessage(row) : undefined;
+  }
+
+  saveForm(form: OpenForm): void {
+    const openedAt = ms(form.openedAt, 'openedAt');
+    const details =
+      form.kind === 'start'
+        ? { workflowKey: form.workflowKey, channel: form.channel }
+        : { runId: form.runId, stepPath: form.stepPath, suspendedAt: form.suspendedAt?.getTime() ?? null };
+    this.#expireForms.run(openedAt - FORM_TTL_MS);
+    this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details));
+  }
+
+  getForm(viewId: string, now = new Date()): OpenForm | undefined {
+    const row = this.#getForm.get(viewId, ms(now, 'now') - FORM_TTL_MS);
+    return row ? toOpenForm(row) : undefined;
+  }
+
+  deleteForm(viewId: string): void {
+    this.#deleteForm.run(viewId);
   }
 
   saveProgressMessage(m: ProgressMessage): void {

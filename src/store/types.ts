@@ -37,6 +37,27 @@ export interface Answer {
  */
 export const CLAIM_LEASE_MS = 120_000;
 
+/**
+ * A modal Flowgate opened, recorded under the view id Slack gave it: what it is for is never read
+ * back from the modal itself (its `private_metadata` could be forged), only from here.
+ */
+export type OpenForm =
+  | { kind: 'start'; viewId: string; userId: string; openedAt: Date; workflowKey: string; channel: string }
+  | {
+      kind: 'answer';
+      viewId: string;
+      userId: string;
+      openedAt: Date;
+      runId: string;
+      /** The exact step path shown. */
+      stepPath: string[];
+      /** When the step suspended, as shown: a later suspension of the same step is another question. */
+      suspendedAt: Date | null;
+    };
+
+/** Forms older than this are forgotten: submitting one asks the person to open it again. */
+export const FORM_TTL_MS = 24 * 60 * 60 * 1000;
+
 export type ClaimResult =
   | { claimed: true }
   | { claimed: false; by: string; at: Date; state: Answer['state'] };
@@ -45,6 +66,8 @@ export interface Store {
   /** Inserts, or replaces the row with the same `runId`. */
   saveProgressMessage(m: ProgressMessage): void;
   getProgressMessage(runId: string): ProgressMessage | undefined;
+  /** The progress message posted as `ts` in `channel`, if Flowgate posted it. */
+  findProgressMessage(channel: string, ts: string): ProgressMessage | undefined;
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
   updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void;
   /** Messages with `final = false` (runs to re-follow after a restart), oldest first. */
@@ -71,6 +94,11 @@ export interface Store {
    * things that must happen once, like a run's final notification.
    */
   markOnce(key: string, at?: Date): boolean;
+  /** Records a form Flowgate opened (replacing any record of the same view); forgets expired ones. */
+  saveForm(form: OpenForm): void;
+  /** The form opened as `viewId`, unless it expired. */
+  getForm(viewId: string, now?: Date): OpenForm | undefined;
+  deleteForm(viewId: string): void;
   /** Closes the database. Idempotent. */
   close(): void;
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MastraClient } from '../../src/mastra/client.ts';
 import { snapshotFromRunState } from '../../src/runs/state.ts';
 import { CLAIM_LEASE_MS } from '../../src/store/index.ts';
-import { ALICE, BOB, CAROL, GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
+import { ALICE, BOB, CAROL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 
 let h: Harness;
 let client: MastraClient;
@@ -113,21 +113,12 @@ describe('answering a suspended step in a modal', () => {
     const runId = await h.startRun('start approvalWorkflow {"requestId": "REQ-3", "amount": 5}');
     const message = await h.message(runId);
     await h.click(message, 'flowgate_respond', { blockId: respondBlock(message, 'approve') });
-    const view = await waitFor('the form', () =>
-      h.emulator
-        .openViews(ALICE)
-        .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
-    );
-    // Carol replays Alice's modal as her own submission.
+    const view = await h.answerForm(ALICE, runId);
+    // Carol replays Alice's modal as her own submission: Flowgate opened it for Alice only.
     const forged = await h.submit(view.id, await h.formValues('approvalWorkflow', 'approve', goodAnswer), {
       user: CAROL,
     });
-    expect(JSON.stringify(forged.body)).toContain('Only the person who started this run');
-    await waitFor('an ephemeral refusal', () =>
-      h.emulator
-        .ephemerals(CAROL, GENERAL)
-        .some((e) => e.text.includes('Only the person who started this run')),
-    );
+    expect(JSON.stringify(forged.body)).toContain('no record of opening this form for you');
     const state = await h.mastraGet(`/api/workflows/approvalWorkflow/runs/${runId}`);
     expect(state.status).toBe('suspended');
   });
@@ -172,12 +163,13 @@ describe('answering a suspended step in a modal', () => {
     expect(message.blocks).toContain('ok to ship widget?');
     const blockId = respondBlock(message, 'inner.inner-approve');
     await h.click(message, 'flowgate_respond', { blockId });
-    const view = await waitFor('the form', () =>
-      h.emulator
-        .openViews(ALICE)
-        .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
-    );
-    expect(JSON.parse(view.private_metadata ?? '{}').s).toEqual(['inner', 'inner-approve']);
+    const view = await h.answerForm(ALICE, runId);
+    expect(view.private_metadata ?? '').toBe('');
+    expect(h.flowgate.store.getForm(view.id)).toMatchObject({
+      kind: 'answer',
+      runId,
+      stepPath: ['inner', 'inner-approve'],
+    });
     await h.submit(view.id, await h.formValues('nestedWorkflow', 'inner.inner-approve', { ok: true }));
     const final = await waitFor('success', () => {
       const m = h.progressMessage(runId);

@@ -58,14 +58,21 @@ describe('malformed and forged payloads', () => {
     expect(h.emulator.callsOf('views.open').filter((c) => c.params.trigger_id)).toHaveLength(0);
   });
 
-  test('a form submission whose metadata is not Flowgate’s is answered in the modal and changes nothing', async () => {
+  test('a form Flowgate never opened is answered in the modal and changes nothing, whatever its metadata', async () => {
+    const runsBefore = h.runIds().length;
     for (const callbackId of ['flowgate_answer_form', 'flowgate_start_form']) {
-      const viewId = await forgedView(callbackId, 'garbage');
-      const result = await h.submit(viewId, {});
-      expect(result.status).toBe(200);
-      expect(result.body).toMatchObject({ response_action: 'update' });
-      expect(JSON.stringify(result.body)).toMatch(MALFORMED);
+      for (const metadata of [
+        'garbage',
+        JSON.stringify({ w: 'approvalWorkflow', c: GENERAL, r: 'x', s: ['approve'] }),
+      ]) {
+        const viewId = await forgedView(callbackId, metadata);
+        const result = await h.submit(viewId, {});
+        expect(result.status).toBe(200);
+        expect(result.body).toMatchObject({ response_action: 'update' });
+        expect(JSON.stringify(result.body)).toContain('no record of opening this form for you');
+      }
     }
+    expect(h.runIds().length).toBe(runsBefore);
   });
 
   test('a body that is not a Slack payload is refused, and the next request is served', async () => {

@@ -27,11 +27,7 @@ afterAll(async () => {
 
 async function openForm(message: { channel: string; ts: string }, step: string, user: string, runId: string) {
   await h.click(message, 'flowgate_respond', { blockId: `flowgate_step:${step}`, user });
-  return waitFor('the form', () =>
-    h.emulator
-      .openViews(user)
-      .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
-  );
+  return h.answerForm(user, runId);
 }
 
 describe('who may answer, per the policy', () => {

@@ -10,10 +10,7 @@ describe('command renderers escape what people and servers typed', () => {
   });
 
   test('workflow descriptions and run ids from the server are escaped; one Start button each', () => {
-    const list = renderWorkflowList(
-      [{ key: 'k', id: 'w<@U1>', description: 'ping <!here>', stepCount: 2 }],
-      'C1',
-    );
+    const list = renderWorkflowList([{ key: 'k', id: 'w<@U1>', description: 'ping <!here>', stepCount: 2 }]);
     const text = JSON.stringify(list.blocks);
     expect(text).not.toContain('<!here>');
     expect(text).not.toContain('<@U1>');

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { RunSnapshot, StepSnapshot } from '../../src/mastra/types.ts';
+import { handleOf } from '../../src/slack/ids.ts';
 import { renderProgress, textLength } from '../../src/slack/render/progress.ts';
 
 function snapshot(
@@ -112,7 +113,12 @@ describe('renderProgress', () => {
         [{ id: 'approve', status: 'suspended', suspendPayload: { reason: 'Needs <b>', amount: 1250 } }],
         { suspended: [['approve']] },
       ),
-      suspensions: { approve: { approvers: { users: ['U3'], groups: ['S9'] }, yesNo: true } },
+      suspensions: {
+        approve: {
+          answerers: { kind: 'approvers', users: ['U3'], groups: ['S9'], starterRefused: false },
+          yesNo: true,
+        },
+      },
     });
     const text = allText(message.blocks);
     expect(text).toContain('Who may answer: <@U3>, <!subteam^S9>');
@@ -137,10 +143,11 @@ describe('renderProgress', () => {
     const actions = message.blocks.filter(
       (b) => b.type === 'actions' && b.block_id?.startsWith('flowgate_step:'),
     );
-    expect(actions).toHaveLength(2);
+    expect(actions.map((b) => b.block_id)).toEqual(['flowgate_step:a', 'flowgate_step:inner.inner-approve']);
     const values = actions.map((b) =>
       b.type === 'actions' ? JSON.parse((b.elements[0] as { value: string }).value) : null,
     );
-    expect(values.map((v) => v.s)).toEqual([['a'], ['inner', 'inner-approve']]);
+    // Each button names its own suspension by a short handle of the exact path.
+    expect(values.map((v) => v.h)).toEqual([handleOf(['a']), handleOf(['inner', 'inner-approve'])]);
   });
 });

@@ -62,6 +62,8 @@ export interface Harness {
     values: Record<string, Record<string, unknown>>,
     opts?: { user?: string },
   ): ReturnType<typeof sendViewSubmission>;
+  /** Waits for the answer form of `runId` open for `user` (the form names its run). */
+  answerForm(user: string, runId: string): Promise<ReturnType<SlackEmulator['openViews']>[number]>;
   /** The ephemeral replies a user got (newest last), as text. */
   replies(user: string): string[];
   /** The run's progress message as the emulator holds it now. */
@@ -166,6 +168,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     mastraGet: async (path) =>
       (await fetch(`${mastra.url}${path}`)).json() as Promise<Record<string, unknown>>,
     replies: (user) => emulator.ephemerals(user).map((e) => e.text),
+    answerForm: (user, runId) =>
+      waitFor('the answer form', () =>
+        emulator
+          .openViews(user)
+          .find((v) => v.callback_id === 'flowgate_answer_form' && JSON.stringify(v.blocks).includes(runId)),
+      ),
     progressMessage(runId) {
       const row = flowgate.store.getProgressMessage(runId);
       if (!row) return undefined;

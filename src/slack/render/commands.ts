@@ -1,7 +1,7 @@
 /** Pure renderers of the answers to slash commands: help, the workflow list, recent runs. */
 import type { KnownBlock } from '@slack/types';
 import type { RunStatus } from '../../mastra/types.ts';
-import { ACTION, encodeRef } from '../ids.ts';
+import { ACTION, encodeStartRef } from '../ids.ts';
 import { code, mentionUser, safeText, slackDate, truncate } from '../mrkdwn.ts';
 import { statusEmoji, statusLabel } from './progress.ts';
 
@@ -38,7 +38,7 @@ export interface WorkflowListItem {
   stepCount?: number;
 }
 
-export function renderWorkflowList(items: WorkflowListItem[], channelId: string): Reply {
+export function renderWorkflowList(items: WorkflowListItem[]): Reply {
   if (items.length === 0) {
     return { text: 'The Mastra server has no workflows yet.' };
   }
@@ -63,7 +63,7 @@ export function renderWorkflowList(items: WorkflowListItem[], channelId: string)
         type: 'button',
         action_id: ACTION.start,
         text: { type: 'plain_text', text: 'Start' },
-        value: encodeRef({ w: item.key, c: channelId }),
+        value: encodeStartRef(item.key),
       },
     });
   }

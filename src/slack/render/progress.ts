@@ -6,7 +6,9 @@
 import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import { ACTION, encodeRef } from '../ids.ts';
+import { own } from '../../own.ts';
+import type { Answerers } from '../../policy.ts';
+import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import {
   blockValue,
   code,
@@ -19,11 +21,6 @@ import {
   slackDate,
   truncate,
 } from '../mrkdwn.ts';
-
-export interface Approvers {
-  users: string[];
-  groups: string[];
-}
 
 export interface AnswerRecord {
   userId: string;
@@ -40,7 +37,7 @@ export interface ProgressView {
   /** Answers given in Slack, keyed by step path joined with ".". */
   answers?: Record<string, AnswerRecord>;
   /** For each suspended step (path joined with "."): who may answer, and whether it is a plain yes/no. */
-  suspensions?: Record<string, { approvers: Approvers; yesNo: boolean }>;
+  suspensions?: Record<string, { answerers: Answerers; yesNo: boolean }>;
   /** Set when the message cannot follow the run any more (e.g. the Mastra server is unreachable). */
   notice?: string;
 }
@@ -159,7 +156,7 @@ export function renderProgress(view: ProgressView): RenderedMessage {
           action_id: ACTION.cancel,
           text: { type: 'plain_text', text: 'Cancel run' },
           style: 'danger',
-          value: encodeRef({ w: workflow.key, r: snapshot.runId }),
+          value: 'run',
           confirm: {
             title: { type: 'plain_text', text: 'Cancel this run?' },
             text: {
@@ -260,15 +257,15 @@ function stepDuration(step: StepSnapshot): string {
 
 function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
   const key = path.join('.');
-  const step = view.snapshot.payload.workflowState.steps[key];
-  const info = view.suspensions?.[key];
+  const step = own(view.snapshot.payload.workflowState.steps, key);
+  const info = own(view.suspensions, key);
   const blocks: KnownBlock[] = [];
   const lines = [`:raised_hand: *${safeText(path.join(' › '), 150)}* is waiting for an answer.`];
-  if (info) lines.push(`Who may answer: ${whoMayAnswer(info.approvers)}`);
+  if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
   const fields = payloadFields(step?.suspendPayload);
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  const value = encodeRef({ w: view.workflow.key, r: view.snapshot.runId, s: path });
+  const value = encodeSuspensionRef(path, step?.suspendedAt);
   const elements: Extract<KnownBlock, { type: 'actions' }>['elements'] = [
     {
       type: 'button',
@@ -297,13 +294,17 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
       },
     );
   }
-  blocks.push({ type: 'actions', block_id: truncate(`flowgate_step:${key}`, 255), elements });
+  // Nobody may answer: no buttons that could only be refused.
+  if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(path), elements });
   return blocks;
 }
 
-export function whoMayAnswer(approvers: Approvers): string {
-  const names = [...approvers.users.map(mentionUser), ...approvers.groups.map(mentionGroup)];
-  return names.length > 0 ? names.slice(0, 20).join(', ') : 'an admin';
+/** "Who may answer" as mentions — or, when the policy leaves nobody, that plain fact and why. */
+export function whoMayAnswer(answerers: Answerers): string {
+  if (answerers.nobody !== undefined) return `nobody. ${safeText(answerers.nobody, 600)}`;
+  const names = [...answerers.users.map(mentionUser), ...answerers.groups.map(mentionGroup)];
+  const more = names.length > 20 ? ` and ${names.length - 20} more` : '';
+  return names.slice(0, 20).join(', ') + more;
 }
 
 function confirmDialog(title: string, text: string, confirm: string) {
