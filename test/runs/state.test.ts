@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { parseRecordsSync } from '../../src/mastra/records.ts';
 import { runStateSchema, toWorkflowEvent } from '../../src/mastra/schemas.ts';
 import type { RunSnapshot, WorkflowEvent } from '../../src/mastra/types.ts';
+import { own } from '../../src/own.ts';
 import {
   initialSnapshot,
   reduceEvents,
@@ -185,5 +186,33 @@ describe('stepIdsFromGraph', () => {
         { type: 'workflow', id: 'inner', serializedStepFlow: [] },
       ]),
     ).toEqual(['a', 'sleep_1', 'b', 'c', 'd', 'inner']);
+  });
+});
+
+describe('step ids that name Object.prototype members', () => {
+  test('are ordinary steps: nothing inherited is taken for a step, nothing reaches a prototype', () => {
+    const graph = ['constructor', '__proto__', 'toString'].map((id) => ({ type: 'step', step: { id } }));
+    const start = initialSnapshot('run-x', graph, new Date(0));
+    expect(Object.keys(start.payload.workflowState.steps)).toEqual(['constructor', '__proto__', 'toString']);
+    const event: WorkflowEvent = {
+      type: 'workflow-step-start',
+      runId: 'run-x',
+      from: 'WORKFLOW',
+      payload: { id: '__proto__', stepName: '__proto__', status: 'running', startedAt: new Date(1) },
+    } as WorkflowEvent;
+    const steps = reduceRun(start, event, new Date(1))?.payload.workflowState.steps ?? {};
+    expect(Object.hasOwn(steps, '__proto__')).toBe(true);
+    expect(own(steps, '__proto__')?.status).toBe('running');
+    expect(own(steps, 'constructor')?.status).toBe('pending');
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    // Output for a step the run does not have is not given to something found on the prototype.
+    const bare = initialSnapshot('run-y', [], new Date(0));
+    const output = {
+      type: 'workflow-step-output',
+      runId: 'run-y',
+      from: 'USER',
+      payload: { stepName: 'hasOwnProperty', output: 1 },
+    } as WorkflowEvent;
+    expect(reduceRun(bare, output, new Date(1))?.payload.workflowState.steps).toEqual({});
   });
 });

@@ -114,3 +114,49 @@ describe('parseInputs', () => {
     });
   });
 });
+
+describe('inline inputs never reach a prototype', () => {
+  const refused = /`(__proto__|prototype|constructor)` cannot be used as an input name/;
+
+  test('reserved key segments are refused by name, in key=value and JSON alike', () => {
+    for (const text of [
+      '__proto__.isAdmin=true',
+      'name=x __proto__=1',
+      'address.__proto__.city=Paris',
+      'constructor.prototype.polluted=yes',
+      'a.prototype=1',
+      'address={"__proto__": {"x": 1}}',
+      '{"__proto__": {"x": 1}}',
+      '{"ok": [{"deep": {"constructor": {"prototype": {"x": 1}}}}]}',
+      '[{"prototype": 1}]',
+    ]) {
+      const result = parseInputs(text, schema);
+      expect(result.ok, text).toBe(false);
+      if (!result.ok) expect(result.message, text).toMatch(refused);
+    }
+    const nested = parseInputs('{"ok": {"inner": {"__proto__": 1}}}', schema);
+    expect(nested.ok || nested.message).toContain('(inside `ok.inner`)');
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+
+  test('key=value objects have no prototype and own keys only; names like toString are ordinary', () => {
+    const result = parseInputs('toString=a valueOf.x=2 address.city=Paris hasOwnProperty=1', schema);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const value = result.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(value)).toBeNull();
+    expect(JSON.parse(JSON.stringify(value))).toEqual({
+      toString: 'a',
+      valueOf: { x: 2 },
+      address: { city: 'Paris' },
+      hasOwnProperty: 1,
+    });
+    // `in` would have found inherited names: a key that only exists on Object.prototype is not "given twice".
+    expect(parseInputs('toString=a toString=b', schema)).toMatchObject({
+      ok: false,
+      message: '`toString` is given twice.',
+    });
+  });
+});

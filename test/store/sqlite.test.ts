@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   CLAIM_LEASE_MS,
+  FORM_TTL_MS,
   openStore,
   type ProgressMessage,
   SCHEMA_VERSION,
@@ -362,5 +363,66 @@ describe('storage', () => {
       `schema version ${SCHEMA_VERSION + 1}, newer than this Flowgate understands (${SCHEMA_VERSION})`,
     );
     expect(() => openStore('')).toThrow(TypeError);
+  });
+});
+
+describe('open forms and messages', () => {
+  test('a progress message is found by the message it was posted as', () => {
+    const store = open();
+    store.saveProgressMessage(message('run-a', { channel: 'C1', ts: '1.1' }));
+    store.saveProgressMessage(message('run-b', { channel: 'C2', ts: '1.1' }));
+    expect(store.findProgressMessage('C1', '1.1')?.runId).toBe('run-a');
+    expect(store.findProgressMessage('C2', '1.1')?.runId).toBe('run-b');
+    expect(store.findProgressMessage('C1', '2.2')).toBeUndefined();
+  });
+
+  test('forms are recorded by view id, kept across reopening, and forgotten after a day', () => {
+    const at = new Date('2026-01-01T00:00:00Z');
+    let store = open();
+    store.saveForm({
+      kind: 'start',
+      viewId: 'V1',
+      userId: 'U1',
+      openedAt: at,
+      workflowKey: 'wf',
+      channel: 'C1',
+    });
+    store.saveForm({
+      kind: 'answer',
+      viewId: 'V2',
+      userId: 'U2',
+      openedAt: at,
+      runId: 'run-1',
+      stepPath: ['outer', 'in.ner'],
+      suspendedAt: new Date(5),
+    });
+    store.close();
+    store = open();
+    expect(store.getForm('V1', at)).toEqual({
+      kind: 'start',
+      viewId: 'V1',
+      userId: 'U1',
+      openedAt: at,
+      workflowKey: 'wf',
+      channel: 'C1',
+    });
+    expect(store.getForm('V2', at)).toMatchObject({
+      stepPath: ['outer', 'in.ner'],
+      suspendedAt: new Date(5),
+    });
+    expect(store.getForm('V1', new Date(at.getTime() + FORM_TTL_MS))).toBeUndefined();
+    store.deleteForm('V2');
+    expect(store.getForm('V2', at)).toBeUndefined();
+    // Saving a newer form drops expired ones.
+    const later = new Date(at.getTime() + FORM_TTL_MS + 1);
+    store.saveForm({
+      kind: 'start',
+      viewId: 'V3',
+      userId: 'U1',
+      openedAt: later,
+      workflowKey: 'wf',
+      channel: 'C1',
+    });
+    expect(store.getForm('V1', at)).toBeUndefined();
   });
 });
