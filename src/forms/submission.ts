@@ -2,6 +2,7 @@
 
 import type { ViewStateValue } from '@slack/bolt';
 import type { JsonSchema } from '../mastra/types.ts';
+import { findReservedKey } from '../own.ts';
 import { EMPTY_STRING_TEXT } from './build.ts';
 import {
   computeLayout,
@@ -154,13 +155,22 @@ export function readField(field: FormField, state: ViewStateValue | undefined): 
     case 'json': {
       const v = state?.value;
       if (isBlank(v) || v.trim() === '') return { kind: 'empty' };
+      let parsed: unknown;
       try {
-        return { kind: 'value', value: JSON.parse(v) };
+        parsed = JSON.parse(v);
       } catch (e) {
         // Bare text is accepted where a string is allowed (e.g. a string|number union).
         if (acceptsString(field.schema)) return { kind: 'value', value: v };
         return { kind: 'error', message: `Not valid JSON: ${e instanceof Error ? e.message : String(e)}` };
       }
+      const reserved = findReservedKey(parsed);
+      if (reserved) {
+        return {
+          kind: 'error',
+          message: `\`${String(reserved.at(-1))}\` cannot be used as a key: it is reserved`,
+        };
+      }
+      return { kind: 'value', value: parsed };
     }
   }
 }

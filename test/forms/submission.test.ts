@@ -463,6 +463,17 @@ describe('property names that objects inherit', () => {
     expect(Object.getPrototypeOf((result as { data: object }).data)).toBe(Object.prototype);
   });
 
+  test('a JSON value with a key that would reach a prototype is a field error, and pollutes nothing', () => {
+    for (const json of ['{"__proto__": {"polluted": true}}', '[{"a": {"constructor": {"prototype": 1}}}]']) {
+      const result = submit({ type: 'object', properties: { v: {} } }, { 'f:v': text(json) });
+      expect(result, json).toMatchObject({
+        ok: false,
+        errors: { 'f:v': expect.stringMatching(/cannot be used as a key: it is reserved/) },
+      });
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   test('values of type "any" come back as ordinary objects', () => {
     const result = submit({ type: 'object', properties: { v: {} } }, { 'f:v': text('{"a": {"b": 1}}') });
     expect(result).toEqual({ ok: true, data: { v: { a: { b: 1 } } } });
