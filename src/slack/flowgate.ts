@@ -24,6 +24,7 @@ import { snapshotFromRunState } from '../runs/state.ts';
 import type { Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
 import { RefusedError, UserFacingError, userMessage } from './errors.ts';
+import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
 import { encodeRef, type StartRef, type StepRef, VIEW } from './ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, truncate } from './mrkdwn.ts';
@@ -35,7 +36,7 @@ import {
   renderRunList,
   renderWorkflowList,
 } from './render/commands.ts';
-import { payloadFields, renderProgress } from './render/progress.ts';
+import { payloadFields, renderStatus } from './render/progress.ts';
 
 export interface FlowgateDeps {
   client: MastraClient;
@@ -100,7 +101,12 @@ export class Flowgate {
       if (instant) return await respond(instant);
       switch (parsed.kind) {
         case 'list':
-          return await respond(renderWorkflowList(await this.#deps.catalog.list(), input.channelId));
+          return await respond(
+            renderWorkflowList(await this.#deps.catalog.list(), input.channelId, {
+              command: this.#deps.command,
+              ...(parsed.page === undefined ? {} : { page: parsed.page }),
+            }),
+          );
         case 'start': {
           const entry = await this.#resolve(parsed.workflow);
           return await this.start({ entry, inputs: parsed.inputs, ...input }, respond);
@@ -282,25 +288,17 @@ export class Flowgate {
     const row = this.#deps.store.getProgressMessage(runId);
     const info = await this.#deps.catalog.details(located.key);
     const snapshot = snapshotFromRunState(state);
-    const message = renderProgress({
-      workflow: { key: located.key, name: info.name },
-      snapshot,
-      starterId: row?.starterId ?? state.resourceId,
-      startedAt: row?.startedAt ?? state.createdAt,
-      ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
-    });
-    const link = row?.permalink
-      ? [
-          {
-            type: 'context' as const,
-            elements: [{ type: 'mrkdwn' as const, text: `<${row.permalink}|Open the progress message>` }],
-          },
-        ]
-      : [];
-    await respond({
-      text: message.text,
-      blocks: [...message.blocks.filter((b) => b.type !== 'actions'), ...link],
-    });
+    const message = renderStatus(
+      {
+        workflow: { key: located.key, name: info.name },
+        snapshot,
+        starterId: row?.starterId ?? state.resourceId,
+        startedAt: row?.startedAt ?? state.createdAt,
+        ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
+      },
+      row?.permalink,
+    );
+    await respond(message);
   }
 
   /** Which workflow a run belongs to: from the store when Flowgate started it, else by asking. */
@@ -652,42 +650,47 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function loadingView(): View {
-  return {
+export function loadingView(): View {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.loading,
     title: { type: 'plain_text', text: 'Loading…' },
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: Loading the form…' } },
     ],
-  };
+  });
 }
 
 export function noticeView(title: string, text: string): View {
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: truncate(title, 24) },
+    title: { type: 'plain_text', text: title },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
-  };
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  });
 }
 
-function startFormView(entry: CatalogEntry, info: WorkflowInfo, channelId: string): View {
+export function startFormView(entry: CatalogEntry, info: WorkflowInfo, channelId: string): View {
   const form = buildForm(info.inputSchema ?? {}, { maxBlocks: FORM_MAX_BLOCKS });
   const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.startForm,
     private_metadata: encodeRef({ w: entry.key, c: channelId }),
     title: { type: 'plain_text', text: 'Start a run' },
     submit: { type: 'plain_text', text: 'Start' },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(intro, 3000) } }, ...form.blocks],
-  };
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks],
+  });
 }
 
-function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, suspendPayload: unknown): View {
+export function answerFormView(
+  info: WorkflowInfo,
+  ref: StepRef,
+  schema: JsonSchema,
+  suspendPayload: unknown,
+): View {
   const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
   const fields = payloadFields(suspendPayload);
   const blocks: View['blocks'] = [
@@ -695,17 +698,14 @@ function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, su
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: truncate(
-          `*${safeText(info.name, 150)}* › *${safeText(ref.s.join(' › '), 200)}* is waiting for your answer.\nRun ${code(ref.r, 100)}`,
-          3000,
-        ),
+        text: `*${safeText(info.name, 150)}* › *${safeText(ref.s.join(' › '), 200)}* is waiting for your answer.\nRun ${code(ref.r, 100)}`,
       },
     },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   blocks.push({ type: 'divider' });
   blocks.push(...form.blocks);
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.answerForm,
     private_metadata: encodeRef(ref),
@@ -713,5 +713,5 @@ function answerFormView(info: WorkflowInfo, ref: StepRef, schema: JsonSchema, su
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks,
-  };
+  });
 }
