@@ -27,7 +27,7 @@ import { RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
 import { encodeRef, type StartRef, type StepRef, VIEW } from './ids.ts';
-import { code, inlineValue, mentionUser, safeText, slackDate, truncate } from './mrkdwn.ts';
+import { code, inlineValue, mentionUser, safeName, safeText, slackDate, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
   type Reply,
@@ -481,7 +481,7 @@ export class Flowgate {
               .replyInThread(
                 row.channel,
                 row.ts,
-                `${mentionUser(userId)} answered *${safeText(ref.s.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+                `${mentionUser(userId)} answered *${safeName(ref.s.join(' › '), 150)}*: ${safeText(summary, 300)}`,
               )
               .catch((error) => logger.warn('thread reply failed', error));
           }
@@ -489,7 +489,7 @@ export class Flowgate {
           store.releaseAnswer(ref.r, key, userId);
           progress.follow(ref.r);
           const row = store.getProgressMessage(ref.r);
-          const text = `Your answer to *${safeText(ref.s.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
+          const text = `Your answer to *${safeName(ref.s.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
           if (row)
             await gateway
               .ephemeral(row.channel, userId, { text })
@@ -698,7 +698,7 @@ export function answerFormView(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${safeText(ref.s.join(' › '), 200)}* is waiting for your answer.\nRun ${code(ref.r, 100)}`,
+        text: `*${safeText(info.name, 150)}* › *${safeName(ref.s.join(' › '), 200)}* is waiting for your answer.\nRun ${code(ref.r, 100)}`,
       },
     },
   ];

@@ -63,6 +63,40 @@ export function safeText(text: string, max: number): string {
   return cutMrkdwn(fences % 2 === 1 ? `${escaped}\`\`\`` : escaped, max);
 }
 
+/**
+ * A name or id from outside, escaped and — when too long — cut in the middle: its start, "…", its
+ * end, so names that differ only at the end (parallel steps sharing a long prefix) stay apart.
+ * Entities, surrogate pairs and `<…>` stay whole; where a middle cut would leave code open, the
+ * name is cut at the end instead.
+ */
+export function safeName(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return safeText(text, max);
+  const cut = cutMiddle(escaped, max);
+  return closingCode(cut) === '' ? cut : safeText(text, max);
+}
+
+/** Start and end of `text` with "…" between, within `max`; entities, pairs and `<…>` kept whole. */
+function cutMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max < 9) return cutMrkdwn(text, max);
+  const headLength = Math.ceil((max - 1) / 2);
+  const head = keepWhole(truncate(text, headLength + 1).slice(0, -1));
+  let start = text.length - (max - 1 - headLength);
+  const code = text.charCodeAt(start);
+  if (code >= 0xdc00 && code <= 0xdfff) start += 1;
+  const amp = text.lastIndexOf('&', start - 1);
+  if (amp !== -1 && start - amp < 6) {
+    const semi = text.indexOf(';', amp);
+    if (semi >= start) start = semi + 1;
+  }
+  if (text.lastIndexOf('<', start - 1) > text.lastIndexOf('>', start - 1)) {
+    const close = text.indexOf('>', start);
+    if (close !== -1) start = close + 1;
+  }
+  return `${head}…${text.slice(start)}`;
+}
+
 /** A value as one short line: strings as they are, anything else as compact JSON. Not escaped. */
 export function inlineValue(value: unknown, max = 150): string {
   const text = typeof value === 'string' ? value : compactJson(value);
@@ -75,9 +109,9 @@ export function blockValue(value: unknown, max = 1500): string {
   return truncate(text, max);
 }
 
-/** Inline code: backticks inside would end the span, so they become a look-alike. */
+/** Inline code: backticks inside would end the span, so they become a look-alike; long ones lose their middle. */
 export function code(text: string, max = 200): string {
-  return `\`${safeText(text.replace(/`/g, 'ˋ'), max)}\``;
+  return `\`${safeName(text.replace(/`/g, 'ˋ'), max)}\``;
 }
 
 /** A fenced code block of escaped text. */

@@ -15,7 +15,7 @@ import { initialSnapshot } from '../runs/state.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { mentionUser, safeText } from './mrkdwn.ts';
+import { mentionUser, safeName, safeText } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ProgressView,
@@ -243,7 +243,7 @@ export class ProgressMessages {
       stepPath: path,
       starterId: row.starterId,
     });
-    const text = `${whoMayAnswer(approvers)}: step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)} is waiting for your answer. Use *Respond…* on the message above.`;
+    const text = `${whoMayAnswer(approvers)}: step *${safeName(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)} is waiting for your answer. Use *Respond…* on the message above.`;
     await this.#deps.gateway.replyInThread(row.channel, row.ts, text);
   }
 

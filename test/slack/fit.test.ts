@@ -16,7 +16,7 @@ import {
   SLACK_LIMITS,
   textLength,
 } from '../../src/slack/fit.ts';
-import { safeText } from '../../src/slack/mrkdwn.ts';
+import { code, safeName, safeText } from '../../src/slack/mrkdwn.ts';
 
 const section = (text: string, blockId?: string): KnownBlock => ({
   type: 'section',
@@ -55,6 +55,17 @@ describe('cutting mrkdwn', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('long names lose their middle, so names that differ at the end stay apart', () => {
+    const prefix = 'p'.repeat(241);
+    const a = safeName(`${prefix}-a`, 40);
+    expect(a).toBe(`${'p'.repeat(20)}…${'p'.repeat(17)}-a`);
+    expect(safeName(`${prefix}-b`, 40)).not.toBe(a);
+    expect(safeName('short & sweet', 40)).toBe('short &amp; sweet');
+    expect(safeName(`${'&'.repeat(30)}end`, 40)).toMatch(/^(&amp;)+…(&amp;)+end$/);
+    expect(safeName(`${'😀'.repeat(30)}`, 21).isWellFormed()).toBe(true);
+    expect(code(`${prefix}-a`, 40)).toBe(`\`${a}\``);
   });
 
   test('text from outside never leaves a code fence open, cut or not', () => {

@@ -16,6 +16,7 @@ import {
   inlineValue,
   mentionGroup,
   mentionUser,
+  safeName,
   safeText,
   slackDate,
   truncate,
@@ -284,7 +285,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
   const step = view.snapshot.payload.workflowState.steps[key];
   const info = view.suspensions?.[key];
   const blocks: KnownBlock[] = [];
-  const lines = [`:raised_hand: *${safeText(path.join(' › '), 150)}* is waiting for an answer.`];
+  const lines = [`:raised_hand: *${safeName(path.join(' › '), 150)}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.approvers)}`);
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
   const fields = payloadFields(step?.suspendPayload);
@@ -306,7 +307,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         action_id: ACTION.approve,
         text: { type: 'plain_text', text: 'Approve' },
         value,
-        confirm: confirmDialog('Approve?', `Approve ${safeText(path.join(' › '), 100)}?`, 'Approve'),
+        confirm: confirmDialog('Approve?', `Approve ${safeName(path.join(' › '), 100)}?`, 'Approve'),
       },
       {
         type: 'button',
@@ -314,7 +315,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         text: { type: 'plain_text', text: 'Reject' },
         style: 'danger',
         value,
-        confirm: confirmDialog('Reject?', `Reject ${safeText(path.join(' › '), 100)}?`, 'Reject'),
+        confirm: confirmDialog('Reject?', `Reject ${safeName(path.join(' › '), 100)}?`, 'Reject'),
       },
     );
   }
