@@ -138,7 +138,7 @@ export { cutMrkdwn, cutPlain };
 
 /**
  * As many whole lines as fit in `max` characters (joined by "\n"), then `more(n)` for the `n` lines
- * left out. A first line longer than `max` is cut.
+ * left out. A first line too long to fit whole is cut.
  */
 export function fitLines(lines: readonly string[], max: number, more: (left: number) => string): string {
   const all = lines.join('\n');
@@ -152,7 +152,11 @@ export function fitLines(lines: readonly string[], max: number, more: (left: num
     kept.push(line);
     size = next;
   }
-  if (kept.length === 0) return cutMrkdwn(lines[0] ?? '', max);
+  if (kept.length === 0) {
+    // Not even the first line fits whole: cut it, and still say how many more there are.
+    if (lines.length === 1 || max - reserve < 20) return cutMrkdwn(lines[0] ?? '', max);
+    return `${cutMrkdwn(lines[0] ?? '', max - reserve)}\n${more(lines.length - 1)}`;
+  }
   return `${kept.join('\n')}\n${more(lines.length - kept.length)}`;
 }
 

@@ -78,6 +78,7 @@ describe('cutting mrkdwn', () => {
     expect(fitLines(lines, 1000, () => 'more')).toBe(lines.join('\n'));
     expect(fitLines(lines, 30, (n) => `…${n} more`)).toBe('line 0\nline 1\nline 2\n…7 more');
     expect(fitLines(['x'.repeat(50)], 10, () => '')).toBe(`${'x'.repeat(9)}…`);
+    expect(fitLines(['x'.repeat(100), 'y'], 40, (n) => `…${n} more`)).toBe(`${'x'.repeat(31)}…\n…1 more`);
   });
 });
 
