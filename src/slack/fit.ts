@@ -122,19 +122,14 @@ export function textLength(value: unknown): number {
 }
 
 /** UTF-8 bytes of a view as sent (what `view_too_large` measures). */
-export function viewSize(view: unknown): number {
+function viewSize(view: unknown): number {
   return Buffer.byteLength(JSON.stringify(view));
-}
-
-/** Whether `blocks` fit one message: block count and total characters. */
-export function fitsMessage(blocks: readonly KnownBlock[], budget: number = L.messageTextBudget): boolean {
-  return blocks.length <= L.messageBlocks && textLength(blocks) <= budget;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Text and ids
 
-export { cutMrkdwn, cutPlain };
+export { cutMrkdwn };
 
 /**
  * As many whole lines as fit in `max` characters (joined by "\n"), then `more(n)` for the `n` lines
@@ -161,7 +156,7 @@ export function fitLines(lines: readonly string[], max: number, more: (left: num
 }
 
 /** A short, stable digest of `text` for ids. */
-export function shortHash(text: string, length = 12): string {
+function shortHash(text: string, length = 12): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, length);
 }
 
