@@ -1,7 +1,8 @@
 /**
  * The progress message of one run: a pure function of the run's snapshot and what Flowgate knows
  * about it (who started it, who answered, who may answer). Everything from outside is escaped and
- * trimmed; many steps collapse into a summary line so the message never breaks Slack's limits.
+ * trimmed; many steps collapse into a summary line; then ../fit.ts fits the whole to Slack's limits
+ * (suspend payload fields, then answer lines go first; the header and Cancel button stay).
  */
 import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
