@@ -20,6 +20,10 @@ export interface EmulatorLimits {
   blockId: number;
   actionId: number;
   placeholder: number;
+  /** Confirmation dialog (`confirm` of buttons and menus): title, text, confirm/deny buttons. */
+  confirmTitle: number;
+  confirmText: number;
+  confirmButton: number;
   inputLabel: number;
   inputHint: number;
   plainTextInputLength: number;
@@ -68,6 +72,9 @@ export const DEFAULT_LIMITS: Readonly<EmulatorLimits> = Object.freeze({
   blockId: 255,
   actionId: 255,
   placeholder: 150,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
   inputLabel: 2000,
   inputHint: 2000,
   plainTextInputLength: 3000,

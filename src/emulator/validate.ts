@@ -99,6 +99,13 @@ export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** What makes two options the same option: their value and their text. */
+function optionKey(option: unknown): string {
+  if (!isObject(option)) return '';
+  const text = isObject(option.text) ? option.text : {};
+  return JSON.stringify([option.value, text.type, text.text]);
+}
+
 class Checker {
   readonly issues: ValidationIssue[] = [];
   readonly limits: EmulatorLimits;
@@ -170,8 +177,13 @@ class Checker {
       this.fail(`no more than ${maxBlocks} items allowed`, pointer);
       return;
     }
+    // Slack refuses a message or view whose blocks share a block_id (invalid_blocks / invalid_arguments).
+    const seen = new Set<string>();
     blocks.forEach((block, i) => {
       this.block(block, `${pointer}/${i}`);
+      if (!isObject(block) || typeof block.block_id !== 'string') return;
+      if (seen.has(block.block_id)) this.fail('must be unique', `${pointer}/${i}/block_id`);
+      seen.add(block.block_id);
     });
   }
 
@@ -289,6 +301,7 @@ class Checker {
     }
     this.string(el, 'action_id', p, L.actionId);
     this.optionalText(el, 'placeholder', p, L.placeholder, true);
+    if (el.confirm !== undefined) this.confirm(el.confirm, `${p}/confirm`);
     switch (type) {
       case 'button':
         if (el.text === undefined) this.fail('missing required field: text', p);
@@ -306,6 +319,7 @@ class Checker {
       case 'checkboxes':
       case 'radio_buttons':
         this.options(el, p, L.choiceOptions, false);
+        this.initialOptions(el, p, false);
         break;
       case 'overflow':
         this.options(el, p, L.overflowOptions, true);
@@ -327,6 +341,13 @@ class Checker {
             }
           });
         }
+        this.initialOptions(el, p, true);
+        if (el.max_selected_items !== undefined) {
+          const n = el.max_selected_items;
+          if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+            this.fail('must be at least 1', `${p}/max_selected_items`);
+          }
+        }
         break;
       case 'plain_text_input':
         for (const key of ['min_length', 'max_length']) {
@@ -338,8 +359,59 @@ class Checker {
         }
         this.string(el, 'initial_value', p, L.plainTextInputLength);
         break;
+      case 'number_input':
+      case 'email_text_input':
+      case 'url_text_input':
+        this.string(el, 'initial_value', p, L.plainTextInputLength);
+        break;
       default:
         break;
+    }
+  }
+
+  /** A confirmation dialog: title, text and button limits. */
+  confirm(value: unknown, p: string): void {
+    const L = this.limits;
+    if (!isObject(value)) {
+      this.fail('must provide an object', p);
+      return;
+    }
+    if (value.title === undefined) this.fail('missing required field: title', p);
+    else this.text(value.title, `${p}/title`, L.confirmTitle, true);
+    if (value.text === undefined) this.fail('missing required field: text', p);
+    else this.text(value.text, `${p}/text`, L.confirmText);
+    this.optionalText(value, 'confirm', p, L.confirmButton, true);
+    this.optionalText(value, 'deny', p, L.confirmButton, true);
+  }
+
+  /**
+   * `initial_option` / `initial_options`: option objects within the option limits that exactly
+   * match options of the element (Slack refuses an initial option it does not offer).
+   */
+  initialOptions(el: JsonObject, p: string, plainOnly: boolean): void {
+    const offered = [
+      ...(Array.isArray(el.options) ? el.options : []),
+      ...(Array.isArray(el.option_groups)
+        ? el.option_groups.flatMap((g) => (isObject(g) && Array.isArray(g.options) ? g.options : []))
+        : []),
+    ].map(optionKey);
+    const check = (option: unknown, op: string) => {
+      if (!isObject(option)) {
+        this.fail('must provide an object', op);
+        return;
+      }
+      if (option.text === undefined) this.fail('missing required field: text', op);
+      else this.text(option.text, `${op}/text`, this.limits.optionText, plainOnly);
+      this.string(option, 'value', op, this.limits.optionValue, true);
+      if (!offered.includes(optionKey(option))) this.fail('must match one of the options', op);
+    };
+    if (el.initial_option !== undefined) check(el.initial_option, `${p}/initial_option`);
+    if (el.initial_options !== undefined) {
+      const max = offered.length;
+      const initial = this.array(el, 'initial_options', p, 0, max);
+      initial?.forEach((option, i) => {
+        check(option, `${p}/initial_options/${i}`);
+      });
     }
   }
 

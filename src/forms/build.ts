@@ -74,19 +74,60 @@ function resolveInitial(
 }
 
 function inputBlock(field: FormField, initial: unknown): InputBlock {
+  const text = initialText(field, initial);
+  const fits = text === undefined || text.length <= initialTextMax(field);
   const block: InputBlock = {
     type: 'input',
     block_id: field.blockId,
     label: plain(field.label, SLACK_LIMITS.label),
     optional: field.optional,
-    element: element(field, initial),
+    element: element(field, initial, fits ? text : undefined),
   };
-  const hint = hintText(field);
+  const note = fits ? '' : tooLongNote(field, initial, text.length);
+  const hint = hintText(field, note);
   if (hint !== '') block.hint = plain(hint, SLACK_LIMITS.hint);
   return block;
 }
 
-function hintText(field: FormField): string {
+/** What a text input would be pre-filled with (undefined for other inputs, or when there is nothing). */
+function initialText(field: FormField, initial: unknown): string | undefined {
+  switch (field.kind) {
+    case 'text':
+    case 'email':
+    case 'url':
+      return typeof initial === 'string' && initial !== '' ? initial : undefined;
+    case 'enumtext': {
+      const match = matchOption(field.options, initial);
+      if (match === undefined) return undefined;
+      return match.data === '' ? EMPTY_STRING_TEXT : String(match.data);
+    }
+    case 'json':
+      return initial === undefined ? undefined : stringifyJson(initial);
+    default:
+      return undefined;
+  }
+}
+
+/** The longest pre-filled text the field's input takes: Slack's limit, or the schema's maxLength. */
+function initialTextMax(field: FormField): number {
+  const max = field.kind === 'text' ? lengthBounds(field.schema).max : undefined;
+  return max ?? SLACK_LIMITS.textInputLength;
+}
+
+/**
+ * Why a field is empty although there is a value to show. Left empty, a field is left out of the
+ * submission, so the schema's own `default` applies (zod, and Mastra again) — only then does the
+ * note promise it.
+ */
+function tooLongNote(field: FormField, initial: unknown, length: number): string {
+  const own = field.schema.default;
+  const isDefault = field.hasDefault && (initial === own || JSON.stringify(initial) === JSON.stringify(own));
+  return isDefault
+    ? `The default (${length} characters) is too long to show here; leave this empty to use it.`
+    : `The current value (${length} characters) is too long to show here.`;
+}
+
+function hintText(field: FormField, note: string): string {
   const parts: string[] = [];
   const description = field.schema.description;
   if (typeof description === 'string' && description.trim() !== '') parts.push(description.trim());
@@ -98,10 +139,15 @@ function hintText(field: FormField): string {
       )}`,
     );
   if (field.kind === 'json') parts.push('Enter JSON.');
-  return parts.join(' ');
+  const text = parts.join(' ');
+  if (note === '') return text;
+  // The note must survive the hint's limit: the rest gives way.
+  const room = SLACK_LIMITS.hint - note.length - 1;
+  return text === '' ? note : `${truncate(text, room)} ${note}`;
 }
 
-function element(field: FormField, initial: unknown): InputBlockElement {
+/** The input element; `text` is the already-checked pre-filled text of text inputs. */
+function element(field: FormField, initial: unknown, text: string | undefined): InputBlockElement {
   const action_id = field.actionId;
   const s = field.schema;
   switch (field.kind) {
@@ -111,7 +157,7 @@ function element(field: FormField, initial: unknown): InputBlockElement {
       const { min, max } = lengthBounds(s);
       if (min !== undefined) el.min_length = min;
       if (max !== undefined) el.max_length = max;
-      if (typeof initial === 'string' && initial !== '') el.initial_value = initial;
+      if (text !== undefined) el.initial_value = text;
       return el;
     }
     case 'email':
@@ -120,7 +166,7 @@ function element(field: FormField, initial: unknown): InputBlockElement {
         field.kind === 'email'
           ? { type: 'email_text_input', action_id }
           : { type: 'url_text_input', action_id };
-      if (typeof initial === 'string' && initial !== '') el.initial_value = initial;
+      if (text !== undefined) el.initial_value = text;
       return el;
     }
     case 'number': {
@@ -180,8 +226,7 @@ function element(field: FormField, initial: unknown): InputBlockElement {
         )}`,
         SLACK_LIMITS.placeholder,
       );
-      const match = matchOption(field.options, initial);
-      if (match !== undefined) el.initial_value = match.data === '' ? EMPTY_STRING_TEXT : String(match.data);
+      if (text !== undefined) el.initial_value = text;
       return el;
     }
     case 'date': {
@@ -212,7 +257,6 @@ function element(field: FormField, initial: unknown): InputBlockElement {
     case 'json': {
       const el: slack.PlainTextInput = { type: 'plain_text_input', action_id, multiline: true };
       el.placeholder = plain(jsonExample(s), SLACK_LIMITS.placeholder);
-      const text = initial === undefined ? undefined : stringifyJson(initial);
       if (text !== undefined) el.initial_value = text;
       return el;
     }

@@ -162,7 +162,7 @@ interface Draft {
 /** Computes the layout of `schema` within `maxBlocks` input blocks. */
 export function computeLayout(schema: JsonSchema, maxBlocks: number = DEFAULT_MAX_BLOCKS): Layout {
   const requested = Number.isFinite(maxBlocks) ? Math.floor(maxBlocks) : DEFAULT_MAX_BLOCKS;
-  const budget = Math.min(SLACK_LIMITS.blocksPerModal, Math.max(1, requested));
+  const budget = Math.min(SLACK_LIMITS.modalBlocks, Math.max(1, requested));
   const { schema: rootSchema, nullable } = unwrapNullable(schema);
   const root = draft(undefined, [], [], rootSchema, nullable, true);
   degrade(root, budget);

@@ -4,21 +4,8 @@ import type { types as slack } from '@slack/bolt';
 
 type PlainTextElement = slack.PlainTextElement;
 
-/** Slack limits that matter to forms (shared/slack/LIMITS.md). */
-export const SLACK_LIMITS = {
-  blocksPerModal: 100,
-  blockId: 255,
-  actionId: 255,
-  label: 2000,
-  hint: 2000,
-  placeholder: 150,
-  optionText: 75,
-  optionValue: 75,
-  selectOptions: 100,
-  radioOptions: 10,
-  checkboxOptions: 10,
-  textInputLength: 3000,
-} as const;
+/** Slack's limits: one table for the whole app (src/slack/fit.ts). */
+export { SLACK_LIMITS } from '../slack/fit.ts';
 
 /** Cuts `text` to at most `max` characters (code units), ending with "…" when cut. Never splits a surrogate pair. */
 export function truncate(text: string, max: number): string {

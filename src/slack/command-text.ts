@@ -7,7 +7,7 @@ import { emptyRecord, findReservedKey, isReservedKey, own, setOwn } from '../own
 
 export type Command =
   | { kind: 'help'; unknown?: string }
-  | { kind: 'list' }
+  | { kind: 'list'; page?: number }
   | { kind: 'start'; workflow: string; inputs: string }
   | { kind: 'runs'; workflow: string; status?: string }
   | { kind: 'status'; runId: string }
@@ -26,8 +26,15 @@ export function parseCommand(text: string, commandName: string): Command {
       return { kind: 'help' };
     case 'list':
     case 'ls':
-    case 'workflows':
-      return { kind: 'list' };
+    case 'workflows': {
+      if (args.length === 0) return { kind: 'list' };
+      const page = args.length === 1 && /^\d{1,6}$/.test(args[0]!) ? Number(args[0]) : 0;
+      if (page < 1)
+        return usage(
+          `\`${commandName} list\` takes an optional page number, e.g. \`${commandName} list 2\`.`,
+        );
+      return { kind: 'list', page };
+    }
     case 'start':
     case 'run': {
       const workflow = args[0];

@@ -25,9 +25,10 @@ import { snapshotFromRunState } from '../runs/state.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
 import { RefusedError, UserFacingError, userMessage } from './errors.ts';
+import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
 import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
-import { code, inlineValue, mentionUser, safeText, slackDate, truncate } from './mrkdwn.ts';
+import { code, inlineValue, mentionUser, safeName, safeText, slackDate, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
   type Reply,
@@ -36,7 +37,7 @@ import {
   renderRunList,
   renderWorkflowList,
 } from './render/commands.ts';
-import { payloadFields, renderProgress } from './render/progress.ts';
+import { payloadFields, renderStatus } from './render/progress.ts';
 
 /** The message a button was clicked on. */
 export interface MessageRef {
@@ -118,7 +119,12 @@ export class Flowgate {
       if (instant) return await respond(instant);
       switch (parsed.kind) {
         case 'list':
-          return await respond(renderWorkflowList(await this.#deps.catalog.list()));
+          return await respond(
+            renderWorkflowList(await this.#deps.catalog.list(), {
+              command: this.#deps.command,
+              ...(parsed.page === undefined ? {} : { page: parsed.page }),
+            }),
+          );
         case 'start': {
           const entry = await this.#resolve(parsed.workflow);
           return await this.start({ entry, inputs: parsed.inputs, ...input }, respond);
@@ -326,25 +332,17 @@ export class Flowgate {
     const row = this.#deps.store.getProgressMessage(runId);
     const info = await this.#deps.catalog.details(located.key);
     const snapshot = snapshotFromRunState(state);
-    const message = renderProgress({
-      workflow: { key: located.key, name: info.name },
-      snapshot,
-      starterId: row?.starterId ?? state.resourceId,
-      startedAt: row?.startedAt ?? state.createdAt,
-      ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
-    });
-    const link = row?.permalink
-      ? [
-          {
-            type: 'context' as const,
-            elements: [{ type: 'mrkdwn' as const, text: `<${row.permalink}|Open the progress message>` }],
-          },
-        ]
-      : [];
-    await respond({
-      text: message.text,
-      blocks: [...message.blocks.filter((b) => b.type !== 'actions'), ...link],
-    });
+    const message = renderStatus(
+      {
+        workflow: { key: located.key, name: info.name },
+        snapshot,
+        starterId: row?.starterId ?? state.resourceId,
+        startedAt: row?.startedAt ?? state.createdAt,
+        ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
+      },
+      row?.permalink,
+    );
+    await respond(message);
   }
 
   /** Which workflow a run belongs to: from the store when Flowgate started it, else by asking. */
@@ -577,13 +575,13 @@ export class Flowgate {
             .replyInThread(
               row.channel,
               row.ts,
-              `${mentionUser(userId)} answered *${safeText(step.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+              `${mentionUser(userId)} answered *${safeName(step.join(' › '), 150)}*: ${safeText(summary, 300)}`,
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
           store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          const text = `Your answer to *${safeText(step.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
+          const text = `Your answer to *${safeName(step.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text })
             .catch(() => gateway.directMessage(userId, { text }))
@@ -752,41 +750,41 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-function loadingView(): View {
-  return {
+export function loadingView(): View {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.loading,
     title: { type: 'plain_text', text: 'Loading…' },
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: Loading the form…' } },
     ],
-  };
+  });
 }
 
 export function noticeView(title: string, text: string): View {
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: truncate(title, 24) },
+    title: { type: 'plain_text', text: title },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
-  };
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  });
 }
 
-function startFormView(info: WorkflowInfo): View {
+export function startFormView(info: WorkflowInfo): View {
   const form = buildForm(info.inputSchema ?? {}, { maxBlocks: FORM_MAX_BLOCKS });
   const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.startForm,
     title: { type: 'plain_text', text: 'Start a run' },
     submit: { type: 'plain_text', text: 'Start' },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(intro, 3000) } }, ...form.blocks],
-  };
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks],
+  });
 }
 
-function answerFormView(
+export function answerFormView(
   info: WorkflowInfo,
   runId: string,
   path: readonly string[],
@@ -800,22 +798,19 @@ function answerFormView(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: truncate(
-          `*${safeText(info.name, 150)}* › *${safeText(path.join(' › '), 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
-          3000,
-        ),
+        text: `*${safeText(info.name, 150)}* › *${safeName(path.join(' › '), 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
       },
     },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   blocks.push({ type: 'divider' });
   blocks.push(...form.blocks);
-  return {
+  return fitView({
     type: 'modal',
     callback_id: VIEW.answerForm,
     title: { type: 'plain_text', text: 'Respond' },
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks,
-  };
+  });
 }

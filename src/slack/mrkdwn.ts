@@ -11,21 +11,90 @@ export function escapeMrkdwn(text: string): string {
 /** Cuts `text` to at most `max` characters (code points are not split), ending with "…" when cut. */
 export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  if (max <= 1) return text.slice(0, Math.max(0, max));
+  if (max <= 1) return '…'.slice(0, Math.max(0, max));
   let end = max - 1;
   const code = text.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
   return `${text.slice(0, end)}…`;
 }
 
-/** Escape, then truncate without cutting an entity such as `&amp;` in half. */
+/**
+ * Cuts mrkdwn to at most `max` characters, ending with "…" when cut, and keeps it well-formed: no
+ * surrogate pair, entity (`&amp;`) or `<…>` (mention, date, link) is cut in half, and a code span or
+ * fence left open by the cut is closed.
+ */
+export function cutMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 1) return truncate(text, max);
+  // Try the longest cut first; with a code span or fence left open, leave room to close it.
+  for (const room of [0, 1, 3]) {
+    if (max - room < 2) break;
+    const kept = keepWhole(truncate(text, max - room).slice(0, -1));
+    const close = closingCode(kept);
+    if (close.length <= room) return `${kept}…${close}`;
+  }
+  return `${keepWhole(truncate(text, max).slice(0, -1))}…`;
+}
+
+/** Drops a trailing half entity (`&am`) or half `<…>` (mention, date, link). */
+function keepWhole(kept: string): string {
+  let out = kept;
+  const amp = out.lastIndexOf('&');
+  if (amp !== -1 && amp >= out.length - 5 && !out.slice(amp).includes(';')) out = out.slice(0, amp);
+  const lt = out.lastIndexOf('<');
+  if (lt !== -1 && !out.slice(lt).includes('>')) out = out.slice(0, lt);
+  return out;
+}
+
+/** What closes the code fence or span `text` leaves open ('' when none). */
+function closingCode(text: string): string {
+  if ((text.split('```').length - 1) % 2 === 1) return '```';
+  if ((text.replaceAll('```', '').split('`').length - 1) % 2 === 1) return '`';
+  return '';
+}
+
+/**
+ * Escape, then cut (see `cutMrkdwn`: never half an entity such as `&amp;`). A code fence the text
+ * opens and never closes is closed, so it cannot turn the rest of Flowgate's message into code.
+ */
 export function safeText(text: string, max: number): string {
   const escaped = escapeMrkdwn(text);
-  if (escaped.length <= max) return escaped;
-  let cut = truncate(escaped, max);
-  const amp = cut.lastIndexOf('&', cut.length - 1);
-  if (amp !== -1 && !cut.slice(amp).includes(';')) cut = `${cut.slice(0, amp)}…`;
-  return cut;
+  const fences = escaped.split('```').length - 1;
+  return cutMrkdwn(fences % 2 === 1 ? `${escaped}\`\`\`` : escaped, max);
+}
+
+/**
+ * A name or id from outside, escaped and — when too long — cut in the middle: its start, "…", its
+ * end, so names that differ only at the end (parallel steps sharing a long prefix) stay apart.
+ * Entities, surrogate pairs and `<…>` stay whole; where a middle cut would leave code open, the
+ * name is cut at the end instead.
+ */
+export function safeName(text: string, max: number): string {
+  const escaped = escapeMrkdwn(text);
+  if (escaped.length <= max) return safeText(text, max);
+  const cut = cutMiddle(escaped, max);
+  return closingCode(cut) === '' ? cut : safeText(text, max);
+}
+
+/** Start and end of `text` with "…" between, within `max`; entities, pairs and `<…>` kept whole. */
+function cutMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max < 9) return cutMrkdwn(text, max);
+  const headLength = Math.ceil((max - 1) / 2);
+  const head = keepWhole(truncate(text, headLength + 1).slice(0, -1));
+  let start = text.length - (max - 1 - headLength);
+  const code = text.charCodeAt(start);
+  if (code >= 0xdc00 && code <= 0xdfff) start += 1;
+  const amp = text.lastIndexOf('&', start - 1);
+  if (amp !== -1 && start - amp < 6) {
+    const semi = text.indexOf(';', amp);
+    if (semi >= start) start = semi + 1;
+  }
+  if (text.lastIndexOf('<', start - 1) > text.lastIndexOf('>', start - 1)) {
+    const close = text.indexOf('>', start);
+    if (close !== -1) start = close + 1;
+  }
+  return `${head}…${text.slice(start)}`;
 }
 
 /** A value as one short line: strings as they are, anything else as compact JSON. Not escaped. */
@@ -40,9 +109,9 @@ export function blockValue(value: unknown, max = 1500): string {
   return truncate(text, max);
 }
 
-/** Inline code: backticks inside would end the span, so they become a look-alike. */
+/** Inline code: backticks inside would end the span, so they become a look-alike; long ones lose their middle. */
 export function code(text: string, max = 200): string {
-  return `\`${safeText(text.replace(/`/g, 'ˋ'), max)}\``;
+  return `\`${safeName(text.replace(/`/g, 'ˋ'), max)}\``;
 }
 
 /** A fenced code block of escaped text. */

@@ -17,7 +17,7 @@ import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
-import { mentionGroup, mentionUser, safeText } from './mrkdwn.ts';
+import { mentionGroup, mentionUser, safeName, safeText } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ProgressView,
@@ -255,7 +255,7 @@ export class ProgressMessages {
     const { row } = context;
     const { policy } = this.#deps;
     const answerers = answerersFor(policy, answerersRequest(row, path));
-    const step = `step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)}`;
+    const step = `step *${safeName(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {
       text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;

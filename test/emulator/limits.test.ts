@@ -15,6 +15,13 @@ const button = (over: Record<string, unknown> = {}) => ({
 });
 const option = (text: string, value: string) => ({ text: plain(text), value });
 const actions = (elements: unknown[]): Block => ({ type: 'actions', elements });
+const confirm = (over: Record<string, unknown> = {}) => ({
+  title: plain('Sure?'),
+  text: mrkdwn('Really?'),
+  confirm: plain('Yes'),
+  deny: plain('No'),
+  ...over,
+});
 const x = (n: number) => 'x'.repeat(n);
 
 interface Case {
@@ -148,6 +155,152 @@ const MESSAGE_CASES: Case[] = [
     message: 'must be less than 12001 characters',
   },
   {
+    name: 'block_id unique within the message',
+    ok: [
+      { ...section('a'), block_id: 'one' },
+      { ...section('b'), block_id: 'two' },
+    ],
+    bad: [{ ...section('a'), block_id: 'same' }, { type: 'divider' }, { ...section('b'), block_id: 'same' }],
+    pointer: '/blocks/2/block_id',
+    message: 'must be unique',
+  },
+  {
+    name: 'confirm dialog title 100',
+    ok: [actions([button({ confirm: confirm({ title: plain(x(100)) }) })])],
+    bad: [actions([button({ confirm: confirm({ title: plain(x(101)) }) })])],
+    pointer: '/blocks/0/elements/0/confirm/title/text',
+    message: 'must be less than 101 characters',
+  },
+  {
+    name: 'confirm dialog text 300',
+    ok: [actions([button({ confirm: confirm({ text: mrkdwn(x(300)) }) })])],
+    bad: [actions([button({ confirm: confirm({ text: mrkdwn(x(301)) }) })])],
+    pointer: '/blocks/0/elements/0/confirm/text/text',
+    message: 'must be less than 301 characters',
+  },
+  {
+    name: 'confirm dialog buttons 30',
+    ok: [actions([button({ confirm: confirm({ confirm: plain(x(30)), deny: plain(x(30)) }) })])],
+    bad: [actions([button({ confirm: confirm({ deny: plain(x(31)) }) })])],
+    pointer: '/blocks/0/elements/0/confirm/deny/text',
+    message: 'must be less than 31 characters',
+  },
+  {
+    name: 'initial_option must be one of the options',
+    ok: [
+      actions([
+        {
+          type: 'static_select',
+          action_id: 's',
+          options: [option('A', 'a'), option('B', 'b')],
+          initial_option: option('B', 'b'),
+        },
+      ]),
+    ],
+    bad: [
+      actions([
+        {
+          type: 'static_select',
+          action_id: 's',
+          options: [option('A', 'a'), option('B', 'b')],
+          initial_option: option('C', 'c'),
+        },
+      ]),
+    ],
+    pointer: '/blocks/0/elements/0/initial_option',
+    message: 'must match one of the options',
+  },
+  {
+    name: 'initial_option value 75',
+    ok: [
+      actions([
+        {
+          type: 'static_select',
+          action_id: 's',
+          options: [option('A', x(75))],
+          initial_option: option('A', x(75)),
+        },
+      ]),
+    ],
+    bad: [
+      actions([
+        {
+          type: 'static_select',
+          action_id: 's',
+          options: [option('A', 'a')],
+          initial_option: option('A', x(76)),
+        },
+      ]),
+    ],
+    pointer: '/blocks/0/elements/0/initial_option/value',
+    message: 'must be less than 76 characters',
+  },
+  {
+    name: 'initial_options no more than the options',
+    ok: [
+      actions([
+        {
+          type: 'checkboxes',
+          action_id: 'c',
+          options: [option('A', 'a'), option('B', 'b')],
+          initial_options: [option('A', 'a'), option('B', 'b')],
+        },
+      ]),
+    ],
+    bad: [
+      actions([
+        {
+          type: 'checkboxes',
+          action_id: 'c',
+          options: [option('A', 'a')],
+          initial_options: [option('A', 'a'), option('A', 'a')],
+        },
+      ]),
+    ],
+    pointer: '/blocks/0/elements/0/initial_options',
+    message: 'no more than 1 items allowed',
+  },
+  {
+    name: 'initial_options must be among the options',
+    ok: [
+      actions([
+        {
+          type: 'multi_static_select',
+          action_id: 'm',
+          options: [option('A', 'a'), option('B', 'b')],
+          initial_options: [option('B', 'b')],
+        },
+      ]),
+    ],
+    bad: [
+      actions([
+        {
+          type: 'multi_static_select',
+          action_id: 'm',
+          options: [option('A', 'a'), option('B', 'b')],
+          initial_options: [option('B', 'a')],
+        },
+      ]),
+    ],
+    pointer: '/blocks/0/elements/0/initial_options/0',
+    message: 'must match one of the options',
+  },
+  {
+    name: 'max_selected_items at least 1',
+    ok: [
+      actions([
+        { type: 'multi_static_select', action_id: 'm', options: [option('A', 'a')], max_selected_items: 1 },
+      ]),
+    ],
+    bad: [
+      actions([
+        { type: 'multi_static_select', action_id: 'm', options: [option('A', 'a')], max_selected_items: 0 },
+      ]),
+    ],
+    pointer: '/blocks/0/elements/0/max_selected_items',
+    message: 'must be at least 1',
+  },
+  {
     name: 'known block types only',
     ok: [{ type: 'divider' }],
     bad: [{ type: 'hologram' }],
@@ -250,6 +403,13 @@ describe('message text', () => {
   });
 });
 
+const textInput = (type: string, initial?: string) => ({
+  type,
+  action_id: 'i',
+  ...(initial === undefined ? {} : { initial_value: initial }),
+});
+const input = (element: Record<string, unknown>) => ({ type: 'input', label: plain('L'), element });
+
 describe('modal limits (views.open → invalid_arguments)', () => {
   const modal = (over: Record<string, unknown> = {}) => ({
     type: 'modal' as const,
@@ -299,6 +459,56 @@ describe('modal limits (views.open → invalid_arguments)', () => {
       ok: modal({ callback_id: x(255) }),
       bad: modal({ callback_id: x(256) }),
       issue: 'must be less than 256 characters [json-pointer:/view/callback_id]',
+    },
+    {
+      name: 'block_id unique within the view',
+      ok: modal({
+        submit: plain('Save'),
+        blocks: [
+          { ...section('s'), block_id: 'a' },
+          { type: 'input', block_id: 'b', label: plain('L'), element: textInput('plain_text_input') },
+        ],
+      }),
+      bad: modal({
+        submit: plain('Save'),
+        blocks: [
+          { ...section('s'), block_id: 'a' },
+          { type: 'input', block_id: 'a', label: plain('L'), element: textInput('plain_text_input') },
+        ],
+      }),
+      issue: 'must be unique [json-pointer:/view/blocks/1/block_id]',
+    },
+    ...(['plain_text_input', 'number_input', 'email_text_input', 'url_text_input'] as const).map((type) => ({
+      name: `${type} initial_value 3000`,
+      ok: modal({ submit: plain('Save'), blocks: [input(textInput(type, x(3000)))] }),
+      bad: modal({ submit: plain('Save'), blocks: [input(textInput(type, x(3001)))] }),
+      issue: 'must be less than 3001 characters [json-pointer:/view/blocks/0/element/initial_value]',
+    })),
+    {
+      name: 'radio_buttons initial_option must be one of the options',
+      ok: modal({
+        submit: plain('Save'),
+        blocks: [
+          input({
+            type: 'radio_buttons',
+            action_id: 'r',
+            options: [option('Yes', 'true'), option('No', 'false')],
+            initial_option: option('No', 'false'),
+          }),
+        ],
+      }),
+      bad: modal({
+        submit: plain('Save'),
+        blocks: [
+          input({
+            type: 'radio_buttons',
+            action_id: 'r',
+            options: [option('Yes', 'true'), option('No', 'false')],
+            initial_option: option('Maybe', 'false'),
+          }),
+        ],
+      }),
+      issue: 'must match one of the options [json-pointer:/view/blocks/0/element/initial_option]',
     },
     {
       name: 'input blocks need a submit button',

@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { buildForm, type Form, humanize, ROOT_BLOCK_ID, SLACK_LIMITS } from '../../src/forms/index.ts';
+import {
+  buildForm,
+  type Form,
+  humanize,
+  ROOT_BLOCK_ID,
+  readSubmission,
+  SLACK_LIMITS,
+} from '../../src/forms/index.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
 
 /** A zod schema as Mastra sends it: draft-07 JSON Schema with `$schema`. */
@@ -411,6 +418,44 @@ describe('JSON fields for what inputs cannot express', () => {
       initial: { items },
     });
     expect(el(form, 'f:items').initial_value).toBe(JSON.stringify(items));
+  });
+
+  test('a default too long for its input is left out, and the hint says leaving it empty keeps it', () => {
+    const long = 'x'.repeat(5000);
+    const items = Array.from({ length: 1000 }, (_, i) => ({ n: i }));
+    const schema = wire(
+      z.object({
+        note: z.string().default(long).describe('What to say'),
+        items: z.array(z.object({ n: z.number() })).default(items),
+        short: z.string().max(3).default('four'),
+      }),
+    );
+    const form = buildForm(schema);
+    for (const id of ['f:note', 'f:items', 'f:short']) {
+      expect(el(form, id)).not.toHaveProperty('initial_value');
+      expect(block(form, id).optional).toBe(true);
+    }
+    expect(block(form, 'f:note').hint?.text).toBe(
+      'What to say The default (5000 characters) is too long to show here; leave this empty to use it.',
+    );
+    expect(block(form, 'f:items').hint?.text).toContain(
+      `The default (${JSON.stringify(items).length} characters) is too long`,
+    );
+    expect(block(form, 'f:short').hint?.text).toContain('The default (4 characters) is too long');
+    // Left empty, the field is left out and the schema's default applies.
+    const result = readSubmission(schema, { 'f:note': {}, 'f:items': {}, 'f:short': {} });
+    expect(result).toMatchObject({ ok: true, data: { note: long, items, short: 'four' } });
+  });
+
+  test('a long description gives way in the hint; the note about a value too long stays whole', () => {
+    const schema = wire(z.object({ note: z.string().describe('d'.repeat(3000)) }));
+    const hint = block(buildForm(schema, { initial: { note: 'v'.repeat(3001) } }), 'f:note').hint!.text;
+    expect(hint.length).toBeLessThanOrEqual(SLACK_LIMITS.hint);
+    expect(hint).toMatch(/d… The current value \(3001 characters\) is too long to show here\.$/);
+    // Exactly at the limit, it is shown.
+    expect(
+      el(buildForm(schema, { initial: { note: 'v'.repeat(3000) } }), 'f:note').initial_value,
+    ).toHaveLength(3000);
   });
 
   test('nullable wrappers are not unions: anyOf [X, null] maps like X', () => {

@@ -16,8 +16,8 @@ type AnyOption = { text: { text: string }; value?: string };
 /** Every Slack limit a modal's input blocks must respect (shared/slack/LIMITS.md). */
 function expectWithinLimits(form: Form, maxBlocks: number): void {
   expect(form.blocks.length).toBeLessThanOrEqual(maxBlocks);
-  expect(form.blocks.length + (SLACK_LIMITS.blocksPerModal - maxBlocks)).toBeLessThanOrEqual(
-    SLACK_LIMITS.blocksPerModal,
+  expect(form.blocks.length + (SLACK_LIMITS.modalBlocks - maxBlocks)).toBeLessThanOrEqual(
+    SLACK_LIMITS.modalBlocks,
   );
   expect(form.fields.map((f) => f.blockId)).toEqual(form.blocks.map((b) => b.block_id));
   const ids = form.blocks.map((b) => b.block_id as string);

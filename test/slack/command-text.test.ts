@@ -37,6 +37,19 @@ describe('parseCommand', () => {
     expect(parseCommand('status a b', '/fg').kind).toBe('usage');
   });
 
+  test('list takes an optional page number; anything else gets a usage message', () => {
+    expect(parseCommand('list', '/fg')).toEqual({ kind: 'list' });
+    expect(parseCommand('list 2', '/fg')).toEqual({ kind: 'list', page: 2 });
+    expect(parseCommand('ls 1', '/fg')).toEqual({ kind: 'list', page: 1 });
+    for (const bad of ['list 0', 'list two', 'list -1', 'list 1.5', 'list 2 3', 'list 1234567']) {
+      const result = parseCommand(bad, '/fg');
+      expect(result).toEqual({
+        kind: 'usage',
+        message: '`/fg list` takes an optional page number, e.g. `/fg list 2`.',
+      });
+    }
+  });
+
   test('runs with and without a status; status and cancel take a run id', () => {
     expect(parseCommand('runs linear', '/fg')).toEqual({ kind: 'runs', workflow: 'linear' });
     expect(parseCommand('runs linear Failed', '/fg')).toEqual({

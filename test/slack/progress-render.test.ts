@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { RunSnapshot, StepSnapshot } from '../../src/mastra/types.ts';
+import { textLength } from '../../src/slack/fit.ts';
 import { handleOf } from '../../src/slack/ids.ts';
-import { renderProgress, textLength } from '../../src/slack/render/progress.ts';
+import { renderProgress } from '../../src/slack/render/progress.ts';
 
 function snapshot(
   status: RunSnapshot['payload']['workflowState']['status'],

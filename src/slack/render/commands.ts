@@ -1,8 +1,12 @@
-/** Pure renderers of the answers to slash commands: help, the workflow list, recent runs. */
+/**
+ * Pure renderers of the answers to slash commands: help, the workflow list (a page at a time),
+ * recent runs, notices. Each answer is fitted to Slack's limits (../fit.ts) before it is returned.
+ */
 import type { KnownBlock } from '@slack/types';
 import type { RunStatus } from '../../mastra/types.ts';
+import { fitLines, fitMessage, SLACK_LIMITS, textLength } from '../fit.ts';
 import { ACTION, encodeStartRef } from '../ids.ts';
-import { code, mentionUser, safeText, slackDate, truncate } from '../mrkdwn.ts';
+import { code, mentionUser, safeText, slackDate } from '../mrkdwn.ts';
 import { statusEmoji, statusLabel } from './progress.ts';
 
 export interface Reply {
@@ -18,7 +22,7 @@ export function renderHelp(command: string, unknownVerb?: string): Reply {
       ? `I don't know ${code(unknownVerb, 40)}. Here is what I can do:`
       : '*Flowgate* runs Mastra workflows from Slack.',
     '',
-    `\`${c} list\` — the workflows you can start`,
+    `\`${c} list [page]\` — the workflows you can start, a page at a time`,
     `\`${c} start <workflow> [inputs]\` — start a run; inputs as JSON (\`{"amount": 5}\`) or \`key=value\` pairs. With no inputs, a form opens when the workflow needs some.`,
     `\`${c} runs <workflow> [status]\` — recent runs (status: running, suspended, success, failed, canceled, …)`,
     `\`${c} status <run id>\` — where a run is now`,
@@ -26,7 +30,7 @@ export function renderHelp(command: string, unknownVerb?: string): Reply {
     `\`${c} help\` — this message`,
   ];
   const text = lines.join('\n');
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 }
 
 export interface WorkflowListItem {
@@ -38,42 +42,100 @@ export interface WorkflowListItem {
   stepCount?: number;
 }
 
-export function renderWorkflowList(items: WorkflowListItem[]): Reply {
-  if (items.length === 0) {
-    return { text: 'The Mastra server has no workflows yet.' };
+export interface ListOptions {
+  /** 1-based page (default 1). */
+  page?: number;
+  /** The slash command, for the "next page" hint (default `/flowgate`). */
+  command?: string;
+}
+
+/** Descriptions are trimmed to this many characters in the list. */
+const DESCRIPTION_MAX = 300;
+
+/**
+ * The workflows, each with a Start button, as many per page as fit one message; a page that does
+ * not show them all ends with how many more there are and the command for the next page.
+ */
+export function renderWorkflowList(items: WorkflowListItem[], options: ListOptions = {}): Reply {
+  if (items.length === 0) return renderNotice('The Mastra server has no workflows yet.');
+  const command = safeText(options.command ?? '/flowgate', 40);
+  const blocks = items.map((item) => workflowBlock(item));
+  const pages = listPages(blocks, items.length, command);
+  const page = options.page ?? 1;
+  const range = pages[page - 1];
+  if (!range) {
+    const last = pages.length;
+    return renderNotice(
+      `There is no page ${page}: the ${items.length} workflows fit on ${last} page${last === 1 ? '' : 's'}. Try \`${command} list${last === 1 ? '' : ` ${last}`}\`.`,
+    );
   }
-  const blocks: KnownBlock[] = [
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: `*${items.length} workflow${items.length === 1 ? '' : 's'}*` },
-    },
+  const [start, end] = range;
+  const shown: KnownBlock[] = [
+    listHeader(items.length, page, pages.length, start, end),
+    ...blocks.slice(start, end),
   ];
-  const shown = items.slice(0, 45);
-  for (const item of shown) {
-    const description = item.description ? `\n${safeText(item.description, 400)}` : '';
-    const steps =
-      item.stepCount === undefined ? '' : ` · ${item.stepCount} step${item.stepCount === 1 ? '' : 's'}`;
-    blocks.push({
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: truncate(`*${safeText(item.id, 150)}* ${code(item.key, 100)}${steps}${description}`, 3000),
-      },
-      accessory: {
-        type: 'button',
-        action_id: ACTION.start,
-        text: { type: 'plain_text', text: 'Start' },
-        value: encodeStartRef(item.key),
-      },
-    });
+  if (end < items.length) shown.push(listFooter(items.length - end, page + 1, command));
+  return fitMessage({ text: `${items.length} workflows`, blocks: shown });
+}
+
+function workflowBlock(item: WorkflowListItem): KnownBlock {
+  const description = item.description ? `\n${safeText(item.description, DESCRIPTION_MAX)}` : '';
+  const steps =
+    item.stepCount === undefined ? '' : ` · ${item.stepCount} step${item.stepCount === 1 ? '' : 's'}`;
+  const block: KnownBlock = {
+    type: 'section',
+    text: {
+      type: 'mrkdwn',
+      text: `*${safeText(item.id, 150)}* ${code(item.key, 100)}${steps}${description}`,
+    },
+    accessory: {
+      type: 'button',
+      action_id: ACTION.start,
+      text: { type: 'plain_text', text: 'Start' },
+      value: encodeStartRef(item.key),
+    },
+  };
+  // Measured as it will be sent (a Start button whose value cannot be carried is left out).
+  return fitMessage({ text: '', blocks: [block] }).blocks?.[0] ?? block;
+}
+
+function listHeader(total: number, page: number, pages: number, start: number, end: number): KnownBlock {
+  const count = `*${total} workflow${total === 1 ? '' : 's'}*`;
+  const text = pages > 1 ? `${count} · page ${page} of ${pages} (${start + 1}–${end})` : count;
+  return { type: 'section', text: { type: 'mrkdwn', text } };
+}
+
+function listFooter(left: number, nextPage: number, command: string): KnownBlock {
+  return {
+    type: 'context',
+    elements: [{ type: 'mrkdwn', text: `… and ${left} more: \`${command} list ${nextPage}\`` }],
+  };
+}
+
+/**
+ * Page boundaries `[start, end)`, filled greedily: each page takes as many workflows as fit one
+ * message next to the largest header and footer a page can have.
+ */
+function listPages(blocks: readonly KnownBlock[], total: number, command: string): [number, number][] {
+  const big = 10 ** String(total).length;
+  const reserved = [listHeader(total, big, big, big, big), listFooter(big, big, command)];
+  const budget = SLACK_LIMITS.messageTextBudget - textLength(reserved);
+  const perPage = SLACK_LIMITS.messageBlocks - reserved.length;
+  const pages: [number, number][] = [];
+  let start = 0;
+  while (start < blocks.length) {
+    let end = start;
+    let size = 0;
+    while (end < blocks.length && end - start < perPage) {
+      const next = size + textLength(blocks[end]);
+      if (next > budget && end > start) break;
+      size = next;
+      end++;
+    }
+    pages.push([start, end]);
+    start = end;
   }
-  if (items.length > shown.length) {
-    blocks.push({
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `…and ${items.length - shown.length} more.` }],
-    });
-  }
-  return { text: `${items.length} workflows`, blocks };
+  return pages;
 }
 
 export interface RunListItem {
@@ -92,22 +154,22 @@ export function renderRunList(
 ): Reply {
   const filter = status ? ` with status ${code(status, 30)}` : '';
   if (items.length === 0) {
-    return { text: `No runs of ${safeText(workflowName, 150)}${filter} yet.` };
+    return renderNotice(`No runs of ${safeText(workflowName, 150)}${filter} yet.`);
   }
   const lines = items.map((run) => {
     const who = run.starter ? mentionUser(run.starter) : 'outside Slack';
     const link = run.permalink ? ` · <${run.permalink}|progress>` : '';
     return `${statusEmoji(run.status)} ${code(run.runId, 60)} ${statusLabel(run.status).toLowerCase()} · ${who} · ${slackDate(run.createdAt)}${link}`;
   });
+  const title = `*Runs of ${safeText(workflowName, 150)}*${filter}`;
   const more = total > items.length ? `\nShowing the latest ${items.length} of ${total}.` : '';
-  const text = truncate(
-    `*Runs of ${safeText(workflowName, 150)}*${filter}\n${lines.join('\n')}${more}`,
-    3000,
-  );
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+  const room = SLACK_LIMITS.sectionText - title.length - more.length - 1;
+  const body = fitLines(lines, room, (n) => `…and ${n} more not shown.`);
+  const text = `${title}\n${body}${more}`;
+  return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 }
 
 /** One plain message (an error or a confirmation); `text` must already be safe mrkdwn. */
 export function renderNotice(text: string): Reply {
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }] };
+  return fitMessage({ text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] });
 }

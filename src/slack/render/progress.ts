@@ -1,13 +1,15 @@
 /**
  * The progress message of one run: a pure function of the run's snapshot and what Flowgate knows
  * about it (who started it, who answered, who may answer). Everything from outside is escaped and
- * trimmed; many steps collapse into a summary line so the message never breaks Slack's limits.
+ * trimmed; many steps collapse into a summary line; then ../fit.ts fits the whole to Slack's limits
+ * (suspend payload fields, then answer lines go first; the header and Cancel button stay).
  */
 import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { own } from '../../own.ts';
 import type { Answerers } from '../../policy.ts';
+import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage } from '../fit.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import {
   blockValue,
@@ -17,6 +19,7 @@ import {
   inlineValue,
   mentionGroup,
   mentionUser,
+  safeName,
   safeText,
   slackDate,
   truncate,
@@ -79,8 +82,15 @@ const STATUS_LABEL: Record<RunStatus, string> = {
 const MAX_STEP_LINES = 25;
 /** Suspended steps shown with their own buttons (5 blocks each at most). */
 const MAX_SUSPENSIONS = 6;
-/** Slack rejects messages whose blocks hold more than roughly 12k characters altogether. */
-const TEXT_BUDGET = 11_000;
+
+/** What goes first when the message is too big for Slack: suspend payload fields, then answer lines. */
+const EXPENDABLE: readonly BlockPredicate[] = [
+  (b) => b.type === 'section' && 'fields' in b && b.fields !== undefined,
+  (b) => b.type === 'context' && JSON.stringify(b).includes(':speech_balloon:'),
+];
+/** What stays to the end: the header and the Cancel button. */
+const ESSENTIAL: BlockPredicate = (b) =>
+  b.type === 'header' || (b.type === 'actions' && b.block_id === 'flowgate_run');
 
 export function statusLabel(status: RunStatus): string {
   return STATUS_LABEL[status];
@@ -172,7 +182,20 @@ export function renderProgress(view: ProgressView): RenderedMessage {
     });
   }
 
-  return { text: fallbackText(view), blocks: fitBudget(blocks) };
+  return fitMessage({ text: fallbackText(view), blocks }, { drop: EXPENDABLE, keep: ESSENTIAL });
+}
+
+/** The answer to `status`: the progress message without its buttons, with a link to the message. */
+export function renderStatus(view: ProgressView, permalink?: string): RenderedMessage {
+  const message = renderProgress(view);
+  const blocks = message.blocks.filter((b) => b.type !== 'actions');
+  if (permalink) {
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${permalink}|Open the progress message>` }],
+    });
+  }
+  return fitMessage({ text: message.text, blocks }, { drop: EXPENDABLE });
 }
 
 function runContext(view: ProgressView): string {
@@ -228,7 +251,7 @@ function renderSteps(steps: StepSnapshot[]): string {
     } else hidden.push(step);
   });
   flush();
-  return truncate(lines.join('\n'), 3000);
+  return fitLines(lines, 3000, (n) => `…${n} more lines`);
 }
 
 function stepLine(step: StepSnapshot): string {
@@ -260,7 +283,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
   const step = own(view.snapshot.payload.workflowState.steps, key);
   const info = own(view.suspensions, key);
   const blocks: KnownBlock[] = [];
-  const lines = [`:raised_hand: *${safeText(path.join(' › '), 150)}* is waiting for an answer.`];
+  const lines = [`:raised_hand: *${safeName(path.join(' › '), 150)}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
   const fields = payloadFields(step?.suspendPayload);
@@ -282,7 +305,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         action_id: ACTION.approve,
         text: { type: 'plain_text', text: 'Approve' },
         value,
-        confirm: confirmDialog('Approve?', `Approve ${safeText(path.join(' › '), 100)}?`, 'Approve'),
+        confirm: confirmDialog('Approve?', `Approve ${safeName(path.join(' › '), 100)}?`, 'Approve'),
       },
       {
         type: 'button',
@@ -290,7 +313,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         text: { type: 'plain_text', text: 'Reject' },
         style: 'danger',
         value,
-        confirm: confirmDialog('Reject?', `Reject ${safeText(path.join(' › '), 100)}?`, 'Reject'),
+        confirm: confirmDialog('Reject?', `Reject ${safeName(path.join(' › '), 100)}?`, 'Reject'),
       },
     );
   }
@@ -343,30 +366,5 @@ function humanize(key: string): string {
 }
 
 function contextLine(text: string): KnownBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, 3000) }] };
-}
-
-/** Drops optional detail (suspend payload fields, then answer lines) until the blocks fit Slack's total. */
-function fitBudget(blocks: KnownBlock[]): KnownBlock[] {
-  let out = blocks.slice(0, 50);
-  const droppable = [
-    (b: KnownBlock) => b.type === 'section' && 'fields' in b && b.fields !== undefined,
-    (b: KnownBlock) => b.type === 'context' && JSON.stringify(b).includes(':speech_balloon:'),
-  ];
-  for (const isDroppable of droppable) {
-    while (textLength(out) > TEXT_BUDGET) {
-      const index = out.findLastIndex(isDroppable);
-      if (index === -1) break;
-      out = out.filter((_, i) => i !== index);
-    }
-  }
-  return out;
-}
-
-/** Characters of all the strings in a block tree: what Slack's undocumented total counts. */
-export function textLength(value: unknown): number {
-  if (typeof value === 'string') return value.length;
-  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
-  if (value && typeof value === 'object') return textLength(Object.values(value));
-  return 0;
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: cutMrkdwn(text, 3000) }] };
 }
