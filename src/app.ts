@@ -6,7 +6,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import { WorkflowCatalog } from './catalog.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -24,6 +23,12 @@ import {
   type PublisherOptions,
 } from './slack/publisher.ts';
 import type { RenderedMessage } from './slack/render/progress.ts';
+import {
+  BOLT_CLIENT_TIMEOUT_MS,
+  slackClientOptions,
+  slackFailure,
+  socketModeClientOptions,
+} from './slack/retry.ts';
 import { openStore, type Store } from './store/index.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
@@ -53,6 +58,13 @@ function startupError(error: unknown, config: Config, token: 'SLACK_BOT_TOKEN' |
   const errno = (error as { code?: unknown } | undefined)?.code;
   if (errno === 'EADDRINUSE' && config.slack.mode === 'http') {
     return new StartupError(`Port ${config.slack.port} is already in use. Set PORT to a free port.`);
+  }
+  const failure = slackFailure(error);
+  if (failure.kind === 'http' || failure.kind === 'rate_limited') {
+    const what = failure.kind === 'http' ? `HTTP ${failure.status}` : 'rate limited';
+    return new StartupError(
+      `Slack's Web API at ${config.slackApiUrl} answered ${what} at start-up. Slack may be having trouble: start Flowgate again in a minute.`,
+    );
   }
   if (errno === 'slack_webapi_request_error') {
     return new StartupError(
@@ -104,8 +116,9 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     warn: BoltLogLevel.WARN,
     error: BoltLogLevel.ERROR,
   }[config.logLevel];
-  // Rate-limited calls are retried per call by the gateway, never by pausing the whole client.
-  const clientOptions = { slackApiUrl: config.slackApiUrl, rejectRateLimitedCalls: true };
+  // The SDK retries nothing: Bolt's own client makes one attempt (auth.test at start-up), the
+  // gateway retries each call by its policy, the Socket Mode connection keeps its own (retry.ts).
+  const clientOptions = slackClientOptions(config.slackApiUrl, BOLT_CLIENT_TIMEOUT_MS);
   const app =
     config.slack.mode === 'socket'
       ? new App({
@@ -114,6 +127,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
           socketMode: true,
           logLevel: slackLogLevel,
           clientOptions,
+          installerOptions: { clientOptions: socketModeClientOptions(config.slackApiUrl) },
           deferInitialization: true,
         })
       : new App({
@@ -133,14 +147,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
             },
           ],
         });
-  // Progress updates get a client of their own that reports 429s instead of pausing every call.
-  const updates = new WebClient(config.slack.botToken, {
+  const gateway = new SlackGateway({
+    token: config.slack.botToken,
     slackApiUrl: config.slackApiUrl,
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    timeout: 15_000,
+    logger: app.logger,
   });
-  const gateway = new SlackGateway(app.client, updates);
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
     minIntervalMs: config.updateIntervalMs,

@@ -23,7 +23,7 @@ import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroup
 import { snapshotFromRunState } from '../runs/state.ts';
 import type { Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
-import { RefusedError, UserFacingError, userMessage } from './errors.ts';
+import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import type { SlackGateway } from './gateway.ts';
 import { encodeRef, type StartRef, type StepRef, VIEW } from './ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, truncate } from './mrkdwn.ts';
@@ -181,10 +181,14 @@ export class Flowgate {
       if (!result.ok) return { errors: result.errors };
       return {
         launch: async () => {
+          // The modal is closed: a DM tells them, or, when Slack will not deliver it, a note in
+          // the channel the form was opened from.
           const note: Respond = async (reply) => {
-            await this.#deps.gateway
-              .directMessage(input.userId, reply)
-              .catch((error) => this.#deps.logger.warn('could not DM the starter', error));
+            const { gateway, logger } = this.#deps;
+            await gateway
+              .directMessage(input.userId, reply, 'interactive')
+              .catch(() => gateway.ephemeral(input.ref.c, input.userId, reply, 'interactive'))
+              .catch((error) => logger.warn('could not tell the starter about their form', error));
           };
           try {
             await this.#launch(entry, info, result.data, input.userId, input.ref.c, note);
@@ -221,7 +225,8 @@ export class Flowgate {
     } catch (error) {
       // Nothing half-done: a run nobody can watch is not started.
       await workflow.deleteRun(run.runId).catch(() => {});
-      throw error;
+      this.#deps.logger.warn(`run ${run.runId}: could not post its progress message`, error);
+      throw new UserFacingError(notPostedMessage(error), { cause: error });
     }
     if (posted.fellBackToDm) {
       await respond(
@@ -391,14 +396,21 @@ export class Flowgate {
       viewId = opened.id;
       const { info, suspendPayload } = await this.#suspendedStep(entry, input.ref);
       const schema = resumeSchemaOf(info, input.ref.s) ?? {};
-      await this.#deps.gateway.updateView(viewId, answerFormView(info, input.ref, schema, suspendPayload));
+      await this.#deps.gateway.updateView(
+        viewId,
+        answerFormView(info, input.ref, schema, suspendPayload),
+        'interactive',
+      );
     } catch (error) {
       const message = userMessage(error);
-      if (viewId) {
-        await this.#deps.gateway.updateView(viewId, noticeView('Cannot answer', message)).catch(() => {});
-      } else {
-        await respond(renderNotice(message)).catch(() => {});
-      }
+      // In the modal when there is one; when Slack will not update it either, in an ephemeral reply.
+      const shown = viewId
+        ? await this.#deps.gateway
+            .updateView(viewId, noticeView('Cannot answer', message), 'interactive')
+            .then(() => true)
+            .catch(() => false)
+        : false;
+      if (!shown) await respond(renderNotice(message)).catch(() => {});
       this.#logUnexpected(error);
     }
   }
@@ -426,7 +438,7 @@ export class Flowgate {
         const row = this.#deps.store.getProgressMessage(input.ref.r);
         if (row)
           await this.#deps.gateway
-            .ephemeral(row.channel, input.userId, { text: error.message })
+            .ephemeral(row.channel, input.userId, { text: error.message }, 'interactive')
             .catch(() => {});
       }
       return { error: userMessage(error) };
@@ -484,6 +496,7 @@ export class Flowgate {
                 row.channel,
                 row.ts,
                 `${mentionUser(userId)} answered *${safeText(ref.s.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+                'background',
               )
               .catch((error) => logger.warn('thread reply failed', error));
           }
@@ -492,11 +505,11 @@ export class Flowgate {
           progress.follow(ref.r);
           const row = store.getProgressMessage(ref.r);
           const text = `Your answer to *${safeText(ref.s.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
-          if (row)
-            await gateway
-              .ephemeral(row.channel, userId, { text })
-              .catch(() => gateway.directMessage(userId, { text }));
-          else await gateway.directMessage(userId, { text }).catch(() => {});
+          const dm = () => gateway.directMessage(userId, { text }, 'interactive');
+          await (row
+            ? gateway.ephemeral(row.channel, userId, { text }, 'interactive').catch(dm)
+            : dm()
+          ).catch((e) => logger.warn('could not tell the person their answer was not accepted', e));
           this.#logUnexpected(error);
         }
       },
@@ -589,7 +602,8 @@ export class Flowgate {
     const results = await Promise.all(
       this.#groups.map(async (group) => {
         try {
-          return (await this.#deps.gateway.groupMembers(group)).includes(userId) ? group : undefined;
+          const members = await this.#deps.gateway.groupMembers(group, 'interactive');
+          return members.includes(userId) ? group : undefined;
         } catch (error) {
           this.#deps.logger.warn(`cannot read the members of user group ${group}`, error);
           return undefined;

@@ -75,10 +75,12 @@ export class ProgressMessages {
     };
     const context: RunContext = { row, info: args.info, version: 0 };
     const snapshot = initialSnapshot(args.runId, args.info.stepGraph, startedAt);
+    // A person has just started the run and waits to see it: they are told at once if this fails.
     const posted = await gateway.postProgress(
       args.channel,
       args.starterId,
       renderProgress(this.#view(context, snapshot)),
+      'interactive',
     );
     row.channel = posted.channel;
     row.ts = posted.ts;
@@ -244,7 +246,7 @@ export class ProgressMessages {
       starterId: row.starterId,
     });
     const text = `${whoMayAnswer(approvers)}: step *${safeText(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)} is waiting for your answer. Use *Respond…* on the message above.`;
-    await this.#deps.gateway.replyInThread(row.channel, row.ts, text);
+    await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
   }
 
   async #onEnd(context: RunContext, result: FollowResult): Promise<void> {
@@ -279,16 +281,21 @@ export class ProgressMessages {
     const error = snapshot.payload.workflowState.error?.message;
     const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
     const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
-    const permalink = row.permalink ?? (await gateway.permalink(row.channel, row.ts).catch(() => undefined));
+    const permalink =
+      row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
     const link = permalink ? ` <${permalink}|View the run>` : '';
     try {
-      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`);
+      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`, 'background');
     } catch (error) {
       logger.warn(`run ${row.runId}: thread reply failed`, error);
     }
     if (row.starterId) {
       try {
-        await gateway.directMessage(row.starterId, { text: `Your run of ${outcome}${by}${detail}.${link}` });
+        await gateway.directMessage(
+          row.starterId,
+          { text: `Your run of ${outcome}${by}${detail}.${link}` },
+          'background',
+        );
       } catch (error) {
         logger.warn(`run ${row.runId}: DM to the starter failed`, error);
       }
@@ -297,7 +304,7 @@ export class ProgressMessages {
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
-    const permalink = await this.#deps.gateway.permalink(row.channel, row.ts);
+    const permalink = await this.#deps.gateway.permalink(row.channel, row.ts, 'background');
     if (permalink) {
       row.permalink = permalink;
       this.#deps.store.updateProgressMessage(row.runId, { permalink });

@@ -15,8 +15,10 @@
  *   with AIMD: halve the rate on 429, creep back up on success; tight budget → finals first, then the
  *   message that has waited longest.
  *
- * All waiting is done with one timer (cleared on close) and the clock is injectable.
+ * All waiting is done with one timer (cleared on close) and the clock is injectable. Which errors
+ * are rate limits and which are permanent is decided in `retry.ts`, with every other Slack call's.
  */
+import { isPermanentSlackError, slackRetryAfterMs } from './retry.ts';
 
 export interface MessageRef {
   channel: string;
@@ -98,54 +100,6 @@ export interface Publisher<P> {
   settled(ref?: MessageRef): Promise<void>;
   close(): Promise<void>;
   stats(): PublisherStats;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Error classification defaults
-
-const RATE_LIMITED_CODE = 'slack_webapi_rate_limited_error';
-const PLATFORM_ERROR_CODE = 'slack_webapi_platform_error';
-const HTTP_ERROR_CODE = 'slack_webapi_http_error';
-
-/** Slack platform errors (`ok: false`) that are worth retrying with the same payload. */
-const TRANSIENT_PLATFORM_ERRORS = new Set([
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-  'ratelimited',
-  'rate_limited',
-  'team_added_to_org',
-  'external_channel_migrating',
-]);
-
-function field(error: unknown, name: string): unknown {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
-}
-
-/** `WebAPIRateLimitedError` (`code: slack_webapi_rate_limited_error`, `.retryAfter` seconds) → ms. */
-export function slackRetryAfterMs(error: unknown): number | undefined {
-  if (field(error, 'code') !== RATE_LIMITED_CODE) return undefined;
-  const seconds = field(error, 'retryAfter');
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/**
- * Platform errors (`message_not_found`, `channel_not_found`, `invalid_blocks`, `msg_too_long`,
- * `cant_update_message`, `invalid_auth`, ...) are permanent except a few server-side ones; HTTP 4xx
- * (except 408/425/429) are permanent; request (network) errors, 5xx and unknown errors are transient.
- */
-export function isPermanentSlackError(error: unknown): boolean {
-  const code = field(error, 'code');
-  if (code === PLATFORM_ERROR_CODE) {
-    const slackError = field(field(error, 'data'), 'error');
-    return typeof slackError !== 'string' || !TRANSIENT_PLATFORM_ERRORS.has(slackError);
-  }
-  if (code === HTTP_ERROR_CODE) {
-    const status = field(error, 'statusCode');
-    return typeof status === 'number' && status >= 400 && status < 500 && ![408, 425, 429].includes(status);
-  }
-  return false;
 }
 
 function defaultNow(): number {

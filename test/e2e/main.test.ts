@@ -120,6 +120,19 @@ describe('npm start', () => {
     expect(output).not.toMatch(/\n\s+at /);
   });
 
+  test('Slack answering 500 at start-up: a clear message and exit code 1 at once, not half an hour of retries', async () => {
+    emulator.failCalls('auth.test', { count: Number.POSITIVE_INFINITY });
+    try {
+      const run = start(socketEnv({ LOG_LEVEL: 'info' }));
+      expect(await exitWithin(run)).toBe(1);
+      expect(run.output()).toContain("Slack's Web API at");
+      expect(run.output()).toContain('answered HTTP 500 at start-up');
+      expect(run.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      emulator.failCalls('auth.test', { count: 0 });
+    }
+  });
+
   test('an app token Slack refuses (Socket Mode): a clear message and exit code 1', async () => {
     const run = start(socketEnv({ SLACK_APP_TOKEN: 'xapp-revoked-token', LOG_LEVEL: 'info' }));
     expect(await exitWithin(run)).toBe(1);

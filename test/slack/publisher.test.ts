@@ -7,15 +7,14 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
-  isPermanentSlackError,
   type MessageRef,
   NaivePublisher,
   ProgressPublisher,
   type Publisher,
   type PublisherOptions,
   type SendErrorInfo,
-  slackRetryAfterMs,
 } from '../../src/slack/publisher.ts';
+import { isPermanentSlackError, slackRetryAfterMs } from '../../src/slack/retry.ts';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
