@@ -74,6 +74,24 @@ function startupError(error: unknown, config: Config, token: 'SLACK_BOT_TOKEN' |
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** `stop()` resolves within this long, even mid-step and with Slack not answering. */
+export const STOP_WITHIN_MS = 1500;
+/** Of which the publisher may spend this long delivering the progress states it holds. */
+const FLUSH_WITHIN_MS = 1000;
+
+/** Waits for `work` (its failure ignored), but not past `deadline` (a `performance.now()` time). */
+async function before(deadline: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+  });
+  try {
+    await Promise.race([work.catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface FlowgateApp {
   app: App;
   flowgate: Flowgate;
@@ -86,6 +104,10 @@ export interface FlowgateApp {
    * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
    */
   start(): Promise<{ port?: number }>;
+  /**
+   * Stops within `STOP_WITHIN_MS`: stops listening, cuts every run stream, flushes what the
+   * publisher holds, closes the store. Runs still going are followed again by the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -226,12 +248,17 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       return port === undefined ? {} : { port };
     },
     async stop() {
-      await tracker.stop();
+      // Within STOP_WITHIN_MS whatever Slack and Mastra do: runs are followed again at the next
+      // start (from the store), so nothing needs to wait for a step to end.
+      const deadline = performance.now() + STOP_WITHIN_MS;
+      progress.stop(); // no new follows; nothing is recorded as final from here on
+      gateway.close(); // calls waiting to retry give up now
       server?.closeAllConnections();
-      await app.stop().catch(() => {});
-      await publisher.close();
-      await progress.idle();
-      await client.close();
+      await before(deadline, app.stop());
+      await before(deadline, tracker.stop()); // cuts every run stream and poll at once
+      await publisher.close({ withinMs: Math.min(FLUSH_WITHIN_MS, deadline - performance.now()) });
+      await before(deadline, progress.idle());
+      await before(deadline, client.close());
       store.close();
     },
   };

@@ -47,6 +47,7 @@ export class ProgressMessages {
   readonly #deps: ProgressDeps;
   readonly #runs = new Map<string, RunContext>();
   readonly #pending = new Set<Promise<unknown>>();
+  #stopping = false;
 
   constructor(deps: ProgressDeps) {
     this.#deps = deps;
@@ -92,7 +93,22 @@ export class ProgressMessages {
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
   follow(runId: string, events?: AsyncIterable<WorkflowEvent>): void {
+    if (this.#stopping) {
+      // The next start follows it from the store; the open stream is closed now.
+      void Promise.resolve()
+        .then(() => events?.[Symbol.asyncIterator]().return?.())
+        .catch(() => {});
+      return;
+    }
     this.#background(this.#follow(runId, events));
+  }
+
+  /**
+   * Shutdown: no new follows, and nothing is recorded as final or notified from now on — what the
+   * publisher could not deliver in time is sent again when the next start follows the run again.
+   */
+  stop(): void {
+    this.#stopping = true;
   }
 
   /**
@@ -268,6 +284,7 @@ export class ProgressMessages {
     // re-follows the run and sends it again.
     this.#publish(context, snapshot, true);
     await publisher.settled({ channel: row.channel, ts: row.ts });
+    if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
     store.updateProgressMessage(row.runId, { status, final: true });
     if (store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
