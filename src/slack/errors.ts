@@ -49,11 +49,11 @@ export function userMessage(error: unknown): string {
   const slack = slackFailure(error);
   if (slack.kind === 'platform') return `Slack refused the request (${code(slack.error, 60)}).`;
   if (isTransientSlackFailure(slack))
-    return `Slack did not answer (${slackProblem(slack)}). Try again in a minute.`;
+    return `Slack could not do that right now (${slackProblem(slack)}). Try again in a minute.`;
   return 'Something went wrong on Flowgate’s side. It has been logged; try again, and tell whoever runs Flowgate if it keeps happening.';
 }
 
-/** A failed Slack call in a few words: `HTTP 500`, `no answer in time`, `channel_not_found`, … */
+/** A failed Slack call in a few words: `HTTP 500`, `timed out`, `channel_not_found`, … */
 function slackProblem(failure: SlackFailure): string {
   switch (failure.kind) {
     case 'rate_limited':
@@ -61,7 +61,7 @@ function slackProblem(failure: SlackFailure): string {
     case 'http':
       return `HTTP ${failure.status}`;
     case 'network':
-      return failure.timedOut ? 'no answer in time' : 'not reachable';
+      return failure.timedOut ? 'timed out' : 'not reachable';
     case 'platform':
       return code(failure.error, 60);
     case 'other':

@@ -36,6 +36,7 @@ import {
   renderWorkflowList,
 } from './render/commands.ts';
 import { payloadFields, renderProgress } from './render/progress.ts';
+import { slackFailure } from './retry.ts';
 
 export interface FlowgateDeps {
   client: MastraClient;
@@ -225,6 +226,7 @@ export class Flowgate {
     } catch (error) {
       // Nothing half-done: a run nobody can watch is not started.
       await workflow.deleteRun(run.runId).catch(() => {});
+      if (slackFailure(error).kind === 'other') throw error;
       this.#deps.logger.warn(`run ${run.runId}: could not post its progress message`, error);
       throw new UserFacingError(notPostedMessage(error), { cause: error });
     }

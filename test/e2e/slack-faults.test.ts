@@ -92,14 +92,14 @@ describe("when Slack's Web API fails", () => {
     h.emulator.failCalls('views.open', { status: 503, count: Number.POSITIVE_INFINITY });
     let reply = nextReply(ALICE);
     await respond();
-    expect(await reply()).toBe('Slack did not answer (HTTP 503). Try again in a minute.');
+    expect(await reply()).toBe('Slack could not do that right now (HTTP 503). Try again in a minute.');
 
     h.emulator.failCalls('views.open', { count: 0 });
     h.emulator.failCalls('views.update', { count: Number.POSITIVE_INFINITY });
     reply = nextReply(ALICE);
     const t0 = Date.now();
     await respond();
-    expect(await reply()).toBe('Slack did not answer (HTTP 500). Try again in a minute.');
+    expect(await reply()).toBe('Slack could not do that right now (HTTP 500). Try again in a minute.');
     expect(Date.now() - t0).toBeLessThan(A_FEW_SECONDS * 2); // the form, then the notice in it
 
     h.emulator.failCalls('views.update', { count: 0 });
