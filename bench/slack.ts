@@ -1,13 +1,15 @@
 /**
- * Slack-side benchmarks (issues 3 and 4), against a real Mastra server, the real Flowgate app in
+ * Slack-side benchmarks (issues 3, 4 and 8), against a real Mastra server, the real Flowgate app in
  * HTTP mode, and the Slack emulator enforcing Slack's limits:
  * 1. acknowledgement latency of slash commands and button clicks at 50 and 200 concurrent requests;
  * 2. Slack calls per run (30 steps, 300 events over 10 s), Flowgate's publisher vs a naive one;
  * 3. 200 concurrent runs under a chat.update budget of 50 per minute;
- * 4. click → form visible, and submission → step running again.
- * Run alone: `node bench/slack.ts [acks|calls|budget|forms]`.
+ * 4. click → form visible, and submission → step running again;
+ * 5. failures: SIGTERM → exit in the middle of a 9 s step, and Slack answering 500 at start → the
+ *    person's message.
+ * Run alone: `node bench/slack.ts [acks|calls|budget|forms|failures]`.
  */
-import { type ChildProcess, fork, type Serializable } from 'node:child_process';
+import { type ChildProcess, fork, type Serializable, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,12 +17,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, LogLevel } from '@slack/bolt';
+import { retryPolicies } from '@slack/web-api';
 import { createFlowgateApp } from '../src/app.ts';
-import { sendBlockAction, sendSlashCommand, sendViewSubmission } from '../src/emulator/index.ts';
+import {
+  type SlackEmulator,
+  sendBlockAction,
+  sendSlashCommand,
+  sendViewSubmission,
+  startSlackEmulator,
+} from '../src/emulator/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { MastraClient } from '../src/mastra/client.ts';
-import { ALICE, type Harness, SIGNING_SECRET, startHarness, waitFor } from '../test/support/flowgate.ts';
-import { startMastraServer } from '../test/support/mastra/server.ts';
+import { SLACK_CALL_POLICIES } from '../src/slack/retry.ts';
+import {
+  ALICE,
+  GENERAL,
+  type Harness,
+  SIGNING_SECRET,
+  startHarness,
+  waitFor,
+} from '../test/support/flowgate.ts';
+import { type MastraTestServer, startMastraServer } from '../test/support/mastra/server.ts';
 import { runSections, table } from './lib/stats.ts';
 
 function percentile(values: readonly number[], p: number): number {
@@ -469,12 +486,202 @@ async function formsSection(): Promise<string> {
   }
 }
 
-const SECTIONS = { acks: ackSection, calls: callsSection, budget: budgetSection, forms: formsSection };
+// ---------------------------------------------------------------------------------------------
+// 5. Failures: SIGTERM in the middle of a step; Slack answering 500 when a person starts a run
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * One `npm start` (or `node src/main.ts`) in Socket Mode: start a run whose one step takes 9 s,
+ * SIGTERM once the step runs, and time until the process has exited.
+ */
+async function stopMidStep(
+  how: 'npm start' | 'node src/main.ts',
+  emulator: SlackEmulator,
+  mastra: MastraTestServer,
+  db: string,
+): Promise<{ ms: number; code: number | null }> {
+  const [command, args] =
+    how === 'npm start' ? ['npm', ['start', '--silent']] : [process.execPath, ['src/main.ts']];
+  const child = spawn(command, args as string[], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? tmpdir(),
+      SLACK_BOT_TOKEN: emulator.botToken,
+      SLACK_APP_TOKEN: emulator.appToken,
+      SLACK_API_URL: emulator.apiUrl,
+      MASTRA_URL: mastra.url,
+      FLOWGATE_DB: db,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    await waitFor('the connection', () => output.includes('connected to Slack'), 30_000);
+    const before = emulator.messages(GENERAL).length;
+    await sendSlashCommand(emulator, {
+      socketMode: true,
+      command: '/flowgate',
+      text: 'start cancelAwareWorkflow {"durationMs": 9000}',
+      userId: ALICE,
+      channelId: GENERAL,
+    });
+    await waitFor('the step to run', () =>
+      emulator
+        .messages(GENERAL)
+        .slice(before)
+        .some((m) => m.text.startsWith('cancel-aware: Running')),
+    );
+    const t0 = performance.now();
+    child.kill('SIGTERM');
+    const code = await exited;
+    return { ms: performance.now() - t0, code };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** The Web API client's default policy, waited out in full: the sum of p-retry's waits, min–max. */
+function sdkDefaultRetryWindowMs(): { retries: number; min: number; max: number } {
+  const policy = retryPolicies.tenRetriesInAboutThirtyMinutes;
+  const retries = policy.retries ?? 10;
+  const factor = policy.factor ?? 2;
+  const minTimeout = policy.minTimeout ?? 1000;
+  let min = 0;
+  for (let i = 0; i < retries; i++) min += minTimeout * factor ** i;
+  return { retries, min, max: policy.randomize ? 2 * min : min };
+}
+
+async function failuresSection(): Promise<string> {
+  const rounds = 5;
+  // (a) SIGTERM → exit, mid-step
+  const mastra = await startMastraServer();
+  const emulator = await startSlackEmulator();
+  const dir = mkdtempSync(join(tmpdir(), 'flowgate-bench-stop-'));
+  const stops: Record<string, number[]> = { 'npm start': [], 'node src/main.ts': [] };
+  const codes = new Set<number | null>();
+  try {
+    for (let i = 0; i < rounds; i++) {
+      for (const how of ['npm start', 'node src/main.ts'] as const) {
+        const { ms: took, code } = await stopMidStep(
+          how,
+          emulator,
+          mastra,
+          join(dir, `${i}-${how.split(' ')[0]}.db`),
+        );
+        stops[how]!.push(took);
+        codes.add(code);
+      }
+    }
+  } finally {
+    // The steps go on on the server after each stop: cancel them before it closes.
+    const client = new MastraClient({ baseUrl: mastra.url });
+    const workflow = client.getWorkflow('cancelAwareWorkflow');
+    const { runs } = await workflow.runs({ status: 'running' });
+    await Promise.all(
+      runs.map((run) =>
+        workflow
+          .run(run.runId)
+          .cancel()
+          .catch(() => {}),
+      ),
+    );
+    await client.close();
+    await emulator.close();
+    await mastra.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  // (b) Slack 500 on chat.postMessage at start → the person's message
+  const h = await startHarness();
+  const replies: number[] = [];
+  let attempts = 0;
+  let text = '';
+  try {
+    const warm = await h.startRun('start noopWorkflow');
+    await h.message(warm, (m) => m.text.includes('Succeeded'));
+    await h.flowgate.progress.idle(); // its thread reply and DM are out
+    const progressPosts = () =>
+      h.emulator
+        .callsOf('chat.postMessage')
+        .filter((c) => !c.params.thread_ts && c.params.channel === GENERAL);
+    for (let i = 0; i < rounds * 2; i++) {
+      h.emulator.failCalls('chat.postMessage', { count: Number.POSITIVE_INFINITY });
+      const posts = progressPosts().length;
+      const before = h.replies(ALICE).length;
+      const t0 = performance.now();
+      await h.slash('start noopWorkflow');
+      text = await waitFor('the reply', () => h.replies(ALICE).slice(before).at(-1), 60_000);
+      replies.push(performance.now() - t0);
+      attempts = Math.max(attempts, progressPosts().length - posts);
+      h.emulator.failCalls('chat.postMessage', { count: 0 });
+    }
+  } finally {
+    await h.close();
+  }
+  const sdk = sdkDefaultRetryWindowMs();
+  const interactive = SLACK_CALL_POLICIES.interactive;
+  const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
+  const minutes = (n: number) => `${Math.round(n / 60_000)} min`;
+  return [
+    '### Failures (issue 8): SIGTERM mid-step, and Slack answering 500 at start',
+    '',
+    `(a) Flowgate in Socket Mode as a child process, started by \`npm start\` or \`node src/main.ts\`; a run of cancel-aware whose one step takes 9 s; SIGTERM to that process once the step runs; time until the process has exited. ${rounds} rounds each; exit codes seen: ${[...codes].join(', ')}.`,
+    '',
+    table(
+      ['started by', 'SIGTERM → exit: p50', 'max', 'goal', 'before (measured once, commit 50c1ff4)'],
+      Object.entries(stops).map(([how, values]) => [
+        how,
+        s(percentile(values, 50)),
+        s(Math.max(...values)),
+        '< 2 s',
+        how === 'npm start'
+          ? 'never: npm died of the signal at once (0.05 s), node went on running (`sh -c` kept the signal)'
+          : '9.0 s: the rest of the step (3 rounds: 9.02, 9.01, 9.02 s)',
+      ]),
+    ),
+    '',
+    `(b) The real app in HTTP mode; the emulator answers every chat.postMessage with HTTP 500; \`/flowgate start noopWorkflow\`; time from sending the command to the ephemeral reply. ${rounds * 2} rounds; ${attempts} attempts of chat.postMessage per start at most.`,
+    '',
+    table(
+      ['policy', 'Slack 500 → the person is told: p50', 'max', 'reply'],
+      [
+        [
+          `\`interactive\` (${interactive.attempts} attempts, ${s(interactive.deadlineMs)} at most)`,
+          s(percentile(replies, 50)),
+          s(Math.max(...replies)),
+          text,
+        ],
+        [
+          `before: the Web API client's default (\`tenRetriesInAboutThirtyMinutes\`, stated, not waited for)`,
+          `${minutes(sdk.min)}–${minutes(sdk.max)}`,
+          `${minutes(sdk.max)}`,
+          `nothing until then; the run sat \`pending\``,
+        ],
+      ],
+    ),
+    '',
+    `The default's figure is the sum of its ${sdk.retries} waits (p-retry: 1 s × ${retryPolicies.tenRetriesInAboutThirtyMinutes.factor}^n, randomized ×1–2), before any time the requests themselves take.`,
+  ].join('\n');
+}
+
+const SECTIONS = {
+  acks: ackSection,
+  calls: callsSection,
+  budget: budgetSection,
+  forms: formsSection,
+  failures: failuresSection,
+};
 
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Slack app (issues 3 and 4)',
+      '## Slack app (issues 3, 4 and 8)',
       '',
       `Reproduce: \`node bench/slack.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

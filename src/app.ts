@@ -6,7 +6,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import { WorkflowCatalog } from './catalog.ts';
 import type { Config } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -24,6 +23,12 @@ import {
   type PublisherOptions,
 } from './slack/publisher.ts';
 import type { RenderedMessage } from './slack/render/progress.ts';
+import {
+  BOLT_CLIENT_TIMEOUT_MS,
+  slackClientOptions,
+  slackFailure,
+  socketModeClientOptions,
+} from './slack/retry.ts';
 import { openStore, type Store } from './store/index.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
@@ -54,12 +59,37 @@ function startupError(error: unknown, config: Config, token: 'SLACK_BOT_TOKEN' |
   if (errno === 'EADDRINUSE' && config.slack.mode === 'http') {
     return new StartupError(`Port ${config.slack.port} is already in use. Set PORT to a free port.`);
   }
+  const failure = slackFailure(error);
+  if (failure.kind === 'http' || failure.kind === 'rate_limited') {
+    const what = failure.kind === 'http' ? `HTTP ${failure.status}` : 'rate limited';
+    return new StartupError(
+      `Slack's Web API at ${config.slackApiUrl} answered ${what} at start-up. Slack may be having trouble: start Flowgate again in a minute.`,
+    );
+  }
   if (errno === 'slack_webapi_request_error') {
     return new StartupError(
       `Slack's Web API could not be reached at ${config.slackApiUrl} (${(error as Error).message}). Check the network, or SLACK_API_URL.`,
     );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** `stop()` resolves within this long, even mid-step and with Slack not answering. */
+export const STOP_WITHIN_MS = 1500;
+/** Of which the publisher may spend this long delivering the progress states it holds. */
+const FLUSH_WITHIN_MS = 1000;
+
+/** Waits for `work` (its failure ignored), but not past `deadline` (a `performance.now()` time). */
+async function before(deadline: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
+  });
+  try {
+    await Promise.race([work.catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface FlowgateApp {
@@ -74,6 +104,10 @@ export interface FlowgateApp {
    * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
    */
   start(): Promise<{ port?: number }>;
+  /**
+   * Stops within `STOP_WITHIN_MS`: stops listening, cuts every run stream, flushes what the
+   * publisher holds, closes the store. Runs still going are followed again by the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -105,8 +139,9 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     warn: BoltLogLevel.WARN,
     error: BoltLogLevel.ERROR,
   }[config.logLevel];
-  // Rate-limited calls are retried per call by the gateway, never by pausing the whole client.
-  const clientOptions = { slackApiUrl: config.slackApiUrl, rejectRateLimitedCalls: true };
+  // The SDK retries nothing: Bolt's own client makes one attempt (auth.test at start-up), the
+  // gateway retries each call by its policy, the Socket Mode connection keeps its own (retry.ts).
+  const clientOptions = slackClientOptions(config.slackApiUrl, BOLT_CLIENT_TIMEOUT_MS);
   const app =
     config.slack.mode === 'socket'
       ? new App({
@@ -115,6 +150,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
           socketMode: true,
           logLevel: slackLogLevel,
           clientOptions,
+          installerOptions: { clientOptions: socketModeClientOptions(config.slackApiUrl) },
           deferInitialization: true,
         })
       : new App({
@@ -134,14 +170,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
             },
           ],
         });
-  // Progress updates get a client of their own that reports 429s instead of pausing every call.
-  const updates = new WebClient(config.slack.botToken, {
+  const gateway = new SlackGateway({
+    token: config.slack.botToken,
     slackApiUrl: config.slackApiUrl,
-    rejectRateLimitedCalls: true,
-    retryConfig: { retries: 0 },
-    timeout: 15_000,
+    logger: app.logger,
   });
-  const gateway = new SlackGateway(app.client, updates);
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
     minIntervalMs: config.updateIntervalMs,
@@ -215,12 +248,17 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       return port === undefined ? {} : { port };
     },
     async stop() {
-      await tracker.stop();
+      // Within STOP_WITHIN_MS whatever Slack and Mastra do: runs are followed again at the next
+      // start (from the store), so nothing needs to wait for a step to end.
+      const deadline = performance.now() + STOP_WITHIN_MS;
+      progress.stop(); // no new follows; nothing is recorded as final from here on
+      gateway.close(); // calls waiting to retry give up now
       server?.closeAllConnections();
-      await app.stop().catch(() => {});
-      await publisher.close();
-      await progress.idle();
-      await client.close();
+      await before(deadline, app.stop());
+      await before(deadline, tracker.stop()); // cuts every run stream and poll at once
+      await publisher.close({ withinMs: Math.min(FLUSH_WITHIN_MS, deadline - performance.now()) });
+      await before(deadline, progress.idle());
+      await before(deadline, client.close());
       store.close();
     },
   };

@@ -1,5 +1,8 @@
-/** `npm start`: load `.env`, validate the configuration, start Flowgate, stop cleanly on a signal. */
-import { createFlowgateApp, StartupError } from './app.ts';
+/**
+ * `npm start`: load `.env`, validate the configuration, start Flowgate, stop cleanly on a signal
+ * (SIGTERM or SIGINT: exit code 0 within 2 s; see the README on running under a supervisor).
+ */
+import { createFlowgateApp, STOP_WITHIN_MS, StartupError } from './app.ts';
 import { ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { PolicyError } from './policy.ts';
 
@@ -16,22 +19,39 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // SIGTERM (a supervisor) or SIGINT (Ctrl-C), also while starting: stop within STOP_WITHIN_MS and
+  // exit 0. A repeated signal changes nothing (Ctrl-C under `npm start` reaches node twice: from
+  // the terminal and from npm); should stopping ever hang, the process exits anyway with 1.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`${signal}: stopping Flowgate…\n`);
+    setTimeout(() => {
+      process.stderr.write('Flowgate did not stop in time; exiting anyway.\n');
+      process.exit(1);
+    }, STOP_WITHIN_MS + 500).unref();
+    void flowgate.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Flowgate did not stop cleanly: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   try {
     await flowgate.start();
   } catch (error) {
+    if (stopping) return; // stopped by a signal while starting: the stop exits
+    stopping = true;
     await flowgate.stop().catch(() => {});
     const reason =
       error instanceof StartupError ? error.message : `Flowgate could not start: ${String(error)}`;
     process.stderr.write(`${reason}\n`);
     process.exit(1); // a half-started Slack connection may otherwise keep retrying
   }
-  const stop = async (signal: string) => {
-    process.stderr.write(`${signal}: stopping Flowgate…\n`);
-    await flowgate.stop();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
 }
 
 process.on('unhandledRejection', (reason) => {

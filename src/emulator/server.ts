@@ -149,6 +149,7 @@ export class SlackEmulator {
   #server: Server | undefined;
   #url = '';
   #seq = 0;
+  readonly #failures = new Map<string, { remaining: number; status: number }>();
 
   constructor(options: StartSlackEmulatorOptions = {}) {
     const now = options.now ?? Date.now;
@@ -259,6 +260,31 @@ export class SlackEmulator {
 
   resetRateLimits(): void {
     this.rateLimiter.reset();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Failures
+
+  /**
+   * The next `count` calls of `method` (default 1; `Infinity` until called again with `count: 0`)
+   * answer HTTP `status` (default 500) and do nothing, as when Slack itself fails: before the
+   * token, the rate limits and the method are looked at.
+   */
+  failCalls(method: string, options: { status?: number; count?: number } = {}): void {
+    const { status = 500, count = 1 } = options;
+    if (!Number.isInteger(status) || status < 400 || status > 599)
+      throw new RangeError(`failCalls: status must be an HTTP error status (400-599), not ${status}`);
+    if (count <= 0) this.#failures.delete(method);
+    else this.#failures.set(method, { remaining: count, status });
+  }
+
+  /** The status of an injected failure for this call of `method`, if one is due. */
+  #failure(method: string): number | undefined {
+    const failure = this.#failures.get(method);
+    if (!failure) return undefined;
+    failure.remaining -= 1;
+    if (failure.remaining <= 0) this.#failures.delete(method);
+    return failure.status;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -426,6 +452,11 @@ export class SlackEmulator {
       });
     };
 
+    const failed = this.#failure(method);
+    if (failed !== undefined) {
+      finish(failed, { ok: false, error: 'emulated_http_error' });
+      return;
+    }
     const socketOpen = method === 'apps.connections.open';
     const handler = Object.hasOwn(METHODS, method) ? METHODS[method] : undefined;
     if (!handler && !socketOpen) {

@@ -118,8 +118,7 @@ export class RunTracker {
     };
     const consume = async (events: AsyncIterable<WorkflowEvent>): Promise<number> => {
       let count = 0;
-      for await (const event of events) {
-        if (signal.aborted) break;
+      for await (const event of untilAborted(events, signal)) {
         count++;
         emit(reduceRun(entry.snapshot, event, this.#now()));
       }
@@ -179,6 +178,45 @@ export class RunTracker {
       }
     }
     return ended('stopped');
+  }
+}
+
+/**
+ * The events of `events` until `signal` aborts. An abort ends the iteration at once, even while
+ * an event is awaited (a stream opened by `stream()` or `resumeStream()` carries no signal of
+ * ours, and a step may be silent for long), and closes the stream, which cuts its HTTP request.
+ */
+async function* untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  if (signal.aborted) return;
+  const iterator = events[Symbol.asyncIterator]();
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  let finished = false;
+  try {
+    for (;;) {
+      const next = iterator.next();
+      const result = await Promise.race([next, aborted]);
+      if (result === 'aborted') {
+        next.catch(() => {}); // settles once the stream is closed below
+        return;
+      }
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      yield result.value;
+      if (signal.aborted) return;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    // Not awaited: an async generator busy in `next()` would only return after it.
+    if (!finished)
+      void Promise.resolve()
+        .then(() => iterator.return?.())
+        .catch(() => {});
   }
 }
 

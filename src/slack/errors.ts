@@ -3,8 +3,8 @@
  * never carry tokens or internal URLs, and say what to do next.
  */
 import { isMastraError } from '../mastra/errors.ts';
-import { slackErrorCode } from './gateway.ts';
 import { code, safeText } from './mrkdwn.ts';
+import { isTransientSlackFailure, type SlackFailure, slackFailure } from './retry.ts';
 
 /** A failure whose message is already meant for the user (and already safe mrkdwn). */
 export class UserFacingError extends Error {
@@ -46,7 +46,34 @@ export function userMessage(error: unknown): string {
         return `The Mastra server answered with an error: ${safeText(error.serverMessage ?? error.message, 300)}`;
     }
   }
-  const slack = slackErrorCode(error);
-  if (slack) return `Slack refused the request (${code(slack, 60)}).`;
+  const slack = slackFailure(error);
+  if (slack.kind === 'platform') return `Slack refused the request (${code(slack.error, 60)}).`;
+  if (isTransientSlackFailure(slack))
+    return `Slack could not do that right now (${slackProblem(slack)}). Try again in a minute.`;
   return 'Something went wrong on Flowgate’s side. It has been logged; try again, and tell whoever runs Flowgate if it keeps happening.';
+}
+
+/** A failed Slack call in a few words: `HTTP 500`, `timed out`, `channel_not_found`, … */
+function slackProblem(failure: SlackFailure): string {
+  switch (failure.kind) {
+    case 'rate_limited':
+      return `rate limited for ${Math.ceil(failure.retryAfterMs / 1000)} s`;
+    case 'http':
+      return `HTTP ${failure.status}`;
+    case 'network':
+      return failure.timedOut ? 'timed out' : 'not reachable';
+    case 'platform':
+      return code(failure.error, 60);
+    case 'other':
+      return 'an unexpected error';
+  }
+}
+
+/** Why a run was not started: Slack would not take its progress message (`error`). */
+export function notPostedMessage(error: unknown): string {
+  const failure = slackFailure(error);
+  const next = isTransientSlackFailure(failure)
+    ? 'Try again in a minute.'
+    : 'Try again; if it keeps happening, tell whoever runs Flowgate.';
+  return `Slack could not post the progress message (${slackProblem(failure)}), so the run was not started. ${next}`;
 }

@@ -24,7 +24,7 @@ import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroup
 import { snapshotFromRunState } from '../runs/state.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
-import { RefusedError, UserFacingError, userMessage } from './errors.ts';
+import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
 import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
@@ -38,6 +38,7 @@ import {
   renderWorkflowList,
 } from './render/commands.ts';
 import { payloadFields, renderStatus } from './render/progress.ts';
+import { slackFailure } from './retry.ts';
 
 /** The message a button was clicked on. */
 export interface MessageRef {
@@ -216,10 +217,14 @@ export class Flowgate {
       this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
+          // The modal is closed: a DM tells them, or, when Slack will not deliver it, a note in
+          // the channel the form was opened from.
           const note: Respond = async (reply) => {
-            await this.#deps.gateway
-              .directMessage(input.userId, reply)
-              .catch((error) => this.#deps.logger.warn('could not DM the starter', error));
+            const { gateway, logger } = this.#deps;
+            await gateway
+              .directMessage(input.userId, reply, 'interactive')
+              .catch(() => gateway.ephemeral(form.channel, input.userId, reply, 'interactive'))
+              .catch((error) => logger.warn('could not tell the starter about their form', error));
           };
           try {
             await this.#launch(entry, info, result.data, input.userId, form.channel, note);
@@ -271,7 +276,9 @@ export class Flowgate {
     } catch (error) {
       // Nothing half-done: a run nobody can watch is not started.
       await workflow.deleteRun(run.runId).catch(() => {});
-      throw error;
+      if (slackFailure(error).kind === 'other') throw error;
+      this.#deps.logger.warn(`run ${run.runId}: could not post its progress message`, error);
+      throw new UserFacingError(notPostedMessage(error), { cause: error });
     }
     if (posted.fellBackToDm) {
       await respond(
@@ -473,14 +480,18 @@ export class Flowgate {
       await this.#deps.gateway.updateView(
         viewId,
         answerFormView(waiting.info, row.runId, waiting.path, schema, waiting.suspendPayload),
+        'interactive',
       );
     } catch (error) {
       const message = userMessage(error);
-      if (viewId) {
-        await this.#deps.gateway.updateView(viewId, noticeView('Cannot answer', message)).catch(() => {});
-      } else {
-        await respond(renderNotice(message)).catch(() => {});
-      }
+      // In the modal when there is one; when Slack will not update it either, in an ephemeral reply.
+      const shown = viewId
+        ? await this.#deps.gateway
+            .updateView(viewId, noticeView('Cannot answer', message), 'interactive')
+            .then(() => true)
+            .catch(() => false)
+        : false;
+      if (!shown) await respond(renderNotice(message)).catch(() => {});
       this.#logUnexpected(error);
     }
   }
@@ -515,7 +526,7 @@ export class Flowgate {
       if (error instanceof RefusedError && row) {
         // Also say it where the run is: a forged submission has no modal to show the refusal in.
         await this.#deps.gateway
-          .ephemeral(row.channel, input.userId, { text: error.message })
+          .ephemeral(row.channel, input.userId, { text: error.message }, 'interactive')
           .catch(() => {});
       }
       return { error: userMessage(error) };
@@ -576,6 +587,7 @@ export class Flowgate {
               row.channel,
               row.ts,
               `${mentionUser(userId)} answered *${safeName(step.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+              'background',
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
@@ -583,9 +595,9 @@ export class Flowgate {
           progress.follow(runId);
           const text = `Your answer to *${safeName(step.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
           await gateway
-            .ephemeral(row.channel, userId, { text })
-            .catch(() => gateway.directMessage(userId, { text }))
-            .catch(() => {});
+            .ephemeral(row.channel, userId, { text }, 'interactive')
+            .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
+            .catch((e) => logger.warn('could not tell the person their answer was not accepted', e));
           this.#logUnexpected(error);
         }
       },
@@ -687,7 +699,8 @@ export class Flowgate {
     const results = await Promise.all(
       this.#groups.map(async (group) => {
         try {
-          return (await this.#deps.gateway.groupMembers(group)).includes(userId) ? group : undefined;
+          const members = await this.#deps.gateway.groupMembers(group, 'interactive');
+          return members.includes(userId) ? group : undefined;
         } catch (error) {
           this.#deps.logger.warn(`cannot read the members of user group ${group}`, error);
           return undefined;

@@ -2,9 +2,20 @@
  * Every Slack Web API call Flowgate makes, in one place: posting progress messages (with the DM
  * fallback), thread replies and DMs, ephemeral notes, permalinks, modals and user-group lookups.
  * Progress-message *updates* go through the publisher, which calls `updateMessage` here.
+ *
+ * Each method takes the retry policy fit for its use (`retry.ts`): the caller knows whether a
+ * person is waiting. Each policy has a client of its own (its request timeout, its queue), so
+ * background calls never hold up the calls a person waits for.
  */
 import type { KnownBlock, View } from '@slack/types';
-import type { WebClient } from '@slack/web-api';
+import { type Logger as SlackLogger, WebClient } from '@slack/web-api';
+import {
+  SLACK_CALL_POLICIES,
+  type SlackCallPolicyName,
+  type SlackCallRunner,
+  slackCallRunner,
+  slackClientOptions,
+} from './retry.ts';
 
 export interface PostedMessage {
   channel: string;
@@ -26,130 +37,175 @@ export function slackErrorCode(error: unknown): string | undefined {
   return typeof data?.error === 'string' ? data.error : undefined;
 }
 
-/** Retry-After of a rate-limited call, in ms (`rejectRateLimitedCalls` clients throw these). */
-function rateLimitedFor(error: unknown): number | undefined {
-  const e = error as { code?: unknown; retryAfter?: unknown } | undefined;
-  return e?.code === 'slack_webapi_rate_limited_error' && typeof e.retryAfter === 'number'
-    ? e.retryAfter * 1000
-    : undefined;
+export interface SlackGatewayOptions {
+  token: string;
+  slackApiUrl: string;
+  /** For the SDK's own log lines (never tokens). */
+  logger?: SlackLogger;
+  groupTtlMs?: number;
 }
 
-/**
- * Runs one Web API call, waiting out a 429's Retry-After for this call alone (the clients are built
- * with `rejectRateLimitedCalls`, so one busy channel never pauses every other call). The wait gets a
- * random extra of up to one Retry-After, so calls limited together do not all come back together.
- */
-async function withRateLimitRetry<T>(call: () => Promise<T>, maxWaitMs: number): Promise<T> {
-  let waited = 0;
-  for (;;) {
-    try {
-      return await call();
-    } catch (error) {
-      const retryAfter = rateLimitedFor(error);
-      if (retryAfter === undefined) throw error;
-      const wait = retryAfter + Math.random() * retryAfter;
-      if (waited + wait > maxWaitMs) throw error;
-      waited += wait;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
+type Call<T> = (client: WebClient) => Promise<T>;
+
+/** A piece of work's calls under one policy: the policy's client, one shared deadline. */
+interface Scoped {
+  <T>(call: Call<T>): Promise<T>;
+  /** A `chat.postMessage` in `channel`: see {@link SlackGateway.#post}. */
+  post<T>(channel: string, call: Call<T>): Promise<T>;
 }
 
 export class SlackGateway {
-  readonly #client: WebClient;
-  readonly #updates: WebClient;
+  readonly #clients: Record<SlackCallPolicyName, WebClient>;
   readonly #groupCache = new Map<string, { at: number; members: string[] }>();
   readonly #groupTtlMs: number;
-  readonly #maxRateLimitWaitMs: number;
+  readonly #stopping = new AbortController();
+  /** `chat.postMessage` calls in progress that someone waits for, by channel. */
+  readonly #waitedFor = new Map<string, Set<Promise<unknown>>>();
 
-  /**
-   * @param client for everything but progress updates (built with `rejectRateLimitedCalls`)
-   * @param updates for progress updates: rejects rate-limited calls so the publisher can wait per message
-   */
-  constructor(
-    client: WebClient,
-    updates: WebClient,
-    options: { groupTtlMs?: number; maxRateLimitWaitMs?: number } = {},
-  ) {
-    this.#client = client;
-    this.#updates = updates;
+  constructor(options: SlackGatewayOptions) {
+    const client = (policy: SlackCallPolicyName) =>
+      new WebClient(options.token, {
+        ...slackClientOptions(options.slackApiUrl, SLACK_CALL_POLICIES[policy].timeoutMs),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+    this.#clients = {
+      interactive: client('interactive'),
+      modal: client('modal'),
+      background: client('background'),
+      update: client('update'),
+    };
     this.#groupTtlMs = options.groupTtlMs ?? 60_000;
-    this.#maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? 120_000;
+  }
+
+  /** Stops retrying: calls waiting for another attempt fail at once with their last error. */
+  close(): void {
+    this.#stopping.abort();
   }
 
   /** Posts in `channel`, or — when the bot cannot post there — in a DM with `userId`. */
-  async postProgress(channel: string, userId: string, content: MessageContent): Promise<PostedMessage> {
+  async postProgress(
+    channel: string,
+    userId: string,
+    content: MessageContent,
+    policy: SlackCallPolicyName,
+  ): Promise<PostedMessage> {
+    const call = this.#scope(policy);
     try {
-      const posted = await this.#retry(() =>
-        this.#client.chat.postMessage({ channel, ...content, unfurl_links: false }),
+      const posted = await call.post(channel, (c) =>
+        c.chat.postMessage({ channel, ...content, unfurl_links: false }),
       );
       return { channel: posted.channel ?? channel, ts: String(posted.ts), fellBackToDm: false };
     } catch (error) {
       const code = slackErrorCode(error);
       if (!code || !CANNOT_POST.has(code)) throw error;
-      const dm = await this.openDm(userId);
-      const posted = await this.#retry(() =>
-        this.#client.chat.postMessage({ channel: dm, ...content, unfurl_links: false }),
+      const dm = await this.#openDm(userId, call);
+      const posted = await call.post(dm, (c) =>
+        c.chat.postMessage({ channel: dm, ...content, unfurl_links: false }),
       );
       return { channel: posted.channel ?? dm, ts: String(posted.ts), fellBackToDm: true };
     }
   }
 
+  /** One `chat.update`, never retried here: the publisher decides when to try again. */
   async updateMessage(channel: string, ts: string, content: MessageContent): Promise<void> {
-    await this.#updates.chat.update({ channel, ts, ...content });
+    await this.#scope('update')((c) => c.chat.update({ channel, ts, ...content }));
   }
 
-  async replyInThread(channel: string, threadTs: string, text: string): Promise<void> {
-    await this.#retry(() =>
-      this.#client.chat.postMessage({ channel, thread_ts: threadTs, text, unfurl_links: false }),
+  async replyInThread(
+    channel: string,
+    threadTs: string,
+    text: string,
+    policy: SlackCallPolicyName,
+  ): Promise<void> {
+    await this.#scope(policy).post(channel, (c) =>
+      c.chat.postMessage({ channel, thread_ts: threadTs, text, unfurl_links: false }),
     );
   }
 
-  async directMessage(userId: string, content: MessageContent): Promise<void> {
-    const channel = await this.openDm(userId);
-    await this.#retry(() => this.#client.chat.postMessage({ channel, ...content, unfurl_links: false }));
+  async directMessage(userId: string, content: MessageContent, policy: SlackCallPolicyName): Promise<void> {
+    const call = this.#scope(policy);
+    const channel = await this.#openDm(userId, call);
+    await call.post(channel, (c) => c.chat.postMessage({ channel, ...content, unfurl_links: false }));
   }
 
-  async ephemeral(channel: string, userId: string, content: MessageContent): Promise<void> {
-    await this.#retry(() => this.#client.chat.postEphemeral({ channel, user: userId, ...content }));
+  async ephemeral(
+    channel: string,
+    userId: string,
+    content: MessageContent,
+    policy: SlackCallPolicyName,
+  ): Promise<void> {
+    await this.#scope(policy)((c) => c.chat.postEphemeral({ channel, user: userId, ...content }));
   }
 
-  async permalink(channel: string, ts: string): Promise<string | undefined> {
-    const result = await this.#retry(() => this.#client.chat.getPermalink({ channel, message_ts: ts }));
+  async permalink(channel: string, ts: string, policy: SlackCallPolicyName): Promise<string | undefined> {
+    const result = await this.#scope(policy)((c) => c.chat.getPermalink({ channel, message_ts: ts }));
     return result.permalink;
   }
 
+  /** `views.open`, always by the `modal` policy: the trigger expires 3 s after the click. */
   async openView(triggerId: string, view: View): Promise<{ id: string; hash?: string }> {
-    // The trigger expires 3 s after the click: only a short wait can still succeed.
-    const result = await withRateLimitRetry(
-      () => this.#client.views.open({ trigger_id: triggerId, view }),
-      1500,
-    );
+    const result = await this.#scope('modal')((c) => c.views.open({ trigger_id: triggerId, view }));
     return { id: String(result.view?.id), ...(result.view?.hash ? { hash: result.view.hash } : {}) };
   }
 
-  async updateView(viewId: string, view: View, hash?: string): Promise<void> {
-    await this.#retry(() => this.#client.views.update({ view_id: viewId, view, ...(hash ? { hash } : {}) }));
+  async updateView(viewId: string, view: View, policy: SlackCallPolicyName, hash?: string): Promise<void> {
+    await this.#scope(policy)((c) => c.views.update({ view_id: viewId, view, ...(hash ? { hash } : {}) }));
   }
 
   /** Members of a user group, cached for a minute (needs `usergroups:read`). */
-  async groupMembers(groupId: string): Promise<string[]> {
+  async groupMembers(groupId: string, policy: SlackCallPolicyName): Promise<string[]> {
     const cached = this.#groupCache.get(groupId);
     if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.members;
-    const result = await this.#retry(() => this.#client.usergroups.users.list({ usergroup: groupId }));
+    const result = await this.#scope(policy)((c) => c.usergroups.users.list({ usergroup: groupId }));
     const members = result.users ?? [];
     this.#groupCache.set(groupId, { at: Date.now(), members });
     return members;
   }
 
-  #retry<T>(call: () => Promise<T>): Promise<T> {
-    return withRateLimitRetry(call, this.#maxRateLimitWaitMs);
-  }
-
-  async openDm(userId: string): Promise<string> {
-    const result = await this.#retry(() => this.#client.conversations.open({ users: userId }));
+  async #openDm(userId: string, call: Scoped): Promise<string> {
+    const result = await call((c) => c.conversations.open({ users: userId }));
     const id = result.channel?.id;
     if (!id) throw new Error(`Slack did not open a DM with ${userId}.`);
     return id;
+  }
+
+  #scope(policy: SlackCallPolicyName): Scoped {
+    const client = this.#clients[policy];
+    const run: SlackCallRunner = slackCallRunner(SLACK_CALL_POLICIES[policy], {
+      signal: this.#stopping.signal,
+    });
+    const scoped = (<T>(call: Call<T>) => run(() => call(client))) as Scoped;
+    scoped.post = (channel, call) =>
+      this.#post(policy, channel, (beforeAttempt) => run(() => call(client), { beforeAttempt }));
+    return scoped;
+  }
+
+  /**
+   * `chat.postMessage` is limited per channel (about one a second): Flowgate's own background
+   * posts there (thread replies, notices) wait before each attempt while a post someone waits for
+   * is in progress in that channel, so they never take its turn.
+   */
+  #post<T>(
+    policy: SlackCallPolicyName,
+    channel: string,
+    attempts: (beforeAttempt?: () => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    if (policy === 'background') return attempts(() => this.#behindWaitedFor(channel));
+    const work = attempts();
+    const inChannel = this.#waitedFor.get(channel) ?? new Set<Promise<unknown>>();
+    this.#waitedFor.set(channel, inChannel);
+    inChannel.add(work);
+    const done = () => {
+      inChannel.delete(work);
+      if (inChannel.size === 0 && this.#waitedFor.get(channel) === inChannel) this.#waitedFor.delete(channel);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  async #behindWaitedFor(channel: string): Promise<void> {
+    for (let calls = this.#waitedFor.get(channel); calls; calls = this.#waitedFor.get(channel)) {
+      await Promise.allSettled([...calls]);
+    }
   }
 }

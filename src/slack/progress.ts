@@ -53,6 +53,7 @@ export class ProgressMessages {
   readonly #deps: ProgressDeps;
   readonly #runs = new Map<string, RunContext>();
   readonly #pending = new Set<Promise<unknown>>();
+  #stopping = false;
 
   constructor(deps: ProgressDeps) {
     this.#deps = deps;
@@ -81,10 +82,12 @@ export class ProgressMessages {
     };
     const context: RunContext = { row, info: args.info, version: 0 };
     const snapshot = initialSnapshot(args.runId, args.info.stepGraph, startedAt);
+    // A person has just started the run and waits to see it: they are told at once if this fails.
     const posted = await gateway.postProgress(
       args.channel,
       args.starterId,
       renderProgress(this.#view(context, snapshot)),
+      'interactive',
     );
     row.channel = posted.channel;
     row.ts = posted.ts;
@@ -106,7 +109,22 @@ export class ProgressMessages {
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
   follow(runId: string, events?: AsyncIterable<WorkflowEvent>): void {
+    if (this.#stopping) {
+      // The next start follows it from the store; the open stream is closed now.
+      void Promise.resolve()
+        .then(() => events?.[Symbol.asyncIterator]().return?.())
+        .catch(() => {});
+      return;
+    }
     this.#background(this.#follow(runId, events));
+  }
+
+  /**
+   * Shutdown: no new follows, and nothing is recorded as final or notified from now on — what the
+   * publisher could not deliver in time is sent again when the next start follows the run again.
+   */
+  stop(): void {
+    this.#stopping = true;
   }
 
   /**
@@ -269,7 +287,7 @@ export class ProgressMessages {
       const file = policy.source ? ` (${safeText(policy.source, 200)})` : ' (set FLOWGATE_POLICY)';
       text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
     }
-    await this.#deps.gateway.replyInThread(row.channel, row.ts, text);
+    await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
   }
 
   async #onEnd(context: RunContext, result: FollowResult): Promise<void> {
@@ -291,6 +309,7 @@ export class ProgressMessages {
     // re-follows the run and sends it again.
     this.#publish(context, snapshot, true);
     await publisher.settled({ channel: row.channel, ts: row.ts });
+    if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
     store.updateProgressMessage(row.runId, { status, final: true });
     if (store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
@@ -304,16 +323,21 @@ export class ProgressMessages {
     const error = snapshot.payload.workflowState.error?.message;
     const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
     const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
-    const permalink = row.permalink ?? (await gateway.permalink(row.channel, row.ts).catch(() => undefined));
+    const permalink =
+      row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
     const link = permalink ? ` <${permalink}|View the run>` : '';
     try {
-      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`);
+      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`, 'background');
     } catch (error) {
       logger.warn(`run ${row.runId}: thread reply failed`, error);
     }
     if (row.starterId) {
       try {
-        await gateway.directMessage(row.starterId, { text: `Your run of ${outcome}${by}${detail}.${link}` });
+        await gateway.directMessage(
+          row.starterId,
+          { text: `Your run of ${outcome}${by}${detail}.${link}` },
+          'background',
+        );
       } catch (error) {
         logger.warn(`run ${row.runId}: DM to the starter failed`, error);
       }
@@ -322,7 +346,7 @@ export class ProgressMessages {
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
-    const permalink = await this.#deps.gateway.permalink(row.channel, row.ts);
+    const permalink = await this.#deps.gateway.permalink(row.channel, row.ts, 'background');
     if (permalink) {
       row.permalink = permalink;
       this.#deps.store.updateProgressMessage(row.runId, { permalink });

@@ -15,8 +15,14 @@
  *   with AIMD: halve the rate on 429, creep back up on success; tight budget → finals first, then the
  *   message that has waited longest.
  *
- * All waiting is done with one timer (cleared on close) and the clock is injectable.
+ * - close(): the newest state of every message is sent at once — finals retried, intermediates tried
+ *   once if the budget and Retry-After allow it now — within an optional time limit after which the
+ *   rest is given up.
+ *
+ * All waiting is done with one timer (cleared on close) and the clock is injectable. Which errors
+ * are rate limits and which are permanent is decided in `retry.ts`, with every other Slack call's.
  */
+import { isPermanentSlackError, slackRetryAfterMs } from './retry.ts';
 
 export interface MessageRef {
   channel: string;
@@ -85,7 +91,7 @@ export interface PublisherStats {
   sent: number;
   /** Send attempts answered with a rate-limit error. */
   rateLimited: number;
-  /** Accepted states never sent because a newer state replaced them (or close() discarded them). */
+  /** Accepted states never sent because a newer state replaced them (or close() gave them up). */
   dropped: number;
   /** Versions given up: permanent error, or retries exhausted. */
   failed: number;
@@ -93,59 +99,20 @@ export interface PublisherStats {
   ignored: number;
 }
 
+export interface CloseOptions {
+  /**
+   * Resolve within this long (ms) whatever happens: what is still queued is given up (counted
+   * dropped, finals failed) and sends still in flight are no longer waited for. Default: no limit.
+   */
+  withinMs?: number;
+}
+
 export interface Publisher<P> {
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void;
   settled(ref?: MessageRef): Promise<void>;
-  close(): Promise<void>;
+  /** Stops accepting publishes and flushes what is held; see {@link CloseOptions}. */
+  close(options?: CloseOptions): Promise<void>;
   stats(): PublisherStats;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Error classification defaults
-
-const RATE_LIMITED_CODE = 'slack_webapi_rate_limited_error';
-const PLATFORM_ERROR_CODE = 'slack_webapi_platform_error';
-const HTTP_ERROR_CODE = 'slack_webapi_http_error';
-
-/** Slack platform errors (`ok: false`) that are worth retrying with the same payload. */
-const TRANSIENT_PLATFORM_ERRORS = new Set([
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-  'ratelimited',
-  'rate_limited',
-  'team_added_to_org',
-  'external_channel_migrating',
-]);
-
-function field(error: unknown, name: string): unknown {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined;
-}
-
-/** `WebAPIRateLimitedError` (`code: slack_webapi_rate_limited_error`, `.retryAfter` seconds) → ms. */
-export function slackRetryAfterMs(error: unknown): number | undefined {
-  if (field(error, 'code') !== RATE_LIMITED_CODE) return undefined;
-  const seconds = field(error, 'retryAfter');
-  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/**
- * Platform errors (`message_not_found`, `channel_not_found`, `invalid_blocks`, `msg_too_long`,
- * `cant_update_message`, `invalid_auth`, ...) are permanent except a few server-side ones; HTTP 4xx
- * (except 408/425/429) are permanent; request (network) errors, 5xx and unknown errors are transient.
- */
-export function isPermanentSlackError(error: unknown): boolean {
-  const code = field(error, 'code');
-  if (code === PLATFORM_ERROR_CODE) {
-    const slackError = field(field(error, 'data'), 'error');
-    return typeof slackError !== 'string' || !TRANSIENT_PLATFORM_ERRORS.has(slackError);
-  }
-  if (code === HTTP_ERROR_CODE) {
-    const status = field(error, 'statusCode');
-    return typeof status === 'number' && status >= 400 && status < 500 && ![408, 425, 429].includes(status);
-  }
-  return false;
 }
 
 function defaultNow(): number {
@@ -286,6 +253,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
   private closing = false;
   private stopped = false;
   private closePromise: Promise<void> | undefined;
+  private closeTimer: ReturnType<typeof setTimeout> | undefined;
   private resolveClose: (() => void) | undefined;
 
   constructor(options: PublisherOptions<P>) {
@@ -343,8 +311,9 @@ export class ProgressPublisher<P> implements Publisher<P> {
     }
   }
 
-  /** Resolves once every version published so far (to `ref`, or to any message) is delivered or given up. */
+  /** Resolves once every version published so far (to `ref`, or to any message) is delivered or given up (or at once after close). */
   settled(ref?: MessageRef): Promise<void> {
+    if (this.stopped) return Promise.resolve(); // closed: nothing more will be delivered
     const targets = ref ? [this.states.get(keyOf(ref))] : [...this.states.values()];
     const waits: Promise<void>[] = [];
     for (const state of targets) {
@@ -355,25 +324,40 @@ export class ProgressPublisher<P> implements Publisher<P> {
     return Promise.all(waits).then(() => undefined);
   }
 
-  /** Stops accepting publishes, discards queued intermediates, delivers queued finals, then stops. */
-  close(): Promise<void> {
+  /**
+   * Stops accepting publishes and flushes what is held: the newest queued state of every message is
+   * sent without waiting for its interval. Finals are retried as ever (the shared budget and
+   * Retry-After still apply); an intermediate is tried once if that can be done now, else given up
+   * (the next start renders the run again). Then stops. With `withinMs`, resolves by then.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
     if (this.closePromise) return this.closePromise;
     this.closing = true;
     this.closePromise = new Promise<void>((resolve) => {
       this.resolveClose = resolve;
     });
-    for (const state of [...this.queued]) {
-      const entry = state.pending;
-      if (entry && !entry.final) {
-        state.pending = undefined;
-        this.queued.delete(state);
-        this.counters.dropped++;
-        this.markDone(state, entry.version);
-      }
+    if (options.withinMs !== undefined && Number.isFinite(options.withinMs)) {
+      this.closeTimer = setTimeout(() => this.giveUp(), Math.max(0, options.withinMs));
     }
     this.checkClosed();
     if (!this.stopped) this.requestPump();
     return this.closePromise;
+  }
+
+  /** The close deadline passed: give up what is left and stop now. */
+  private giveUp(): void {
+    this.closeTimer = undefined;
+    if (this.stopped) return;
+    for (const state of [...this.queued]) {
+      const entry = state.pending;
+      state.pending = undefined;
+      this.queued.delete(state);
+      if (!entry) continue;
+      if (entry.final) this.counters.failed++;
+      else this.counters.dropped++;
+      this.markDone(state, entry.version);
+    }
+    this.stop();
   }
 
   stats(): PublisherStats {
@@ -445,8 +429,11 @@ export class ProgressPublisher<P> implements Publisher<P> {
     const ready: MessageState<P>[] = [];
     for (const state of this.queued) {
       if (state.inFlight) continue; // its completion triggers a pump
-      const readyAt = Math.max(state.lastAttemptAt + this.minIntervalMs, state.blockedUntil);
+      // Closing: what is held goes at once, but never against a Retry-After or a backoff.
+      const interval = this.closing ? 0 : this.minIntervalMs;
+      const readyAt = Math.max(state.lastAttemptAt + interval, state.blockedUntil);
       if (readyAt <= now) ready.push(state);
+      else if (this.closing && !state.pending?.final) this.discard(state);
       else nextWake = Math.min(nextWake, readyAt);
     }
     // Finals first; then the message that has waited longest.
@@ -455,17 +442,31 @@ export class ProgressPublisher<P> implements Publisher<P> {
       const fb = b.pending?.final ? 0 : 1;
       return fa - fb || a.waitingSince - b.waitingSince;
     });
-    for (const state of ready) {
+    for (const [index, state] of ready.entries()) {
       if (this.budget) {
         const wait = this.budget.take(now);
         if (wait > 0) {
           nextWake = Math.min(nextWake, now + wait);
+          // Closing: an intermediate goes now or never (the next start renders the run again).
+          if (this.closing)
+            for (const rest of ready.slice(index)) if (!rest.pending?.final) this.discard(rest);
           break;
         }
       }
       this.dispatch(state, now);
     }
-    this.arm(nextWake, now);
+    this.checkClosed();
+    if (!this.stopped) this.arm(nextWake, now);
+  }
+
+  /** Closing: gives up the intermediate state a message holds. */
+  private discard(state: MessageState<P>): void {
+    const entry = state.pending;
+    state.pending = undefined;
+    this.queued.delete(state);
+    if (!entry) return;
+    this.counters.dropped++;
+    this.markDone(state, entry.version);
   }
 
   private arm(at: number, now: number): void {
@@ -606,7 +607,13 @@ export class ProgressPublisher<P> implements Publisher<P> {
 
   private checkClosed(): void {
     if (!this.closing || this.stopped || this.queued.size > 0 || this.inFlightCount > 0) return;
+    this.stop();
+  }
+
+  private stop(): void {
     this.stopped = true;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
     this.clearTimer();
     for (const state of this.states.values()) {
       for (const waiter of state.waiters) waiter.resolve();
@@ -700,9 +707,15 @@ export class NaivePublisher<P> implements Publisher<P> {
     return Promise.all(all).then(() => undefined);
   }
 
-  close(): Promise<void> {
+  close(options: CloseOptions = {}): Promise<void> {
     this.closed = true;
-    return this.settled();
+    const withinMs = options.withinMs;
+    if (withinMs === undefined || !Number.isFinite(withinMs)) return this.settled();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, withinMs));
+    });
+    return Promise.race([this.settled(), late]).finally(() => clearTimeout(timer));
   }
 
   stats(): PublisherStats {

@@ -13,7 +13,8 @@ import { type SlackEmulator, sendSlashCommand, startSlackEmulator } from '../../
 import { ALICE, GENERAL, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
-const MAIN = resolve(import.meta.dirname, '../../src/main.ts');
+const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'src/main.ts');
 
 let mastra: MastraTestServer;
 let emulator: SlackEmulator;
@@ -50,6 +51,34 @@ function start(env: Record<string, string>): Started {
   child.stderr?.on('data', (chunk) => (output += String(chunk)));
   const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return { child, output: () => output, exit };
+}
+
+/**
+ * `npm start` in the project, as a container or a service manager runs it, in a process group of
+ * its own (so that a node it failed to stop can be found and killed).
+ */
+function npmStart(env: Record<string, string>): Started {
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += String(chunk)));
+  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, output: () => output, exit };
+}
+
+/** True while any process of the group led by `pid` is alive. */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The exit code, or 'still running' (and the process killed) after 20 s. */
@@ -110,6 +139,45 @@ describe('npm start', () => {
     expect(output).not.toContain('secret-app-token');
   });
 
+  test('SIGTERM to npm start mid-step: node stops within seconds with exit code 0; the next start follows the run on', async () => {
+    const env = socketEnv({ LOG_LEVEL: 'info', FLOWGATE_DB: join(dir, 'sigterm.db') });
+    const npm = npmStart(env);
+    let runId: string | undefined;
+    try {
+      await waitFor('the connection', () => npm.output().includes('connected to Slack'), 20_000);
+      await sendSlashCommand(emulator, {
+        socketMode: true,
+        command: '/flowgate',
+        text: 'start cancelAwareWorkflow {"durationMs": 7000}',
+        userId: ALICE,
+        channelId: GENERAL,
+      });
+      const running = await waitFor('the step to run', () =>
+        emulator.messages(GENERAL).find((m) => m.text.startsWith('cancel-aware: Running')),
+      );
+      runId = /\(run ([^)]+)\)/.exec(running.text)?.[1];
+      const t0 = Date.now();
+      process.kill(npm.child.pid!, 'SIGTERM');
+      expect(await exitWithin(npm)).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(5000); // not the rest of the 7 s step
+      expect(groupAlive(npm.child.pid!)).toBe(false); // node itself stopped, not left behind
+      expect(npm.output()).toContain('SIGTERM: stopping Flowgate');
+    } finally {
+      if (groupAlive(npm.child.pid!)) process.kill(-npm.child.pid!, 'SIGKILL');
+    }
+    // Nothing was marked final: the next start follows the run to its end.
+    const again = start(env);
+    try {
+      await waitFor('the run followed again', () => again.output().includes('following 1 unfinished run'));
+      await waitFor('the run to succeed', () =>
+        emulator.messages(GENERAL).some((m) => m.text === `cancel-aware: Succeeded (run ${runId})`),
+      );
+    } finally {
+      again.child.kill('SIGTERM');
+    }
+    expect(await exitWithin(again)).toBe(0);
+  });
+
   test('a bot token Slack refuses: a clear message and exit code 1', async () => {
     const run = start(socketEnv({ SLACK_BOT_TOKEN: 'xoxb-revoked-token', LOG_LEVEL: 'info' }));
     expect(await exitWithin(run)).toBe(1);
@@ -118,6 +186,19 @@ describe('npm start', () => {
     expect(output).not.toContain('Flowgate connected');
     expect(output).not.toContain('revoked-token');
     expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  test('Slack answering 500 at start-up: a clear message and exit code 1 at once, not half an hour of retries', async () => {
+    emulator.failCalls('auth.test', { count: Number.POSITIVE_INFINITY });
+    try {
+      const run = start(socketEnv({ LOG_LEVEL: 'info' }));
+      expect(await exitWithin(run)).toBe(1);
+      expect(run.output()).toContain("Slack's Web API at");
+      expect(run.output()).toContain('answered HTTP 500 at start-up');
+      expect(run.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      emulator.failCalls('auth.test', { count: 0 });
+    }
   });
 
   test('an app token Slack refuses (Socket Mode): a clear message and exit code 1', async () => {

@@ -141,4 +141,34 @@ describe('RunTracker', () => {
     await tracker.stop();
     expect((await third.done).end).toBe('stopped');
   });
+
+  test('stop() cuts a stream opened by stream() in the middle of a long, silent step', async () => {
+    const tracker = new RunTracker({ pollIntervalMs: 20 });
+    const workflow = client.getWorkflow('cancelAwareWorkflow');
+    const run = await workflow.createRun();
+    try {
+      const events = await run.stream({ inputData: { durationMs: 20_000 } });
+      const { snapshots, done } = follow(tracker, 'cancelAwareWorkflow', run.runId, events);
+      await until(() => snapshots.at(-1)?.payload.workflowState.steps['long-step']?.status === 'running');
+      const t0 = Date.now();
+      await tracker.stop();
+      expect(Date.now() - t0).toBeLessThan(5000); // not the 20 s the step takes
+      expect((await done).end).toBe('stopped');
+      // The run goes on on the server: a follow after a restart picks it up.
+      expect((await workflow.runById(run.runId)).status).toBe('running');
+    } finally {
+      await workflow
+        .run(run.runId)
+        .cancel()
+        .catch(() => {});
+    }
+  });
 });
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -7,15 +7,14 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
-  isPermanentSlackError,
   type MessageRef,
   NaivePublisher,
   ProgressPublisher,
   type Publisher,
   type PublisherOptions,
   type SendErrorInfo,
-  slackRetryAfterMs,
 } from '../../src/slack/publisher.ts';
+import { isPermanentSlackError, slackRetryAfterMs } from '../../src/slack/retry.ts';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -842,7 +841,7 @@ describe('settled / close / robustness', () => {
     await pub.close();
   });
 
-  test('close() delivers pending finals (through 429s), drops intermediates, clears timers', async () => {
+  test('close() flushes what is held at once: finals through 429s, intermediates once; clears timers', async () => {
     const slack = new FakeSlack();
     slack.fail = failFirst(
       2,
@@ -865,11 +864,15 @@ describe('settled / close / robustness', () => {
     expect(closed).toBe(false);
     await tick(15_000);
     expect(closed).toBe(true);
-    expect(slack.callsTo(A).map((c) => c.at - start)).toEqual([0, 1000, 11_000, 21_000]);
+    // No waiting for the per-message interval; Retry-After is still honoured.
+    expect(slack.callsTo(A).map((c) => c.at - start)).toEqual([0, 0, 10_000, 20_000]);
     expect(slack.deliveredTo(A).map((c) => c.payload.v)).toEqual([1, 2]);
-    expect(slack.versionsTo(B)).toEqual([1]);
+    expect(slack.callsTo(B).map((c) => [c.payload.v, c.at - start])).toEqual([
+      [1, 0],
+      [2, 0],
+    ]);
     expect(slack.callsTo(C)).toEqual([]);
-    expect(pub.stats()).toMatchObject({ dropped: 1, ignored: 1 });
+    expect(pub.stats()).toMatchObject({ dropped: 0, ignored: 1 });
     expect(vi.getTimerCount()).toBe(0);
     await expect(pub.close()).resolves.toBeUndefined();
   });
@@ -886,7 +889,7 @@ describe('settled / close / robustness', () => {
     await pub.close();
   });
 
-  test('close() clears a timer armed for a discarded intermediate', async () => {
+  test('close() sends a held intermediate at once instead of waiting for its interval', async () => {
     const slack = new FakeSlack();
     const pub = make(slack, { budget: { perMinute: 50 } });
     pub.publish(A, 1, { v: 1 });
@@ -897,8 +900,53 @@ describe('settled / close / robustness', () => {
     await pub.close();
     expect(vi.getTimerCount()).toBe(0);
     await tick(5000);
+    expect(slack.versionsTo(A)).toEqual([1, 2]);
+    expect(pub.stats()).toMatchObject({ sent: 2, dropped: 0 });
+  });
+
+  test('closing: an intermediate the budget holds back is given up at once; a final waits for it', async () => {
+    const slack = new FakeSlack();
+    const pub = make(slack, { budget: { perMinute: 60, burst: 1 } });
+    pub.publish(A, 1, { v: 1 });
+    await tick(); // the only token
+    pub.publish(A, 2, { v: 2 });
+    pub.publish(B, 1, { v: 1, final: true }, { final: true });
+    let closed = false;
+    void pub.close().then(() => {
+      closed = true;
+    });
+    await tick();
+    expect(pub.stats()).toMatchObject({ dropped: 1 }); // A's v2: the next start renders it again
+    expect(closed).toBe(false);
+    await tick(1000);
+    expect(closed).toBe(true);
     expect(slack.versionsTo(A)).toEqual([1]);
-    expect(pub.stats()).toMatchObject({ sent: 1, dropped: 1 });
+    expect(slack.deliveredTo(B).map((c) => c.payload.v)).toEqual([1]);
+  });
+
+  test('close({ withinMs }) resolves by then: what Slack keeps refusing is given up, nothing waits on', async () => {
+    const slack = new FakeSlack();
+    slack.fail = (c) => (c.key === keyOf(A) ? rateLimited(30) : undefined);
+    slack.latency = (c) => (c.key === keyOf(B) ? 60_000 : 0); // B's send hangs
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1, final: true }, { final: true });
+    pub.publish(B, 1, { v: 1 });
+    pub.publish(C, 1, { v: 1 });
+    await tick();
+    let closed = false;
+    void pub.close({ withinMs: 1000 }).then(() => {
+      closed = true;
+    });
+    await tick(999);
+    expect(closed).toBe(false);
+    await tick(1);
+    expect(closed).toBe(true);
+    expect(slack.deliveredTo(C)).toHaveLength(1);
+    expect(pub.stats()).toMatchObject({ failed: 1, rateLimited: 1 }); // A's final, given up
+    await expect(pub.settled()).resolves.toBeUndefined();
+    await tick(60_000); // B's late answer changes nothing
+    expect(slack.callsTo(A)).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   test('never throws or leaves unhandled rejections: sync-throwing send, rejecting non-Errors, throwing hooks', async () => {

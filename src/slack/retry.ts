@@ -1,0 +1,271 @@
+/**
+ * How Flowgate calls Slack's Web API when Slack fails, in one place: a policy for each kind of use,
+ * the options every `WebClient` is built with, which failures are worth another attempt, and the
+ * one function that retries a call by its policy.
+ *
+ * The SDK's own retries are off on every client (its default is 10 retries over about 30 minutes,
+ * during which a person starting a run would hear nothing): each call is retried here, alone, by
+ * the policy its caller chose, so one failing call never pauses another and no retries are stacked
+ * on retries. Retried: HTTP 429 (after its Retry-After), HTTP 5xx and 408, network errors and
+ * timeouts. Never retried: platform errors (`ok: false`, e.g. `channel_not_found`) — Slack answered.
+ */
+import type { RetryOptions, WebClientOptions } from '@slack/web-api';
+
+export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update';
+
+export interface SlackCallPolicy {
+  /** Attempts in all (1: never retried here). */
+  attempts: number;
+  /** Time allowed for one attempt (the request timeout of the policy's client). */
+  timeoutMs: number;
+  /**
+   * The whole call, waits and retries included, ends within this long: an attempt is only started
+   * when it can end in time (the first one always is).
+   */
+  deadlineMs: number;
+  /** Wait before the second attempt after a 5xx or network error; doubled each time, up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** Every policy, by the use it is fit for. Callers name the policy; nobody tunes a call on their own. */
+export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<SlackCallPolicy>>> = {
+  /**
+   * A person is waiting for the outcome: the progress message of the run they start, ephemeral
+   * replies, the DM after a form submission, a modal they look at, user-group lookups on a click.
+   * A few seconds in all, then they are told.
+   */
+  interactive: { attempts: 3, timeoutMs: 2500, deadlineMs: 5000, backoffMs: 250, maxBackoffMs: 1000 },
+  /** `views.open`: the trigger of a click expires 3 s after it, so only a quick second try can help. */
+  modal: { attempts: 2, timeoutMs: 1200, deadlineMs: 2500, backoffMs: 200, maxBackoffMs: 200 },
+  /**
+   * Nobody waits: thread replies, DMs at the end of a run, permalinks. Longer, with backoff, on a
+   * client of its own, so it never holds up the calls a person waits for.
+   */
+  background: { attempts: 6, timeoutMs: 10_000, deadlineMs: 120_000, backoffMs: 1000, maxBackoffMs: 30_000 },
+  /**
+   * Progress-message edits (`chat.update`): one attempt here. The publisher decides when to try
+   * again (Retry-After of that message, backoff on 5xx, finals first), see `publisher.ts`.
+   */
+  update: { attempts: 1, timeoutMs: 10_000, deadlineMs: 10_000, backoffMs: 0, maxBackoffMs: 0 },
+};
+
+/**
+ * Bolt's own client (`auth.test` at start-up): one attempt within 10 s. A failure stops the start-up
+ * with a message naming the cause; a supervisor starts Flowgate again.
+ */
+export const BOLT_CLIENT_TIMEOUT_MS = 10_000;
+
+/**
+ * The Socket Mode connection (`apps.connections.open`, with the app token). The SDK's Socket Mode
+ * client gives up for good on HTTP and network errors, so this is the one client whose retries stay
+ * in the SDK: without a connection Flowgate hears nothing, and nobody waits on this call. Bounded:
+ * 30 retries, from 1 s growing by 1.5× up to 60 s (22–24 minutes in all).
+ */
+const SOCKET_MODE_CONNECTION_RETRY: RetryOptions = {
+  retries: 30,
+  factor: 1.5,
+  minTimeout: 1000,
+  maxTimeout: 60_000,
+  randomize: true,
+};
+
+/** Options of the Socket Mode connection's client (Bolt's `installerOptions.clientOptions`). */
+export function socketModeClientOptions(slackApiUrl: string): WebClientOptions {
+  return { slackApiUrl, timeout: BOLT_CLIENT_TIMEOUT_MS, retryConfig: SOCKET_MODE_CONNECTION_RETRY };
+}
+
+/** Options of a `WebClient` whose calls are retried by a policy here: SDK retries off, 429s rejected. */
+export function slackClientOptions(slackApiUrl: string, timeoutMs: number): WebClientOptions {
+  return { slackApiUrl, timeout: timeoutMs, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What went wrong
+
+const SLACK_DEADLINE_CODE = 'flowgate_slack_deadline';
+
+/** Thrown instead of a call that a runner had no time left for; counts as a timeout. */
+export class SlackDeadlineError extends Error {
+  override readonly name = 'SlackDeadlineError';
+  readonly code = SLACK_DEADLINE_CODE;
+  constructor() {
+    super('A Slack call was not attempted: the calls before it used up the time allowed.');
+  }
+}
+
+/** A failed Web API call, classified (`network` with `timedOut` also for a call out of time). */
+export type SlackFailure =
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'http'; status: number; retryAfterMs?: number }
+  | { kind: 'network'; timedOut: boolean }
+  | { kind: 'platform'; error: string }
+  | { kind: 'other' };
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function seconds(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n * 1000 : undefined;
+}
+
+/** Classifies an error thrown by a `WebClient` call (anything else is `other`). */
+export function slackFailure(error: unknown): SlackFailure {
+  switch (field(error, 'code')) {
+    case 'slack_webapi_rate_limited_error': {
+      const retryAfterMs = seconds(field(error, 'retryAfter'));
+      return retryAfterMs === undefined ? { kind: 'other' } : { kind: 'rate_limited', retryAfterMs };
+    }
+    case 'slack_webapi_http_error': {
+      const status = field(error, 'statusCode');
+      if (typeof status !== 'number') return { kind: 'other' };
+      const retryAfterMs = seconds(field(field(error, 'headers'), 'retry-after'));
+      return retryAfterMs === undefined ? { kind: 'http', status } : { kind: 'http', status, retryAfterMs };
+    }
+    case 'slack_webapi_request_error': {
+      const original = field(error, 'original');
+      const name = field(original, 'name');
+      return { kind: 'network', timedOut: name === 'TimeoutError' || name === 'AbortError' };
+    }
+    case SLACK_DEADLINE_CODE:
+      return { kind: 'network', timedOut: true };
+    case 'slack_webapi_platform_error': {
+      const code = field(field(error, 'data'), 'error');
+      return { kind: 'platform', error: typeof code === 'string' ? code : 'unknown_error' };
+    }
+    default:
+      return { kind: 'other' };
+  }
+}
+
+/** Slack did not process the call and may well on another try: 429, 5xx, 408, network errors. */
+export function isTransientSlackFailure(failure: SlackFailure): boolean {
+  if (failure.kind === 'rate_limited' || failure.kind === 'network') return true;
+  return failure.kind === 'http' && (failure.status >= 500 || failure.status === 408);
+}
+
+/** Platform errors (`ok: false`) that are worth repeating an idempotent call (an edit) for. */
+const TRANSIENT_PLATFORM_ERRORS = new Set([
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'ratelimited',
+  'rate_limited',
+  'team_added_to_org',
+  'external_channel_migrating',
+]);
+
+/** `WebAPIRateLimitedError` (`.retryAfter` seconds) → ms; the publisher's default. */
+export function slackRetryAfterMs(error: unknown): number | undefined {
+  const failure = slackFailure(error);
+  return failure.kind === 'rate_limited' ? failure.retryAfterMs : undefined;
+}
+
+/**
+ * For idempotent edits (the publisher's default): platform errors are permanent except a few
+ * server-side ones; HTTP 4xx (except 408/425/429) are permanent; network errors, 5xx and unknown
+ * errors are transient.
+ */
+export function isPermanentSlackError(error: unknown): boolean {
+  const failure = slackFailure(error);
+  if (failure.kind === 'platform') return !TRANSIENT_PLATFORM_ERRORS.has(failure.error);
+  if (failure.kind === 'http')
+    return failure.status >= 400 && failure.status < 500 && ![408, 425, 429].includes(failure.status);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Retrying
+
+/**
+ * How long to wait before attempt `attempt + 1` after `error`, or undefined when another attempt
+ * cannot help. A 429 waits its Retry-After plus a random extra of up to one Retry-After (capped at
+ * `maxBackoffMs`), so calls limited together do not all come back together; 5xx and network errors
+ * back off exponentially with jitter (at least a 503's Retry-After).
+ */
+export function retryDelayMs(
+  policy: SlackCallPolicy,
+  error: unknown,
+  attempt: number,
+  random: () => number = Math.random,
+): number | undefined {
+  const failure = slackFailure(error);
+  if (!isTransientSlackFailure(failure)) return undefined;
+  if (failure.kind === 'rate_limited') {
+    return failure.retryAfterMs + random() * Math.min(failure.retryAfterMs, policy.maxBackoffMs);
+  }
+  const backoff = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** (attempt - 1));
+  const jittered = backoff / 2 + (random() * backoff) / 2;
+  return failure.kind === 'http' && failure.retryAfterMs !== undefined
+    ? Math.max(jittered, failure.retryAfterMs)
+    : jittered;
+}
+
+export interface RetryContext {
+  /** Ends waits at once: the call fails with its last error (shutdown). */
+  signal?: AbortSignal;
+  /** Monotonic ms; default `performance.now`. */
+  now?: () => number;
+  /** Waits `ms` or until `signal` aborts; default a timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+  /** Told about every failed attempt that will be tried again. */
+  onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+}
+
+/**
+ * Runs Web API calls by `policy`; every call made through one runner shares its deadline.
+ * `beforeAttempt` is awaited before each attempt (e.g. to let calls a person waits for go first);
+ * the time it takes counts.
+ */
+export type SlackCallRunner = <T>(
+  call: () => Promise<T>,
+  options?: { beforeAttempt?: () => Promise<void> },
+) => Promise<T>;
+
+/**
+ * A runner for one piece of work (e.g. "post the progress message, or DM it"): each call is
+ * attempted up to `policy.attempts` times, and nothing is attempted or waited for past
+ * `policy.deadlineMs` from now — a wait or an attempt that could not end in time is not begun, and
+ * the last error is thrown instead.
+ */
+export function slackCallRunner(policy: SlackCallPolicy, context: RetryContext = {}): SlackCallRunner {
+  const now = context.now ?? (() => performance.now());
+  const sleep = context.sleep ?? abortableSleep;
+  const random = context.random ?? Math.random;
+  const deadline = now() + policy.deadlineMs;
+  let started = false;
+  return async <T>(call: () => Promise<T>, options: { beforeAttempt?: () => Promise<void> } = {}) => {
+    for (let attempt = 1; ; attempt++) {
+      await options.beforeAttempt?.();
+      if (started && now() + policy.timeoutMs > deadline) throw new SlackDeadlineError();
+      started = true;
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= policy.attempts || context.signal?.aborted) throw error;
+        const wait = retryDelayMs(policy, error, attempt, random);
+        if (wait === undefined || now() + wait + policy.timeoutMs > deadline) throw error;
+        context.onRetry?.(error, attempt, wait);
+        await sleep(wait, context.signal);
+        if (context.signal?.aborted) throw error;
+      }
+    }
+  };
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
