@@ -125,6 +125,7 @@ async function ackSection(): Promise<string> {
       dbPath: join(dir, 'flowgate.db'),
       updateIntervalMs: 1000,
       updatesPerMinute: 50,
+      watchIntervalMs: 5000,
       logLevel: 'error',
     },
     { logger: silentLogger, host: '127.0.0.1' },
@@ -423,14 +424,7 @@ async function formsSection(): Promise<string> {
         channelId: message.channel,
         messageTs: message.ts,
       });
-      const view = await waitFor(
-        'the form',
-        () =>
-          h.emulator
-            .openViews(ALICE)
-            .find((v) => v.callback_id === 'flowgate_answer_form' && v.private_metadata?.includes(runId)),
-        10_000,
-      );
+      const view = await h.answerForm(ALICE, runId);
       open.push(performance.now() - t0);
       const row = h.flowgate.store.getProgressMessage(runId)!;
       const updatesBefore = h.emulator.callsOf('chat.update').length;

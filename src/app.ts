@@ -12,6 +12,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { MastraClient } from './mastra/client.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
 import { RunTracker } from './runs/tracker.ts';
+import { RunsStartedElsewhere } from './slack/elsewhere.ts';
 import { Flowgate } from './slack/flowgate.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
@@ -99,6 +100,8 @@ export interface FlowgateApp {
   publisher: Publisher<RenderedMessage>;
   tracker: RunTracker;
   store: Store;
+  /** Runs Flowgate did not start: found, posted and kept in step. */
+  elsewhere: RunsStartedElsewhere;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
    * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
@@ -211,6 +214,17 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     command: config.command,
     logger,
   });
+  const elsewhere = new RunsStartedElsewhere({
+    client,
+    catalog,
+    store,
+    policy,
+    gateway,
+    progress,
+    tracker,
+    logger,
+    intervalMs: config.watchIntervalMs,
+  });
   registerListeners(app, flowgate, config.command);
   app.error(async (error) => {
     logger.error('unhandled error in a listener', error);
@@ -224,6 +238,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     publisher,
     tracker,
     store,
+    elsewhere,
     async start() {
       // Bolt checks the bot token (auth.test) here, so a refused token stops the start-up.
       await app.init().catch((error: unknown) => {
@@ -245,6 +260,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       }
       const resumed = await progress.resumeAll();
       if (resumed > 0) logger.info(`following ${resumed} unfinished run(s) again`);
+      await elsewhere.checkChannels();
+      elsewhere.start();
       return port === undefined ? {} : { port };
     },
     async stop() {
@@ -253,6 +270,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       const deadline = performance.now() + STOP_WITHIN_MS;
       progress.stop(); // no new follows; nothing is recorded as final from here on
       gateway.close(); // calls waiting to retry give up now
+      await before(deadline, elsewhere.stop()); // no more checks for runs started elsewhere
       server?.closeAllConnections();
       await before(deadline, app.stop());
       await before(deadline, tracker.stop()); // cuts every run stream and poll at once

@@ -61,6 +61,8 @@ export interface Config {
   updateIntervalMs: number;
   /** The workspace-wide budget of progress message edits (`chat.update`) per minute. */
   updatesPerMinute: number;
+  /** How often the Mastra server is checked for runs Flowgate did not start (and steps answered elsewhere). */
+  watchIntervalMs: number;
   logLevel: LogLevel;
 }
 
@@ -72,6 +74,7 @@ export const DEFAULTS = {
   dbPath: '.flowgate/flowgate.db',
   updateIntervalMs: 1000,
   updatesPerMinute: 50,
+  watchIntervalMs: 5000,
   logLevel: 'info',
 } as const satisfies {
   port: number;
@@ -81,10 +84,12 @@ export const DEFAULTS = {
   dbPath: string;
   updateIntervalMs: number;
   updatesPerMinute: number;
+  watchIntervalMs: number;
   logLevel: LogLevel;
 };
 
 export const MIN_UPDATE_INTERVAL_MS = 100;
+export const MIN_WATCH_INTERVAL_MS = 250;
 
 /** Thrown by `loadConfig` / `readDotEnv`; `problems` holds one line per problem. */
 export class ConfigError extends Error {
@@ -117,6 +122,7 @@ const WHAT = {
   FLOWGATE_UPDATE_INTERVAL_MS: `the minimum time between progress message edits in milliseconds, an integer ≥ ${MIN_UPDATE_INTERVAL_MS} (default 1000)`,
   FLOWGATE_UPDATES_PER_MINUTE:
     "the most progress message edits per minute for the whole workspace, an integer ≥ 1 (default 50, Slack's chat.update tier)",
+  FLOWGATE_WATCH_INTERVAL_MS: `how often the Mastra server is checked for runs started outside Slack, in milliseconds, an integer ≥ ${MIN_WATCH_INTERVAL_MS} (default 5000)`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
 } as const;
 
@@ -271,6 +277,14 @@ export function loadConfig(env: Env = process.env): Config {
     else malformed('FLOWGATE_UPDATES_PER_MINUTE', `got ${shown(perMinuteRaw)}`);
   }
 
+  let watchIntervalMs: number = DEFAULTS.watchIntervalMs;
+  const watchRaw = get('FLOWGATE_WATCH_INTERVAL_MS');
+  if (watchRaw !== undefined) {
+    const n = /^\d+$/.test(watchRaw) ? Number(watchRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= MIN_WATCH_INTERVAL_MS) watchIntervalMs = n;
+    else malformed('FLOWGATE_WATCH_INTERVAL_MS', `got ${shown(watchRaw)}`);
+  }
+
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const logLevelRaw = get('LOG_LEVEL');
   if (logLevelRaw !== undefined) {
@@ -299,6 +313,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPath,
     updateIntervalMs,
     updatesPerMinute,
+    watchIntervalMs,
     logLevel,
   };
   if (policyPath !== undefined) config.policyPath = policyPath;

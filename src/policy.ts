@@ -13,6 +13,8 @@
  *     cancel: [U2]               # who may cancel besides the starter and admins; omitted = nobody else
  *     approvers: [U3, S0LEADS]   # who may answer suspended steps; omitted = the starter
  *     allowSelfApproval: false   # default false: with approvers configured, the starter may not answer
+ *     channel: C0FINANCE         # runs Flowgate did not start are posted here (a channel ID)
+ *     announce: suspended        # when: suspended (default, a step first waits), all (as soon as seen), none
  *     steps:
  *       approve:                 # step id (last path segment) or full dotted path ("inner.inner-approve")
  *         approvers: [U4]        # overrides the workflow's approvers for this step
@@ -52,6 +54,10 @@ export interface WorkflowPolicy {
   cancel?: readonly string[];
   approvers?: readonly string[];
   allowSelfApproval?: boolean;
+  /** Where runs of this workflow that Flowgate did not start are posted (a channel ID). */
+  channel?: string;
+  /** When such a run is posted: when a step first waits (default), as soon as it is seen, or never. */
+  announce?: Announce;
   /** Keyed by step id or dotted step path, as written. */
   steps: ReadonlyMap<string, StepPolicy>;
 }
@@ -127,7 +133,18 @@ const deny = (reason: string): Decision => ({ allowed: false, reason });
 
 const ID = /^[UWS][A-Z0-9]+$/;
 const TOP_KEYS = ['admins', 'workflows'] as const;
-const WORKFLOW_KEYS = ['start', 'cancel', 'approvers', 'allowSelfApproval', 'steps'] as const;
+const WORKFLOW_KEYS = [
+  'start',
+  'cancel',
+  'approvers',
+  'allowSelfApproval',
+  'channel',
+  'announce',
+  'steps',
+] as const;
+const CHANNEL_ID = /^[CG][A-Z0-9]+$/;
+export const ANNOUNCE = ['suspended', 'all', 'none'] as const;
+export type Announce = (typeof ANNOUNCE)[number];
 const STEP_KEYS = ['approvers', 'allowSelfApproval'] as const;
 const ID_EXPECTED = 'a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD';
 const LIST_EXPECTED = `a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH]`;
@@ -324,6 +341,32 @@ export function parsePolicy(text: string, source: string): Policy {
         } else if (field === 'allowSelfApproval') {
           const b = bool(fieldValue, fieldPath);
           if (b !== undefined) workflow.allowSelfApproval = b;
+        } else if (field === 'channel') {
+          const value =
+            isScalar(fieldValue) && typeof fieldValue.value === 'string'
+              ? fieldValue.value.trim()
+              : undefined;
+          if (value !== undefined && CHANNEL_ID.test(value)) workflow.channel = value;
+          else {
+            const hint =
+              value?.startsWith('#') || value?.startsWith('<')
+                ? ' (use the channel ID from the channel details, not its name)'
+                : value !== undefined && CHANNEL_ID.test(value.toUpperCase())
+                  ? ' (Slack IDs are upper-case)'
+                  : '';
+            problem(
+              fieldValue,
+              fieldPath,
+              `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(fieldValue)}${hint}`,
+            );
+          }
+        } else if (field === 'announce') {
+          const value = isScalar(fieldValue) ? fieldValue.value : undefined;
+          if (typeof value === 'string' && (ANNOUNCE as readonly string[]).includes(value)) {
+            workflow.announce = value as Announce;
+          } else {
+            problem(fieldValue, fieldPath, `expected one of ${ANNOUNCE.join(', ')}, got ${got(fieldValue)}`);
+          }
         } else {
           workflow.steps = parseSteps(fieldValue, fieldPath);
         }
@@ -440,6 +483,32 @@ export function canCancel(policy: Policy, request: CancelRequest): Decision {
   return starterId === null
     ? deny(`This run was started outside Slack: only ${list} may cancel it.`)
     : deny(`Only ${list} may cancel this run.`);
+}
+
+/**
+ * Where and when runs of a workflow that Flowgate did not start are posted: its entry's `channel`
+ * and `announce` (default `suspended`); undefined when they are not posted at all.
+ */
+export function announcementFor(
+  policy: Policy,
+  ref: WorkflowRef,
+): { channel: string; announce: Exclude<Announce, 'none'> } | undefined {
+  const workflow = workflowPolicyFor(policy, ref);
+  const channel = own(workflow, 'channel');
+  const announce = own(workflow, 'announce') ?? 'suspended';
+  if (channel === undefined || announce === 'none') return undefined;
+  return { channel, announce };
+}
+
+/** Every channel the policy posts runs started elsewhere in (to check at start-up). */
+export function announcementChannels(policy: Policy): { channel: string; workflows: string[] }[] {
+  const byChannel = new Map<string, string[]>();
+  for (const workflow of policy.workflows.values()) {
+    const channel = own(workflow, 'channel');
+    if (channel === undefined || own(workflow, 'announce') === 'none') continue;
+    byChannel.set(channel, [...(byChannel.get(channel) ?? []), workflow.name]);
+  }
+  return [...byChannel].map(([channel, workflows]) => ({ channel, workflows }));
 }
 
 /** Who may answer a step of a run (see `Answerers`). Pure; group membership is not looked up. */

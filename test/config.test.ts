@@ -53,6 +53,7 @@ describe('loadConfig', () => {
       dbPath: '.flowgate/flowgate.db',
       updateIntervalMs: 1000,
       updatesPerMinute: 50,
+      watchIntervalMs: 5000,
       logLevel: 'info',
     } satisfies Config);
     expect('policyPath' in config).toBe(false);
@@ -94,6 +95,7 @@ describe('loadConfig', () => {
         FLOWGATE_DB: ':memory:',
         FLOWGATE_UPDATE_INTERVAL_MS: '100',
         FLOWGATE_UPDATES_PER_MINUTE: '20',
+        FLOWGATE_WATCH_INTERVAL_MS: '250',
         LOG_LEVEL: 'DEBUG',
       }),
     );
@@ -109,6 +111,7 @@ describe('loadConfig', () => {
     expect(config.dbPath).toBe(':memory:');
     expect(config.updateIntervalMs).toBe(100);
     expect(config.updatesPerMinute).toBe(20);
+    expect(config.watchIntervalMs).toBe(250);
     expect(config.logLevel).toBe('debug');
   });
 
@@ -288,6 +291,14 @@ describe('loadConfig', () => {
       for (const bad of ['0', '-5', '2.5', 'lots']) {
         expect(configError(socketEnv({ FLOWGATE_UPDATES_PER_MINUTE: bad })).problems).toEqual([
           expect.stringMatching(/^FLOWGATE_UPDATES_PER_MINUTE is malformed/),
+        ]);
+      }
+    });
+
+    test('FLOWGATE_WATCH_INTERVAL_MS must be an integer ≥ 250', () => {
+      for (const bad of ['249', '0', '1e4', 'often']) {
+        expect(configError(socketEnv({ FLOWGATE_WATCH_INTERVAL_MS: bad })).problems).toEqual([
+          expect.stringMatching(/^FLOWGATE_WATCH_INTERVAL_MS is malformed.*≥ 250 \(default 5000\)/),
         ]);
       }
     });

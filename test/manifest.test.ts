@@ -22,7 +22,14 @@ describe('Slack app manifests', () => {
       expect(manifest.features.slash_commands.map((c) => c.command)).toEqual([DEFAULTS.command]);
       expect(manifest.settings.interactivity.is_enabled).toBe(true);
       expect(manifest.settings.socket_mode_enabled).toBe(socket);
-      for (const scope of ['commands', 'chat:write', 'chat:write.public', 'im:write', 'usergroups:read']) {
+      for (const scope of [
+        'commands',
+        'chat:write',
+        'chat:write.public',
+        'im:write',
+        'usergroups:read',
+        'users:read.email',
+      ]) {
         expect(manifest.oauth_config.scopes.bot).toContain(scope);
       }
       if (!socket) {

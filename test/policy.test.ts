@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  announcementChannels,
+  announcementFor,
   answerersFor,
   canAnswer,
   canCancel,
@@ -169,7 +171,7 @@ describe('parsePolicy errors', () => {
       'config/policy.yaml:2:1: extra: unknown key: expected one of admins, workflows',
       'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
       'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
-      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, steps',
+      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, steps',
       'config/policy.yaml:8:24: workflows.approvalWorkflow.allowSelfApproval: expected true or false, got "no"',
       'config/policy.yaml:11:21: workflows.approvalWorkflow.steps.approve.approvers[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "@carol" (use the member ID, not a name or mention)',
       'config/policy.yaml:11:31: workflows.approvalWorkflow.steps.approve.approvers[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got 12',
@@ -178,7 +180,7 @@ describe('parsePolicy errors', () => {
       'config/policy.yaml:14:7: workflows.approvalWorkflow.steps["inner..x"]: expected a step id or dotted step path such as "inner.approve" (empty segment)',
       'config/policy.yaml:15:12: workflows.approvalWorkflow.steps["*"]: expected a mapping with the keys approvers, allowSelfApproval, got a list',
       'config/policy.yaml:16:3: workflows.ApprovalWorkflow: duplicates workflows.approvalWorkflow (workflow names are matched case-insensitively)',
-      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, steps, got a list',
+      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, got a list',
       'config/policy.yaml:18:19: workflows.other.steps: expected a mapping from step ids or dotted step paths to rules, got a list',
     ]);
     expect(error.message.split('\n')[0]).toBe('Invalid policy file config/policy.yaml (15 problems):');
@@ -203,7 +205,7 @@ describe('parsePolicy errors', () => {
 
   test('a workflow rule must be a mapping; a missing list value says "nothing"', () => {
     expect(policyError('workflows:\n  a: yes\n  b:\n    start:\n').problems).toEqual([
-      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, steps, got "yes"',
+      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, got "yes"',
       'policy.yaml:4:5: workflows.b.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got nothing',
     ]);
   });
@@ -728,5 +730,35 @@ describe('a polluted Object.prototype cannot change a decision', () => {
     } finally {
       for (const key of keys) delete polluted[key];
     }
+  });
+});
+
+describe('runs started elsewhere: channel and announce', () => {
+  test('valid entries, the "*" default, and every problem at once with line numbers', () => {
+    const policy = parsePolicy(
+      'workflows:\n  expenses:\n    channel: C0FINANCE\n  live:\n    channel: G0PRIVATE\n    announce: all\n  muted:\n    channel: C0MUTED\n    announce: none\n  "*":\n    channel: C0DEFAULT\n',
+      'p.yaml',
+    );
+    const ref = (key: string) => ({ workflowKey: key, workflowId: key });
+    expect(announcementFor(policy, ref('expenses'))).toEqual({ channel: 'C0FINANCE', announce: 'suspended' });
+    expect(announcementFor(policy, ref('live'))).toEqual({ channel: 'G0PRIVATE', announce: 'all' });
+    expect(announcementFor(policy, ref('muted'))).toBeUndefined();
+    expect(announcementFor(policy, ref('unlisted'))).toEqual({ channel: 'C0DEFAULT', announce: 'suspended' });
+    expect(announcementFor(defaultPolicy(), ref('x'))).toBeUndefined();
+    expect(announcementChannels(policy)).toEqual([
+      { channel: 'C0FINANCE', workflows: ['expenses'] },
+      { channel: 'G0PRIVATE', workflows: ['live'] },
+      { channel: 'C0DEFAULT', workflows: ['*'] },
+    ]);
+    expect(
+      policyError(
+        'workflows:\n  a:\n    channel: "#finance"\n    announce: sometimes\n  b:\n    channel: c0lower\n  c:\n    channel: U0USER\n',
+      ).problems,
+    ).toEqual([
+      'policy.yaml:3:14: workflows.a.channel: expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got "#finance" (use the channel ID from the channel details, not its name)',
+      'policy.yaml:4:15: workflows.a.announce: expected one of suspended, all, none, got "sometimes"',
+      'policy.yaml:6:14: workflows.b.channel: expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got "c0lower" (Slack IDs are upper-case)',
+      'policy.yaml:8:14: workflows.c.channel: expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got "U0USER"',
+    ]);
   });
 });

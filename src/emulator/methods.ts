@@ -453,6 +453,13 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
     return { ok: true, user: userObject(store, user) };
   },
 
+  'users.lookupByEmail': ({ store, params }) => {
+    const email = params.required('email', 'users_not_found').trim().toLowerCase();
+    const user = [...store.users.values()].find((u) => u.email?.toLowerCase() === email && !u.deleted);
+    if (!user) throw new SlackApiError('users_not_found');
+    return { ok: true, user: userObject(store, user) };
+  },
+
   'usergroups.users.list': ({ store, params }) => {
     const group = store.userGroups.get(params.required('usergroup', 'no_such_subteam'));
     if (!group) throw new SlackApiError('no_such_subteam');

@@ -42,6 +42,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimitSetting>> = O
   'conversations.history': TIER3,
   'conversations.replies': TIER3,
   'users.info': TIER4,
+  'users.lookupByEmail': TIER3,
   'usergroups.users.list': TIER2,
 });
 

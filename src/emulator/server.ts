@@ -63,6 +63,7 @@ const DEFAULT_SCOPES = [
   'chat:write.public',
   'im:write',
   'users:read',
+  'users:read.email',
   'usergroups:read',
 ];
 const MAX_BODY_BYTES = 10 * 1024 * 1024;

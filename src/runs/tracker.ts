@@ -68,6 +68,11 @@ export class RunTracker {
     this.#onError = options.onError ?? (() => {});
   }
 
+  /** Whether a follow of this run is under way. */
+  isFollowing(runId: string): boolean {
+    return this.#following.has(runId);
+  }
+
   /** The latest snapshot seen of a run, if any. */
   current(runId: string): RunSnapshot | undefined {
     return this.#following.get(runId)?.snapshot ?? this.#last.get(runId);

@@ -326,6 +326,14 @@ export class Flowgate {
         starter:
           row?.starterId ??
           (run.resourceId && /^[UW][A-Z0-9]+$/.test(run.resourceId) ? run.resourceId : null),
+        ...(row
+          ? row.requester
+            ? { requester: row.requester }
+            : {}
+          : run.resourceId
+            ? { requester: run.resourceId }
+            : {}),
+        elsewhere: row ? row.origin === 'elsewhere' : true,
         createdAt: run.createdAt,
         ...(row?.permalink ? { permalink: row.permalink } : {}),
       };
@@ -670,6 +678,14 @@ export class Flowgate {
     if (answered) {
       throw new UserFacingError(
         `${mentionUser(answered.userId)} already answered this step ${slackDate(answered.answeredAt)}.`,
+      );
+    }
+    const elsewhere = Object.values(snapshot.payload.workflowState.steps).find(
+      (s) => handleOf(s.id.split('.')) === ref.h && s.resumedAt !== undefined,
+    );
+    if (elsewhere?.resumedAt) {
+      throw new UserFacingError(
+        `That step was answered outside Slack (through Mastra's API or Studio) ${slackDate(elsewhere.resumedAt)}.`,
       );
     }
     throw new UserFacingError(

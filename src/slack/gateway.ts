@@ -32,6 +32,8 @@ export interface MessageContent {
 /** Errors that mean "the bot may not post in this channel". */
 const CANNOT_POST = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
 
+const EMAIL_TTL_MS = 10 * 60_000;
+
 export function slackErrorCode(error: unknown): string | undefined {
   const data = (error as { data?: { error?: unknown } } | undefined)?.data;
   return typeof data?.error === 'string' ? data.error : undefined;
@@ -57,6 +59,7 @@ interface Scoped {
 export class SlackGateway {
   readonly #clients: Record<SlackCallPolicyName, WebClient>;
   readonly #groupCache = new Map<string, { at: number; members: string[] }>();
+  readonly #emailCache = new Map<string, { at: number; userId: string | undefined }>();
   readonly #groupTtlMs: number;
   readonly #stopping = new AbortController();
   /** `chat.postMessage` calls in progress that someone waits for, by channel. */
@@ -160,6 +163,49 @@ export class SlackGateway {
     const members = result.users ?? [];
     this.#groupCache.set(groupId, { at: Date.now(), members });
     return members;
+  }
+
+  /** Posts in `channel` only (no DM fallback): for runs started elsewhere, which have nobody's DMs to fall back to. */
+  async postInChannel(
+    channel: string,
+    content: MessageContent,
+    policy: SlackCallPolicyName,
+  ): Promise<PostedMessage> {
+    const posted = await this.#scope(policy).post(channel, (c) =>
+      c.chat.postMessage({ channel, ...content, unfurl_links: false }),
+    );
+    return { channel: posted.channel ?? channel, ts: String(posted.ts), fellBackToDm: false };
+  }
+
+  /** The Slack user with this e-mail address (needs `users:read.email`), cached for ten minutes; undefined when none. */
+  async userByEmail(email: string, policy: SlackCallPolicyName): Promise<string | undefined> {
+    const key = email.trim().toLowerCase();
+    const cached = this.#emailCache.get(key);
+    if (cached && Date.now() - cached.at < EMAIL_TTL_MS) return cached.userId;
+    let userId: string | undefined;
+    try {
+      const result = await this.#scope(policy)((c) => c.users.lookupByEmail({ email: key }));
+      userId = result.user?.id;
+    } catch (error) {
+      if (slackErrorCode(error) !== 'users_not_found') throw error;
+    }
+    this.#emailCache.set(key, { at: Date.now(), userId });
+    return userId;
+  }
+
+  /** Why the bot cannot post in `channel` (a Slack error code), or undefined when it can. */
+  async cannotPostIn(channel: string, policy: SlackCallPolicyName): Promise<string | undefined> {
+    try {
+      const result = await this.#scope(policy)((c) => c.conversations.info({ channel }));
+      const info = result.channel;
+      if (info?.is_archived) return 'is_archived';
+      if (info?.is_private && !info.is_member) return 'not_in_channel';
+      return undefined;
+    } catch (error) {
+      const code = slackErrorCode(error);
+      if (code) return code;
+      throw error;
+    }
   }
 
   async #openDm(userId: string, call: Scoped): Promise<string> {

@@ -9,15 +9,15 @@ import { isYesNoSchema } from '../forms/index.ts';
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { RunSnapshot, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
+import type { RunSnapshot, WorkflowEvent, WorkflowInfo, WorkflowRunState } from '../mastra/types.ts';
 import { emptyRecord, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
-import { initialSnapshot } from '../runs/state.ts';
+import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
-import { mentionGroup, mentionUser, safeName, safeText } from './mrkdwn.ts';
+import { inlineValue, mentionGroup, mentionUser, safeName, safeText } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import {
   type ProgressView,
@@ -105,6 +105,57 @@ export class ProgressMessages {
     return this.#deps.tracker
       .current(runId)
       ?.payload.workflowState.suspended.find((path) => handleOf(path) === handle);
+  }
+
+  /**
+   * Posts the one message of a run Flowgate did not start, in its workflow's channel, showing the
+   * run as the server has it, and follows it. False when the run already has a message (another
+   * process, or an earlier check, posted it). Nothing is left claimed when posting fails.
+   */
+  async postFound(args: {
+    workflowKey: string;
+    info: WorkflowInfo;
+    state: WorkflowRunState;
+    channel: string;
+    starterId: string | null;
+    requester?: string;
+  }): Promise<boolean> {
+    const { store, gateway } = this.#deps;
+    const { state, info } = args;
+    const row: ProgressMessage = {
+      runId: state.runId,
+      workflowKey: args.workflowKey,
+      workflowId: info.name,
+      channel: args.channel,
+      ts: '',
+      starterId: args.starterId,
+      origin: 'elsewhere',
+      ...(args.requester !== undefined ? { requester: args.requester } : {}),
+      startedAt: state.createdAt,
+      status: state.status,
+      final: false,
+    };
+    if (!store.claimProgressMessage(row)) return false;
+    const context: RunContext = { row, info, version: 0 };
+    const snapshot = snapshotFromRunState(state, initialSnapshot(state.runId, info.stepGraph, row.startedAt));
+    let posted: PostedMessage;
+    try {
+      posted = await gateway.postInChannel(
+        args.channel,
+        renderProgress(this.#view(context, snapshot)),
+        'background',
+      );
+    } catch (error) {
+      store.releaseProgressMessage(state.runId);
+      throw error;
+    }
+    row.channel = posted.channel;
+    row.ts = posted.ts;
+    store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
+    this.#runs.set(state.runId, context);
+    this.#background(this.#rememberPermalink(row));
+    this.follow(state.runId);
+    return true;
   }
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
@@ -238,12 +289,25 @@ export class ProgressMessages {
     const { row, info } = context;
     // Keyed by step ids from the workflow: records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
+    const inSlack = new Set<string>();
     for (const answer of this.#deps.store.listAnswers(row.runId)) {
+      inSlack.add(answer.stepPath);
       if (answer.state !== 'resumed') continue;
       setOwn(answers, answer.stepPath.split('#')[0]!, {
         userId: answer.userId,
         at: answer.answeredAt,
         summary: answer.summary ?? '',
+      });
+    }
+    // A step that was resumed without an answer (or claim) in Slack was answered outside it.
+    for (const [key, step] of Object.entries(snapshot.payload.workflowState.steps)) {
+      if (step.resumedAt === undefined || inSlack.has(`${key}#${step.suspendedAt?.getTime() ?? ''}`))
+        continue;
+      if (Object.hasOwn(answers, key)) continue;
+      setOwn(answers, key, {
+        userId: null,
+        at: step.resumedAt,
+        summary: step.resumePayload === undefined ? '' : inlineValue(step.resumePayload, 280),
       });
     }
     const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
@@ -257,6 +321,8 @@ export class ProgressMessages {
       workflow: { key: row.workflowKey, name: info.name },
       snapshot,
       starterId: row.starterId,
+      ...(row.origin ? { origin: row.origin } : {}),
+      ...(row.requester ? { requester: row.requester } : {}),
       startedAt: row.startedAt,
       ...(row.canceledBy ? { canceledBy: row.canceledBy } : {}),
       answers,

@@ -62,6 +62,10 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX open_forms_by_age ON open_forms (opened_at);
   `,
+  `
+  ALTER TABLE progress_messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'slack' CHECK (origin IN ('slack', 'elsewhere'));
+  ALTER TABLE progress_messages ADD COLUMN requester TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -83,6 +87,8 @@ const PROGRESS_COLUMNS = {
   canceledBy: 'canceled_by',
   notifiedAt: 'notified_at',
   permalink: 'permalink',
+  origin: 'origin',
+  requester: 'requester',
 } as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
 
 type ProgressField = keyof typeof PROGRESS_COLUMNS;
@@ -186,6 +192,9 @@ function toProgressMessage(row: Row): ProgressMessage {
     message.notifiedAt = date(row, 'notified_at');
   const permalink = optionalText(row, 'permalink');
   if (permalink !== undefined) message.permalink = permalink;
+  if (optionalText(row, 'origin') === 'elsewhere') message.origin = 'elsewhere';
+  const requester = optionalText(row, 'requester');
+  if (requester !== undefined) message.requester = requester;
   return message;
 }
 
@@ -258,6 +267,8 @@ class SqliteStore implements Store {
   readonly #takeOver: StatementSync;
   readonly #listAnswers: StatementSync;
   readonly #once: StatementSync;
+  readonly #claimMessage: StatementSync;
+  readonly #releaseMessage: StatementSync;
   readonly #findProgress: StatementSync;
   readonly #saveForm: StatementSync;
   readonly #getForm: StatementSync;
@@ -268,16 +279,24 @@ class SqliteStore implements Store {
     this.#db = db;
     this.#save = db.prepare(`
       INSERT INTO progress_messages
-        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink)
-      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at, :permalink)
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at, :permalink, :origin, :requester)
       ON CONFLICT (run_id) DO UPDATE SET
         workflow_key = excluded.workflow_key, workflow_id = excluded.workflow_id, channel = excluded.channel,
         ts = excluded.ts, starter_id = excluded.starter_id, started_at = excluded.started_at,
         status = excluded.status, final = excluded.final, canceled_by = excluded.canceled_by,
-        notified_at = excluded.notified_at, permalink = excluded.permalink`);
+        notified_at = excluded.notified_at, permalink = excluded.permalink, origin = excluded.origin,
+        requester = excluded.requester`);
+    this.#claimMessage = db.prepare(`
+      INSERT INTO progress_messages
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, '', :starter_id, :started_at, :status, 0, :origin, :requester)
+      ON CONFLICT (run_id) DO UPDATE SET started_at = excluded.started_at
+        WHERE progress_messages.ts = '' AND progress_messages.started_at <= :stale_before`);
+    this.#releaseMessage = db.prepare(`DELETE FROM progress_messages WHERE run_id = ? AND ts = ''`);
     this.#getProgress = db.prepare('SELECT * FROM progress_messages WHERE run_id = ?');
     this.#listUnfinished = db.prepare(
-      'SELECT * FROM progress_messages WHERE final = 0 ORDER BY started_at, run_id',
+      "SELECT * FROM progress_messages WHERE final = 0 AND ts != '' ORDER BY started_at, run_id",
     );
     this.#insertClaim = db.prepare(`
       INSERT INTO answers (run_id, step_path, user_id, answered_at, state)
@@ -343,7 +362,30 @@ class SqliteStore implements Store {
       canceled_by: m.canceledBy ?? null,
       notified_at: m.notifiedAt === undefined ? null : ms(m.notifiedAt, 'notifiedAt'),
       permalink: m.permalink ?? null,
+      origin: m.origin ?? 'slack',
+      requester: m.requester ?? null,
     });
+  }
+
+  claimProgressMessage(m: ProgressMessage): boolean {
+    const startedAt = ms(m.startedAt, 'startedAt');
+    const result = this.#claimMessage.run({
+      run_id: m.runId,
+      workflow_key: m.workflowKey,
+      workflow_id: m.workflowId,
+      channel: m.channel,
+      starter_id: m.starterId,
+      started_at: startedAt,
+      status: m.status,
+      origin: m.origin ?? 'slack',
+      requester: m.requester ?? null,
+      stale_before: startedAt - CLAIM_LEASE_MS,
+    });
+    return Number(result.changes) === 1;
+  }
+
+  releaseProgressMessage(runId: string): void {
+    this.#releaseMessage.run(runId);
   }
 
   getProgressMessage(runId: string): ProgressMessage | undefined {

@@ -6,8 +6,15 @@ export interface ProgressMessage {
   channel: string;
   /** The message timestamp (Slack's message id). */
   ts: string;
-  /** The Slack user who started the run; `null` for runs started outside Slack. */
+  /**
+   * The Slack user who started the run — for a run started elsewhere, its requester when its
+   * `resourceId` names a Slack user — treated as the starter everywhere (no self-approval). `null` when nobody is known.
+   */
   starterId: string | null;
+  /** `elsewhere`: Flowgate did not start the run (an API call, a schedule…) and posted it as it found it. Default `slack`. */
+  origin?: 'slack' | 'elsewhere';
+  /** A run started elsewhere whose `resourceId` is no Slack user: that text, to show as the requester. */
+  requester?: string;
   startedAt: Date;
   /** The run status last rendered. */
   status: string;
@@ -65,12 +72,20 @@ export type ClaimResult =
 export interface Store {
   /** Inserts, or replaces the row with the same `runId`. */
   saveProgressMessage(m: ProgressMessage): void;
+  /**
+   * Claims the right to post the one message of a run (its row saved with `ts: ''`), across every
+   * Store sharing the database: false when the run already has a message, or another claim younger
+   * than `CLAIM_LEASE_MS` (a claim stranded by a stopped process is taken over).
+   */
+  claimProgressMessage(m: ProgressMessage): boolean;
+  /** Drops a claim whose message was never posted (`ts` still empty), so it can be tried again. */
+  releaseProgressMessage(runId: string): void;
   getProgressMessage(runId: string): ProgressMessage | undefined;
   /** The progress message posted as `ts` in `channel`, if Flowgate posted it. */
   findProgressMessage(channel: string, ts: string): ProgressMessage | undefined;
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
   updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void;
-  /** Messages with `final = false` (runs to re-follow after a restart), oldest first. */
+  /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
   listUnfinished(): ProgressMessage[];
   /**
    * Atomically claims the right to answer a step: the first claim wins, across every Store sharing

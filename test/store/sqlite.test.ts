@@ -426,3 +426,46 @@ describe('open forms and messages', () => {
     expect(store.getForm('V1', at)).toBeUndefined();
   });
 });
+
+describe('the one message of a run started elsewhere', () => {
+  test('one claim wins across stores; a failed post is released; a stranded claim is taken over', () => {
+    const a = open();
+    const b = open();
+    const at = new Date('2026-02-01T00:00:00Z');
+    const row = message('ext-1', {
+      ts: '',
+      origin: 'elsewhere',
+      requester: 'billing-bot',
+      starterId: null,
+      startedAt: at,
+    });
+    expect(a.claimProgressMessage(row)).toBe(true);
+    expect(b.claimProgressMessage(row)).toBe(false);
+    // Not posted yet: not a message to follow after a restart.
+    expect(a.listUnfinished().map((m) => m.runId)).not.toContain('ext-1');
+    a.releaseProgressMessage('ext-1');
+    expect(b.claimProgressMessage(row)).toBe(true);
+    // Posted: never claimed again, and released no more.
+    b.updateProgressMessage('ext-1', { ts: '1.2' });
+    b.releaseProgressMessage('ext-1');
+    expect(a.claimProgressMessage({ ...row, startedAt: new Date(at.getTime() + CLAIM_LEASE_MS * 2) })).toBe(
+      false,
+    );
+    expect(a.getProgressMessage('ext-1')).toMatchObject({
+      ts: '1.2',
+      origin: 'elsewhere',
+      requester: 'billing-bot',
+    });
+    // A claim whose process stopped before posting is taken over once its lease is over.
+    expect(a.claimProgressMessage(message('ext-2', { ts: '', startedAt: at }))).toBe(true);
+    expect(
+      b.claimProgressMessage(message('ext-2', { ts: '', startedAt: new Date(at.getTime() + 1000) })),
+    ).toBe(false);
+    expect(
+      b.claimProgressMessage(
+        message('ext-2', { ts: '', startedAt: new Date(at.getTime() + CLAIM_LEASE_MS) }),
+      ),
+    ).toBe(true);
+    expect(a.getProgressMessage('run-slack')).toBeUndefined();
+  });
+});

@@ -39,8 +39,12 @@ export interface HarnessOptions {
   updateIntervalMs?: number;
   dbPath?: string;
   mastra?: MastraTestServer;
+  /** A Slack emulator to share (e.g. two app processes in one workspace); closed by its owner. */
+  emulator?: SlackEmulator;
   /** Benchmarks: the naive publisher as a baseline. */
   naivePublisher?: boolean;
+  /** How often runs started elsewhere are looked for (default 250 ms). */
+  watchIntervalMs?: number;
   /** Run the app in Socket Mode (no HTTP endpoint: `appUrl` is empty). */
   socketMode?: boolean;
 }
@@ -95,7 +99,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const ownMastra = !options.mastra;
   const mastra = options.mastra ?? (await startMastraServer());
   const perMinute = options.updatesPerMinute ?? 6000;
-  const emulator = await startSlackEmulator({ rateLimits: { 'chat.update': { perMinute } } });
+  const ownEmulator = !options.emulator;
+  const emulator =
+    options.emulator ?? (await startSlackEmulator({ rateLimits: { 'chat.update': { perMinute } } }));
   const dir = mkdtempSync(join(tmpdir(), 'flowgate-e2e-'));
   const config: Config = {
     slack: options.socketMode
@@ -108,6 +114,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     dbPath: options.dbPath ?? join(dir, 'flowgate.db'),
     updateIntervalMs: options.updateIntervalMs ?? 50,
     updatesPerMinute: perMinute,
+    watchIntervalMs: options.watchIntervalMs ?? 250,
     logLevel: 'error',
   };
   const flowgate = createFlowgateApp(config, {
@@ -208,7 +215,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await client.close();
       await flowgate.stop();
-      await emulator.close();
+      if (ownEmulator) await emulator.close();
       if (ownMastra) await mastra.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -142,6 +142,10 @@ export interface RunListItem {
   runId: string;
   status: RunStatus;
   starter: string | null;
+  /** Who asked for a run started elsewhere, when it is no Slack user (its `resourceId`). */
+  requester?: string;
+  /** Started outside Slack (not from a slash command or a form). */
+  elsewhere?: boolean;
   createdAt: Date;
   permalink?: string;
 }
@@ -157,7 +161,16 @@ export function renderRunList(
     return renderNotice(`No runs of ${safeText(workflowName, 150)}${filter} yet.`);
   }
   const lines = items.map((run) => {
-    const who = run.starter ? mentionUser(run.starter) : 'outside Slack';
+    const requester = run.starter
+      ? mentionUser(run.starter)
+      : run.requester
+        ? safeText(run.requester, 80)
+        : undefined;
+    const who = run.elsewhere
+      ? requester
+        ? `outside Slack, requested by ${requester}`
+        : 'outside Slack'
+      : (requester ?? 'outside Slack');
     const link = run.permalink ? ` · <${run.permalink}|progress>` : '';
     return `${statusEmoji(run.status)} ${code(run.runId, 60)} ${statusLabel(run.status).toLowerCase()} · ${who} · ${slackDate(run.createdAt)}${link}`;
   });

@@ -26,7 +26,8 @@ import {
 } from '../mrkdwn.ts';
 
 export interface AnswerRecord {
-  userId: string;
+  /** Who answered in Slack; `null` when the step was answered outside Slack (Mastra's API, Studio). */
+  userId: string | null;
   at: Date;
   summary: string;
 }
@@ -35,6 +36,10 @@ export interface ProgressView {
   workflow: { key: string; name: string };
   snapshot: RunSnapshot;
   starterId: string | null;
+  /** `elsewhere`: a run Flowgate did not start; its starter is then shown as the requester. */
+  origin?: 'slack' | 'elsewhere';
+  /** The requester of a run started elsewhere when it is no Slack user (shown as text). */
+  requester?: string;
   startedAt: Date;
   canceledBy?: string;
   /** Answers given in Slack, keyed by step path joined with ".". */
@@ -128,7 +133,9 @@ export function renderProgress(view: ProgressView): RenderedMessage {
   for (const [key, answer] of Object.entries(view.answers ?? {}).slice(-5)) {
     blocks.push(
       contextLine(
-        `:speech_balloon: ${code(key, 80)} answered by ${mentionUser(answer.userId)} ${slackDate(answer.at)}: ${safeText(answer.summary, 300)}`,
+        answer.userId === null
+          ? `:speech_balloon: ${code(key, 80)} answered outside Slack ${slackDate(answer.at)}${answer.summary ? `: ${safeText(answer.summary, 300)}` : ''}`
+          : `:speech_balloon: ${code(key, 80)} answered by ${mentionUser(answer.userId)} ${slackDate(answer.at)}: ${safeText(answer.summary, 300)}`,
       ),
     );
   }
@@ -200,7 +207,16 @@ export function renderStatus(view: ProgressView, permalink?: string): RenderedMe
 
 function runContext(view: ProgressView): string {
   const parts = [`Run ${code(view.snapshot.runId, 80)}`];
-  parts.push(view.starterId ? `started by ${mentionUser(view.starterId)}` : 'started outside Slack');
+  if (view.origin === 'elsewhere') {
+    const requester = view.starterId
+      ? mentionUser(view.starterId)
+      : view.requester
+        ? safeText(view.requester, 100)
+        : undefined;
+    parts.push(requester ? `started outside Slack · requested by ${requester}` : 'started outside Slack');
+  } else {
+    parts.push(view.starterId ? `started by ${mentionUser(view.starterId)}` : 'started outside Slack');
+  }
   parts.push(slackDate(view.startedAt));
   return parts.join(' · ');
 }
