@@ -43,7 +43,8 @@ export async function requesterOf(
   if (!id) return { starterId: null };
   if (SLACK_USER.test(id)) return { starterId: id };
   if (EMAIL.test(id)) {
-    const userId = await gateway.userByEmail(id, policy);
+    // Slack failing to look the address up is no reason to hide the run: it is shown as text.
+    const userId = await gateway.userByEmail(id, policy).catch(() => undefined);
     if (userId) return { starterId: userId };
   }
   return { starterId: null, requester: id.slice(0, 200) };

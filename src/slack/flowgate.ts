@@ -24,6 +24,7 @@ import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroup
 import { snapshotFromRunState } from '../runs/state.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
+import { requesterOf } from './elsewhere.ts';
 import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
@@ -351,7 +352,16 @@ export class Flowgate {
       {
         workflow: { key: located.key, name: info.name },
         snapshot,
-        starterId: row?.starterId ?? state.resourceId,
+        ...(row
+          ? {
+              starterId: row.starterId,
+              ...(row.origin ? { origin: row.origin } : {}),
+              ...(row.requester ? { requester: row.requester } : {}),
+            }
+          : await requesterOf(state.resourceId, this.#deps.gateway, 'interactive').then((who) => ({
+              origin: 'elsewhere' as const,
+              ...who,
+            }))),
         startedAt: row?.startedAt ?? state.createdAt,
         ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
       },
