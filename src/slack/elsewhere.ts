@@ -14,7 +14,7 @@ import { announcementChannels, announcementFor, type Policy } from '../policy.ts
 import type { RunTracker } from '../runs/tracker.ts';
 import { RunWatcher, type WatchTarget } from '../runs/watcher.ts';
 import type { Store } from '../store/index.ts';
-import type { SlackGateway } from './gateway.ts';
+import { type SlackGateway, slackErrorCode } from './gateway.ts';
 import type { ProgressMessages } from './progress.ts';
 import type { SlackCallPolicyName } from './retry.ts';
 
@@ -31,6 +31,7 @@ export interface ElsewhereDeps {
 }
 
 const SLACK_USER = /^[UW][A-Z0-9]+$/;
+const REFUSED_RETRY_MS = 60_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Who asked for a run, from its `resourceId`: a Slack user (by ID or e-mail), else the text itself. */
@@ -53,8 +54,8 @@ export async function requesterOf(
 export class RunsStartedElsewhere {
   readonly #deps: ElsewhereDeps;
   readonly #watcher: RunWatcher;
-  /** Channels already reported as refusing the bot (warned once each). */
-  readonly #refused = new Set<string>();
+  /** Channels that refused a post: not tried again before the time given (and warned once). */
+  readonly #refused = new Map<string, number>();
 
   constructor(deps: ElsewhereDeps) {
     this.#deps = deps;
@@ -128,24 +129,24 @@ export class RunsStartedElsewhere {
     const entry = (await catalog.list()).find((e) => e.key === target.workflowKey);
     const announcement = entry && announcementFor(policy, { workflowKey: entry.key, workflowId: entry.id });
     if (!announcement) return;
+    const { channel } = announcement;
+    const refusedUntil = this.#refused.get(channel);
+    if (refusedUntil !== undefined && Date.now() < refusedUntil) return;
     const [info, state, requester] = await Promise.all([
       catalog.details(target.workflowKey),
       client.getWorkflow(target.workflowKey).runById(run.runId),
       requesterOf(run.resourceId, gateway, 'background'),
     ]);
     try {
-      await progress.postFound({
-        workflowKey: target.workflowKey,
-        info,
-        state,
-        channel: announcement.channel,
-        ...requester,
-      });
-      this.#refused.delete(announcement.channel);
+      await progress.postFound({ workflowKey: target.workflowKey, info, state, channel, ...requester });
+      this.#refused.delete(channel);
     } catch (error) {
-      if (this.#refused.has(announcement.channel)) return;
-      this.#refused.add(announcement.channel);
-      throw error;
+      const code = slackErrorCode(error);
+      if (!code || code === 'ratelimited') throw error; // tried again on the next check
+      // The channel refuses the bot (a wrong ID, not invited…): a minute before trying it again.
+      const warned = this.#refused.has(channel);
+      this.#refused.set(channel, Date.now() + REFUSED_RETRY_MS);
+      if (!warned) throw error;
     }
   }
 

@@ -76,6 +76,7 @@ beforeAll(async () => {
       liveReport: expenseWorkflow('live-report', 1500),
       quietReport: expenseWorkflow('quiet-report'),
       hiddenReport: expenseWorkflow('hidden-report'),
+      restartReport: expenseWorkflow('restart-report'),
     },
   });
   emulator = await startSlackEmulator();
@@ -112,8 +113,8 @@ async function status(workflow: string, runId: string): Promise<string> {
 }
 
 /** Top-level messages in a channel that are progress messages of `runId`. */
-function postsOf(runId: string, channel = FINANCE) {
-  return emulator.messages(channel).filter((m) => m.text.includes(runId));
+function postsOf(runId: string, channel = FINANCE, slack = emulator) {
+  return slack.messages(channel).filter((m) => m.text.includes(runId));
 }
 
 const posted = (runId: string, check: (blocks: string) => boolean = () => true) =>
@@ -230,6 +231,13 @@ describe('runs started outside Slack', () => {
     expect(
       emulator.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes(quiet)),
     ).toHaveLength(0);
+    // A channel that refused the bot is not tried again on every check.
+    const tries = emulator.callsOf('chat.postMessage').filter((c) => c.params.channel === PRIVATE).length;
+    expect(tries).toBeGreaterThan(0);
+    await h.flowgate.elsewhere.checkNow();
+    expect(emulator.callsOf('chat.postMessage').filter((c) => c.params.channel === PRIVATE)).toHaveLength(
+      tries,
+    );
     const problems = await h.flowgate.elsewhere.checkChannels();
     expect(problems).toEqual([expect.stringContaining(`cannot post in channel ${PRIVATE}`)]);
     expect(problems[0]).toContain('hiddenReport');
@@ -239,41 +247,51 @@ describe('runs started outside Slack', () => {
     // This deployment (its own database) would post these runs too: only the ones below watch now.
     await h.flowgate.elsewhere.stop();
     const dbPath = join(dir, 'restart.db');
-    const first = await startHarness({ mastra, emulator, policy, dbPath });
-    const endsWhileDown = await startElsewhere('expenseReport', 10);
+    // A workspace of its own, so the channel's posting rate is not shared with the tests above.
+    const slack = await startSlackEmulator();
+    const restartPolicy = parsePolicy(
+      `workflows:\n  restartReport:\n    channel: ${FINANCE}\n`,
+      'restart.yaml',
+    );
+    const first = await startHarness({ mastra, emulator: slack, policy: restartPolicy, dbPath });
+    const endsWhileDown = await startElsewhere('restartReport', 10);
     await waitFor(
       'posted by the first process',
-      () => first.flowgate.store.getProgressMessage(endsWhileDown)?.ts,
+      () => first.flowgate.store.getProgressMessage(endsWhileDown)?.ts || undefined,
     );
     await first.close();
     // While nobody watches: one run suspends, the one with a message is answered elsewhere.
-    const whileDown = await startElsewhere('expenseReport', 11);
-    await waitFor('suspended', async () => (await status('expenseReport', whileDown)) === 'suspended');
-    await fetch(`${mastra.url}/api/workflows/expenseReport/resume-async?runId=${endsWhileDown}`, {
+    const whileDown = await startElsewhere('restartReport', 11);
+    await waitFor('suspended', async () => (await status('restartReport', whileDown)) === 'suspended');
+    await fetch(`${mastra.url}/api/workflows/restartReport/resume-async?runId=${endsWhileDown}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ step: 'review', resumeData: { approved: false } }),
     });
     // Two processes come up on the same database at once.
     const [a, b] = await Promise.all([
-      startHarness({ mastra, emulator, policy, dbPath }),
-      startHarness({ mastra, emulator, policy, dbPath }),
+      startHarness({ mastra, emulator: slack, policy: restartPolicy, dbPath }),
+      startHarness({ mastra, emulator: slack, policy: restartPolicy, dbPath }),
     ]);
     try {
-      await waitFor('the run found at start-up', () => a.flowgate.store.getProgressMessage(whileDown)?.ts);
+      await waitFor(
+        'the run found at start-up',
+        () => a.flowgate.store.getProgressMessage(whileDown)?.ts || undefined,
+      );
       await waitFor(
         'the run that ended while down shown final',
         () => a.flowgate.store.getProgressMessage(endsWhileDown)?.final,
       );
       for (let i = 0; i < 3; i++)
         await Promise.all([a.flowgate.elsewhere.checkNow(), b.flowgate.elsewhere.checkNow()]);
-      expect(postsOf(whileDown)).toHaveLength(1);
-      expect(postsOf(endsWhileDown)).toHaveLength(1);
-      const ended = emulator.message(FINANCE, postsOf(endsWhileDown)[0]!.ts);
+      expect(postsOf(whileDown, FINANCE, slack)).toHaveLength(1);
+      expect(postsOf(endsWhileDown, FINANCE, slack)).toHaveLength(1);
+      const ended = slack.message(FINANCE, postsOf(endsWhileDown, FINANCE, slack)[0]!.ts);
       expect(ended?.text).toContain('Succeeded');
     } finally {
       await a.close();
       await b.close();
+      await slack.close();
     }
   });
 });
