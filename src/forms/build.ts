@@ -130,7 +130,9 @@ function tooLongNote(field: FormField, initial: unknown, length: number): string
 function hintText(field: FormField, note: string): string {
   const parts: string[] = [];
   const description = field.schema.description;
-  if (typeof description === 'string' && description.trim() !== '') parts.push(description.trim());
+  // Not repeated when it already names the field (a scalar input's label).
+  if (typeof description === 'string' && description.trim() !== '' && description.trim() !== field.label)
+    parts.push(description.trim());
   if (field.kind === 'enumtext')
     parts.push(
       `One of: ${listValues(

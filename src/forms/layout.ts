@@ -279,8 +279,15 @@ function finish(d: Draft, ancestorOmittable: boolean, fields: FormField[]): Layo
 
 function label(d: Draft): string {
   if (d.labels.length === 0) {
-    const title = d.schema.title;
-    return truncate(typeof title === 'string' && title.trim() !== '' ? title : 'Value', SLACK_LIMITS.label);
+    // A scalar input (the whole input is one value): named by the schema's title, else a short description.
+    const { title, description } = d.schema;
+    const name =
+      typeof title === 'string' && title.trim() !== ''
+        ? title
+        : typeof description === 'string' && description.trim() !== '' && description.length <= 80
+          ? description.trim()
+          : 'Value';
+    return truncate(name, SLACK_LIMITS.label);
   }
   return truncateStart(d.labels.join(PATH_SEPARATOR), SLACK_LIMITS.label);
 }

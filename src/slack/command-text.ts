@@ -84,6 +84,18 @@ export function parseInputs(text: string, schema: JsonSchema | undefined): Input
       return { ok: false, message: `That isn't valid JSON: ${jsonErrorMessage(error, source)}` };
     }
   }
+  // Any other JSON value (a workflow whose input is a string, a number…): `"src/math.ts"`, `42`.
+  if (/^(?:"|-?\d|true$|false$|null$)/.test(source)) {
+    try {
+      return { ok: true, value: JSON.parse(source) };
+    } catch {
+      // not JSON after all: key=value pairs below, or the message that says how to give inputs
+    }
+  }
+  // A workflow whose input is one string takes the text as it is.
+  if (!source.includes('=') && schemaTypes(schema).has('string') && schema?.type !== 'object') {
+    return { ok: true, value: source };
+  }
   const pairs = tokenize(source);
   if (!pairs.ok) return pairs;
   // Built without prototypes, from own properties only: no key typed here can reach Object.prototype.

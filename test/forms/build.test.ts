@@ -491,6 +491,13 @@ describe('top level', () => {
     });
   });
 
+  test('a bare value without a title is named by its short description', () => {
+    const form = buildForm(wire(z.string().describe('Path of the file to check')));
+    expect(block(form, ROOT_BLOCK_ID)).toMatchObject({ label: { text: 'Path of the file to check' } });
+    const long = buildForm(wire(z.string().describe('x'.repeat(200))));
+    expect(block(long, ROOT_BLOCK_ID)).toMatchObject({ label: { text: 'Value' } });
+  });
+
   test('an object without properties, or an empty schema, is a JSON field', () => {
     expect(buildForm({ type: 'object' }).fields[0]).toMatchObject({ kind: 'json', blockId: ROOT_BLOCK_ID });
     expect(buildForm({}).fields[0]).toMatchObject({ kind: 'json', blockId: ROOT_BLOCK_ID });

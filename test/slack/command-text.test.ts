@@ -173,3 +173,23 @@ describe('inline inputs never reach a prototype', () => {
     });
   });
 });
+
+describe('inputs that are one value', () => {
+  test('any JSON value is taken as the whole input', () => {
+    expect(parseInputs('"src/math.ts"', { type: 'string' })).toEqual({ ok: true, value: 'src/math.ts' });
+    expect(parseInputs('42', { type: 'number' })).toEqual({ ok: true, value: 42 });
+    expect(parseInputs('-1.5', undefined)).toEqual({ ok: true, value: -1.5 });
+    expect(parseInputs('true', { type: 'boolean' })).toEqual({ ok: true, value: true });
+    expect(parseInputs('null', { type: 'null' })).toEqual({ ok: true, value: null });
+  });
+
+  test('bare text for a string input; key=value pairs and errors as before for objects', () => {
+    expect(parseInputs('src/math.ts', { type: 'string' })).toEqual({ ok: true, value: 'src/math.ts' });
+    expect(parseInputs('name="a b"', schema)).toMatchObject({ ok: true });
+    expect(parseInputs('hello', schema)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('is not a `key=value` pair'),
+    });
+    expect(parseInputs('"unclosed', { type: 'object' })).toMatchObject({ ok: false });
+  });
+});
