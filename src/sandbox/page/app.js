@@ -142,6 +142,7 @@ function connect() {
     for (const [type, data] of queue) apply(type, data);
     queue = null;
     renderAll();
+    document.body.dataset.user = state.user;
     document.body.dataset.ready = 'true';
   });
   for (const type of DELTAS) {
@@ -554,6 +555,7 @@ function boot() {
   user.addEventListener('change', () => {
     state.user = user.value;
     sessionStorage.setItem('flowgate-sandbox-user', state.user);
+    document.body.dataset.ready = 'false';
     state.thread = null;
     state.unread.clear();
     modalShown = null;
