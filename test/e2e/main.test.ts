@@ -80,7 +80,8 @@ describe('npm start', () => {
     const run = start({ SLACK_BOT_TOKEN: 'xoxb-a-bot-token' });
     expect(await run.exit).toBe(1);
     const output = run.output();
-    for (const name of ['SLACK_APP_TOKEN or SLACK_SIGNING_SECRET', 'MASTRA_URL']) expect(output).toContain(name);
+    for (const name of ['SLACK_APP_TOKEN or SLACK_SIGNING_SECRET', 'MASTRA_URL'])
+      expect(output).toContain(name);
     expect(output).not.toContain('a-bot-token');
     expect(output).not.toContain('sandbox');
     expect(output).toContain('See .env.example');

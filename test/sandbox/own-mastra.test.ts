@@ -22,10 +22,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!browserAvailable) return;
   mastra = await startMastraServer();
-  [sandbox, browser] = await Promise.all([
-    startSandboxProcess({ MASTRA_URL: mastra.url }),
-    launchBrowser(),
-  ]);
+  [sandbox, browser] = await Promise.all([startSandboxProcess({ MASTRA_URL: mastra.url }), launchBrowser()]);
   browser.page.setDefaultTimeout(15_000);
 }, 60_000);
 
