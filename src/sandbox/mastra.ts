@@ -1,14 +1,14 @@
 /**
  * The sandbox's embedded Mastra server (shared/mastra/CONTRACT.md §7): Mastra with the demo
- * workflows and an in-memory LibSQL store, served by Hono on 127.0.0.1 (a free port), API under `/api`.
+ * workflows and Mastra's in-memory store, served by Hono on 127.0.0.1 (a free port), API under `/api`.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Mastra } from '@mastra/core';
 import { ConsoleLogger } from '@mastra/core/logger';
+import { Mastra } from '@mastra/core/mastra';
+import { InMemoryStore } from '@mastra/core/storage';
 import { MastraServer } from '@mastra/hono';
-import { LibSQLStore } from '@mastra/libsql';
 import { Hono } from 'hono';
 import { createDemoWorkflows } from './workflows.ts';
 
@@ -20,7 +20,8 @@ export interface EmbeddedMastra {
 }
 
 export async function startEmbeddedMastra(): Promise<EmbeddedMastra> {
-  const storage = new LibSQLStore({ id: 'flowgate-sandbox', url: ':memory:' });
+  // Runs live as long as the sandbox: Mastra's in-memory store, made for development.
+  const storage = new InMemoryStore({ id: 'flowgate-sandbox' });
   const mastra = new Mastra({
     workflows: createDemoWorkflows(),
     storage,
@@ -43,7 +44,6 @@ export async function startEmbeddedMastra(): Promise<EmbeddedMastra> {
         httpServer.closeAllConnections();
         await stopped;
         await mastra.shutdown({ drainTimeout: 0 }).catch(() => {});
-        await storage.close().catch(() => {});
       })();
       return closed;
     },

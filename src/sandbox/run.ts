@@ -2,6 +2,7 @@
  * `npm start` with no Slack settings: starts the sandbox, prints one line with its address, and
  * stops within about 2 s of SIGINT or SIGTERM (a second signal, or a stop that hangs, exits at once).
  */
+import { enableCompileCache } from 'node:module';
 import { StartupError } from '../app.ts';
 import { ConfigError, type Env } from '../config.ts';
 import { PolicyError } from '../policy.ts';
@@ -15,6 +16,7 @@ export function sandboxWanted(env: Env = process.env): boolean {
 }
 
 export async function runSandbox(env: Env = process.env): Promise<void> {
+  enableCompileCache?.(); // later starts skip compiling what this one compiled
   const { startSandbox } = await import('./sandbox.ts');
   let sandbox: Awaited<ReturnType<typeof startSandbox>>;
   try {

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { createFlowgateApp, type FlowgateApp, StartupError } from '../app.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { type SlackEmulator, startSlackEmulator } from '../emulator/index.ts';
@@ -55,6 +56,27 @@ export function sandboxSettings(env: Env): { config: Config; port: number; ownMa
   return { config, port: config.slack.mode === 'http' ? config.slack.port : 3000, ownMastra };
 }
 
+/** The embedded Mastra server with the demo workflows, in a worker thread (see mastra-worker.ts). */
+function startMastraWorker(): Promise<{ url: string; close(): Promise<void> }> {
+  const worker = new Worker(new URL('./mastra-worker.ts', import.meta.url));
+  const close = async () => {
+    await worker.terminate();
+  };
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the Mastra worker exited (${code})`)));
+    worker.once('message', (message: { type: string; url?: string; message?: string }) => {
+      if (message.type === 'ready' && message.url) resolve({ url: message.url, close });
+      else {
+        void close();
+        reject(
+          new Error(`the embedded Mastra server could not start: ${message.message ?? 'unknown error'}`),
+        );
+      }
+    });
+  });
+}
+
 async function listen(server: Server, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -72,6 +94,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const logLevel = env.LOG_LEVEL?.trim() ? settings.config.logLevel : 'warn';
   const logger = options.logger ?? createLogger(logLevel);
 
+  // Mastra's packages load in a worker thread while this one starts the rest.
+  const mastraWorker = settings.ownMastra ? Promise.resolve(undefined) : startMastraWorker();
+  mastraWorker.catch(() => {});
   const web = new SandboxWeb({ command: settings.config.command, logger });
   const server = createServer((req, res) => web.handle(req, res));
   server.on('clientError', (_error, socket) => socket.destroy());
@@ -79,6 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     port = await listen(server, settings.port);
   } catch (error) {
+    await mastraWorker.then((m) => m?.close()).catch(() => {});
     if ((error as { code?: unknown }).code === 'EADDRINUSE') {
       throw new StartupError(
         `Port ${settings.port} is already in use, so the sandbox cannot open its page there. Set PORT to a free port.`,
@@ -99,7 +125,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await Promise.allSettled([
       flowgate?.stop(),
       emulator?.close(),
-      // Running demo steps stop at once: Mastra aborts them without a drain.
+      // Running demo steps stop at once: their worker thread ends.
       embedded?.close(),
     ]);
   };
@@ -112,9 +138,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         appToken: `xapp-sandbox-${randomBytes(12).toString('hex')}`,
         webBaseUrl: web.origin,
       }),
-      settings.ownMastra
-        ? Promise.resolve(undefined)
-        : import('./mastra.ts').then(({ startEmbeddedMastra }) => startEmbeddedMastra()),
+      mastraWorker,
     ]);
     emulator = startedEmulator;
     embedded = startedMastra;
