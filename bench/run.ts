@@ -1,7 +1,10 @@
 /** `npm run bench`: every benchmark, printed as the markdown kept in BENCHMARKS.md. */
 import { run as mastra } from './mastra.ts';
+import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
 
 console.log(await mastra());
 console.log('');
 console.log(await slack());
+console.log('');
+console.log(await sandbox());

@@ -122,29 +122,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     web.close();
     server.closeAllConnections();
     server.close();
-    await Promise.allSettled([
-      flowgate?.stop(),
-      emulator?.close(),
-      // Running demo steps stop at once: their worker thread ends.
-      embedded?.close(),
-    ]);
+    // Running demo steps stop at once (their worker thread ends) while Flowgate lets go of their
+    // streams; the emulator goes last, so Flowgate's last calls still get an answer.
+    await Promise.allSettled([flowgate?.stop(), embedded?.close()]);
+    await emulator?.close();
   };
 
   try {
-    const [startedEmulator, startedMastra] = await Promise.all([
-      startSlackEmulator({
-        workspace: SANDBOX_WORKSPACE,
-        botToken: `xoxb-sandbox-${randomBytes(12).toString('hex')}`,
-        appToken: `xapp-sandbox-${randomBytes(12).toString('hex')}`,
-        webBaseUrl: web.origin,
-      }),
-      mastraWorker,
-    ]);
-    emulator = startedEmulator;
-    embedded = startedMastra;
+    emulator = await startSlackEmulator({
+      workspace: SANDBOX_WORKSPACE,
+      botToken: `xoxb-sandbox-${randomBytes(12).toString('hex')}`,
+      appToken: `xapp-sandbox-${randomBytes(12).toString('hex')}`,
+      webBaseUrl: web.origin,
+    });
     // The bot's DM with every person exists from the start, as the app's Messages tab does in Slack.
     for (const id of emulator.store.humanUserIds()) emulator.store.openIm(id);
+    // The page can show the workspace now; what people do there waits until Flowgate listens.
+    web.attach({ emulator, mastra: settings.ownMastra ? settings.config.mastra.url : 'the demo workflows' });
 
+    embedded = await mastraWorker;
     const signingSecret = randomBytes(24).toString('hex');
     const config: Config = {
       ...settings.config,
@@ -158,11 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...(config.policyPath ? {} : { policy: sandboxPolicy() }),
     });
     const started = await flowgate.start();
-    web.attach({
-      emulator,
-      delivery: { appUrl: `http://127.0.0.1:${started.port}/slack/events`, signingSecret },
-      mastra: embedded ? 'the demo workflows' : config.mastra.url,
-    });
+    web.connect({ appUrl: `http://127.0.0.1:${started.port}/slack/events`, signingSecret });
   } catch (error) {
     web.fail(error);
     await closeAll();

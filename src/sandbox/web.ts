@@ -86,7 +86,6 @@ class HttpError extends Error {
 
 interface Attached {
   emulator: SlackEmulator;
-  delivery: AppDelivery;
   /** Where the workflows come from, shown on the page. */
   mastra: string;
 }
@@ -118,6 +117,9 @@ export class SandboxWeb {
   #resolve!: (attached: Attached) => void;
   #reject!: (error: unknown) => void;
   #attached: Attached | undefined;
+  readonly #delivery: Promise<AppDelivery>;
+  #connect!: (delivery: AppDelivery) => void;
+  #disconnect!: (error: unknown) => void;
   #unsubscribe: (() => void) | undefined;
   #keepAlive: NodeJS.Timeout | undefined;
 
@@ -129,6 +131,11 @@ export class SandboxWeb {
       this.#reject = reject;
     });
     this.#ready.catch(() => {});
+    this.#delivery = new Promise<AppDelivery>((resolve, reject) => {
+      this.#connect = resolve;
+      this.#disconnect = reject;
+    });
+    this.#delivery.catch(() => {});
     const dir = new URL('./page/', import.meta.url);
     for (const name of PAGE_FILES) {
       const body = readFileSync(new URL(name, dir));
@@ -141,7 +148,10 @@ export class SandboxWeb {
     }
   }
 
-  /** Everything is up: requests waiting for it go on. */
+  /**
+   * The workspace is up: the page can show it (and does, while Flowgate is still starting). What
+   * people do waits for {@link connect}.
+   */
   attach(attached: Attached): void {
     this.#attached = attached;
     this.#unsubscribe = attached.emulator.subscribe((event) => this.#broadcast(event));
@@ -152,9 +162,15 @@ export class SandboxWeb {
     this.#resolve(attached);
   }
 
+  /** Flowgate is listening: commands, clicks and submissions go to it this way. */
+  connect(delivery: AppDelivery): void {
+    this.#connect(delivery);
+  }
+
   /** The sandbox could not start: waiting requests get a 503. */
   fail(error: unknown): void {
     this.#reject(error);
+    this.#disconnect(error);
   }
 
   /** Ends every event stream (the server's connections are closed by its owner). */
@@ -164,6 +180,7 @@ export class SandboxWeb {
     for (const l of this.#listeners) l.res.end();
     this.#listeners.clear();
     this.#reject(new Error('stopped'));
+    this.#disconnect(new Error('stopped'));
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -235,6 +252,14 @@ export class SandboxWeb {
       }
       default:
         throw new HttpError(404, 'not found');
+    }
+  }
+
+  async #flowgate(): Promise<AppDelivery> {
+    try {
+      return await this.#delivery;
+    } catch {
+      throw new HttpError(503, 'Flowgate is not running.');
     }
   }
 
@@ -437,7 +462,7 @@ export class SandboxWeb {
       return { ok: true };
     }
     const result = await sendSlashCommand(emulator, {
-      ...attached.delivery,
+      ...(await this.#flowgate()),
       command,
       text: (slash[2] ?? '').trim(),
       userId: user,
@@ -465,7 +490,7 @@ export class SandboxWeb {
       throw new HttpError(404, 'no such message');
     const action = isObject(body.action) ? safeObject(body.action) : undefined;
     const result = await sendBlockAction(emulator, {
-      ...attached.delivery,
+      ...(await this.#flowgate()),
       actionId: str(body, 'actionId')!,
       userId: user,
       channelId: c.id,
@@ -497,7 +522,7 @@ export class SandboxWeb {
       }
     }
     const result = await sendViewSubmission(emulator, {
-      ...attached.delivery,
+      ...(await this.#flowgate()),
       viewId: record.view.id,
       userId: user,
       values,

@@ -114,9 +114,22 @@ describe.skipIf(!browserAvailable)('the sandbox page', () => {
     expect(await page.getByRole('dialog').count()).toBe(0);
 
     await switchUser(page, AVERY);
+    // Flowgate opens a loading modal at once, then fills it with views.update: the same modal, never closed.
+    await page.evaluate(() => {
+      const modal = document.getElementById('modal') as HTMLDialogElement;
+      const titles: string[] = [];
+      (window as unknown as { modalTitles: string[] }).modalTitles = titles;
+      new MutationObserver(() => {
+        const title = modal.open ? (modal.querySelector('#modal-title')?.textContent ?? '') : '(closed)';
+        if (titles.at(-1) !== title) titles.push(title);
+      }).observe(modal, { attributes: true, childList: true, subtree: true });
+    });
     await message('expense-approval ·').getByRole('button', { name: 'Respond…' }).click();
     const form = page.getByRole('dialog', { name: 'Respond' });
     await form.getByRole('button', { name: 'Submit' }).waitFor();
+    const titles = await page.evaluate(() => (window as unknown as { modalTitles: string[] }).modalTitles);
+    expect(titles.at(-1)).toBe('Respond');
+    expect(titles).not.toContain('(closed)'); // 'Loading…' first, unless both came in one frame
     // Every kind of input the form engine makes, labelled by its Block Kit label, pre-filled.
     await expect(
       form.getByRole('radiogroup', { name: 'Decision' }).getByLabel('approve').isChecked(),
