@@ -144,6 +144,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const signingSecret = randomBytes(24).toString('hex');
     const config: Config = {
       ...settings.config,
+      logLevel,
       slack: { mode: 'http', botToken: emulator.botToken, signingSecret, port: 0 },
       slackApiUrl: emulator.apiUrl,
       mastra: embedded ? { url: embedded.url, apiPrefix: '/api' } : settings.config.mastra,
