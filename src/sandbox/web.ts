@@ -23,6 +23,7 @@ import {
   sendViewSubmission,
 } from '../emulator/index.ts';
 import type { Logger } from '../logger.ts';
+import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { ROLES } from './workspace.ts';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -445,7 +446,8 @@ export class SandboxWeb {
     if (!slash) {
       if (text.trim() === '') return { ok: true };
       try {
-        emulator.postUserMessage(c.id, user, text, threadTs);
+        // Slack's client escapes what people type, as the API then returns it.
+        emulator.postUserMessage(c.id, user, escapeMrkdwn(text), threadTs);
       } catch {
         throw new HttpError(400, 'no such thread');
       }

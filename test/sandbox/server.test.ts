@@ -86,6 +86,11 @@ describe('the sandbox server', () => {
     expect((await post('/api/command', { ...command, user: 'U0NOBODY1' })).status).toBe(400);
     expect((await post('/api/command', command, { origin: sandbox.url.slice(0, -1) })).status).toBe(200);
     expect(sandbox.emulator.messages(SANDBOX_CHANNELS.general).map((m) => m.text)).toEqual(['hello']);
+    // What people type is escaped as Slack's client escapes it: no mention or link by typing markup.
+    await post('/api/command', { ...command, text: '<!channel> & <b>' });
+    expect(sandbox.emulator.messages(SANDBOX_CHANNELS.general).at(-1)?.text).toBe(
+      '&lt;!channel&gt; &amp; &lt;b&gt;',
+    );
   });
 
   test('a slash command reaches Flowgate as a signed request; a submission carries only the view’s inputs', async () => {

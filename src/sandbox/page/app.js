@@ -240,15 +240,20 @@ function renderSidebar() {
       ),
     );
   };
+  const keyed = (channel) => ({
+    key: channel.id,
+    version: `${channelLabel(channel)}|${state.unread.get(channel.id) ?? 0}|${channel.id === state.current}`,
+    render: () => item(channel),
+  });
   const all = [...state.channels.values()];
-  mount(
+  reconcile(
     $('channels'),
     all
       .filter((c) => c.type !== 'im')
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map(item),
+      .map(keyed),
   );
-  mount($('dms'), all.filter((c) => c.type === 'im').map(item));
+  reconcile($('dms'), all.filter((c) => c.type === 'im').map(keyed));
 }
 
 function authorOf(message) {
@@ -579,6 +584,12 @@ function boot() {
     renderThread();
   });
   const dialog = /** @type {HTMLDialogElement} */ ($('modal'));
+  dialog.addEventListener('close', () => {
+    // Closed by the browser itself (a second Escape): tell the workspace, as Slack's client would.
+    const top = state.views.at(-1);
+    modalShown = null;
+    if (top) void post('/api/close', { viewId: top.view.id });
+  });
   dialog.addEventListener('cancel', (event) => {
     event.preventDefault();
     const top = state.views.at(-1);
