@@ -22,6 +22,7 @@ import {
   sendSlashCommand,
   sendViewSubmission,
 } from '../emulator/index.ts';
+import { isObject } from '../emulator/validate.ts';
 import type { Logger } from '../logger.ts';
 import { escapeMrkdwn } from '../slack/mrkdwn.ts';
 import { ROLES } from './workspace.ts';
@@ -94,10 +95,6 @@ interface Attached {
 interface Listener {
   res: ServerResponse;
   user: string;
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function str(body: JsonObject, key: string, required = true): string | undefined {

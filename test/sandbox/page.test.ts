@@ -246,6 +246,25 @@ describe('modals', () => {
     expect(textOf(tree)).toContain('(optional)');
   });
 
+  test('a block id like __proto__ is just a key of the submitted state', () => {
+    const hostile = {
+      id: 'V2',
+      blocks: [
+        {
+          type: 'input',
+          block_id: '__proto__',
+          element: { type: 'plain_text_input', action_id: 'polluted' },
+        },
+      ],
+    };
+    const values = viewState(hostile, () => 'yes');
+    expect(Object.keys(values)).toEqual(['__proto__']);
+    expect(JSON.parse(JSON.stringify(values))).toEqual(
+      JSON.parse('{"__proto__":{"polluted":{"type":"plain_text_input","value":"yes"}}}'),
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   test('typed values survive a re-render; state entries have Slack’s shapes', () => {
     const [first] = inputBlocks(view) as { block: { block_id: string; element: { action_id: string } } }[];
     const key = `${first!.block.block_id}\u0000${first!.block.element.action_id}`;

@@ -10,7 +10,7 @@ import { h } from './dom.js';
 import { emojify } from './emoji.js';
 import { plainText, renderMrkdwn } from './mrkdwn.js';
 
-function isObject(value) {
+export function isObject(value) {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

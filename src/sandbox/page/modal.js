@@ -7,13 +7,9 @@
  * `YYYY-MM-DD`, a time `HH:MM`, a local date-time `YYYY-MM-DDTHH:MM`), a list of strings (multiple
  * choices), or null for nothing chosen.
  */
-import { renderBlocks, selectOptions, textObject } from './blocks.js';
+import { isObject, renderBlocks, selectOptions, textObject } from './blocks.js';
 import { h } from './dom.js';
 import { plainText } from './mrkdwn.js';
-
-function isObject(value) {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** The key of one input's remembered value: block id and action id. */
 export function valueKey(blockId, actionId) {
@@ -120,7 +116,8 @@ export function inputBlocks(view) {
  * `view.state.values` from each input's raw value (`read(block, index)`): what Slack sends on submit.
  */
 export function viewState(view, read) {
-  const values = {};
+  // Block ids come from the app: none of them may reach a prototype.
+  const values = Object.create(null);
   for (const { block, index } of inputBlocks(view)) {
     const actionId = String(block.element.action_id ?? '');
     const blockId = String(block.block_id ?? '');
