@@ -5,11 +5,13 @@
 import { createFlowgateApp, STOP_WITHIN_MS, StartupError } from './app.ts';
 import { ConfigError, loadConfig, readDotEnv } from './config.ts';
 import { PolicyError } from './policy.ts';
+import { runSandbox, sandboxWanted } from './sandbox/run.ts';
 
 async function main(): Promise<void> {
   let flowgate: ReturnType<typeof createFlowgateApp>;
   try {
     readDotEnv();
+    if (sandboxWanted()) return await runSandbox(); // no Slack settings: the local sandbox
     flowgate = createFlowgateApp(loadConfig());
   } catch (error) {
     if (error instanceof ConfigError || error instanceof PolicyError) {

@@ -104,12 +104,15 @@ function socketEnv(overrides: Record<string, string> = {}): Record<string, strin
 }
 
 describe('npm start', () => {
-  test('with nothing configured: every missing setting named, exit code 1, no stack trace', async () => {
-    const run = start({});
+  test('with a bot token and nothing else: every missing setting named, exit code 1, no stack trace', async () => {
+    // (With no bot token at all, npm start opens the sandbox: test/sandbox/.)
+    const run = start({ SLACK_BOT_TOKEN: 'xoxb-a-bot-token' });
     expect(await run.exit).toBe(1);
     const output = run.output();
-    for (const name of ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN or SLACK_SIGNING_SECRET', 'MASTRA_URL'])
+    for (const name of ['SLACK_APP_TOKEN or SLACK_SIGNING_SECRET', 'MASTRA_URL'])
       expect(output).toContain(name);
+    expect(output).not.toContain('a-bot-token');
+    expect(output).not.toContain('sandbox');
     expect(output).toContain('See .env.example');
     expect(output).not.toMatch(/\n\s+at /);
   });
