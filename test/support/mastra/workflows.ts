@@ -5,26 +5,7 @@
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { z } from 'zod';
-
-/** Resolves after `ms`, or rejects early when `signal` aborts. */
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason ?? new Error('aborted'));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+import { delay } from '../../../src/sandbox/workflows.ts';
 
 export const SLEEP_FOREACH_SLEEP_MS = 50;
 export const MANY_STEPS_MAX = 30;
