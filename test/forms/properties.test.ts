@@ -119,6 +119,9 @@ describe('typed data → form → untouched state → readSubmission gives the d
         const parsed = validator!.safeParse(data);
         expect(parsed.success).toBe(true);
         const form = buildForm(schema, { initial: data, maxBlocks });
+        // A value longer than Slack lets an input hold is left out of the form (with a hint saying
+        // so, tested on its own): an untouched form cannot give it back.
+        fc.pre(!JSON.stringify(form.blocks).includes('is too long to show here'));
         const result = readSubmission(schema, stateFromInitial(form), { maxBlocks });
         expect(result).toEqual({ ok: true, data: parsed.data });
       }),
