@@ -17,6 +17,7 @@ import type {
 } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
+import { suspendedPathsOf, withoutWorkflowMeta, withStepEvent } from './suspensions.ts';
 
 const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
   'success',
@@ -199,27 +200,6 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
   };
 }
 
-/** Exact resume paths of the suspended steps in a `runById().steps` map (CONTRACT §3.4). */
-function suspendedPathsOf(
-  steps: Record<string, { status: StepStatus; suspendPayload?: unknown }>,
-): StepPath[] {
-  const paths: StepPath[] = [];
-  const covered = new Set<string>();
-  for (const [id, step] of Object.entries(steps)) {
-    const meta = workflowMetaPath(step.suspendPayload);
-    if (meta && (step.status === 'suspended' || step.status === 'running')) {
-      const path = [id, ...meta];
-      paths.push(path);
-      covered.add(path.join('.'));
-    }
-  }
-  for (const [id, step] of Object.entries(steps)) {
-    if (step.status !== 'suspended' || workflowMetaPath(step.suspendPayload) || covered.has(id)) continue;
-    paths.push([id]);
-  }
-  return paths;
-}
-
 function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Date): RunSnapshot {
   const state = snapshot.payload.workflowState;
   const previous = own(state.steps, payload.id);
@@ -238,15 +218,7 @@ function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Da
     if (payload.resumedAt === undefined) delete step.progress;
   }
   if (payload.status !== 'failed') delete step.error;
-  let suspended = state.suspended;
-  if (payload.status === 'suspended') {
-    const meta = workflowMetaPath(suspendPayload);
-    const path = meta ? [payload.id, ...meta] : [payload.id];
-    const key = path.join('.');
-    suspended = [...suspended.filter((p) => p.join('.') !== key && p.join('.') !== payload.id), path];
-  } else {
-    suspended = suspended.filter((p) => p.join('.') !== payload.id && p[0] !== payload.id);
-  }
+  const suspended = withStepEvent(state.suspended, payload);
   const next = withStep(snapshot, step, at, true);
   const nextState = next.payload.workflowState;
   const status = TERMINAL_RUN_STATUSES.has(nextState.status)
@@ -361,20 +333,6 @@ function errorFrom(
   if (error && typeof error.message === 'string' && error.message) return error;
   if (message) return { ...(error ?? {}), message };
   return undefined;
-}
-
-function workflowMetaPath(suspendPayload: unknown): string[] | undefined {
-  if (!isRecord(suspendPayload)) return undefined;
-  const meta = suspendPayload.__workflow_meta;
-  if (!isRecord(meta) || !Array.isArray(meta.path)) return undefined;
-  const path = meta.path.filter((p): p is string => typeof p === 'string');
-  return path.length > 0 ? path : undefined;
-}
-
-function withoutWorkflowMeta(payload: Record<string, unknown>): Record<string, unknown> {
-  if (!('__workflow_meta' in payload)) return payload;
-  const { __workflow_meta: _meta, ...rest } = payload;
-  return rest;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -38,7 +38,8 @@ import {
   renderRunList,
   renderWorkflowList,
 } from './render/commands.ts';
-import { payloadFields, renderStatus } from './render/progress.ts';
+import { renderStatus } from './render/progress.ts';
+import { payloadFields } from './render/suspensions.ts';
 import { slackFailure } from './retry.ts';
 
 /** The message a button was clicked on. */

@@ -19,13 +19,8 @@ import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeName, safeText } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
-import {
-  type ProgressView,
-  type RenderedMessage,
-  renderProgress,
-  statusLabel,
-  whoMayAnswer,
-} from './render/progress.ts';
+import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
+import { whoMayAnswer } from './render/suspensions.ts';
 
 export interface ProgressDeps {
   store: Store;
