@@ -29,7 +29,7 @@ import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
 import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
-import { code, inlineValue, mentionUser, safeName, safeText, slackDate, truncate } from './mrkdwn.ts';
+import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
   type Reply,
@@ -605,14 +605,14 @@ export class Flowgate {
             .replyInThread(
               row.channel,
               row.ts,
-              `${mentionUser(userId)} answered *${safeName(step.join(' › '), 150)}*: ${safeText(summary, 300)}`,
+              `${mentionUser(userId)} answered *${stepName(step, 150)}*: ${safeText(summary, 300)}`,
               'background',
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
           store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          const text = `Your answer to *${safeName(step.join(' › '), 150)}* was not accepted: ${userMessage(error)}`;
+          const text = `Your answer to *${stepName(step, 150)}* was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
             .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
@@ -838,7 +838,7 @@ export function answerFormView(
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${safeName(path.join(' › '), 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
+        text: `*${safeText(info.name, 150)}* › *${stepName(path, 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
       },
     },
   ];

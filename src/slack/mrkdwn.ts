@@ -76,6 +76,14 @@ export function safeName(text: string, max: number): string {
   return closingCode(cut) === '' ? cut : safeText(text, max);
 }
 
+/**
+ * A step path as people read it everywhere (message, thread, form, notices): nested steps joined by
+ * " › ", escaped, the middle cut when too long. The one way to name a step in mrkdwn.
+ */
+export function stepName(path: readonly string[] | string, max = 150): string {
+  return safeName(typeof path === 'string' ? path : path.join(' › '), max);
+}
+
 /** Start and end of `text` with "…" between, within `max`; entities, pairs and `<…>` kept whole. */
 function cutMiddle(text: string, max: number): string {
   if (text.length <= max) return text;

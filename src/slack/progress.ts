@@ -17,7 +17,7 @@ import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
-import { inlineValue, mentionGroup, mentionUser, safeName, safeText } from './mrkdwn.ts';
+import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
 import { whoMayAnswer } from './render/suspensions.ts';
@@ -334,7 +334,7 @@ export class ProgressMessages {
     const { row } = context;
     const { policy } = this.#deps;
     const answerers = answerersFor(policy, answerersRequest(row, path));
-    const step = `step *${safeName(path.join(' › '), 150)}* of ${safeText(context.info.name, 150)}`;
+    const step = `step *${stepName(path, 150)}* of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {
       text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;

@@ -12,9 +12,9 @@ import {
   inlineValue,
   mentionGroup,
   mentionUser,
-  safeName,
   safeText,
   slackDate,
+  stepName,
   truncate,
 } from '../mrkdwn.ts';
 import type { ProgressView } from './progress.ts';
@@ -53,7 +53,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
   const step = own(view.snapshot.payload.workflowState.steps, key);
   const info = own(view.suspensions, key);
   const blocks: KnownBlock[] = [];
-  const lines = [`:raised_hand: *${safeName(path.join(' › '), 150)}* is waiting for an answer.`];
+  const lines = [`:raised_hand: *${stepName(path, 150)}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
   const fields = payloadFields(step?.suspendPayload);
@@ -75,7 +75,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         action_id: ACTION.approve,
         text: { type: 'plain_text', text: 'Approve' },
         value,
-        confirm: confirmDialog('Approve?', `Approve ${safeName(path.join(' › '), 100)}?`, 'Approve'),
+        confirm: confirmDialog('Approve?', `Approve ${stepName(path, 100)}?`, 'Approve'),
       },
       {
         type: 'button',
@@ -83,7 +83,7 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         text: { type: 'plain_text', text: 'Reject' },
         style: 'danger',
         value,
-        confirm: confirmDialog('Reject?', `Reject ${safeName(path.join(' › '), 100)}?`, 'Reject'),
+        confirm: confirmDialog('Reject?', `Reject ${stepName(path, 100)}?`, 'Reject'),
       },
     );
   }
