@@ -198,6 +198,8 @@ function hintText(field: FormField, note: string): string {
   if (field.discriminator === true) parts.push('Then fill in the fields marked “If …” for your choice.');
   if (field.kind === 'list') parts.push(listHint(field));
   if (field.kind === 'json') parts.push(unionHint(field.schema) ?? 'Enter JSON.');
+  // The description reads as a sentence before what the form adds ("Labels. One item per line.").
+  if (parts.length > 1 && !/[.!?:;…)]$/.test(parts[0] as string)) parts[0] = `${parts[0]}.`;
   const text = parts.join(' ');
   if (note === '') return text;
   // The note must survive the hint's limit: the rest gives way.

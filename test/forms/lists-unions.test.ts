@@ -70,7 +70,7 @@ describe('lists of free strings: one item per line', () => {
       ['f:codes', 'list', true],
     ]);
     expect(block(form, 'f:tags')).toMatchObject({
-      hint: { text: 'Labels for the ticket One item per line, at most 3.' },
+      hint: { text: 'Labels for the ticket. One item per line, at most 3.' },
       element: { type: 'plain_text_input', multiline: true, placeholder: { text: 'One per line' } },
     });
     expect(block(form, 'f:emails').hint?.text).toBe('One item per line, at least 1.');
