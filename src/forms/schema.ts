@@ -236,9 +236,11 @@ export function resolveUnions(schema: unknown, data: unknown): unknown {
     const variant = variantFor(union, data);
     if (variant === undefined) return schema;
     const resolved = resolveUnions(variant.schema, data) as JsonSchema;
+    // The union's other keys stay (e.g. `definitions` its variants refer to); its annotations win.
+    const { oneOf: _o, anyOf: _a, ...rest } = inner;
     const annotations: JsonSchema = {};
     for (const k of ANNOTATIONS) if (inner[k] !== undefined) annotations[k] = inner[k];
-    return wrap({ ...resolved, ...annotations });
+    return wrap({ ...rest, ...resolved, ...annotations });
   }
   if (!isRecord(inner.properties) || !isRecord(data)) return schema;
   const props = inner.properties;

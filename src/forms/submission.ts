@@ -165,7 +165,7 @@ export function readField(field: FormField, state: ViewStateValue | undefined): 
       const items = listItems(v);
       if (items.length === 0) return { kind: 'empty' };
       if (field.itemType === 'string') return { kind: 'value', value: items };
-      const numbers = items.map((item) => Number(item));
+      const numbers = items.map((item) => (DECIMAL.test(item) ? Number(item) : Number.NaN));
       const bad = items.flatMap((item, i) => (Number.isFinite(numbers[i]) ? [] : [itemName(i, item)]));
       if (bad.length > 0) {
         return {
@@ -207,6 +207,9 @@ export function listItems(text: string): string[] {
 }
 
 const ITEM_SHOWN_MAX = 40;
+
+/** A number as people write it on a line: `12`, `-3.5`, `.5`, `1e21` (not hex, not `Infinity`). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** `item 2 “abc”`, for messages about one item of a list. */
 function itemName(index: number, item: unknown): string {

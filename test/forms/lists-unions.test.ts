@@ -166,9 +166,16 @@ describe('lists of free strings: one item per line', () => {
       ok: true,
       data: { scores: [1, 2], weights: [0.5, 1e21, -3] },
     });
-    expect(submit(s, { 'f:scores': text('1\ntwo\n3\nx'), 'f:weights': text('1') })).toEqual({
+    expect(submit(s, { 'f:scores': text('1\ntwo\n3\n0x10'), 'f:weights': text('1, 2\n.5\n+2e3') })).toEqual({
       ok: false,
-      errors: { 'f:scores': 'Not a number: item 2 “two”, item 4 “x” (one number per line)' },
+      errors: {
+        'f:scores': 'Not a number: item 2 “two”, item 4 “0x10” (one number per line)',
+        'f:weights': 'Not a number: item 1 “1, 2” (one number per line)',
+      },
+    });
+    expect(submit(s, { 'f:scores': text('1'), 'f:weights': text('.5\n+2e3') })).toEqual({
+      ok: true,
+      data: { scores: [1], weights: [0.5, 2000] },
     });
     expect(submit(s, { 'f:scores': text('1\n2.5\n-1') })).toEqual({
       ok: false,
