@@ -195,7 +195,8 @@ function hintText(field: FormField, note: string): string {
     );
   if (field.neededInVariant === true && field.condition !== undefined)
     parts.push(`Required if ${field.condition}.`);
-  if (field.discriminator === true) parts.push('Then fill in the fields marked “If …” for your choice.');
+  if (field.discriminator?.variantFields === true)
+    parts.push('Then fill in the fields marked “If …” for your choice.');
   if (field.kind === 'list') parts.push(listHint(field));
   if (field.kind === 'json') parts.push(unionHint(field.schema) ?? 'Enter JSON.');
   // The description reads as a sentence before what the form adds ("Labels. One item per line.").

@@ -79,8 +79,11 @@ export interface FormField {
   jsonReason?: string;
   /** For `list` fields: the type of each line. */
   itemType?: 'string' | 'number' | 'integer';
-  /** The choice of variant of a discriminated union (its `path` ends with the tag property). */
-  discriminator?: boolean;
+  /**
+   * The choice of variant of a discriminated union (its `path` ends with the tag property);
+   * `variantFields`: some variant has fields besides the tag.
+   */
+  discriminator?: { variantFields: boolean };
   /** Inside a union's variant: when the field applies, e.g. "Kind is email" (its hint says so). */
   condition?: string;
   /** Inside a union's variant, and needed when that variant is chosen. */
@@ -211,7 +214,7 @@ interface Draft {
   hasDefault: boolean;
   children: Draft[] | null; // null for leaves and unions
   union: UnionDraft | null;
-  discriminator: boolean;
+  discriminator: { variantFields: boolean } | null;
   /** Inside a union's variant: when the variant applies ("Kind is email"). */
   condition?: string;
   /** Inside a union's variant: required all the way from the variant down. */
@@ -264,7 +267,7 @@ function draft(
     hasDefault: hasDefault(schema),
     children: null,
     union: null,
-    discriminator: false,
+    discriminator: null,
     needed: false,
   };
   if (isGroupObject(schema)) {
@@ -291,7 +294,9 @@ function draft(
       false,
       true,
     ),
-    discriminator: true,
+    discriminator: {
+      variantFields: union.variants.some((v) => Object.keys(v.schema.properties as object).length > 1),
+    },
   };
   node.union = {
     tag: union.tag,
@@ -492,7 +497,7 @@ function makeField(d: Draft, ancestorOmittable: boolean): FormField {
     options: shape.options,
     ...(shape.jsonReason === undefined ? {} : { jsonReason: shape.jsonReason }),
     ...(shape.itemType === undefined ? {} : { itemType: shape.itemType }),
-    ...(d.discriminator ? { discriminator: true } : {}),
+    ...(d.discriminator === null ? {} : { discriminator: d.discriminator }),
     ...(d.condition === undefined ? {} : { condition: d.condition }),
     ...(d.needed ? { neededInVariant: true } : {}),
   };

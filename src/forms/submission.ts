@@ -357,7 +357,7 @@ function placeIssue(
     return { blockId: best.blockId, message: `${where}${message}` };
   }
   // An issue about a whole union (e.g. required, nothing chosen): shown on the choice of variant.
-  const selector = fields.find((f) => f.discriminator === true && samePath(f.path.slice(0, -1), path));
+  const selector = fields.find((f) => f.discriminator !== undefined && samePath(f.path.slice(0, -1), path));
   if (selector !== undefined) return { blockId: selector.blockId, message };
   // An issue about a whole object: shown on its first field.
   const inside = fields.find((f) => path.every((seg, i) => f.path[i] === seg)) ?? fields[0];

@@ -364,6 +364,21 @@ describe('discriminated unions: a choice of variant, then its fields', () => {
     expect(roundTrip(s, data)).toEqual({ ok: true, data });
   });
 
+  test('variants with nothing but their tag: just the choice, no hint about fields', () => {
+    const s = mastra(
+      z.object({
+        mode: z.discriminatedUnion('m', [
+          z.object({ m: z.literal('on') }),
+          z.object({ m: z.literal('off') }),
+        ]),
+      }),
+    );
+    const form = buildForm(s);
+    expect(form.fields.map((f) => f.blockId)).toEqual(['f:mode.m']);
+    expect(block(form, 'f:mode.m').hint).toBeUndefined();
+    expect(submit(s, { 'f:mode.m': option('off') })).toEqual({ ok: true, data: { mode: { m: 'off' } } });
+  });
+
   test('unions that are not discriminated stay JSON, with their shapes in the hint', () => {
     const s = mastra(z.object({ v: z.union([z.object({ a: z.string() }), z.object({ b: z.int() })]) }));
     const form = buildForm(s);
