@@ -366,7 +366,7 @@ describe('validation errors keyed by block id', () => {
         whole: { type: 'integer' },
         either: { type: ['string', 'number'] },
         flag: { type: 'boolean' },
-        list: { type: 'array', items: { type: 'string' } },
+        list: { type: 'array', items: { type: 'boolean' } },
         len: { type: 'string', minLength: 2, maxLength: 2 },
       },
     };
