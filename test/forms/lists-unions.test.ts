@@ -8,40 +8,17 @@ import { z } from 'zod';
 import {
   buildForm,
   type Form,
-  type FormOptions,
   ROOT_BLOCK_ID,
   readSubmission,
   stateFromInitial,
-  type ViewStateValues,
 } from '../../src/forms/index.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
+import { option, submit, text } from './helpers.ts';
 
 /** The JSON Schema Mastra sends for a zod schema (the `json` of its superjson string, CONTRACT.md §2). */
 function mastra(schema: z.ZodType): JsonSchema {
   return JSON.parse(JSON.stringify(standardSchemaToJSONSchema(toStandardSchema(schema)))) as JsonSchema;
 }
-
-function submit(
-  schema: JsonSchema,
-  edits: Record<string, Record<string, unknown>> = {},
-  options: FormOptions = {},
-): ReturnType<typeof readSubmission> {
-  const form = buildForm(schema, options);
-  const values = stateFromInitial(form);
-  for (const [blockId, state] of Object.entries(edits)) {
-    const current = values[blockId];
-    if (current === undefined) throw new Error(`no block ${blockId}`);
-    values[blockId] = { value: { ...current.value, ...state } as ViewStateValues[string][string] };
-  }
-  return readSubmission(
-    schema,
-    values,
-    options.maxBlocks === undefined ? {} : { maxBlocks: options.maxBlocks },
-  );
-}
-
-const text = (value: string | null) => ({ value });
-const option = (value: string) => ({ selected_option: { text: { type: 'plain_text', text: value }, value } });
 
 function block(form: Form, id: string) {
   const b = form.blocks.find((x) => x.block_id === id);
