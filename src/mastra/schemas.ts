@@ -89,6 +89,11 @@ const stepState = {
   endedAt: dateLike.optional(),
   suspendedAt: dateLike.optional(),
   resumedAt: dateLike.optional(),
+  // Loop steps carry `{ iterationCount }`; a malformed one is dropped, never the whole record.
+  metadata: z
+    .looseObject({ iterationCount: z.number().int().positive().optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
 };
 
 // ---------------------------------------------------------------------------------------------
