@@ -86,7 +86,7 @@ const STATUS_LABEL: Record<RunStatus, string> = {
 /** Steps listed one per line before the rest collapse into a summary line. */
 const MAX_STEP_LINES = 25;
 /** How many step outputs to show, tried in turn until the message fits. */
-const OUTPUT_LEVELS = [8, 3, 0] as const;
+const OUTPUT_LEVELS = [12, 4, 0] as const;
 
 /** What goes first when the message is too big for Slack: suspend payload fields, then answer lines. */
 const EXPENDABLE: readonly BlockPredicate[] = [
@@ -332,7 +332,7 @@ function rowLine(row: RunRow, showOutput: boolean): string {
     const what =
       row.kind === 'parallel'
         ? `*in parallel* · ${plural(size, 'step')} side by side`
-        : `*branch* · ${row.group?.taken === undefined ? `${plural(size, 'path')}, one or more taken` : `${row.group.taken} of ${plural(size, 'path')} taken`}`;
+        : `*branch* · ${row.group?.taken === undefined ? plural(size, 'path') : `${row.group.taken} of ${plural(size, 'path')} taken`}`;
     return `${pad}${emoji} ${what}${row.status === 'pending' ? '' : ` · ${row.status}`}`;
   }
   const step = row.step;
