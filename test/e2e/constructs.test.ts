@@ -111,7 +111,8 @@ describe.concurrent('every construct in the progress message', () => {
     // After: the loop's iterations, the bail with its payload (kept over the stored "success"),
     // outputs, and the step after the bail skipped.
     const after = await h.message(runId, (m) => m.text.includes('Succeeded'));
-    await h.flowgate.progress.idle();
+    // The last rendering is the one after reconciliation with the stored run.
+    await waitFor('the final rendering', () => h.flowgate.store.getProgressMessage(runId)?.final);
     const final = h.progressMessage(runId)!;
     expect(line(final, 'count')).toContain('do-while loop, ran 2 times');
     const all = lines(final);
