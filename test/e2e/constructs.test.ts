@@ -112,7 +112,10 @@ describe.concurrent('every construct in the progress message', () => {
     // outputs, and the step after the bail skipped.
     const after = await h.message(runId, (m) => m.text.includes('Succeeded'));
     // The last rendering is the one after reconciliation with the stored run.
-    await waitFor('the final rendering', () => h.flowgate.store.getProgressMessage(runId)?.final);
+    await waitFor(
+      'the final rendering',
+      async () => (await h.flowgate.store.getProgressMessage(runId))?.final,
+    );
     const final = h.progressMessage(runId)!;
     expect(line(final, 'count')).toContain('do-while loop, ran 2 times');
     const all = lines(final);

@@ -231,7 +231,7 @@ describe('the step list drawn from the step graph', () => {
       l.includes('`sleep`'),
     );
     const ends = Math.floor((waiting.payload.startedAt.getTime() + 30) / 1000);
-    expect(line).toContain('sleeping · for 30 ms · ends <!date^' + ends);
+    expect(line).toContain(`sleeping · for 30 ms · ends <!date^${ends}`);
     expect(stepLines(finished()).join('\n')).not.toContain('sleep_');
   });
 
