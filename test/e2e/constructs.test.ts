@@ -160,7 +160,10 @@ describe.concurrent('every construct in the progress message', () => {
     expect(line(during, 'check-item')).toMatch(/running .*3 items · 1 done/);
     held.release();
 
-    const waiting = await h.message(runId, (m) => line(m, 'review-item').includes('3 waiting'));
+    const waiting = await h.message(
+      runId,
+      (m) => m.text.includes('Waiting for an answer') && line(m, 'review-item').includes('3 waiting'),
+    );
     expect(waiting.text).toContain('Waiting for an answer');
     expect(line(waiting, 'check-item')).toContain('3 items · 3 done');
     expect(line(waiting, 'review-item')).toContain('waiting for an answer');
