@@ -50,7 +50,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     user: USER,
     password: PASSWORD,
     persistent: false,
-    authMethod: 'trust', // local test server: no password hashing on every connection
+    authMethod: 'trust' as 'password', // a local test server (the typings list password methods only)
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--no-sync'],
     postgresFlags: [
