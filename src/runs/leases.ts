@@ -8,6 +8,7 @@
  * The same heartbeat tells how many replicas are alive, for sharing the workspace's update budget.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from '../logger.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 
@@ -15,7 +16,7 @@ export interface RunLeasesOptions {
   store: Store;
   leaseMs: number;
   logger: Logger;
-  /** This replica's id in the store. Default: a random UUID per process. */
+  /** This replica's id in the store. Default: host, process id and a random part. */
   replicaId?: string;
   /** Runs claimed from the store (nobody followed them): follow them. */
   onClaimed(runs: ProgressMessage[]): void;
@@ -38,7 +39,8 @@ export class RunLeases {
 
   constructor(options: RunLeasesOptions) {
     this.#options = options;
-    this.id = options.replicaId ?? randomUUID();
+    // Names its host and process, so an operator (or a test) can tell which replica holds a run.
+    this.id = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.#now = options.now ?? Date.now;
   }
 
