@@ -82,7 +82,7 @@ export interface AnswerOutcome {
   errors?: Record<string, string>;
   error?: string;
   resume?: () => Promise<void>;
-  withdraw?: () => void;
+  withdraw?: () => Promise<void>;
 }
 
 /** Blocks a modal keeps for context above the generated inputs. */
@@ -162,7 +162,7 @@ export class Flowgate {
       const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info));
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
-      this.#deps.store.saveForm({
+      await this.#deps.store.saveForm({
         kind: 'start',
         viewId: opened.id,
         userId: input.userId,
@@ -210,13 +210,13 @@ export class Flowgate {
     values: ViewStateValues;
   }): Promise<{ errors?: Record<string, string>; error?: string; launch?: () => Promise<void> }> {
     try {
-      const form = this.#openForm(input.viewId, input.userId, 'start');
+      const form = await this.#openForm(input.viewId, input.userId, 'start');
       const entry = await this.#resolve(form.workflowKey);
       await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
       const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      this.#deps.store.deleteForm(input.viewId);
+      await this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
           // The modal is closed: a DM tells them, or, when Slack will not deliver it, a note in
@@ -241,12 +241,12 @@ export class Flowgate {
   }
 
   /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
-  #openForm<K extends OpenForm['kind']>(
+  async #openForm<K extends OpenForm['kind']>(
     viewId: string,
     userId: string,
     kind: K,
-  ): Extract<OpenForm, { kind: K }> {
-    const form = this.#deps.store.getForm(viewId);
+  ): Promise<Extract<OpenForm, { kind: K }>> {
+    const form = await this.#deps.store.getForm(viewId);
     if (!form || form.kind !== kind || form.userId !== userId) {
       throw new UserFacingError(
         'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
@@ -320,8 +320,9 @@ export class Flowgate {
     const page = await this.#deps.client
       .getWorkflow(entry.key)
       .runs({ perPage: 15, page: 0, ...(status ? { status: status as RunStatus } : {}) });
-    const items = page.runs.map((run) => {
-      const row = this.#deps.store.getProgressMessage(run.runId);
+    const rows = await Promise.all(page.runs.map((run) => this.#deps.store.getProgressMessage(run.runId)));
+    const items = page.runs.map((run, i) => {
+      const row = rows[i];
       return {
         runId: run.runId,
         status: run.status,
@@ -346,7 +347,7 @@ export class Flowgate {
   async #status(runId: string, respond: Respond): Promise<void> {
     const located = await this.#locateRun(runId);
     const state = await this.#deps.client.getWorkflow(located.key).runById(runId);
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     const info = await this.#deps.catalog.details(located.key);
     const snapshot = snapshotFromRunState(state);
     const message = renderStatus(
@@ -373,7 +374,7 @@ export class Flowgate {
 
   /** Which workflow a run belongs to: from the store when Flowgate started it, else by asking. */
   async #locateRun(runId: string): Promise<CatalogEntry> {
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     const entries = await this.#deps.catalog.list();
     if (row) {
       const entry = entries.find((e) => e.key === row.workflowKey);
@@ -403,7 +404,7 @@ export class Flowgate {
   /** `cancel <run id>`: the run's workflow from what Flowgate recorded, else asked of the server. */
   async cancel(input: { runId: string; userId: string }, respond: Respond): Promise<void> {
     try {
-      const row = this.#deps.store.getProgressMessage(input.runId);
+      const row = await this.#deps.store.getProgressMessage(input.runId);
       const entry = row ? await this.#resolve(row.workflowKey) : await this.#locateRun(input.runId);
       await this.#cancel(entry, input.runId, row, input.userId, respond);
     } catch (error) {
@@ -414,7 +415,7 @@ export class Flowgate {
   /** The Cancel button of a progress message: the run is the one Flowgate posted that message for. */
   async cancelFromMessage(input: { message: MessageRef; userId: string }, respond: Respond): Promise<void> {
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       await this.#cancel(await this.#resolve(row.workflowKey), row.runId, row, input.userId, respond);
     } catch (error) {
       await this.#fail(error, respond);
@@ -449,7 +450,7 @@ export class Flowgate {
       throw error;
     }
     if (row) {
-      this.#deps.store.updateProgressMessage(runId, { canceledBy: userId });
+      await this.#deps.store.updateProgressMessage(runId, { canceledBy: userId });
       this.#deps.progress.follow(runId);
     }
     await respond(renderNotice(`Canceled run ${code(runId, 100)} of ${safeText(entry.id, 150)}.`));
@@ -473,7 +474,7 @@ export class Flowgate {
   ): Promise<void> {
     let viewId: string | undefined;
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       // The step as the message showed it, when Flowgate has it at hand: the modal must open within
       // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
       let waiting: Suspension | undefined;
@@ -486,7 +487,7 @@ export class Flowgate {
       const opened = await this.#deps.gateway.openView(input.triggerId, loadingView());
       viewId = opened.id;
       waiting ??= await this.#suspension(row, input.ref);
-      this.#deps.store.saveForm({
+      await this.#deps.store.saveForm({
         kind: 'answer',
         viewId,
         userId: input.userId,
@@ -526,8 +527,8 @@ export class Flowgate {
   }): Promise<AnswerOutcome> {
     let row: ProgressMessage | undefined;
     try {
-      const form = this.#openForm(input.viewId, input.userId, 'answer');
-      row = this.#deps.store.getProgressMessage(form.runId);
+      const form = await this.#openForm(input.viewId, input.userId, 'answer');
+      row = await this.#deps.store.getProgressMessage(form.runId);
       if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
       const waiting = await this.#suspension(row, {
         h: handleOf(form.stepPath),
@@ -537,8 +538,8 @@ export class Flowgate {
       const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      const outcome = this.#claimAndResume(row, waiting, input.userId, result.data);
-      if (outcome.resume) this.#deps.store.deleteForm(input.viewId);
+      const outcome = await this.#claimAndResume(row, waiting, input.userId, result.data);
+      if (outcome.resume) await this.#deps.store.deleteForm(input.viewId);
       return outcome;
     } catch (error) {
       this.#logUnexpected(error);
@@ -558,7 +559,7 @@ export class Flowgate {
     respond: Respond,
   ): Promise<void> {
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       const waiting = await this.#suspension(row, input.ref);
       await this.#authorizeAnswer(row, waiting.path, input.userId);
       const schema = resumeSchemaOf(waiting.info, waiting.path);
@@ -567,7 +568,7 @@ export class Flowgate {
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0)
         throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
-      const outcome = this.#claimAndResume(row, waiting, input.userId, data);
+      const outcome = await this.#claimAndResume(row, waiting, input.userId, data);
       if (outcome.error) return await respond(renderNotice(outcome.error));
       await outcome.resume?.();
     } catch (error) {
@@ -576,17 +577,17 @@ export class Flowgate {
   }
 
   /** First answer wins: the claim is keyed by the step and the moment it suspended (a loop may ask again). */
-  #claimAndResume(
+  async #claimAndResume(
     row: ProgressMessage,
     waiting: Suspension,
     userId: string,
     resumeData: unknown,
-  ): AnswerOutcome {
+  ): Promise<AnswerOutcome> {
     const { store, client, progress, gateway, logger } = this.#deps;
     const runId = row.runId;
     const step = waiting.path;
     const key = `${step.join('.')}#${waiting.suspendedAt?.getTime() ?? ''}`;
-    const claim = store.claimAnswer(runId, key, userId, new Date());
+    const claim = await store.claimAnswer(runId, key, userId, new Date());
     if (!claim.claimed) {
       return { error: `${mentionUser(claim.by)} already answered this step ${slackDate(claim.at)}.` };
     }
@@ -599,7 +600,7 @@ export class Flowgate {
             .getWorkflow(row.workflowKey)
             .run(runId)
             .resumeStream({ step, resumeData });
-          store.completeAnswer(runId, key, userId, summary);
+          await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           await gateway
             .replyInThread(
@@ -610,7 +611,7 @@ export class Flowgate {
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
-          store.releaseAnswer(runId, key, userId);
+          await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
           const text = `Your answer to *${stepName(step, 150)}* was not accepted: ${userMessage(error)}`;
           await gateway
@@ -649,10 +650,10 @@ export class Flowgate {
   }
 
   /** The progress message a button was clicked on, as Flowgate recorded it. */
-  #messageRow(message: MessageRef): ProgressMessage {
+  async #messageRow(message: MessageRef): Promise<ProgressMessage> {
     const row =
       message.channel && message.ts
-        ? this.#deps.store.findProgressMessage(message.channel, message.ts)
+        ? await this.#deps.store.findProgressMessage(message.channel, message.ts)
         : undefined;
     if (!row) throw new UserFacingError(MALFORMED_REQUEST);
     return row;
@@ -680,9 +681,9 @@ export class Flowgate {
       );
     }
     // Answers are keyed `<dotted path>#<suspendedAt>`: the moment tells the suspension apart.
-    const asked = this.#deps.store
-      .listAnswers(row.runId)
-      .filter((a) => a.state === 'resumed' && a.stepPath.endsWith(`#${ref.t ?? ''}`));
+    const asked = (await this.#deps.store.listAnswers(row.runId)).filter(
+      (a) => a.state === 'resumed' && a.stepPath.endsWith(`#${ref.t ?? ''}`),
+    );
     const answered =
       asked.find((a) => handleOf(a.stepPath.slice(0, a.stepPath.lastIndexOf('#')).split('.')) === ref.h) ??
       asked[0];

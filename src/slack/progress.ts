@@ -14,7 +14,7 @@ import { emptyRecord, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
-import type { ProgressMessage, Store } from '../store/index.ts';
+import type { Answer, ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
@@ -86,7 +86,7 @@ export class ProgressMessages {
     );
     row.channel = posted.channel;
     row.ts = posted.ts;
-    store.saveProgressMessage(row);
+    await store.saveProgressMessage(row);
     this.#runs.set(args.runId, context);
     this.#background(this.#rememberPermalink(row));
     return posted;
@@ -130,7 +130,7 @@ export class ProgressMessages {
       status: state.status,
       final: false,
     };
-    if (!store.claimProgressMessage(row)) return false;
+    if (!(await store.claimProgressMessage(row))) return false;
     const context: RunContext = { row, info, version: 0 };
     const snapshot = snapshotFromRunState(state, initialSnapshot(state.runId, info.stepGraph, row.startedAt));
     let posted: PostedMessage;
@@ -141,12 +141,12 @@ export class ProgressMessages {
         'background',
       );
     } catch (error) {
-      store.releaseProgressMessage(state.runId);
+      await store.releaseProgressMessage(state.runId);
       throw error;
     }
     row.channel = posted.channel;
     row.ts = posted.ts;
-    store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
+    await store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
     this.#runs.set(state.runId, context);
     this.#background(this.#rememberPermalink(row));
     this.follow(state.runId);
@@ -193,14 +193,14 @@ export class ProgressMessages {
     };
     context.notice =
       'Flowgate could not start this run on the Mastra server. Whoever started it was told why.';
-    this.#publish(context, snapshot, true);
+    await this.#publish(context, snapshot, true);
     await this.#deps.publisher.settled({ channel: row.channel, ts: row.ts });
-    this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
+    await this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
   }
 
   /** Re-follows every run whose message is not final yet (start-up after a restart). */
   async resumeAll(): Promise<number> {
-    const rows = this.#deps.store.listUnfinished();
+    const rows = await this.#deps.store.listUnfinished();
     for (const row of rows) this.follow(row.runId);
     return rows.length;
   }
@@ -237,7 +237,7 @@ export class ProgressMessages {
   async #context(runId: string): Promise<RunContext | undefined> {
     const known = this.#runs.get(runId);
     if (known) return known;
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     if (!row) return undefined;
     try {
       const info = await this.#deps.catalog.details(row.workflowKey);
@@ -250,14 +250,18 @@ export class ProgressMessages {
     }
   }
 
+  /** Called synchronously by the tracker, in order: the version is taken now, the store read after. */
   #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
-    this.#publish(context, snapshot);
+    this.#background(this.#publish(context, snapshot));
     for (const path of snapshot.payload.workflowState.suspended) {
       const key = path.join('.');
       const step = snapshot.payload.workflowState.steps[key];
       const mark = `ask:${context.row.runId}:${key}:${step?.suspendedAt?.getTime() ?? ''}`;
-      if (!this.#deps.store.markOnce(mark)) continue;
-      this.#background(this.#askApprovers(context, path));
+      this.#background(
+        this.#deps.store
+          .markOnce(mark)
+          .then((first) => (first ? this.#askApprovers(context, path) : undefined)),
+      );
     }
   }
 
@@ -265,27 +269,31 @@ export class ProgressMessages {
    * `final` only once following ended with the server agreeing the run is over: the publisher
    * ignores everything after a final, so a premature one would freeze a wrong state.
    */
-  #publish(context: RunContext, snapshot: RunSnapshot, final = false): void {
-    context.row = this.#deps.store.getProgressMessage(context.row.runId) ?? context.row;
-    const { row } = context;
-    if (!row.ts) return;
+  async #publish(context: RunContext, snapshot: RunSnapshot, final = false): Promise<void> {
+    // The version is taken before any await, so renderings reach the publisher as newer or are
+    // ignored as stale, whatever order the store answers in.
     context.version += 1;
+    const version = context.version;
+    const [row, answers] = await Promise.all([
+      this.#deps.store.getProgressMessage(context.row.runId),
+      this.#deps.store.listAnswers(context.row.runId),
+    ]);
+    if (row) context.row = row;
+    if (!context.row.ts) return;
     this.#deps.publisher.publish(
-      { channel: row.channel, ts: row.ts },
-      context.version,
-      renderProgress(this.#view(context, snapshot)),
-      {
-        final,
-      },
+      { channel: context.row.channel, ts: context.row.ts },
+      version,
+      renderProgress(this.#view(context, snapshot, answers)),
+      { final },
     );
   }
 
-  #view(context: RunContext, snapshot: RunSnapshot): ProgressView {
+  #view(context: RunContext, snapshot: RunSnapshot, given: readonly Answer[] = []): ProgressView {
     const { row, info } = context;
     // Keyed by step ids from the workflow: records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
     const inSlack = new Set<string>();
-    for (const answer of this.#deps.store.listAnswers(row.runId)) {
+    for (const answer of given) {
       inSlack.add(answer.stepPath);
       if (answer.state !== 'resumed') continue;
       setOwn(answers, answer.stepPath.split('#')[0]!, {
@@ -358,27 +366,28 @@ export class ProgressMessages {
     if (result.end === 'gone') {
       context.notice =
         'The Mastra server no longer knows this run, so this message will not change any more.';
-      if (snapshot) this.#publish(context, snapshot);
-      store.updateProgressMessage(row.runId, { final: true });
+      if (snapshot) await this.#publish(context, snapshot);
+      await store.updateProgressMessage(row.runId, { final: true });
       return;
     }
     if (result.end !== 'terminal' || !snapshot) {
-      if (snapshot) store.updateProgressMessage(row.runId, { status: snapshot.payload.workflowState.status });
+      if (snapshot)
+        await store.updateProgressMessage(row.runId, { status: snapshot.payload.workflowState.status });
       return;
     }
     // Deliver the final rendering before recording the message as final, so a restart in between
     // re-follows the run and sends it again.
-    this.#publish(context, snapshot, true);
+    await this.#publish(context, snapshot, true);
     await publisher.settled({ channel: row.channel, ts: row.ts });
     if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
-    store.updateProgressMessage(row.runId, { status, final: true });
-    if (store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
+    await store.updateProgressMessage(row.runId, { status, final: true });
+    if (await store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
   }
 
   async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
     const { gateway, store, logger } = this.#deps;
-    const row = store.getProgressMessage(context.row.runId) ?? context.row;
+    const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
     const status = snapshot.payload.workflowState.status;
     const outcome = `${safeText(context.info.name, 150)} ${statusLabel(status).toLowerCase()}`;
     const error = snapshot.payload.workflowState.error?.message;
@@ -403,14 +412,14 @@ export class ProgressMessages {
         logger.warn(`run ${row.runId}: DM to the starter failed`, error);
       }
     }
-    store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
+    await store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
     const permalink = await this.#deps.gateway.permalink(row.channel, row.ts, 'background');
     if (permalink) {
       row.permalink = permalink;
-      this.#deps.store.updateProgressMessage(row.runId, { permalink });
+      await this.#deps.store.updateProgressMessage(row.runId, { permalink });
     }
   }
 
