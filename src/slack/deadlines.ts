@@ -20,6 +20,7 @@ import {
   answerersFor,
   deadlineRulesFor,
   type Policy,
+  quorumRules,
   type StepDeadlines,
 } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
@@ -162,7 +163,17 @@ export class Deadlines {
       store.finishDeadline(deadline, { state: 'dropped', firedAt: info.now, late: info.late, outcome });
     const row = await store.getProgressMessage(deadline.runId);
     if (!row || row.final) return drop('the run ended');
-    if (await store.getAnswer(deadline.runId, deadline.suspensionKey)) return drop('answered');
+    const answer = await store.getAnswer(deadline.runId, deadline.suspensionKey);
+    if (answer?.state === 'resumed') return drop('answered');
+    if (answer) {
+      // An answer is on its way: looked at again shortly (it is dropped once the answer lands).
+      return store.finishDeadline(deadline, {
+        state: 'pending',
+        firedAt: info.now,
+        late: info.late,
+        next: new Date(info.now.getTime() + RETRY_AFTER_MS),
+      });
+    }
     let workflow: WorkflowInfo;
     let path: string[] | undefined;
     let suspendedAt: Date | undefined;
@@ -299,7 +310,8 @@ export class Deadlines {
     required: number,
   ): Promise<{ settled: true; summary: string } | { settled: false; message: string }> {
     const key = suspensionKey(path, suspendedAt);
-    const votes = await this.#deps.store.recordVote(row.runId, key, { userId, approve, at: this.#now() });
+    const at = this.#now();
+    const votes = await this.#deps.store.recordVote(row.runId, key, { userId, approve, at });
     const state = quorum(votes, required);
     this.#deps.refresh(row.runId);
     if (state.state === 'rejected')
@@ -311,13 +323,10 @@ export class Deadlines {
       };
     }
     const mine = votes.find((v) => v.userId === userId);
-    const already =
-      mine && mine.at.getTime() !== votes.at(-1)?.at.getTime()
-        ? 'You had already approved: '
-        : 'Your approval is recorded: ';
+    const already = mine !== undefined && mine.at.getTime() !== at.getTime();
     return {
       settled: false,
-      message: `${mine && !mine.approve ? '' : already}${state.approvals.length} of ${required} approvals for *${stepName(path, 150)}*. The step goes on once ${required} different people approve; one rejection rejects it.`,
+      message: `${already ? 'You had already approved (a person counts once)' : 'Your approval is recorded'}: ${state.approvals.length} of ${required} approvals for *${stepName(path, 150)}*. The step goes on once ${required} different people approve; one rejection rejects it.`,
     };
   }
 
@@ -424,4 +433,29 @@ function mentionsOf(who: { users: readonly string[]; groups: readonly string[] }
 /** The summary of an answer Flowgate gave when a step timed out. */
 export function timeoutSummary(note: string, data: unknown): string {
   return `${note}: ${inlineValue(data, 240)}`;
+}
+
+/**
+ * Start-up check: every step the policy asks several approvals of must be a yes/no step. Read
+ * from the Mastra server's catalog (every workflow's resume schemas); one line per offending step.
+ * Empty when no entry asks for more than one approval (the server is then not asked).
+ */
+export async function quorumProblems(policy: Policy, catalog: WorkflowCatalog): Promise<string[]> {
+  if (quorumRules(policy).length === 0) return [];
+  const problems: string[] = [];
+  for (const entry of await catalog.list()) {
+    const info = await catalog.details(entry.key);
+    const ref = { workflowKey: entry.key, workflowId: entry.id };
+    for (const [key, step] of Object.entries(info.allSteps ?? {})) {
+      if (!step?.resumeSchema) continue;
+      const path = key.split('.');
+      const { required } = deadlineRulesFor(policy, ref, path);
+      if (required > 1 && !isYesNoSchema(step.resumeSchema)) {
+        problems.push(
+          `step ${key} of ${entry.key}: the policy asks ${required} approvals (required: ${required}), but its form is more than a yes or no (required counts approvals of yes/no steps only). Remove required for it, or set it on its yes/no steps only.`,
+        );
+      }
+    }
+  }
+  return problems;
 }
