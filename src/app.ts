@@ -210,7 +210,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     catalog,
     gateway,
     logger,
-    refresh: (runId) => progress.follow(runId),
+    refresh: (runId) => progress.refresh(runId),
     answerAs: (row, path, suspendedAt, data, note) =>
       flowgate.answerAsFlowgate(row, path, suspendedAt, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),

@@ -168,6 +168,17 @@ export class ProgressMessages {
     return true;
   }
 
+  /**
+   * Renders the run's message again from what Flowgate last saw of the run (something else changed:
+   * an escalation, a vote, a deadline); follows the run again when this process is not following it.
+   */
+  refresh(runId: string): void {
+    const context = this.#runs.get(runId);
+    const snapshot = this.#deps.tracker.current(runId);
+    if (!context || !snapshot || this.#stopping) return this.follow(runId);
+    this.#background(this.#publish(context, snapshot));
+  }
+
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
   follow(runId: string, events?: AsyncIterable<WorkflowEvent>): void {
     if (this.#stopping) {
@@ -276,7 +287,10 @@ export class ProgressMessages {
         this.#deps.store.markOnce(mark).then(async (first) => {
           if (!first) return;
           // Its deadlines are stored before anyone is asked (src/slack/deadlines.ts).
-          await this.#deps.deadlines?.suspended(context.row, context.info, path, step?.suspendedAt);
+          if (this.#deps.deadlines) {
+            await this.#deps.deadlines.suspended(context.row, context.info, path, step?.suspendedAt);
+            await this.#publish(context, snapshot); // now with what happens next
+          }
           await this.#askApprovers(context, path);
         }),
       );
