@@ -175,8 +175,8 @@ export class ProgressMessages {
   refresh(runId: string): void {
     const context = this.#runs.get(runId);
     const snapshot = this.#deps.tracker.current(runId);
-    if (!context || !snapshot || this.#stopping) return this.follow(runId);
-    this.#background(this.#publish(context, snapshot));
+    if (context && snapshot && !this.#stopping) this.#background(this.#publish(context, snapshot));
+    else this.follow(runId);
   }
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
