@@ -32,6 +32,8 @@ export class DeadlineScheduler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  /** Bumped by `stop()`: a tick in progress then stops after its batch. */
+  #stops = 0;
   #startedAt: Date;
 
   constructor(options: SchedulerOptions) {
@@ -53,6 +55,7 @@ export class DeadlineScheduler {
   /** No more ticks; waits for the one in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stops += 1;
     clearTimeout(this.#timer);
     await this.#running?.catch(() => {});
   }
@@ -60,6 +63,7 @@ export class DeadlineScheduler {
   /** One tick now: every deadline due at this moment is claimed and acted on. Resolves to how many fired. */
   async tick(): Promise<number> {
     let fired = 0;
+    const stops = this.#stops;
     for (;;) {
       const now = this.#now();
       const due = await this.#options.queue.dueDeadlines(now, this.#batch);
@@ -75,7 +79,7 @@ export class DeadlineScheduler {
           }
         }),
       );
-      if (due.length < this.#batch || this.#stopped) return fired;
+      if (due.length < this.#batch || this.#stops !== stops) return fired;
     }
   }
 
