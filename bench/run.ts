@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, printed as the markdown kept in BENCHMARKS.md. */
+import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
 import { run as sandbox } from './sandbox.ts';
@@ -11,3 +12,5 @@ console.log('');
 console.log(await elsewhere());
 console.log('');
 console.log(await sandbox());
+console.log('');
+console.log(await deadlines());
