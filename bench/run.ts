@@ -2,8 +2,10 @@
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
+import { run as tree } from './tree.ts';
 
 console.log(await mastra());
 console.log('');
@@ -12,5 +14,9 @@ console.log('');
 console.log(await elsewhere());
 console.log('');
 console.log(await sandbox());
+console.log('');
+console.log(await tree());
+console.log('');
+console.log(await replicas());
 console.log('');
 console.log(await deadlines());

@@ -8,7 +8,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  claimShare,
+  ms,
+  PROGRESS_COLUMNS,
+  type ProgressField,
+  toAnswer,
+  toDeadline,
+  toOpenForm,
+  toProgressMessage,
+  toVote,
+} from './rows.ts';
 import {
   type Answer,
   CLAIM_LEASE_MS,
@@ -70,6 +81,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE progress_messages ADD COLUMN requester TEXT;
   `,
   `
+  ALTER TABLE progress_messages ADD COLUMN owner TEXT;
+  ALTER TABLE progress_messages ADD COLUMN lease_until INTEGER;
+  CREATE INDEX progress_messages_by_owner ON progress_messages (owner) WHERE final = 0;
+  CREATE TABLE replicas (
+    id    TEXT    NOT NULL PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) STRICT;
+  `,
+  `
   CREATE TABLE deadlines (
     run_id         TEXT    NOT NULL,
     suspension_key TEXT    NOT NULL,
@@ -101,31 +121,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** How long a connection waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
 
-type Row = Record<string, SQLOutputValue>;
-
-const PROGRESS_COLUMNS = {
-  workflowKey: 'workflow_key',
-  workflowId: 'workflow_id',
-  channel: 'channel',
-  ts: 'ts',
-  starterId: 'starter_id',
-  startedAt: 'started_at',
-  status: 'status',
-  final: 'final',
-  canceledBy: 'canceled_by',
-  notifiedAt: 'notified_at',
-  permalink: 'permalink',
-  origin: 'origin',
-  requester: 'requester',
-} as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
-
-type ProgressField = keyof typeof PROGRESS_COLUMNS;
-
 /**
  * Opens (creating if needed) the store at `path`: a file path (parent folders are created) or
  * `:memory:` (private to this Store, gone on close).
  */
-export function openStore(path: string): Store {
+export function openSqliteStore(path: string): Store {
   if (path.trim() === '') throw new TypeError('openStore: the database path is empty');
   const memory = path === ':memory:';
   if (!memory) mkdirSync(dirname(path), { recursive: true });
@@ -176,127 +176,6 @@ function transaction<T>(db: DatabaseSync, fn: () => T): T {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
-}
-
-function ms(date: Date, what: string): number {
-  const value = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(value)) throw new TypeError(`${what} must be a valid Date`);
-  return value;
-}
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
-  return value;
-}
-
-function optionalText(row: Row, column: string): string | undefined {
-  const value = row[column];
-  return value === null || value === undefined ? undefined : text(row, column);
-}
-
-function date(row: Row, column: string): Date {
-  const value = row[column];
-  if (typeof value !== 'number' && typeof value !== 'bigint')
-    throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
-  return new Date(Number(value));
-}
-
-function toProgressMessage(row: Row): ProgressMessage {
-  const message: ProgressMessage = {
-    runId: text(row, 'run_id'),
-    workflowKey: text(row, 'workflow_key'),
-    workflowId: text(row, 'workflow_id'),
-    channel: text(row, 'channel'),
-    ts: text(row, 'ts'),
-    starterId: optionalText(row, 'starter_id') ?? null,
-    startedAt: date(row, 'started_at'),
-    status: text(row, 'status'),
-    final: Number(row.final) === 1,
-  };
-  const canceledBy = optionalText(row, 'canceled_by');
-  if (canceledBy !== undefined) message.canceledBy = canceledBy;
-  if (row.notified_at !== null && row.notified_at !== undefined)
-    message.notifiedAt = date(row, 'notified_at');
-  const permalink = optionalText(row, 'permalink');
-  if (permalink !== undefined) message.permalink = permalink;
-  if (optionalText(row, 'origin') === 'elsewhere') message.origin = 'elsewhere';
-  const requester = optionalText(row, 'requester');
-  if (requester !== undefined) message.requester = requester;
-  return message;
-}
-
-function toAnswer(row: Row): Answer {
-  const state = text(row, 'state');
-  if (state !== 'claimed' && state !== 'resumed') throw new TypeError(`Unexpected answer state: ${state}`);
-  const answer: Answer = {
-    runId: text(row, 'run_id'),
-    stepPath: text(row, 'step_path'),
-    userId: text(row, 'user_id'),
-    answeredAt: date(row, 'answered_at'),
-    state,
-  };
-  const summary = optionalText(row, 'summary');
-  if (summary !== undefined) answer.summary = summary;
-  return answer;
-}
-
-const DEADLINE_KINDS = ['remind', 'escalate', 'timeout'] as const;
-const DEADLINE_STATES = ['pending', 'done', 'dropped'] as const;
-
-function toDeadline(row: Row): Deadline {
-  const kind = text(row, 'kind') as Deadline['kind'];
-  const state = text(row, 'state') as Deadline['state'];
-  if (!DEADLINE_KINDS.includes(kind)) throw new TypeError(`Unexpected deadline kind: ${kind}`);
-  if (!DEADLINE_STATES.includes(state)) throw new TypeError(`Unexpected deadline state: ${state}`);
-  const deadline: Deadline = {
-    runId: text(row, 'run_id'),
-    suspensionKey: text(row, 'suspension_key'),
-    stepPath: text(row, 'step_path'),
-    kind,
-    since: date(row, 'since'),
-    dueAt: date(row, 'due_at'),
-    state,
-  };
-  if (row.fired_at !== null && row.fired_at !== undefined) deadline.firedAt = date(row, 'fired_at');
-  if (Number(row.late) === 1) deadline.late = true;
-  const outcome = optionalText(row, 'outcome');
-  if (outcome !== undefined) deadline.outcome = outcome;
-  return deadline;
-}
-
-function toVote(row: Row): Vote & { suspensionKey: string } {
-  return {
-    suspensionKey: text(row, 'suspension_key'),
-    userId: text(row, 'user_id'),
-    approve: Number(row.approve) === 1,
-    at: date(row, 'at'),
-  };
-}
-
-function toOpenForm(row: Row): OpenForm {
-  const base = {
-    viewId: text(row, 'view_id'),
-    userId: text(row, 'user_id'),
-    openedAt: date(row, 'opened_at'),
-  };
-  const details = JSON.parse(text(row, 'details')) as Record<string, unknown>;
-  if (text(row, 'kind') === 'start') {
-    return {
-      kind: 'start',
-      ...base,
-      workflowKey: String(details.workflowKey),
-      channel: String(details.channel),
-    };
-  }
-  const suspendedAt = details.suspendedAt;
-  return {
-    kind: 'answer',
-    ...base,
-    runId: String(details.runId),
-    stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
-    suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
-  };
 }
 
 /** Converts one field of a ProgressMessage to its column value. */
@@ -416,69 +295,6 @@ class SqliteStore implements Store {
       'SELECT * FROM votes WHERE run_id = ? AND suspension_key = ? ORDER BY at, rowid',
     );
     this.#listVotes = db.prepare('SELECT * FROM votes WHERE run_id = ? ORDER BY at, rowid');
-  }
-
-  async scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void> {
-    if (deadlines.length === 0) return;
-    transaction(this.#db, () => {
-      for (const d of deadlines) {
-        this.#scheduleDeadline.run(
-          d.runId,
-          d.suspensionKey,
-          d.kind,
-          d.stepPath,
-          ms(d.since, 'since'),
-          ms(d.dueAt, 'dueAt'),
-        );
-      }
-    });
-  }
-
-  async dueDeadlines(now: Date, limit: number): Promise<Deadline[]> {
-    const at = ms(now, 'now');
-    return this.#dueDeadlines.all(at, at - CLAIM_LEASE_MS, limit).map(toDeadline);
-  }
-
-  async claimDeadline(deadline: Deadline, now: Date): Promise<boolean> {
-    const at = ms(now, 'now');
-    const result = this.#claimDeadline.run({
-      now: at,
-      run_id: deadline.runId,
-      key: deadline.suspensionKey,
-      kind: deadline.kind,
-      due_at: ms(deadline.dueAt, 'dueAt'),
-      stale_before: at - CLAIM_LEASE_MS,
-    });
-    return Number(result.changes) === 1;
-  }
-
-  async finishDeadline(deadline: Deadline, result: DeadlineResult): Promise<void> {
-    this.#finishDeadline.run({
-      state: result.state,
-      next: result.state === 'pending' && result.next ? ms(result.next, 'next') : null,
-      fired_at: ms(result.firedAt, 'firedAt'),
-      late: result.late ? 1 : 0,
-      outcome: result.outcome ?? null,
-      run_id: deadline.runId,
-      key: deadline.suspensionKey,
-      kind: deadline.kind,
-    });
-  }
-
-  async listDeadlines(runId: string): Promise<Deadline[]> {
-    return this.#listDeadlines.all(runId).map(toDeadline);
-  }
-
-  async recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]> {
-    this.#insertVote.run(runId, suspensionKey, vote.userId, vote.approve ? 1 : 0, ms(vote.at, 'at'));
-    return this.#votesOf.all(runId, suspensionKey).map((row) => {
-      const { suspensionKey: _key, ...rest } = toVote(row);
-      return rest;
-    });
-  }
-
-  async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
-    return this.#listVotes.all(runId).map(toVote);
   }
 
   async ready(): Promise<void> {
@@ -604,6 +420,159 @@ class SqliteStore implements Store {
   async getAnswer(runId: string, stepPath: string): Promise<Answer | undefined> {
     const row = this.#getAnswer.get(runId, stepPath);
     return row ? toAnswer(row) : undefined;
+  }
+
+  async health(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async acquireRun(runId: string, owner: string, until: Date, now: Date, force = false): Promise<boolean> {
+    const result = this.#db
+      .prepare(
+        `UPDATE progress_messages SET owner = ?, lease_until = ?
+         WHERE run_id = ? AND final = 0 AND ts != '' AND (? OR owner IS NULL OR owner = ? OR lease_until <= ?)`,
+      )
+      .run(owner, ms(until, 'until'), runId, force ? 1 : 0, owner, ms(now, 'now'));
+    return Number(result.changes) === 1;
+  }
+
+  async renewRuns(owner: string, until: Date, now: Date): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `UPDATE progress_messages SET lease_until = ?
+         WHERE owner = ? AND final = 0 AND lease_until > ? RETURNING run_id`,
+      )
+      .all(ms(until, 'until'), owner, ms(now, 'now'))
+      .map((row) => String(row.run_id));
+  }
+
+  async releaseRun(runId: string, owner: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE run_id = ? AND owner = ?')
+      .run(runId, owner);
+  }
+
+  async releaseRuns(owner: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE owner = ?')
+      .run(owner);
+  }
+
+  async claimRuns(
+    owner: string,
+    until: Date,
+    now: Date,
+    replicas: number,
+    parked = false,
+  ): Promise<ProgressMessage[]> {
+    const nowMs = ms(now, 'now');
+    const untilMs = ms(until, 'until');
+    const park = parked ? 1 : 0;
+    // One write transaction: no other connection claims in between.
+    return transaction(this.#db, () => {
+      const counts = this.#db
+        .prepare(
+          `SELECT
+             SUM(CASE WHEN owner IS NOT NULL OR status != 'suspended' OR ? THEN 1 ELSE 0 END) AS total,
+             SUM(CASE WHEN owner = ? AND lease_until > ? THEN 1 ELSE 0 END) AS mine
+           FROM progress_messages WHERE final = 0 AND ts != ''`,
+        )
+        .get(park, owner, nowMs);
+      const limit = claimShare(Number(counts?.total ?? 0), Number(counts?.mine ?? 0), replicas);
+      if (limit === 0) return [];
+      const rows = this.#db
+        .prepare(
+          `SELECT * FROM progress_messages
+           WHERE final = 0 AND ts != ''
+             AND ((owner IS NULL AND (status != 'suspended' OR ?)) OR (owner != ? AND lease_until <= ?))
+           ORDER BY started_at, run_id LIMIT ?`,
+        )
+        .all(park, owner, nowMs, limit);
+      const take = this.#db.prepare(
+        'UPDATE progress_messages SET owner = ?, lease_until = ? WHERE run_id = ?',
+      );
+      for (const row of rows) take.run(owner, untilMs, String(row.run_id));
+      return rows.map((row) => toProgressMessage({ ...row, owner, lease_until: untilMs }));
+    });
+  }
+
+  async heartbeat(replica: string, until: Date, now: Date): Promise<number> {
+    const nowMs = ms(now, 'now');
+    this.#db
+      .prepare(
+        'INSERT INTO replicas (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = excluded.until',
+      )
+      .run(replica, ms(until, 'until'));
+    this.#db.prepare('DELETE FROM replicas WHERE until <= ?').run(nowMs);
+    const row = this.#db.prepare('SELECT COUNT(*) AS live FROM replicas WHERE until > ?').get(nowMs);
+    return Math.max(1, Number(row?.live ?? 0));
+  }
+
+  async leave(replica: string): Promise<void> {
+    this.#db.prepare('DELETE FROM replicas WHERE id = ?').run(replica);
+  }
+
+  async scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void> {
+    if (deadlines.length === 0) return;
+    transaction(this.#db, () => {
+      for (const d of deadlines) {
+        this.#scheduleDeadline.run(
+          d.runId,
+          d.suspensionKey,
+          d.kind,
+          d.stepPath,
+          ms(d.since, 'since'),
+          ms(d.dueAt, 'dueAt'),
+        );
+      }
+    });
+  }
+
+  async dueDeadlines(now: Date, limit: number): Promise<Deadline[]> {
+    const at = ms(now, 'now');
+    return this.#dueDeadlines.all(at, at - CLAIM_LEASE_MS, limit).map(toDeadline);
+  }
+
+  async claimDeadline(deadline: Deadline, now: Date): Promise<boolean> {
+    const at = ms(now, 'now');
+    const result = this.#claimDeadline.run({
+      now: at,
+      run_id: deadline.runId,
+      key: deadline.suspensionKey,
+      kind: deadline.kind,
+      due_at: ms(deadline.dueAt, 'dueAt'),
+      stale_before: at - CLAIM_LEASE_MS,
+    });
+    return Number(result.changes) === 1;
+  }
+
+  async finishDeadline(deadline: Deadline, result: DeadlineResult): Promise<void> {
+    this.#finishDeadline.run({
+      state: result.state,
+      next: result.state === 'pending' && result.next ? ms(result.next, 'next') : null,
+      fired_at: ms(result.firedAt, 'firedAt'),
+      late: result.late ? 1 : 0,
+      outcome: result.outcome ?? null,
+      run_id: deadline.runId,
+      key: deadline.suspensionKey,
+      kind: deadline.kind,
+    });
+  }
+
+  async listDeadlines(runId: string): Promise<Deadline[]> {
+    return this.#listDeadlines.all(runId).map(toDeadline);
+  }
+
+  async recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]> {
+    this.#insertVote.run(runId, suspensionKey, vote.userId, vote.approve ? 1 : 0, ms(vote.at, 'at'));
+    return this.#votesOf.all(runId, suspensionKey).map((row) => {
+      const { suspensionKey: _key, ...rest } = toVote(row);
+      return rest;
+    });
+  }
+
+  async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
+    return this.#listVotes.all(runId).map(toVote);
   }
 
   async close(): Promise<void> {
