@@ -15,10 +15,17 @@
  *     allowSelfApproval: false   # default false: with approvers configured, the starter may not answer
  *     channel: C0FINANCE         # runs Flowgate did not start are posted here (a channel ID)
  *     announce: suspended        # when: suspended (default, a step first waits), all (as soon as seen), none
+ *     remindEvery: 4h            # deadlines (durations 90s, 30m, 4h, 2d, 1h30m): mention who may answer again
+ *     escalateAfter: 1d          # then escalateTo may answer too, and are mentioned
+ *     escalateTo: [U5, S0ONCALL]
+ *     timeoutAfter: 3d           # then the step is settled without a person, as onTimeout says:
+ *     onTimeout: cancel          # cancel (default) or { answer: { approved: false } }
+ *     required: 2                # yes/no steps: approvals from 2 different people; one rejection rejects
  *     steps:
  *       approve:                 # step id (last path segment) or full dotted path ("inner.inner-approve")
  *         approvers: [U4]        # overrides the workflow's approvers for this step
  *         allowSelfApproval: true
+ *         timeoutAfter: 2h       # each deadline key overrides the workflow's too
  *   "*":                         # rules for workflows not listed above (listed ones do not inherit from it)
  *     start: [S0ENG]
  * ```
@@ -37,6 +44,10 @@
  *     (`starterId: null`) only admins may answer.
  *   - Approvers configured: the user must be listed (directly or through a group). The starter is
  *     refused, even if listed, unless `allowSelfApproval` is true. Admins follow the same rule.
+ *   - Escalation: once the step has waited `escalateAfter` (the request says since when), the
+ *     people and groups in `escalateTo` may answer too (the starter still not, without self-approval).
+ * - Deadlines (`deadlineRulesFor`): each key from the step entry when it sets it, else the workflow's.
+ *   The format is one zod schema (`policySchema`); problems are reported at their YAML line:column.
  */
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
