@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, printed as the markdown kept in BENCHMARKS.md. */
+import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
 import { run as replicas } from './replicas.ts';
@@ -17,3 +18,5 @@ console.log('');
 console.log(await tree());
 console.log('');
 console.log(await replicas());
+console.log('');
+console.log(await deadlines());

@@ -8,13 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
+import { DeadlineScheduler } from './deadlines/scheduler.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { MastraClient } from './mastra/client.ts';
+import type { JsonSchema } from './mastra/types.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
 import { RunLeases } from './runs/leases.ts';
 import { RunTracker } from './runs/tracker.ts';
+import { Deadlines, quorumProblems } from './slack/deadlines.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
-import { Flowgate } from './slack/flowgate.ts';
+import { Flowgate, validationProblems } from './slack/flowgate.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { ProgressMessages } from './slack/progress.ts';
@@ -127,6 +130,10 @@ export interface FlowgateApp {
   leases: RunLeases;
   /** Runs Flowgate did not start: found, posted and kept in step. */
   elsewhere: RunsStartedElsewhere;
+  /** Reminders, escalations, timeouts and quorums of waiting steps. */
+  deadlines: Deadlines;
+  /** The one loop that fires stored deadlines when due. */
+  scheduler: DeadlineScheduler;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
    * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
@@ -147,6 +154,8 @@ export interface FlowgateAppOptions {
   policy?: Policy;
   /** Interface to listen on in HTTP mode (default: all). */
   host?: string;
+  /** How often stored deadlines are looked for (the worst delay of a deadline). Default 250 ms. */
+  deadlineIntervalMs?: number;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
 }
@@ -222,6 +231,28 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     onError: (runId, error) => logger.warn(`run ${runId}: following hit an error, will retry`, error),
   });
   const catalog = new WorkflowCatalog(client);
+  const deadlines: Deadlines = new Deadlines({
+    store,
+    policy,
+    client,
+    catalog,
+    gateway,
+    logger,
+    refresh: (runId) => progress?.refresh(runId),
+    answerAs: (row, path, suspendedAt, data, note) =>
+      flowgate.answerAsFlowgate(row, path, suspendedAt, data, note),
+    problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
+  });
+  const scheduler = new DeadlineScheduler({
+    queue: store,
+    intervalMs: options.deadlineIntervalMs ?? 250,
+    onDue: (deadline, info) => deadlines.fire(deadline, info),
+    onError: (error, deadline) =>
+      logger.warn(
+        deadline ? `run ${deadline.runId}: its ${deadline.kind} deadline failed` : 'deadlines check failed',
+        error,
+      ),
+  });
   // Set once progress exists: the leases hand it the runs they claim or lose.
   let progress: ProgressMessages | undefined;
   const leases = new RunLeases({
@@ -243,8 +274,9 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     policy,
     logger,
     leases,
+    deadlines,
   });
-  const flowgate = new Flowgate({
+  const flowgate: Flowgate = new Flowgate({
     client,
     catalog,
     store,
@@ -253,6 +285,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     progress,
     command: config.command,
     logger,
+    deadlines,
   });
   const elsewhere = new RunsStartedElsewhere({
     client,
@@ -280,6 +313,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     store,
     leases,
     elsewhere,
+    deadlines,
+    scheduler,
     async start() {
       // The database first: unreachable or unusable, nothing else starts (one clear line).
       await store.ready().catch((error: unknown) => {
@@ -289,6 +324,20 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await app.init().catch((error: unknown) => {
         throw startupError(error, config, 'SLACK_BOT_TOKEN');
       });
+      // `required` above 1 only on yes/no steps: known from the server's resume schemas. When the
+      // server cannot be asked now, each step is checked again when it starts waiting.
+      const refused = await quorumProblems(policy, catalog).catch((error: unknown) => {
+        logger.warn('could not check the policy’s required approvals against the Mastra server now', error);
+        return [];
+      });
+      if (refused.length > 0) {
+        throw new StartupError(
+          [
+            `The policy${policy.source ? ` (${policy.source})` : ''} cannot be followed:`,
+            ...refused.map((p) => `  - ${p}`),
+          ].join('\n'),
+        );
+      }
       let port: number | undefined;
       if (config.slack.mode === 'http') {
         const listen = options.host ? { port: config.slack.port, host: options.host } : config.slack.port;
@@ -308,6 +357,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       if (resumed > 0) logger.info(`following ${resumed} unfinished run(s) again`);
       await elsewhere.checkChannels();
       elsewhere.start();
+      scheduler.start(); // what fell due while Flowgate was down fires now, marked late
       return port === undefined ? {} : { port };
     },
     async stop() {
@@ -317,6 +367,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       progress.stop(); // no new follows; nothing is recorded as final from here on
       gateway.close(); // calls waiting to retry give up now
       await before(deadline, elsewhere.stop()); // no more checks for runs started elsewhere
+      await before(deadline, scheduler.stop()); // no more deadlines fire here; others fire them
       server?.closeAllConnections();
       await before(deadline, app.stop());
       await before(deadline, tracker.stop()); // cuts every run stream and poll at once

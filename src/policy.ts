@@ -15,10 +15,17 @@
  *     allowSelfApproval: false   # default false: with approvers configured, the starter may not answer
  *     channel: C0FINANCE         # runs Flowgate did not start are posted here (a channel ID)
  *     announce: suspended        # when: suspended (default, a step first waits), all (as soon as seen), none
+ *     remindEvery: 4h            # deadlines (durations 90s, 30m, 4h, 2d, 1h30m): mention who may answer again
+ *     escalateAfter: 1d          # then escalateTo may answer too, and are mentioned
+ *     escalateTo: [U5, S0ONCALL]
+ *     timeoutAfter: 3d           # then the step is settled without a person, as onTimeout says:
+ *     onTimeout: cancel          # cancel (default) or { answer: { approved: false } }
+ *     required: 2                # yes/no steps: approvals from 2 different people; one rejection rejects
  *     steps:
  *       approve:                 # step id (last path segment) or full dotted path ("inner.inner-approve")
  *         approvers: [U4]        # overrides the workflow's approvers for this step
  *         allowSelfApproval: true
+ *         timeoutAfter: 2h       # each deadline key overrides the workflow's too
  *   "*":                         # rules for workflows not listed above (listed ones do not inherit from it)
  *     start: [S0ENG]
  * ```
@@ -37,17 +44,40 @@
  *     (`starterId: null`) only admins may answer.
  *   - Approvers configured: the user must be listed (directly or through a group). The starter is
  *     refused, even if listed, unless `allowSelfApproval` is true. Admins follow the same rule.
+ *   - Escalation: once the step has waited `escalateAfter` (the request says since when), the
+ *     people and groups in `escalateTo` may answer too (the starter still not, without self-approval).
+ * - Deadlines (`deadlineRulesFor`): each key from the step entry when it sets it, else the workflow's.
+ *   The format is one zod schema (`policySchema`); problems are reported at their YAML line:column.
  */
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { own } from './own.ts';
+import { z } from 'zod';
+import { DURATION_EXPECTED, durationWords, parseDuration } from './deadlines/durations.ts';
+import { emptyRecord, isReservedKey, own, setOwn } from './own.ts';
 
-export interface StepPolicy {
+/** What becomes of a step nobody answered within `timeoutAfter`. */
+export type OnTimeout = 'cancel' | { answer: Record<string, unknown> };
+
+/** The rules that keep a waiting step from getting stuck (durations in milliseconds). */
+export interface DeadlineRules {
+  /** Mention who may answer again in the thread, this often, while the step waits. */
+  remindEvery?: number;
+  /** After this long, `escalateTo` may answer too, and are mentioned. */
+  escalateAfter?: number;
+  escalateTo?: readonly string[];
+  /** After this long the step is settled without a person, as `onTimeout` says (default `cancel`). */
+  timeoutAfter?: number;
+  onTimeout?: OnTimeout;
+  /** Yes/no steps: approvals from this many different people (default 1); one rejection rejects. */
+  required?: number;
+}
+
+export interface StepPolicy extends DeadlineRules {
   approvers?: readonly string[];
   allowSelfApproval?: boolean;
 }
 
-export interface WorkflowPolicy {
+export interface WorkflowPolicy extends DeadlineRules {
   /** The name as written in the file (registry key, workflow id, or `*`). */
   name: string;
   start?: readonly string[];
@@ -92,6 +122,11 @@ export interface CancelRequest extends WorkflowRef {
 export interface AnswerersRequest extends WorkflowRef {
   stepPath: readonly string[];
   starterId: string | null;
+  /**
+   * How long the step has waited: from `since` (when it suspended) to `now`. With it, people named
+   * by `escalateTo` may answer once `escalateAfter` has passed; without it, nobody is escalated to.
+   */
+  waiting?: { since: Date; now: Date };
 }
 
 export interface AnswerRequest extends AnswerersRequest {
@@ -112,6 +147,8 @@ export interface Answerers {
   starterRefused: boolean;
   /** Set when the rules leave nobody who may answer: why, and what to change in the policy (plain text). */
   nobody?: string;
+  /** Set once the step has waited `escalateAfter`: the people and groups added by `escalateTo` (already in `users`/`groups`). */
+  escalated?: { after: number; to: string[] };
 }
 
 /** Thrown when a policy file cannot be read or is invalid; `problems` holds one line per problem. */
@@ -130,24 +167,6 @@ export class PolicyError extends Error {
 
 const ALLOWED = { allowed: true } as const satisfies Decision;
 const deny = (reason: string): Decision => ({ allowed: false, reason });
-
-const ID = /^[UWS][A-Z0-9]+$/;
-const TOP_KEYS = ['admins', 'workflows'] as const;
-const WORKFLOW_KEYS = [
-  'start',
-  'cancel',
-  'approvers',
-  'allowSelfApproval',
-  'channel',
-  'announce',
-  'steps',
-] as const;
-const CHANNEL_ID = /^[CG][A-Z0-9]+$/;
-export const ANNOUNCE = ['suspended', 'all', 'none'] as const;
-export type Announce = (typeof ANNOUNCE)[number];
-const STEP_KEYS = ['approvers', 'allowSelfApproval'] as const;
-const ID_EXPECTED = 'a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD';
-const LIST_EXPECTED = `a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH]`;
 
 /** The built-in policy: anyone may start, the starter and admins may cancel, the starter answers. */
 export function defaultPolicy(admins: readonly string[] = []): Policy {
@@ -188,6 +207,10 @@ export function loadPolicy(path?: string, options: { admins?: readonly string[] 
 /**
  * Parses and validates policy text (YAML or JSON). `source` names it in error messages.
  * An empty document is the default policy.
+ *
+ * One way: the YAML document is read into plain data (remembering where each key and value is),
+ * the data is checked against one zod schema (`policySchema`), and every zod issue is reported at
+ * its key's or value's line:column.
  * @throws PolicyError listing every problem.
  */
 export function parsePolicy(text: string, source: string): Policy {
@@ -196,13 +219,13 @@ export function parsePolicy(text: string, source: string): Policy {
   const found: { offset: number; text: string }[] = [];
   /** Problems in file order; those without a position come first. */
   const problems = () => found.sort((a, b) => a.offset - b.offset).map((p) => p.text);
-  const report = (offset: number | undefined, text: string) => {
+  const report = (offset: number | undefined, message: string) => {
     if (offset === undefined) {
-      found.push({ offset: -1, text: `${source}: ${text}` });
+      found.push({ offset: -1, text: `${source}: ${message}` });
       return;
     }
     const { line, col } = lineCounter.linePos(offset);
-    found.push({ offset, text: `${source}:${line}:${col}: ${text}` });
+    found.push({ offset, text: `${source}:${line}:${col}: ${message}` });
   };
 
   if (doc.errors.length > 0) {
@@ -212,211 +235,335 @@ export function parsePolicy(text: string, source: string): Policy {
     throw new PolicyError(source, problems());
   }
 
-  const resolve = (node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
-  /** Empty values are reported at their key, which is where the reader will look. */
-  const keyOfEmpty = new WeakMap<object, Node>();
-  const problem = (node: unknown, path: readonly (string | number)[], message: string) => {
-    const anchor =
-      (node !== null && typeof node === 'object' && keyOfEmpty.get(node)) || (node as Node | null);
-    report(anchor?.range?.[0], `${formatPath(path)}: ${message}`);
-  };
-  const got = (node: unknown): string => {
-    if (node === null || node === undefined) return 'nothing';
-    if (isScalar(node)) {
-      if (node.value === null) return 'nothing';
-      return typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value);
-    }
-    if (isMap(node)) return 'a mapping';
-    if (isSeq(node)) return 'a list';
-    return 'something else';
-  };
-  const isNull = (node: unknown) =>
-    node === null || node === undefined || (isScalar(node) && node.value === null);
-
-  /** Iterates a mapping's entries, reporting non-string and unknown keys. */
-  const entries = (
-    node: unknown,
-    path: readonly (string | number)[],
-    allowedKeys: readonly string[] | null,
-  ): [string, unknown, unknown][] => {
-    if (!isMap(node)) return [];
-    const out: [string, unknown, unknown][] = [];
-    for (const pair of node.items) {
-      const key = resolve(pair.key);
-      if (!isScalar(key) || typeof key.value !== 'string' || key.value.trim() === '') {
-        problem(key, path, `expected keys to be non-empty names, got ${got(key)}`);
+  const { data, positions } = readDocument(doc, (offset, path, message) =>
+    report(offset, `${formatPath(path)}: ${message}`),
+  );
+  const result = policySchema.safeParse(data);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path as (string | number)[];
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          report(
+            positions.get(pathKey([...path, key]))?.key,
+            `${formatPath([...path, key])}: ${issue.message}`,
+          );
+        }
         continue;
       }
-      if (allowedKeys && !allowedKeys.includes(key.value)) {
-        problem(key, [...path, key.value], `unknown key: expected one of ${allowedKeys.join(', ')}`);
-        continue;
-      }
-      const value = resolve(pair.value);
-      if (isScalar(value) && value.value === null) keyOfEmpty.set(value, key);
-      out.push([key.value, key, value]);
+      const at = positions.get(pathKey(path));
+      const atKey = (issue as { params?: { at?: string } }).params?.at === 'key' || at?.empty;
+      report(
+        atKey ? (at?.key ?? at?.value) : (at?.value ?? at?.key),
+        `${formatPath(path)}: ${issue.message}`,
+      );
     }
-    return out;
-  };
+  }
+  if (found.length > 0 || !result.success) throw new PolicyError(source, problems());
+  return { source, ...result.data };
+}
 
-  const idList = (node: unknown, path: readonly (string | number)[]): string[] | undefined => {
-    if (!isSeq(node)) {
-      problem(node, path, `expected ${LIST_EXPECTED}, got ${got(node)}`);
-      return undefined;
-    }
-    const ids: string[] = [];
-    let ok = true;
-    node.items.forEach((raw, index) => {
-      const item = resolve(raw);
-      const value = isScalar(item) && typeof item.value === 'string' ? item.value.trim() : undefined;
-      if (value !== undefined && ID.test(value)) {
-        if (!ids.includes(value)) ids.push(value);
-        return;
+type Path = readonly (string | number)[];
+const pathKey = (path: Path) => JSON.stringify(path);
+
+/**
+ * The document as plain data (prototype-free records, aliases followed), and where each value and
+ * its key start. Keys must be non-empty strings (the only problem reported here: zod sees strings).
+ */
+function readDocument(
+  doc: ReturnType<typeof parseDocument>,
+  problem: (offset: number | undefined, path: Path, message: string) => void,
+): { data: unknown; positions: Map<string, { key?: number; value?: number; empty?: boolean }> } {
+  const positions = new Map<string, { key?: number; value?: number; empty?: boolean }>();
+  const read = (raw: unknown, path: Path, depth: number): unknown => {
+    const node = isAlias(raw) ? raw.resolve(doc) : raw;
+    const at = positions.get(pathKey(path)) ?? {};
+    at.value = (node as Node | null | undefined)?.range?.[0] ?? at.value;
+    positions.set(pathKey(path), at);
+    if (depth > 50) return undefined;
+    if (isMap(node)) {
+      const out = emptyRecord<unknown>();
+      for (const pair of node.items) {
+        const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        if (!isScalar(key) || typeof key.value !== 'string' || key.value.trim() === '') {
+          problem(
+            (key as Node | null)?.range?.[0],
+            path,
+            `expected keys to be non-empty names, got ${describe(isScalar(key) ? key.value : isSeq(key) ? [] : isMap(key) ? {} : null)}`,
+          );
+          continue;
+        }
+        const childPath = [...path, key.value];
+        positions.set(pathKey(childPath), { key: key.range?.[0] });
+        const value = read(pair.value, childPath, depth + 1);
+        if (value === null || value === undefined) positions.get(pathKey(childPath))!.empty = true;
+        setOwn(out, key.value, value ?? null);
       }
-      ok = false;
-      let hint = '';
-      if (value !== undefined && ID.test(value.toUpperCase())) hint = ' (Slack IDs are upper-case)';
-      else if (value?.startsWith('@') || value?.startsWith('<'))
-        hint = ' (use the member ID, not a name or mention)';
-      problem(item, [...path, index], `expected ${ID_EXPECTED}, got ${got(item)}${hint}`);
+      return out;
+    }
+    if (isSeq(node)) return node.items.map((item, index) => read(item, [...path, index], depth + 1));
+    if (isScalar(node)) return node.value;
+    return null;
+  };
+  return { data: read(doc.contents, [], 0), positions };
+}
+
+/** What a value is, for "got …" in messages. */
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+const got = (issue: { input?: unknown }) => describe(issue.input);
+
+// ---------------------------------------------------------------------------------------------
+// The format: one zod schema
+
+const ID = /^[UWS][A-Z0-9]+$/;
+const CHANNEL_ID = /^[CG][A-Z0-9]+$/;
+export const ANNOUNCE = ['suspended', 'all', 'none'] as const;
+export type Announce = (typeof ANNOUNCE)[number];
+const ID_EXPECTED = 'a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD';
+const LIST_EXPECTED = `a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH]`;
+const DEADLINE_KEYS = [
+  'remindEvery',
+  'escalateAfter',
+  'escalateTo',
+  'timeoutAfter',
+  'onTimeout',
+  'required',
+] as const;
+const TOP_KEYS = ['admins', 'workflows'] as const;
+const WORKFLOW_KEYS = [
+  'start',
+  'cancel',
+  'approvers',
+  'allowSelfApproval',
+  'channel',
+  'announce',
+  'steps',
+  ...DEADLINE_KEYS,
+] as const;
+const STEP_KEYS = ['approvers', 'allowSelfApproval', ...DEADLINE_KEYS] as const;
+
+/** Checks of a mapping's keys run even when some of its values have problems: every problem at once. */
+const EVEN_WITH_ISSUES = { when: (payload: { value: unknown }) => isRecord(payload.value) };
+
+const unknownKey = (keys: readonly string[]) => (issue: { code: string; input?: unknown }) =>
+  issue.code === 'unrecognized_keys'
+    ? `unknown key: expected one of ${keys.join(', ')}`
+    : `expected a mapping with the keys ${keys.join(', ')}, got ${got(issue)}`;
+
+const slackId = z
+  .string({ error: (issue) => `expected ${ID_EXPECTED}, got ${got(issue)}` })
+  .transform((value) => value.trim())
+  .refine((value) => ID.test(value), {
+    error: (issue) => {
+      const value = String(issue.input).trim();
+      const hint = ID.test(value.toUpperCase())
+        ? ' (Slack IDs are upper-case)'
+        : value.startsWith('@') || value.startsWith('<')
+          ? ' (use the member ID, not a name or mention)'
+          : '';
+      return `expected ${ID_EXPECTED}, got ${got(issue)}${hint}`;
+    },
+  });
+
+const idList = z
+  .array(slackId, { error: (issue) => `expected ${LIST_EXPECTED}, got ${got(issue)}` })
+  .transform(unique);
+
+const yesNo = z.boolean({ error: (issue) => `expected true or false, got ${got(issue)}` });
+
+const duration = z
+  .string({ error: (issue) => `expected ${DURATION_EXPECTED}, got ${got(issue)}` })
+  .refine((text) => parseDuration(text) !== undefined, {
+    error: (issue) => `expected ${DURATION_EXPECTED}, got ${got(issue)}`,
+  })
+  .transform((text) => parseDuration(text) ?? 0);
+
+const ON_TIMEOUT_EXPECTED =
+  'cancel, or { answer: { … } } with the answer to resume the step with, e.g. { answer: { approved: false } }';
+const onTimeout = z.union(
+  [z.literal('cancel'), z.strictObject({ answer: z.custom<Record<string, unknown>>(isRecord) })],
+  {
+    error: (issue) => `expected ${ON_TIMEOUT_EXPECTED}, got ${got(issue)}`,
+  },
+);
+
+const required = z
+  .number({ error: (issue) => `expected a whole number of approvals of at least 1, got ${got(issue)}` })
+  .refine((n) => Number.isInteger(n) && n >= 1, {
+    error: (issue) => `expected a whole number of approvals of at least 1, got ${got(issue)}`,
+  });
+
+const deadlineShape = {
+  remindEvery: duration.optional(),
+  escalateAfter: duration.optional(),
+  escalateTo: idList.optional(),
+  timeoutAfter: duration.optional(),
+  onTimeout: onTimeout.optional(),
+  required: required.optional(),
+};
+
+/** Rules that only make sense together, checked within one entry (a step may complete its workflow's). */
+function checkDeadlines(rules: DeadlineRules, ctx: z.RefinementCtx): void {
+  // Also run when other keys of the entry have problems: then a key may still hold its raw text.
+  if (
+    typeof rules.escalateAfter === 'number' &&
+    typeof rules.timeoutAfter === 'number' &&
+    rules.escalateAfter >= rules.timeoutAfter
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['escalateAfter'],
+      message: `must be shorter than timeoutAfter (${durationWords(rules.timeoutAfter)}): the step would time out before anyone is escalated to`,
     });
-    return ok ? ids : undefined;
-  };
-
-  const bool = (node: unknown, path: readonly (string | number)[]): boolean | undefined => {
-    if (isScalar(node) && typeof node.value === 'boolean') return node.value;
-    problem(node, path, `expected true or false, got ${got(node)}`);
-    return undefined;
-  };
-
-  const admins: string[] = [];
-  const workflows = new Map<string, WorkflowPolicy>();
-  const root = resolve(doc.contents);
-
-  if (!isNull(root) && !isMap(root)) {
-    problem(root, [], `expected a mapping with the keys ${TOP_KEYS.join(', ')}, got ${got(root)}`);
   }
+}
 
-  for (const [key, , value] of entries(root, [], TOP_KEYS)) {
-    if (key === 'admins') {
-      admins.push(...(idList(value, ['admins']) ?? []));
-      continue;
-    }
-    // workflows
-    if (isNull(value)) continue;
-    if (!isMap(value)) {
-      problem(value, ['workflows'], `expected a mapping from workflow names to rules, got ${got(value)}`);
-      continue;
-    }
-    for (const [name, nameNode, rules] of entries(value, ['workflows'], null)) {
-      const path = ['workflows', name];
-      const lower = name.toLowerCase();
-      const existing = workflows.get(lower);
-      if (existing) {
-        problem(
-          nameNode,
-          path,
-          `duplicates ${formatPath(['workflows', existing.name])} (workflow names are matched case-insensitively)`,
-        );
-        continue;
-      }
-      const workflow: WorkflowPolicy = Object.assign(Object.create(null) as WorkflowPolicy, {
-        name,
-        steps: new Map<string, StepPolicy>(),
-      });
-      workflows.set(lower, workflow);
-      if (isNull(rules)) continue;
-      if (!isMap(rules)) {
-        problem(
-          rules,
-          path,
-          `expected a mapping with the keys ${WORKFLOW_KEYS.join(', ')}, got ${got(rules)}`,
-        );
-        continue;
-      }
-      for (const [field, , fieldValue] of entries(rules, path, WORKFLOW_KEYS)) {
-        const fieldPath = [...path, field];
-        if (field === 'start' || field === 'cancel' || field === 'approvers') {
-          const ids = idList(fieldValue, fieldPath);
-          if (ids) workflow[field] = ids;
-        } else if (field === 'allowSelfApproval') {
-          const b = bool(fieldValue, fieldPath);
-          if (b !== undefined) workflow.allowSelfApproval = b;
-        } else if (field === 'channel') {
-          const value =
-            isScalar(fieldValue) && typeof fieldValue.value === 'string'
-              ? fieldValue.value.trim()
-              : undefined;
-          if (value !== undefined && CHANNEL_ID.test(value)) workflow.channel = value;
-          else {
-            const hint =
-              value?.startsWith('#') || value?.startsWith('<')
-                ? ' (use the channel ID from the channel details, not its name)'
-                : value !== undefined && CHANNEL_ID.test(value.toUpperCase())
-                  ? ' (Slack IDs are upper-case)'
-                  : '';
-            problem(
-              fieldValue,
-              fieldPath,
-              `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(fieldValue)}${hint}`,
-            );
-          }
-        } else if (field === 'announce') {
-          const value = isScalar(fieldValue) ? fieldValue.value : undefined;
-          if (typeof value === 'string' && (ANNOUNCE as readonly string[]).includes(value)) {
-            workflow.announce = value as Announce;
-          } else {
-            problem(fieldValue, fieldPath, `expected one of ${ANNOUNCE.join(', ')}, got ${got(fieldValue)}`);
-          }
-        } else {
-          workflow.steps = parseSteps(fieldValue, fieldPath);
-        }
-      }
-    }
-  }
+/** A mapping that may be left empty (`name:` with nothing after it means no rules). */
+const rulesOf = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === null ? emptyRecord() : value), schema);
 
-  function parseSteps(node: unknown, path: readonly (string | number)[]): Map<string, StepPolicy> {
-    const steps = new Map<string, StepPolicy>();
-    if (isNull(node)) return steps;
-    if (!isMap(node)) {
-      problem(node, path, `expected a mapping from step ids or dotted step paths to rules, got ${got(node)}`);
-      return steps;
-    }
-    for (const [stepKey, stepKeyNode, rules] of entries(node, path, null)) {
-      const stepPath = [...path, stepKey];
-      if (stepKey.split('.').some((segment) => segment.trim() === '')) {
-        problem(
-          stepKeyNode,
-          stepPath,
-          'expected a step id or dotted step path such as "inner.approve" (empty segment)',
-        );
-        continue;
-      }
-      const step = Object.create(null) as StepPolicy;
-      steps.set(stepKey, step);
-      if (isNull(rules)) continue;
-      if (!isMap(rules)) {
-        problem(
-          rules,
-          stepPath,
-          `expected a mapping with the keys ${STEP_KEYS.join(', ')}, got ${got(rules)}`,
-        );
-        continue;
-      }
-      for (const [field, , fieldValue] of entries(rules, stepPath, STEP_KEYS)) {
-        if (field === 'approvers') {
-          const ids = idList(fieldValue, [...stepPath, field]);
-          if (ids) step.approvers = ids;
-        } else {
-          const b = bool(fieldValue, [...stepPath, field]);
-          if (b !== undefined) step.allowSelfApproval = b;
-        }
-      }
-    }
-    return steps;
-  }
+const stepRules = rulesOf(
+  z
+    .strictObject(
+      { approvers: idList.optional(), allowSelfApproval: yesNo.optional(), ...deadlineShape },
+      { error: unknownKey(STEP_KEYS) },
+    )
+    .superRefine(checkDeadlines, EVEN_WITH_ISSUES),
+);
 
-  if (found.length > 0) throw new PolicyError(source, problems());
-  return { source, admins, workflows };
+const stepsSchema = z
+  .record(z.string(), stepRules, {
+    error: (issue) => `expected a mapping from step ids or dotted step paths to rules, got ${got(issue)}`,
+  })
+  .superRefine((steps, ctx) => {
+    for (const key of Object.keys(steps)) {
+      if (key.split('.').some((segment) => segment.trim() === '')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          params: { at: 'key' },
+          message: 'expected a step id or dotted step path such as "inner.approve" (empty segment)',
+        });
+      }
+      if (isReservedKey(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          params: { at: 'key' },
+          message: 'is a reserved name, not a step id',
+        });
+      }
+    }
+  }, EVEN_WITH_ISSUES);
+
+const channel = z
+  .string({ error: (issue) => `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(issue)}` })
+  .transform((value) => value.trim())
+  .refine((value) => CHANNEL_ID.test(value), {
+    error: (issue) => {
+      const value = String(issue.input).trim();
+      const hint =
+        value.startsWith('#') || value.startsWith('<')
+          ? ' (use the channel ID from the channel details, not its name)'
+          : CHANNEL_ID.test(value.toUpperCase())
+            ? ' (Slack IDs are upper-case)'
+            : '';
+      return `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(issue)}${hint}`;
+    },
+  });
+
+const workflowRules = rulesOf(
+  z
+    .strictObject(
+      {
+        start: idList.optional(),
+        cancel: idList.optional(),
+        approvers: idList.optional(),
+        allowSelfApproval: yesNo.optional(),
+        channel: channel.optional(),
+        announce: z
+          .enum(ANNOUNCE, { error: (issue) => `expected one of ${ANNOUNCE.join(', ')}, got ${got(issue)}` })
+          .optional(),
+        steps: z.preprocess((value) => (value === null ? emptyRecord() : value), stepsSchema).optional(),
+        ...deadlineShape,
+      },
+      { error: unknownKey(WORKFLOW_KEYS) },
+    )
+    .superRefine(checkDeadlines, EVEN_WITH_ISSUES),
+);
+
+const workflowsSchema = z
+  .record(z.string(), workflowRules, {
+    error: (issue) => `expected a mapping from workflow names to rules, got ${got(issue)}`,
+  })
+  .superRefine((workflows, ctx) => {
+    const seen = new Map<string, string>();
+    for (const name of Object.keys(workflows)) {
+      const first = seen.get(name.toLowerCase());
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          params: { at: 'key' },
+          message: `duplicates ${formatPath(['workflows', first])} (workflow names are matched case-insensitively)`,
+        });
+      } else seen.set(name.toLowerCase(), name);
+      if (isReservedKey(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          params: { at: 'key' },
+          message: 'is a reserved name, not a workflow name',
+        });
+      }
+    }
+  }, EVEN_WITH_ISSUES);
+
+/** The policy file's format. Its output is the `Policy` (less `source`), records without prototypes. */
+export const policySchema = z
+  .preprocess(
+    (value) => (value === null || value === undefined ? emptyRecord() : value),
+    z.strictObject(
+      {
+        admins: idList.optional(),
+        workflows: z
+          .preprocess((value) => (value === null ? emptyRecord() : value), workflowsSchema)
+          .optional(),
+      },
+      { error: unknownKey(TOP_KEYS) },
+    ),
+  )
+  .transform(({ admins, workflows }) => {
+    const byName = new Map<string, WorkflowPolicy>();
+    for (const [name, rules] of Object.entries(workflows ?? {})) {
+      const { steps, ...rest } = rules;
+      const stepMap = new Map<string, StepPolicy>();
+      for (const [key, step] of Object.entries(steps ?? {}))
+        stepMap.set(key, definedOnly(step) as StepPolicy);
+      byName.set(
+        name.toLowerCase(),
+        definedOnly({ name, ...rest, steps: stepMap }) as unknown as WorkflowPolicy,
+      );
+    }
+    return { admins: admins ?? [], workflows: byName as ReadonlyMap<string, WorkflowPolicy> };
+  });
+
+/** A prototype-free copy with only the keys that have a value. */
+function definedOnly(record: Record<string, unknown>): Record<string, unknown> {
+  const out = emptyRecord<unknown>();
+  for (const [key, value] of Object.entries(record)) if (value !== undefined) setOwn(out, key, value);
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -511,8 +658,34 @@ export function announcementChannels(policy: Policy): { channel: string; workflo
   return [...byChannel].map(([channel, workflows]) => ({ channel, workflows }));
 }
 
-/** Who may answer a step of a run (see `Answerers`). Pure; group membership is not looked up. */
+/**
+ * Who may answer a step of a run (see `Answerers`), at the moment `request.waiting.now` says: once
+ * the step has waited `escalateAfter`, the people in `escalateTo` may answer too. Pure; group
+ * membership is not looked up.
+ */
 export function answerersFor(policy: Policy, request: AnswerersRequest): Answerers {
+  const base = baseAnswerers(policy, request);
+  const { escalateAfter, escalateTo } = deadlineRulesFor(policy, request, request.stepPath);
+  const { waiting } = request;
+  if (
+    escalateAfter === undefined ||
+    escalateTo === undefined ||
+    waiting === undefined ||
+    waiting.now.getTime() - waiting.since.getTime() < escalateAfter
+  ) {
+    return base;
+  }
+  const allowed = escalateTo.filter((id) => !base.starterRefused || id !== request.starterId);
+  const users = unique([...base.users, ...allowed.filter((id) => !id.startsWith('S'))]);
+  const groups = unique([...base.groups, ...allowed.filter((id) => id.startsWith('S'))]);
+  const { nobody, ...rest } = base;
+  const escalated = { after: escalateAfter, to: allowed };
+  if (users.length === 0 && groups.length === 0)
+    return { ...rest, users, groups, escalated, ...(nobody ? { nobody } : {}) };
+  return { ...rest, users, groups, escalated };
+}
+
+function baseAnswerers(policy: Policy, request: AnswerersRequest): Answerers {
   const rule = stepRuleFor(policy, request, request.stepPath);
   const step = stepName(request.stepPath);
   const { starterId } = request;
@@ -550,12 +723,64 @@ export function answerersFor(policy: Policy, request: AnswerersRequest): Answere
   return listed;
 }
 
+/** The deadline rules of a step that has `required` and `onTimeout` filled in with their defaults. */
+export interface StepDeadlines extends DeadlineRules {
+  required: number;
+  onTimeout?: OnTimeout;
+}
+
+/**
+ * The deadline rules that apply to a step: each key from the step entry (full dotted path, else
+ * step id) when it sets it, else from the workflow entry. `onTimeout` defaults to `cancel` when
+ * `timeoutAfter` is set; `required` to 1.
+ */
+export function deadlineRulesFor(
+  policy: Policy,
+  ref: WorkflowRef,
+  stepPath: readonly string[],
+): StepDeadlines {
+  const workflow = workflowPolicyFor(policy, ref);
+  const steps = own(workflow, 'steps');
+  const step = steps?.get(stepPath.join('.')) ?? steps?.get(stepPath.at(-1) ?? '');
+  const pick = <K extends keyof DeadlineRules>(key: K): DeadlineRules[K] =>
+    own(step, key) ?? own(workflow, key);
+  const rules: StepDeadlines = { required: pick('required') ?? 1 };
+  for (const key of ['remindEvery', 'escalateAfter', 'timeoutAfter'] as const) {
+    const value = pick(key);
+    if (value !== undefined) rules[key] = value;
+  }
+  const escalateTo = pick('escalateTo');
+  if (escalateTo !== undefined) rules.escalateTo = escalateTo;
+  if (rules.timeoutAfter !== undefined) rules.onTimeout = pick('onTimeout') ?? 'cancel';
+  return rules;
+}
+
+/** Every entry of the policy that asks a step for more than one approval (to check at start-up). */
+export function quorumRules(policy: Policy): { workflow: string; step?: string; required: number }[] {
+  const out: { workflow: string; step?: string; required: number }[] = [];
+  for (const workflow of policy.workflows.values()) {
+    const required = own(workflow, 'required');
+    if (required !== undefined && required > 1) out.push({ workflow: workflow.name, required });
+    for (const [step, rules] of workflow.steps) {
+      const n = own(rules, 'required');
+      if (n !== undefined && n > 1) out.push({ workflow: workflow.name, step, required: n });
+    }
+  }
+  return out;
+}
+
 export function canAnswer(policy: Policy, request: AnswerRequest): Decision {
   const { userId, userGroups, starterId } = request;
   const who = answerersFor(policy, request);
   if (who.nobody !== undefined) return deny(who.nobody);
   const step = stepName(request.stepPath);
   const listed = matches([...who.users, ...who.groups], userId, userGroups);
+  if (
+    who.escalated &&
+    !(who.starterRefused && userId === starterId) &&
+    matches(who.escalated.to, userId, userGroups)
+  )
+    return ALLOWED;
   if (who.kind === 'starter') {
     return listed ? ALLOWED : deny(`Only the person who started this run may answer step ${step}.`);
   }
@@ -602,7 +827,9 @@ export function policyGroups(policy: Policy): string[] {
       ...(own(workflow, 'cancel') ?? []),
       ...(own(workflow, 'approvers') ?? []),
     );
-    for (const step of workflow.steps.values()) ids.push(...(own(step, 'approvers') ?? []));
+    ids.push(...(own(workflow, 'escalateTo') ?? []));
+    for (const step of workflow.steps.values())
+      ids.push(...(own(step, 'approvers') ?? []), ...(own(step, 'escalateTo') ?? []));
   }
   return unique(ids.filter((id) => id.startsWith('S')));
 }

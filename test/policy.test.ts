@@ -9,12 +9,14 @@ import {
   canAnswer,
   canCancel,
   canStart,
+  deadlineRulesFor,
   defaultPolicy,
   loadPolicy,
   type Policy,
   PolicyError,
   parsePolicy,
   policyGroups,
+  quorumRules,
   withAdmins,
   workflowPolicyFor,
 } from '../src/policy.ts';
@@ -171,16 +173,16 @@ describe('parsePolicy errors', () => {
       'config/policy.yaml:2:1: extra: unknown key: expected one of admins, workflows',
       'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
       'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
-      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, steps',
+      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
       'config/policy.yaml:8:24: workflows.approvalWorkflow.allowSelfApproval: expected true or false, got "no"',
       'config/policy.yaml:11:21: workflows.approvalWorkflow.steps.approve.approvers[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "@carol" (use the member ID, not a name or mention)',
       'config/policy.yaml:11:31: workflows.approvalWorkflow.steps.approve.approvers[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got 12',
       'config/policy.yaml:12:28: workflows.approvalWorkflow.steps.approve.allowSelfApproval: expected true or false, got 1',
-      'config/policy.yaml:13:9: workflows.approvalWorkflow.steps.approve.extraStepKey: unknown key: expected one of approvers, allowSelfApproval',
+      'config/policy.yaml:13:9: workflows.approvalWorkflow.steps.approve.extraStepKey: unknown key: expected one of approvers, allowSelfApproval, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
       'config/policy.yaml:14:7: workflows.approvalWorkflow.steps["inner..x"]: expected a step id or dotted step path such as "inner.approve" (empty segment)',
-      'config/policy.yaml:15:12: workflows.approvalWorkflow.steps["*"]: expected a mapping with the keys approvers, allowSelfApproval, got a list',
+      'config/policy.yaml:15:12: workflows.approvalWorkflow.steps["*"]: expected a mapping with the keys approvers, allowSelfApproval, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got a list',
       'config/policy.yaml:16:3: workflows.ApprovalWorkflow: duplicates workflows.approvalWorkflow (workflow names are matched case-insensitively)',
-      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, got a list',
+      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got a list',
       'config/policy.yaml:18:19: workflows.other.steps: expected a mapping from step ids or dotted step paths to rules, got a list',
     ]);
     expect(error.message.split('\n')[0]).toBe('Invalid policy file config/policy.yaml (15 problems):');
@@ -205,7 +207,7 @@ describe('parsePolicy errors', () => {
 
   test('a workflow rule must be a mapping; a missing list value says "nothing"', () => {
     expect(policyError('workflows:\n  a: yes\n  b:\n    start:\n').problems).toEqual([
-      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, got "yes"',
+      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got "yes"',
       'policy.yaml:4:5: workflows.b.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got nothing',
     ]);
   });
@@ -759,6 +761,145 @@ describe('runs started elsewhere: channel and announce', () => {
       'policy.yaml:4:15: workflows.a.announce: expected one of suspended, all, none, got "sometimes"',
       'policy.yaml:6:14: workflows.b.channel: expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got "c0lower" (Slack IDs are upper-case)',
       'policy.yaml:8:14: workflows.c.channel: expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got "U0USER"',
+    ]);
+  });
+});
+
+describe('deadlines and quorums: remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required', () => {
+  const H = 3_600_000;
+  const D = 24 * H;
+  const deploy = { workflowKey: 'deployRelease', workflowId: 'deploy-release' };
+  const policy = parsePolicy(
+    [
+      'workflows:',
+      '  deployRelease:',
+      '    approvers: [S0RELEASE]',
+      '    remindEvery: 4h',
+      '    escalateAfter: 1d',
+      '    escalateTo: [U0HEADOPS, S0ONCALL]',
+      '    timeoutAfter: 3d',
+      '    onTimeout: cancel',
+      '    required: 2',
+      '    steps:',
+      '      smoke:',
+      '        onTimeout: { answer: { approved: false, comment: "No answer in 3 days" } }',
+      '        required: 1',
+      '      notes:',
+      '        timeoutAfter: 90s',
+      '  "*":',
+      '    remindEvery: 30m',
+    ].join('\n'),
+    'p.yaml',
+  );
+
+  test('each key from the step entry when it sets it, else from the workflow; defaults for onTimeout and required', () => {
+    expect(deadlineRulesFor(policy, deploy, ['approve'])).toEqual({
+      required: 2,
+      remindEvery: 4 * H,
+      escalateAfter: D,
+      escalateTo: ['U0HEADOPS', 'S0ONCALL'],
+      timeoutAfter: 3 * D,
+      onTimeout: 'cancel',
+    });
+    expect(deadlineRulesFor(policy, deploy, ['smoke'])).toMatchObject({
+      required: 1,
+      onTimeout: { answer: { approved: false, comment: 'No answer in 3 days' } },
+      timeoutAfter: 3 * D,
+    });
+    expect(deadlineRulesFor(policy, deploy, ['notes']).timeoutAfter).toBe(90_000);
+    expect(deadlineRulesFor(policy, { workflowKey: 'x', workflowId: 'x' }, ['s'])).toEqual({
+      required: 1,
+      remindEvery: 30 * 60_000,
+    });
+    expect(
+      deadlineRulesFor(
+        parsePolicy('workflows: { a: { timeoutAfter: 2d } }', 'p'),
+        { workflowKey: 'a', workflowId: 'a' },
+        ['s'],
+      ),
+    ).toEqual({ required: 1, timeoutAfter: 2 * D, onTimeout: 'cancel' });
+    expect(deadlineRulesFor(defaultPolicy(), deploy, ['s'])).toEqual({ required: 1 });
+    expect(quorumRules(policy)).toEqual([{ workflow: 'deployRelease', required: 2 }]);
+    expect(policyGroups(policy)).toContain('S0ONCALL');
+  });
+
+  test('escalation widens who may answer once the step has waited escalateAfter, for the text and the check alike', () => {
+    const since = new Date('2026-12-01T09:00:00Z');
+    const at = (ms: number) => ({ since, now: new Date(since.getTime() + ms) });
+    const request = { ...deploy, stepPath: ['approve'], starterId: 'U0STARTER' };
+    expect(answerersFor(policy, request)).toEqual({
+      kind: 'approvers',
+      users: [],
+      groups: ['S0RELEASE'],
+      starterRefused: true,
+    });
+    expect(answerersFor(policy, { ...request, waiting: at(D - 1) }).escalated).toBeUndefined();
+    expect(answerersFor(policy, { ...request, waiting: at(D) })).toEqual({
+      kind: 'approvers',
+      users: ['U0HEADOPS'],
+      groups: ['S0RELEASE', 'S0ONCALL'],
+      starterRefused: true,
+      escalated: { after: D, to: ['U0HEADOPS', 'S0ONCALL'] },
+    });
+    const may = (userId: string, userGroups: string[], ms: number | undefined) =>
+      canAnswer(policy, {
+        ...request,
+        userId,
+        userGroups,
+        ...(ms === undefined ? {} : { waiting: at(ms) }),
+      }).allowed;
+    expect(may('U0HEADOPS', [], D - 1)).toBe(false);
+    expect(may('U0HEADOPS', [], undefined)).toBe(false);
+    expect(may('U0HEADOPS', [], D)).toBe(true);
+    expect(may('U0PAGER', ['S0ONCALL'], D + 5)).toBe(true);
+    expect(may('U0PAGER', ['S0ONCALL'], H)).toBe(false);
+    // The starter stays refused even when escalated to through a group.
+    expect(may('U0STARTER', ['S0ONCALL'], 2 * D)).toBe(false);
+    // Escalation also helps a step nobody could answer.
+    const nobody = parsePolicy(
+      'workflows:\n  a:\n    approvers: []\n    escalateAfter: 1h\n    escalateTo: [U0BOSS]\n',
+      'p',
+    );
+    const ref = { workflowKey: 'a', workflowId: 'a', stepPath: ['s'], starterId: null };
+    expect(answerersFor(nobody, ref).nobody).toBeDefined();
+    expect(answerersFor(nobody, { ...ref, waiting: at(H) })).toMatchObject({ users: ['U0BOSS'] });
+    expect(answerersFor(nobody, { ...ref, waiting: at(H) }).nobody).toBeUndefined();
+    expect(canAnswer(nobody, { ...ref, waiting: at(H), userId: 'U0BOSS', userGroups: [] }).allowed).toBe(
+      true,
+    );
+  });
+
+  test('every problem at once, with line numbers', () => {
+    expect(
+      policyError(
+        [
+          'workflows:', //                                         1
+          '  a:', //                                               2
+          '    remindEvery: 4 hours', //                           3
+          '    escalateAfter: 90', //                              4
+          '    escalateTo: U1', //                                 5
+          '    timeoutAfter: 500ms', //                            6
+          '    onTimeout: retry', //                               7
+          '    required: 0', //                                    8
+          '  b:', //                                               9
+          '    escalateAfter: 3d', //                             10
+          '    timeoutAfter: 1d', //                              11
+          '    steps:', //                                        12
+          '      s:', //                                          13
+          '        onTimeout: { answer: [1] }', //                14
+          '        required: 1.5', //                             15
+        ].join('\n'),
+      ).problems,
+    ).toEqual([
+      'policy.yaml:3:18: workflows.a.remindEvery: expected a duration such as 90s, 30m, 4h, 2d or 1h30m (units s, m, h, d), got "4 hours"',
+      'policy.yaml:4:20: workflows.a.escalateAfter: expected a duration such as 90s, 30m, 4h, 2d or 1h30m (units s, m, h, d), got 90',
+      'policy.yaml:5:17: workflows.a.escalateTo: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
+      'policy.yaml:6:19: workflows.a.timeoutAfter: expected a duration such as 90s, 30m, 4h, 2d or 1h30m (units s, m, h, d), got "500ms"',
+      'policy.yaml:7:16: workflows.a.onTimeout: expected cancel, or { answer: { … } } with the answer to resume the step with, e.g. { answer: { approved: false } }, got "retry"',
+      'policy.yaml:8:15: workflows.a.required: expected a whole number of approvals of at least 1, got 0',
+      'policy.yaml:10:20: workflows.b.escalateAfter: must be shorter than timeoutAfter (1 day): the step would time out before anyone is escalated to',
+      'policy.yaml:14:20: workflows.b.steps.s.onTimeout: expected cancel, or { answer: { … } } with the answer to resume the step with, e.g. { answer: { approved: false } }, got a mapping',
+      'policy.yaml:15:19: workflows.b.steps.s.required: expected a whole number of approvals of at least 1, got 1.5',
     ]);
   });
 });

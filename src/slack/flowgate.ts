@@ -24,6 +24,7 @@ import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroup
 import { snapshotFromRunState } from '../runs/state.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
+import { type Deadlines, FLOWGATE } from './deadlines.ts';
 import { requesterOf } from './elsewhere.ts';
 import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
@@ -69,6 +70,8 @@ export interface FlowgateDeps {
   progress: ProgressMessages;
   command: string;
   logger: Logger;
+  /** Escalation, quorums and answers given on timeout (src/slack/deadlines.ts). */
+  deadlines?: Deadlines;
 }
 
 export type Respond = (reply: Reply) => Promise<void>;
@@ -538,6 +541,31 @@ export class Flowgate {
       const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
+      // A yes/no step that needs several approvals: this answer is one vote (src/slack/deadlines.ts).
+      const shape = isYesNoSchema(schema);
+      const vote = shape
+        ? await this.#vote(
+            row,
+            waiting,
+            input.userId,
+            (result.data as Record<string, unknown>)[shape.booleanField] === true,
+          )
+        : undefined;
+      if (vote?.settled === false) {
+        await this.#deps.store.deleteForm(input.viewId);
+        const text = vote.message;
+        const where = row;
+        // Nothing to resume yet: the modal closes and the person is told where the approvals stand.
+        return {
+          resume: () =>
+            this.#deps.gateway
+              .ephemeral(where.channel, input.userId, { text }, 'interactive')
+              .then(() => undefined)
+              .catch((error) =>
+                this.#deps.logger.warn('could not tell the person their vote counted', error),
+              ),
+        };
+      }
       const outcome = await this.#claimAndResume(row, waiting, input.userId, result.data);
       if (outcome.resume) await this.#deps.store.deleteForm(input.viewId);
       return outcome;
@@ -568,11 +596,48 @@ export class Flowgate {
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0)
         throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
+      // A step that needs several approvals: this click is one vote (src/slack/deadlines.ts).
+      const vote = await this.#vote(row, waiting, input.userId, input.approve);
+      if (vote?.settled === false) return await respond(renderNotice(vote.message));
       const outcome = await this.#claimAndResume(row, waiting, input.userId, data);
       if (outcome.error) return await respond(renderNotice(outcome.error));
       await outcome.resume?.();
     } catch (error) {
       await this.#fail(error, respond);
+    }
+  }
+
+  /** A vote when the step needs more than one approval; undefined when one answer settles it. */
+  async #vote(row: ProgressMessage, waiting: Suspension, userId: string, approve: boolean) {
+    const deadlines = this.#deps.deadlines;
+    const required = deadlines?.required(row, waiting.info, waiting.path) ?? 1;
+    if (!deadlines || required <= 1) return undefined;
+    return deadlines.vote(row, waiting.path, waiting.suspendedAt, userId, approve, required);
+  }
+
+  /**
+   * A step that timed out with `onTimeout: { answer }` is answered by Flowgate: checked against the
+   * step's resume schema like anyone's answer and claimed first-answer-wins under the same key, so a
+   * person answering at the same moment and the deadline resume the run once.
+   */
+  async answerAsFlowgate(
+    row: ProgressMessage,
+    path: string[],
+    suspendedAt: Date | undefined,
+    data: unknown,
+    note: string,
+  ): Promise<{ error?: string }> {
+    try {
+      const waiting = await this.#suspension(row, { h: handleOf(path), t: suspendedAt?.getTime() ?? null });
+      const problems = validationProblems(resumeSchemaOf(waiting.info, waiting.path), data);
+      if (problems.length > 0)
+        return { error: `the answer does not fit the step's form: ${problems.join('; ')}` };
+      const outcome = await this.#claimAndResume(row, waiting, FLOWGATE, data, note);
+      if (outcome.error) return { error: outcome.error };
+      await outcome.resume?.();
+      return {};
+    } catch (error) {
+      return { error: userMessage(error) };
     }
   }
 
@@ -582,6 +647,7 @@ export class Flowgate {
     waiting: Suspension,
     userId: string,
     resumeData: unknown,
+    note?: string,
   ): Promise<AnswerOutcome> {
     const { store, client, progress, gateway, logger } = this.#deps;
     const runId = row.runId;
@@ -591,7 +657,7 @@ export class Flowgate {
     if (!claim.claimed) {
       return { error: `${mentionUser(claim.by)} already answered this step ${slackDate(claim.at)}.` };
     }
-    const summary = truncate(inlineValue(resumeData, 280), 280);
+    const summary = truncate(`${note ? `${note}: ` : ''}${inlineValue(resumeData, 280)}`, 280);
     return {
       withdraw: () => store.releaseAnswer(runId, key, userId),
       resume: async () => {
@@ -613,6 +679,7 @@ export class Flowgate {
         } catch (error) {
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
+          if (userId === FLOWGATE) return this.#logUnexpected(error); // nobody to tell: the deadline logs it
           const text = `Your answer to *${stepName(step, 150)}* was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
@@ -645,8 +712,15 @@ export class Flowgate {
         userId,
         userGroups: await this.#userGroups(userId),
         starterId: row.starterId,
+        // How long the step has waited: escalated people may answer it (src/slack/deadlines.ts).
+        ...(await this.#waiting(row.runId, stepPath)),
       }),
     );
+  }
+
+  async #waiting(runId: string, stepPath: readonly string[]) {
+    const waiting = await this.#deps.deadlines?.waitingOf(runId, stepPath);
+    return waiting ? { waiting } : {};
   }
 
   /** The progress message a button was clicked on, as Flowgate recorded it. */

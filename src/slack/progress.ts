@@ -10,12 +10,13 @@ import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
 import type { RunSnapshot, WorkflowEvent, WorkflowInfo, WorkflowRunState } from '../mastra/types.ts';
-import { emptyRecord, setOwn } from '../own.ts';
+import { emptyRecord, own, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { Answer, ProgressMessage, Store } from '../store/index.ts';
+import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
@@ -32,6 +33,8 @@ export interface ProgressDeps {
   client: MastraClient;
   policy: Policy;
   logger: Logger;
+  /** Deadlines and quorums of waiting steps (src/slack/deadlines.ts). */
+  deadlines?: Deadlines;
   /** Which replica follows which run (one at a time, across replicas). */
   leases: RunLeases;
 }
@@ -43,9 +46,21 @@ interface RunContext {
   notice?: string;
 }
 
-function answerersRequest(row: ProgressMessage, stepPath: string[]): AnswerersRequest {
-  return { workflowId: row.workflowId, workflowKey: row.workflowKey, stepPath, starterId: row.starterId };
+function answerersRequest(
+  row: ProgressMessage,
+  stepPath: string[],
+  waiting?: AnswerersRequest['waiting'],
+): AnswerersRequest {
+  return {
+    workflowId: row.workflowId,
+    workflowKey: row.workflowKey,
+    stepPath,
+    starterId: row.starterId,
+    ...(waiting ? { waiting } : {}),
+  };
 }
+
+type DeadlineView = Awaited<ReturnType<Deadlines['viewOf']>>;
 
 export class ProgressMessages {
   readonly #deps: ProgressDeps;
@@ -154,6 +169,17 @@ export class ProgressMessages {
     this.#background(this.#rememberPermalink(row));
     this.follow(state.runId);
     return true;
+  }
+
+  /**
+   * Renders the run's message again from what Flowgate last saw of the run (something else changed:
+   * an escalation, a vote, a deadline); follows the run again when this process is not following it.
+   */
+  refresh(runId: string): void {
+    const context = this.#runs.get(runId);
+    const snapshot = this.#deps.tracker.current(runId);
+    if (context && snapshot && !this.#stopping) this.#background(this.#publish(context, snapshot));
+    else this.follow(runId);
   }
 
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
@@ -277,9 +303,15 @@ export class ProgressMessages {
       const step = snapshot.payload.workflowState.steps[key];
       const mark = `ask:${context.row.runId}:${key}:${step?.suspendedAt?.getTime() ?? ''}`;
       this.#background(
-        this.#deps.store
-          .markOnce(mark)
-          .then((first) => (first ? this.#askApprovers(context, path) : undefined)),
+        this.#deps.store.markOnce(mark).then(async (first) => {
+          if (!first) return;
+          // Its deadlines are stored before anyone is asked (src/slack/deadlines.ts).
+          if (this.#deps.deadlines) {
+            await this.#deps.deadlines.suspended(context.row, context.info, path, step?.suspendedAt);
+            await this.#publish(context, snapshot); // now with what happens next
+          }
+          await this.#askApprovers(context, path);
+        }),
       );
     }
   }
@@ -293,21 +325,27 @@ export class ProgressMessages {
     // ignored as stale, whatever order the store answers in.
     context.version += 1;
     const version = context.version;
-    const [row, answers] = await Promise.all([
+    const [row, answers, deadlines] = await Promise.all([
       this.#deps.store.getProgressMessage(context.row.runId),
       this.#deps.store.listAnswers(context.row.runId),
+      this.#deps.deadlines?.viewOf(context.row, context.info, snapshot),
     ]);
     if (row) context.row = row;
     if (!context.row.ts) return;
     this.#deps.publisher.publish(
       { channel: context.row.channel, ts: context.row.ts },
       version,
-      renderProgress(this.#view(context, snapshot, answers)),
+      renderProgress(this.#view(context, snapshot, answers, deadlines)),
       { final },
     );
   }
 
-  #view(context: RunContext, snapshot: RunSnapshot, given: readonly Answer[] = []): ProgressView {
+  #view(
+    context: RunContext,
+    snapshot: RunSnapshot,
+    given: readonly Answer[] = [],
+    deadlines?: DeadlineView,
+  ): ProgressView {
     const { row, info } = context;
     // Keyed by step ids from the workflow: records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
@@ -333,10 +371,19 @@ export class ProgressMessages {
       });
     }
     const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
+    const now = new Date();
     for (const path of snapshot.payload.workflowState.suspended) {
-      setOwn(suspensions, path.join('.'), {
-        answerers: answerersFor(this.#deps.policy, answerersRequest(row, path)),
+      const key = path.join('.');
+      // How long it has waited decides whether it is escalated (the same as on every click).
+      const since = deadlines ? own(deadlines.since, key) : undefined;
+      const waiting = deadlines?.waiting ? own(deadlines.waiting, key) : undefined;
+      setOwn(suspensions, key, {
+        answerers: answerersFor(
+          this.#deps.policy,
+          answerersRequest(row, path, since ? { since, now } : undefined),
+        ),
         yesNo: isYesNoSchema(resumeSchemaOf(info, path) ?? {}) !== null,
+        ...(waiting ? { deadlines: waiting } : {}),
       });
     }
     return {
@@ -349,6 +396,7 @@ export class ProgressMessages {
       ...(row.canceledBy ? { canceledBy: row.canceledBy } : {}),
       answers,
       suspensions,
+      ...(deadlines && deadlines.settled.length > 0 ? { settled: deadlines.settled } : {}),
       ...(context.notice ? { notice: context.notice } : {}),
     };
   }
@@ -360,7 +408,10 @@ export class ProgressMessages {
   async #askApprovers(context: RunContext, path: string[]): Promise<void> {
     const { row } = context;
     const { policy } = this.#deps;
-    const answerers = answerersFor(policy, answerersRequest(row, path));
+    const answerers = answerersFor(
+      policy,
+      answerersRequest(row, path, await this.#deps.deadlines?.waitingOf(row.runId, path)),
+    );
     const step = `step *${stepName(path, 150)}* of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {

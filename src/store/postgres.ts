@@ -17,17 +17,22 @@ import {
   PROGRESS_COLUMNS,
   type ProgressField,
   toAnswer,
+  toDeadline,
   toOpenForm,
   toProgressMessage,
+  toVote,
 } from './rows.ts';
 import {
   type Answer,
   CLAIM_LEASE_MS,
   type ClaimResult,
+  type Deadline,
+  type DeadlineResult,
   FORM_TTL_MS,
   type OpenForm,
   type ProgressMessage,
   type Store,
+  type Vote,
 } from './types.ts';
 
 /** Entry i moves the schema from version i to i + 1. Append only. */
@@ -78,6 +83,32 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE replicas (
     id    TEXT   NOT NULL PRIMARY KEY,
     until BIGINT NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE deadlines (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('remind', 'escalate', 'timeout')),
+    step_path      TEXT    NOT NULL,
+    since          BIGINT  NOT NULL,
+    due_at         BIGINT  NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dropped')),
+    claimed_at     BIGINT,
+    fired_at       BIGINT,
+    late           BOOLEAN NOT NULL DEFAULT false,
+    outcome        TEXT,
+    PRIMARY KEY (run_id, suspension_key, kind)
+  );
+  CREATE INDEX deadlines_due ON deadlines (due_at) WHERE state = 'pending';
+  CREATE TABLE votes (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    approve        BOOLEAN NOT NULL,
+    at             BIGINT  NOT NULL,
+    seq            BIGSERIAL,
+    PRIMARY KEY (run_id, suspension_key, user_id)
   );
   `,
 ];
@@ -479,6 +510,99 @@ class PostgresStore implements Store {
 
   async leave(replica: string): Promise<void> {
     await this.#query('DELETE FROM replicas WHERE id = $1', [replica]);
+  }
+
+  // Deadlines and votes (issue 13): claims are one conditional UPDATE each.
+
+  async scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void> {
+    if (deadlines.length === 0) return;
+    const values: unknown[] = [];
+    const tuples = deadlines.map((d, i) => {
+      values.push(d.runId, d.suspensionKey, d.kind, d.stepPath, ms(d.since, 'since'), ms(d.dueAt, 'dueAt'));
+      const base = i * 6;
+      return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, 'pending')`;
+    });
+    await this.#query(
+      `INSERT INTO deadlines (run_id, suspension_key, kind, step_path, since, due_at, state)
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT (run_id, suspension_key, kind) DO NOTHING`,
+      values,
+    );
+  }
+
+  async dueDeadlines(now: Date, limit: number): Promise<Deadline[]> {
+    const at = ms(now, 'now');
+    const { rows } = await this.#query(
+      `SELECT * FROM deadlines
+       WHERE state = 'pending' AND due_at <= $1 AND (claimed_at IS NULL OR claimed_at <= $2)
+       ORDER BY due_at LIMIT $3`,
+      [at, at - CLAIM_LEASE_MS, limit],
+    );
+    return rows.map(toDeadline);
+  }
+
+  async claimDeadline(deadline: Deadline, now: Date): Promise<boolean> {
+    const at = ms(now, 'now');
+    const result = await this.#query(
+      `UPDATE deadlines SET claimed_at = $1
+       WHERE run_id = $2 AND suspension_key = $3 AND kind = $4 AND state = 'pending'
+         AND due_at = $5 AND (claimed_at IS NULL OR claimed_at <= $6)`,
+      [
+        at,
+        deadline.runId,
+        deadline.suspensionKey,
+        deadline.kind,
+        ms(deadline.dueAt, 'dueAt'),
+        at - CLAIM_LEASE_MS,
+      ],
+    );
+    return result.rowCount === 1;
+  }
+
+  async finishDeadline(deadline: Deadline, result: DeadlineResult): Promise<void> {
+    await this.#query(
+      `UPDATE deadlines SET state = $1, due_at = COALESCE($2, due_at), claimed_at = NULL,
+         fired_at = $3, late = $4, outcome = COALESCE($5, outcome)
+       WHERE run_id = $6 AND suspension_key = $7 AND kind = $8 AND state = 'pending'`,
+      [
+        result.state,
+        result.state === 'pending' && result.next ? ms(result.next, 'next') : null,
+        ms(result.firedAt, 'firedAt'),
+        result.late,
+        result.outcome ?? null,
+        deadline.runId,
+        deadline.suspensionKey,
+        deadline.kind,
+      ],
+    );
+  }
+
+  async listDeadlines(runId: string): Promise<Deadline[]> {
+    const { rows } = await this.#query('SELECT * FROM deadlines WHERE run_id = $1 ORDER BY due_at, kind', [
+      runId,
+    ]);
+    return rows.map(toDeadline);
+  }
+
+  async recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]> {
+    await this.#query(
+      `INSERT INTO votes (run_id, suspension_key, user_id, approve, at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, suspension_key, user_id) DO NOTHING`,
+      [runId, suspensionKey, vote.userId, vote.approve, ms(vote.at, 'at')],
+    );
+    const { rows } = await this.#query(
+      'SELECT * FROM votes WHERE run_id = $1 AND suspension_key = $2 ORDER BY at, seq',
+      [runId, suspensionKey],
+    );
+    return rows.map((row) => {
+      const { suspensionKey: _key, ...rest } = toVote(row);
+      return rest;
+    });
+  }
+
+  async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
+    const { rows } = await this.#query('SELECT * FROM votes WHERE run_id = $1 ORDER BY at, seq', [runId]);
+    return rows.map(toVote);
   }
 
   async close(): Promise<void> {

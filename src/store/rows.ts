@@ -2,7 +2,7 @@
  * Rows ⇄ records, shared by the SQLite and PostgreSQL stores: the same columns (dates as epoch
  * milliseconds, `final` as 0/1 or a boolean), the same checks on what comes back.
  */
-import type { Answer, OpenForm, ProgressMessage } from './types.ts';
+import type { Answer, Deadline, OpenForm, ProgressMessage, Vote } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -121,4 +121,37 @@ export function toOpenForm(row: Row): OpenForm {
 export function claimShare(total: number, mine: number, replicas: number): number {
   const share = Math.ceil(total / Math.max(1, replicas));
   return Math.max(0, share - mine);
+}
+
+const DEADLINE_KINDS = ['remind', 'escalate', 'timeout'] as const;
+const DEADLINE_STATES = ['pending', 'done', 'dropped'] as const;
+
+export function toDeadline(row: Row): Deadline {
+  const kind = text(row, 'kind') as Deadline['kind'];
+  const state = text(row, 'state') as Deadline['state'];
+  if (!DEADLINE_KINDS.includes(kind)) throw new TypeError(`Unexpected deadline kind: ${kind}`);
+  if (!DEADLINE_STATES.includes(state)) throw new TypeError(`Unexpected deadline state: ${state}`);
+  const deadline: Deadline = {
+    runId: text(row, 'run_id'),
+    suspensionKey: text(row, 'suspension_key'),
+    stepPath: text(row, 'step_path'),
+    kind,
+    since: date(row, 'since'),
+    dueAt: date(row, 'due_at'),
+    state,
+  };
+  if (row.fired_at !== null && row.fired_at !== undefined) deadline.firedAt = date(row, 'fired_at');
+  if (row.late === true || Number(row.late) === 1) deadline.late = true;
+  const outcome = optionalText(row, 'outcome');
+  if (outcome !== undefined) deadline.outcome = outcome;
+  return deadline;
+}
+
+export function toVote(row: Row): Vote & { suspensionKey: string } {
+  return {
+    suspensionKey: text(row, 'suspension_key'),
+    userId: text(row, 'user_id'),
+    approve: row.approve === true || Number(row.approve) === 1,
+    at: date(row, 'at'),
+  };
 }

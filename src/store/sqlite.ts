@@ -15,17 +15,22 @@ import {
   PROGRESS_COLUMNS,
   type ProgressField,
   toAnswer,
+  toDeadline,
   toOpenForm,
   toProgressMessage,
+  toVote,
 } from './rows.ts';
 import {
   type Answer,
   CLAIM_LEASE_MS,
   type ClaimResult,
+  type Deadline,
+  type DeadlineResult,
   FORM_TTL_MS,
   type OpenForm,
   type ProgressMessage,
   type Store,
+  type Vote,
 } from './types.ts';
 
 /** Schema migrations: entry i upgrades the database from `user_version` i to i + 1. Append only. */
@@ -82,6 +87,31 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE replicas (
     id    TEXT    NOT NULL PRIMARY KEY,
     until INTEGER NOT NULL
+  ) STRICT;
+  `,
+  `
+  CREATE TABLE deadlines (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    kind           TEXT    NOT NULL CHECK (kind IN ('remind', 'escalate', 'timeout')),
+    step_path      TEXT    NOT NULL,
+    since          INTEGER NOT NULL,
+    due_at         INTEGER NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dropped')),
+    claimed_at     INTEGER,
+    fired_at       INTEGER,
+    late           INTEGER NOT NULL DEFAULT 0 CHECK (late IN (0, 1)),
+    outcome        TEXT,
+    PRIMARY KEY (run_id, suspension_key, kind)
+  ) STRICT;
+  CREATE INDEX deadlines_due ON deadlines (due_at) WHERE state = 'pending';
+  CREATE TABLE votes (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    approve        INTEGER NOT NULL CHECK (approve IN (0, 1)),
+    at             INTEGER NOT NULL,
+    PRIMARY KEY (run_id, suspension_key, user_id)
   ) STRICT;
   `,
 ];
@@ -184,6 +214,14 @@ class SqliteStore implements Store {
   readonly #getForm: StatementSync;
   readonly #deleteForm: StatementSync;
   readonly #expireForms: StatementSync;
+  readonly #scheduleDeadline: StatementSync;
+  readonly #dueDeadlines: StatementSync;
+  readonly #claimDeadline: StatementSync;
+  readonly #finishDeadline: StatementSync;
+  readonly #listDeadlines: StatementSync;
+  readonly #insertVote: StatementSync;
+  readonly #votesOf: StatementSync;
+  readonly #listVotes: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -232,6 +270,31 @@ class SqliteStore implements Store {
     this.#getForm = db.prepare('SELECT * FROM open_forms WHERE view_id = ? AND opened_at > ?');
     this.#deleteForm = db.prepare('DELETE FROM open_forms WHERE view_id = ?');
     this.#expireForms = db.prepare('DELETE FROM open_forms WHERE opened_at <= ?');
+    this.#scheduleDeadline = db.prepare(`
+      INSERT INTO deadlines (run_id, suspension_key, kind, step_path, since, due_at, state)
+      VALUES (?, ?, ?, ?, ?, ?, 'pending')
+      ON CONFLICT (run_id, suspension_key, kind) DO NOTHING`);
+    // The partial index deadlines_due answers this whatever the number of waiting steps.
+    this.#dueDeadlines = db.prepare(`
+      SELECT * FROM deadlines INDEXED BY deadlines_due
+      WHERE state = 'pending' AND due_at <= ? AND (claimed_at IS NULL OR claimed_at <= ?)
+      ORDER BY due_at LIMIT ?`);
+    this.#claimDeadline = db.prepare(`
+      UPDATE deadlines SET claimed_at = :now
+      WHERE run_id = :run_id AND suspension_key = :key AND kind = :kind AND state = 'pending'
+        AND due_at = :due_at AND (claimed_at IS NULL OR claimed_at <= :stale_before)`);
+    this.#finishDeadline = db.prepare(`
+      UPDATE deadlines SET state = :state, due_at = coalesce(:next, due_at), claimed_at = NULL,
+        fired_at = :fired_at, late = :late, outcome = coalesce(:outcome, outcome)
+      WHERE run_id = :run_id AND suspension_key = :key AND kind = :kind AND state = 'pending'`);
+    this.#listDeadlines = db.prepare('SELECT * FROM deadlines WHERE run_id = ? ORDER BY due_at, kind');
+    this.#insertVote = db.prepare(`
+      INSERT INTO votes (run_id, suspension_key, user_id, approve, at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, suspension_key, user_id) DO NOTHING`);
+    this.#votesOf = db.prepare(
+      'SELECT * FROM votes WHERE run_id = ? AND suspension_key = ? ORDER BY at, rowid',
+    );
+    this.#listVotes = db.prepare('SELECT * FROM votes WHERE run_id = ? ORDER BY at, rowid');
   }
 
   async ready(): Promise<void> {
@@ -447,6 +510,69 @@ class SqliteStore implements Store {
 
   async leave(replica: string): Promise<void> {
     this.#db.prepare('DELETE FROM replicas WHERE id = ?').run(replica);
+  }
+
+  async scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void> {
+    if (deadlines.length === 0) return;
+    transaction(this.#db, () => {
+      for (const d of deadlines) {
+        this.#scheduleDeadline.run(
+          d.runId,
+          d.suspensionKey,
+          d.kind,
+          d.stepPath,
+          ms(d.since, 'since'),
+          ms(d.dueAt, 'dueAt'),
+        );
+      }
+    });
+  }
+
+  async dueDeadlines(now: Date, limit: number): Promise<Deadline[]> {
+    const at = ms(now, 'now');
+    return this.#dueDeadlines.all(at, at - CLAIM_LEASE_MS, limit).map(toDeadline);
+  }
+
+  async claimDeadline(deadline: Deadline, now: Date): Promise<boolean> {
+    const at = ms(now, 'now');
+    const result = this.#claimDeadline.run({
+      now: at,
+      run_id: deadline.runId,
+      key: deadline.suspensionKey,
+      kind: deadline.kind,
+      due_at: ms(deadline.dueAt, 'dueAt'),
+      stale_before: at - CLAIM_LEASE_MS,
+    });
+    return Number(result.changes) === 1;
+  }
+
+  async finishDeadline(deadline: Deadline, result: DeadlineResult): Promise<void> {
+    this.#finishDeadline.run({
+      state: result.state,
+      next: result.state === 'pending' && result.next ? ms(result.next, 'next') : null,
+      fired_at: ms(result.firedAt, 'firedAt'),
+      late: result.late ? 1 : 0,
+      outcome: result.outcome ?? null,
+      run_id: deadline.runId,
+      key: deadline.suspensionKey,
+      kind: deadline.kind,
+    });
+  }
+
+  async listDeadlines(runId: string): Promise<Deadline[]> {
+    return this.#listDeadlines.all(runId).map(toDeadline);
+  }
+
+  async recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]> {
+    this.#insertVote.run(runId, suspensionKey, vote.userId, vote.approve ? 1 : 0, ms(vote.at, 'at'));
+    return this.#votesOf.all(runId, suspensionKey).map((row) => {
+      const { suspensionKey: _key, ...rest } = toVote(row);
+      return rest;
+    });
+  }
+
+  async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
+    return this.#listVotes.all(runId).map(toVote);
   }
 
   async close(): Promise<void> {

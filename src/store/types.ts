@@ -1,3 +1,8 @@
+import type { Vote } from '../deadlines/plan.ts';
+import type { Deadline } from '../deadlines/types.ts';
+
+export type { Deadline, Vote };
+
 /** One run's live progress message in Slack, and what Flowgate last knew about the run. */
 export interface ProgressMessage {
   runId: string;
@@ -122,6 +127,33 @@ export interface Store {
   /** The form opened as `viewId`, unless it expired. */
   getForm(viewId: string, now?: Date): Promise<OpenForm | undefined>;
   deleteForm(viewId: string): Promise<void>;
+  /**
+   * Stores the deadlines of a waiting step (issue 13). A deadline already stored under the same
+   * `(runId, suspensionKey, kind)` is kept as it is, so seeing a suspension again changes nothing.
+   */
+  scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void>;
+  /** Pending deadlines due at `now` and not claimed by a live process, soonest first, at most `limit` (indexed by due time). */
+  dueDeadlines(now: Date, limit: number): Promise<Deadline[]>;
+  /**
+   * Claims a due deadline: true for exactly one caller across every Store sharing the database (a
+   * conditional update on its state, due time and claim). A claim older than `CLAIM_LEASE_MS`
+   * (its process stopped half-way) may be taken over.
+   */
+  claimDeadline(deadline: Deadline, now: Date): Promise<boolean>;
+  /**
+   * Records what became of a claimed deadline and drops the claim: `done` or `dropped` for good, or
+   * `pending` again, due at `next` (the next reminder, or a retry).
+   */
+  finishDeadline(deadline: Deadline, result: DeadlineResult): Promise<void>;
+  /** Every deadline of a run, by due time. */
+  listDeadlines(runId: string): Promise<Deadline[]>;
+  /**
+   * Records a person's vote on a step that needs several approvals — their first vote only (voting
+   * again changes nothing) — and returns every vote on that suspension, oldest first.
+   */
+  recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]>;
+  /** Every vote on every suspension of a run, oldest first. */
+  listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]>;
   /** Resolves when the database answers a trivial query now (for `GET /healthz`). */
   health(): Promise<void>;
 
@@ -160,4 +192,14 @@ export interface Store {
 
   /** Closes the database. Idempotent. */
   close(): Promise<void>;
+}
+
+/** What became of a deadline that fired. */
+export interface DeadlineResult {
+  state: Deadline['state'];
+  firedAt: Date;
+  late: boolean;
+  /** With `pending`: when it is due again. */
+  next?: Date;
+  outcome?: string;
 }

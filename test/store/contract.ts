@@ -4,7 +4,13 @@
  * same process after a restart); each test starts on an empty database.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { CLAIM_LEASE_MS, FORM_TTL_MS, type ProgressMessage, type Store } from '../../src/store/index.ts';
+import {
+  CLAIM_LEASE_MS,
+  type Deadline,
+  FORM_TTL_MS,
+  type ProgressMessage,
+  type Store,
+} from '../../src/store/index.ts';
 
 export interface StoreBackend {
   /** Makes an empty database for the next test. */
@@ -508,6 +514,101 @@ export function storeContract(backend: StoreBackend): void {
       expect(await store.heartbeat('A', at(3000), at(200))).toBe(2);
       expect(await store.heartbeat('A', at(4000), at(1500))).toBe(1); // B went silent
       await store.health();
+    });
+  });
+
+  describe('deadlines and votes', () => {
+    const since = new Date('2026-12-01T09:00:00.000Z');
+    const plus = (ms: number) => new Date(since.getTime() + ms);
+    const deadline = (over: Partial<Deadline> = {}): Deadline => ({
+      runId: 'run-1',
+      suspensionKey: `approve#${since.getTime()}`,
+      stepPath: 'approve',
+      kind: 'timeout',
+      since,
+      dueAt: plus(60_000),
+      state: 'pending',
+      ...over,
+    });
+
+    test('stored once per suspension and kind; due ones soonest first, at most `limit`', async () => {
+      const store = await open();
+      await store.scheduleDeadlines([
+        deadline({ kind: 'remind', dueAt: plus(30_000) }),
+        deadline(),
+        deadline({ runId: 'run-2', dueAt: plus(10_000) }),
+      ]);
+      // Seeing the suspension again changes nothing.
+      await store.scheduleDeadlines([deadline({ dueAt: plus(1) })]);
+      expect(await store.dueDeadlines(plus(5_000), 10)).toEqual([]);
+      expect((await store.dueDeadlines(plus(60_000), 10)).map((d) => [d.runId, d.kind])).toEqual([
+        ['run-2', 'timeout'],
+        ['run-1', 'remind'],
+        ['run-1', 'timeout'],
+      ]);
+      expect(await store.dueDeadlines(plus(60_000), 1)).toHaveLength(1);
+      expect(await store.listDeadlines('run-1')).toEqual([
+        deadline({ kind: 'remind', dueAt: plus(30_000) }),
+        deadline(),
+      ]);
+    });
+
+    test('each due deadline is claimed once across Stores; a stale claim is taken over', async () => {
+      const a = await open();
+      const b = await open();
+      await a.scheduleDeadlines([deadline()]);
+      const due = plus(60_000);
+      const [found] = await b.dueDeadlines(due, 10);
+      const claims = await Promise.all([a.claimDeadline(found!, due), b.claimDeadline(found!, due)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      // Claimed: not due for anyone until the claim is stale.
+      expect(await a.dueDeadlines(plus(61_000), 10)).toEqual([]);
+      expect(await b.claimDeadline(found!, plus(61_000))).toBe(false);
+      const stale = plus(60_000 + CLAIM_LEASE_MS);
+      expect(await b.dueDeadlines(stale, 10)).toHaveLength(1);
+      expect(await b.claimDeadline(found!, stale)).toBe(true);
+    });
+
+    test('finished: done for good, or pending again at the next reminder; a finished one is not claimed again', async () => {
+      const store = await open();
+      await store.scheduleDeadlines([deadline(), deadline({ kind: 'remind', dueAt: plus(30_000) })]);
+      const due = plus(60_000);
+      const [remind, timeout] = await store.dueDeadlines(due, 10);
+      expect(await store.claimDeadline(remind!, due)).toBe(true);
+      await store.finishDeadline(remind!, { state: 'pending', firedAt: due, late: true, next: plus(90_000) });
+      expect(await store.claimDeadline(timeout!, due)).toBe(true);
+      await store.finishDeadline(timeout!, { state: 'done', firedAt: due, late: false, outcome: 'canceled' });
+      expect(await store.claimDeadline(timeout!, plus(120_000))).toBe(false);
+      expect(await store.claimDeadline(remind!, plus(120_000))).toBe(false); // its due time moved on
+      expect(await store.listDeadlines('run-1')).toEqual([
+        deadline({ state: 'done', firedAt: due, outcome: 'canceled' }),
+        deadline({ kind: 'remind', dueAt: plus(90_000), firedAt: due, late: true }),
+      ]);
+      expect((await store.dueDeadlines(plus(90_000), 10)).map((d) => d.kind)).toEqual(['remind']);
+      // A restart sees the same.
+      const again = await open();
+      expect((await again.dueDeadlines(plus(90_000), 10)).map((d) => d.kind)).toEqual(['remind']);
+    });
+
+    test('votes: each person once (their first vote), oldest first, per suspension', async () => {
+      const a = await open();
+      const b = await open();
+      const key = `approve#${since.getTime()}`;
+      expect(await a.recordVote('run-1', key, { userId: 'U0A', approve: true, at: plus(1) })).toEqual([
+        { userId: 'U0A', approve: true, at: plus(1) },
+      ]);
+      await b.recordVote('run-1', key, { userId: 'U0A', approve: false, at: plus(2) });
+      expect(await b.recordVote('run-1', key, { userId: 'U0B', approve: true, at: plus(3) })).toEqual([
+        { userId: 'U0A', approve: true, at: plus(1) },
+        { userId: 'U0B', approve: true, at: plus(3) },
+      ]);
+      await a.recordVote('run-1', 'other#1', { userId: 'U0C', approve: false, at: plus(4) });
+      await a.recordVote('run-2', key, { userId: 'U0D', approve: true, at: plus(5) });
+      expect(await a.listVotes('run-1')).toEqual([
+        { suspensionKey: key, userId: 'U0A', approve: true, at: plus(1) },
+        { suspensionKey: key, userId: 'U0B', approve: true, at: plus(3) },
+        { suspensionKey: 'other#1', userId: 'U0C', approve: false, at: plus(4) },
+      ]);
     });
   });
 }

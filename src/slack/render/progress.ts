@@ -23,6 +23,7 @@ import {
   stepName,
   truncate,
 } from '../mrkdwn.ts';
+import type { SettledDeadlines, WaitingDeadlines } from './deadlines.ts';
 import { renderAnswers, renderSuspensions } from './suspensions.ts';
 
 export interface AnswerRecord {
@@ -45,7 +46,9 @@ export interface ProgressView {
   /** Answers given in Slack, keyed by step path joined with ".". */
   answers?: Record<string, AnswerRecord>;
   /** For each suspended step (path joined with "."): who may answer, and whether it is a plain yes/no. */
-  suspensions?: Record<string, { answerers: Answerers; yesNo: boolean }>;
+  suspensions?: Record<string, { answerers: Answerers; yesNo: boolean; deadlines?: WaitingDeadlines }>;
+  /** Deadlines and quorums of steps that no longer wait: what happened (render/deadlines.ts). */
+  settled?: SettledDeadlines[];
   /** Set when the message cannot follow the run any more (e.g. the Mastra server is unreachable). */
   notice?: string;
 }

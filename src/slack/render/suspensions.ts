@@ -17,6 +17,7 @@ import {
   stepName,
   truncate,
 } from '../mrkdwn.ts';
+import { settledLine, waitingLines } from './deadlines.ts';
 import type { ProgressView } from './progress.ts';
 
 /** Suspended steps shown with their own buttons (5 blocks each at most). */
@@ -36,6 +37,11 @@ export function renderSuspensions(view: ProgressView): KnownBlock[] {
 /** The answers given so far, latest last. */
 export function renderAnswers(view: ProgressView): KnownBlock[] {
   const blocks: KnownBlock[] = [];
+  // What deadlines and quorums did to steps that no longer wait (render/deadlines.ts).
+  for (const settled of (view.settled ?? []).slice(-5)) {
+    const line = settledLine(settled);
+    if (line) blocks.push(contextLine(line));
+  }
   for (const [key, answer] of Object.entries(view.answers ?? {}).slice(-5)) {
     blocks.push(
       contextLine(
@@ -55,6 +61,8 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   const lines = [`:raised_hand: *${stepName(path, 150)}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
+  // Deadlines and approvals so far (render/deadlines.ts).
+  if (info?.deadlines) lines.push(...waitingLines(info.deadlines));
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
   const fields = payloadFields(step?.suspendPayload);
   if (fields.length > 0) blocks.push({ type: 'section', fields });
