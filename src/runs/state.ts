@@ -9,15 +9,15 @@ import type {
   RunStatus,
   SerializedError,
   StepEventPayload,
-  StepPath,
   StepSnapshot,
   StepStatus,
+  Suspension,
   WorkflowEvent,
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
-import { suspendedPathsOf, withoutWorkflowMeta, withStepEvent } from './suspensions.ts';
+import { suspensionsOf, withoutWorkflowMeta, withProgressEvent, withStepEvent } from './suspensions.ts';
 
 const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
   'success',
@@ -93,13 +93,15 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
     case 'workflow-step-progress': {
       const { id, completedCount, totalCount } = event.payload;
       const step = own(state.steps, id) ?? { id, status: 'running' as const };
-      if (step.progress?.completed === completedCount && step.progress.total === totalCount) return base;
-      return withStep(
-        base,
-        { ...step, progress: { completed: completedCount, total: totalCount } },
-        at,
-        false,
-      );
+      const suspended = withProgressEvent(state.suspended, event.payload);
+      const sameProgress = step.progress?.completed === completedCount && step.progress.total === totalCount;
+      if (sameProgress && suspended === state.suspended) return base;
+      const next = sameProgress
+        ? base
+        : withStep(base, { ...step, progress: { completed: completedCount, total: totalCount } }, at, false);
+      return suspended === state.suspended
+        ? next
+        : withState(next, { ...next.payload.workflowState, suspended }, at);
     }
     case 'workflow-canceled':
       return finish(base, 'canceled', at);
@@ -182,7 +184,7 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
     }
   }
   const status = run.status;
-  const suspended = status === 'suspended' || status === 'running' ? suspendedPathsOf(run.steps ?? {}) : [];
+  const suspended = status === 'suspended' || status === 'running' ? suspensionsOf(run) : [];
   if (TERMINAL_RUN_STATUSES.has(status)) markUnfinishedSteps(steps, status);
   return {
     runId: run.runId,
@@ -247,7 +249,7 @@ function isReplay(previous: StepSnapshot | undefined, payload: StepEventPayload)
   );
 }
 
-function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: StepPath[]): RunStatus {
+function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: Suspension[]): RunStatus {
   const all = Object.values(steps);
   if (all.some((s) => s.status === 'running')) return 'running';
   if (all.some((s) => s.status === 'waiting')) return 'waiting';

@@ -17,18 +17,18 @@ import {
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { JsonSchema, RunStatus, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
+import type { JsonSchema, RunStatus, Suspension, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
-import { own } from '../own.ts';
 import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroups } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
+import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
 import { type Command, parseCommand, parseInputs } from './command-text.ts';
 import { requesterOf } from './elsewhere.ts';
 import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
-import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
+import { handleOf, refersTo, type StartRef, type SuspensionRef, suspensionRef, VIEW } from './ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
@@ -39,7 +39,7 @@ import {
   renderWorkflowList,
 } from './render/commands.ts';
 import { renderStatus } from './render/progress.ts';
-import { payloadFields } from './render/suspensions.ts';
+import { itemText, payloadFields } from './render/suspensions.ts';
 import { slackFailure } from './retry.ts';
 
 /** The message a button was clicked on. */
@@ -48,12 +48,10 @@ export interface MessageRef {
   ts: string | undefined;
 }
 
-/** A suspended step of a run, as the server has it now. */
-interface Suspension {
-  path: string[];
+/** A question of a run, as the server has it now, with its workflow. */
+interface Waiting {
   info: WorkflowInfo;
-  suspendPayload: unknown;
-  suspendedAt: Date | undefined;
+  suspension: Suspension;
 }
 
 export const MALFORMED_REQUEST =
@@ -476,29 +474,31 @@ export class Flowgate {
       const row = this.#messageRow(input.message);
       // The step as the message showed it, when Flowgate has it at hand: the modal must open within
       // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
-      let waiting: Suspension | undefined;
-      let path = this.#deps.progress.shownSuspension(row.runId, input.ref.h);
+      let waiting: Waiting | undefined;
+      let path = this.#deps.progress.shownSuspension(row.runId, input.ref)?.path;
       if (!path) {
         waiting = await this.#suspension(row, input.ref);
-        path = waiting.path;
+        path = waiting.suspension.path;
       }
       await this.#authorizeAnswer(row, path, input.userId);
       const opened = await this.#deps.gateway.openView(input.triggerId, loadingView());
       viewId = opened.id;
       waiting ??= await this.#suspension(row, input.ref);
+      const { suspension } = waiting;
       this.#deps.store.saveForm({
         kind: 'answer',
         viewId,
         userId: input.userId,
         openedAt: new Date(),
         runId: row.runId,
-        stepPath: waiting.path,
-        suspendedAt: waiting.suspendedAt ?? null,
+        stepPath: suspension.path,
+        suspendedAt: suspension.suspendedAt ?? null,
+        ...(suspension.forEachIndex === undefined ? {} : { forEachIndex: suspension.forEachIndex }),
       });
-      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
+      const schema = resumeSchemaOf(waiting.info, suspension.path) ?? {};
       await this.#deps.gateway.updateView(
         viewId,
-        answerFormView(waiting.info, row.runId, waiting.path, schema, waiting.suspendPayload),
+        answerFormView(waiting.info, row.runId, suspension, schema),
         'interactive',
       );
     } catch (error) {
@@ -529,12 +529,17 @@ export class Flowgate {
       const form = this.#openForm(input.viewId, input.userId, 'answer');
       row = this.#deps.store.getProgressMessage(form.runId);
       if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
-      const waiting = await this.#suspension(row, {
-        h: handleOf(form.stepPath),
-        t: form.suspendedAt?.getTime() ?? null,
-      });
-      await this.#authorizeAnswer(row, waiting.path, input.userId);
-      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
+      const waiting = await this.#suspension(
+        row,
+        suspensionRef({
+          path: form.stepPath,
+          ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
+          ...(form.suspendedAt ? { suspendedAt: form.suspendedAt } : {}),
+        }),
+      );
+      const path = waiting.suspension.path;
+      await this.#authorizeAnswer(row, path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
       const outcome = this.#claimAndResume(row, waiting, input.userId, result.data);
@@ -560,8 +565,9 @@ export class Flowgate {
     try {
       const row = this.#messageRow(input.message);
       const waiting = await this.#suspension(row, input.ref);
-      await this.#authorizeAnswer(row, waiting.path, input.userId);
-      const schema = resumeSchemaOf(waiting.info, waiting.path);
+      const path = waiting.suspension.path;
+      await this.#authorizeAnswer(row, path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, path);
       const shape = isYesNoSchema(schema ?? {});
       if (!shape) throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
       const data = { [shape.booleanField]: input.approve };
@@ -575,21 +581,28 @@ export class Flowgate {
     }
   }
 
-  /** First answer wins: the claim is keyed by the step and the moment it suspended (a loop may ask again). */
+  /**
+   * First answer wins, per question: the claim is keyed by the suspension (the step, the
+   * `.foreach()` iteration, the moment it was asked), so a loop asking again and each iteration
+   * are answered on their own.
+   */
   #claimAndResume(
     row: ProgressMessage,
-    waiting: Suspension,
+    waiting: Waiting,
     userId: string,
     resumeData: unknown,
   ): AnswerOutcome {
     const { store, client, progress, gateway, logger } = this.#deps;
     const runId = row.runId;
-    const step = waiting.path;
-    const key = `${step.join('.')}#${waiting.suspendedAt?.getTime() ?? ''}`;
+    const { suspension } = waiting;
+    const step = suspension.path;
+    const forEachIndex = suspension.forEachIndex;
+    const key = suspensionKey(suspension);
     const claim = store.claimAnswer(runId, key, userId, new Date());
     if (!claim.claimed) {
-      return { error: `${mentionUser(claim.by)} already answered this step ${slackDate(claim.at)}.` };
+      return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
+    const name = `*${stepName(step, 150)}*${itemText(forEachIndex)}`;
     const summary = truncate(inlineValue(resumeData, 280), 280);
     return {
       withdraw: () => store.releaseAnswer(runId, key, userId),
@@ -598,21 +611,21 @@ export class Flowgate {
           const events = await client
             .getWorkflow(row.workflowKey)
             .run(runId)
-            .resumeStream({ step, resumeData });
+            .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) });
           store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           await gateway
             .replyInThread(
               row.channel,
               row.ts,
-              `${mentionUser(userId)} answered *${stepName(step, 150)}*: ${safeText(summary, 300)}`,
+              `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`,
               'background',
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
           store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          const text = `Your answer to *${stepName(step, 150)}* was not accepted: ${userMessage(error)}`;
+          const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
             .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
@@ -659,42 +672,38 @@ export class Flowgate {
   }
 
   /**
-   * The suspension `ref` names, as the server has it now: one of the run's suspended steps, asked at
-   * the moment the person was shown. Refuses when it no longer waits, or has asked again since.
+   * The question `ref` names, as the server has it now: one of the run's suspensions (the step,
+   * the `.foreach()` iteration), asked at the moment the person was shown. Refuses when it no
+   * longer waits, or has asked again since.
    */
-  async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Suspension> {
+  async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Waiting> {
     const [info, state] = await Promise.all([
       this.#deps.catalog.details(row.workflowKey),
       this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId),
     ]);
     const snapshot = snapshotFromRunState(state);
-    const path = snapshot.payload.workflowState.suspended.find((p) => handleOf(p) === ref.h);
-    const step = path ? own(snapshot.payload.workflowState.steps, path.join('.')) : undefined;
-    if (path && (step?.suspendedAt?.getTime() ?? null) === ref.t) {
-      return { path, info, suspendPayload: step?.suspendPayload, suspendedAt: step?.suspendedAt };
-    }
+    const same = snapshot.payload.workflowState.suspended.find(
+      (s) => handleOf(s.path) === ref.h && s.forEachIndex === ref.i,
+    );
+    if (same && refersTo(ref, same)) return { info, suspension: same };
     this.#deps.progress.follow(row.runId);
-    if (path) {
+    if (same) {
       throw new UserFacingError(
         'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
       );
     }
-    // Answers are keyed `<dotted path>#<suspendedAt>`: the moment tells the suspension apart.
-    const asked = this.#deps.store
-      .listAnswers(row.runId)
-      .filter((a) => a.state === 'resumed' && a.stepPath.endsWith(`#${ref.t ?? ''}`));
-    const answered =
-      asked.find((a) => handleOf(a.stepPath.slice(0, a.stepPath.lastIndexOf('#')).split('.')) === ref.h) ??
-      asked[0];
-    if (answered) {
-      throw new UserFacingError(
-        `${mentionUser(answered.userId)} already answered this step ${slackDate(answered.answeredAt)}.`,
+    const answered = this.#deps.store.listAnswers(row.runId).find((a) => {
+      if (a.state !== 'resumed') return false;
+      const key = parseSuspensionKey(a.stepPath);
+      return (
+        handleOf(key.step.split('.')) === ref.h && key.forEachIndex === ref.i && key.suspendedAt === ref.t
       );
-    }
+    });
+    if (answered) throw new UserFacingError(alreadyAnswered(answered.userId, answered.answeredAt, ref.i));
     const elsewhere = Object.values(snapshot.payload.workflowState.steps).find(
       (s) => handleOf(s.id.split('.')) === ref.h && s.resumedAt !== undefined,
     );
-    if (elsewhere?.resumedAt) {
+    if (elsewhere?.resumedAt && ref.i === undefined) {
       throw new UserFacingError(
         `That step was answered outside Slack (through Mastra's API or Studio) ${slackDate(elsewhere.resumedAt)}.`,
       );
@@ -702,7 +711,9 @@ export class Flowgate {
     throw new UserFacingError(
       TERMINAL_RUN_STATUSES.has(state.status)
         ? `This run is ${safeText(state.status, 20)}, so that step no longer takes answers.`
-        : 'That step is not waiting for an answer any more.',
+        : ref.i === undefined
+          ? 'That step is not waiting for an answer any more.'
+          : `Item ${ref.i + 1} of that step is not waiting for an answer any more.`,
     );
   }
 
@@ -827,18 +838,18 @@ export function startFormView(info: WorkflowInfo): View {
 export function answerFormView(
   info: WorkflowInfo,
   runId: string,
-  path: readonly string[],
+  suspension: Suspension,
   schema: JsonSchema,
-  suspendPayload: unknown,
 ): View {
   const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
-  const fields = payloadFields(suspendPayload);
+  const fields = payloadFields(suspension.payload);
+  const name = `${stepName(suspension.path, 200)}${itemText(suspension.forEachIndex, suspension.forEachTotal)}`;
   const blocks: View['blocks'] = [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${stepName(path, 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
+        text: `*${safeText(info.name, 150)}* › *${name}* is waiting for your answer.\nRun ${code(runId, 100)}`,
       },
     },
   ];
@@ -848,9 +859,16 @@ export function answerFormView(
   return fitView({
     type: 'modal',
     callback_id: VIEW.answerForm,
-    title: { type: 'plain_text', text: 'Respond' },
+    // The step's resume label names the question best; fitView keeps it within Slack's 24.
+    title: { type: 'plain_text', text: suspension.resumeLabel ?? 'Respond' },
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks,
   });
+}
+
+/** Who answered a question first, in the words of a refusal. */
+function alreadyAnswered(userId: string, at: Date, forEachIndex: number | undefined): string {
+  const what = forEachIndex === undefined ? 'this step' : `item ${forEachIndex + 1} of this step`;
+  return `${mentionUser(userId)} already answered ${what} ${slackDate(at)}.`;
 }

@@ -9,14 +9,21 @@ import { isYesNoSchema } from '../forms/index.ts';
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { RunSnapshot, WorkflowEvent, WorkflowInfo, WorkflowRunState } from '../mastra/types.ts';
+import type {
+  RunSnapshot,
+  Suspension,
+  WorkflowEvent,
+  WorkflowInfo,
+  WorkflowRunState,
+} from '../mastra/types.ts';
 import { emptyRecord, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
+import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { handleOf } from './ids.ts';
+import { handleOf, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
@@ -93,13 +100,13 @@ export class ProgressMessages {
   }
 
   /**
-   * The path of the run's suspended step with this handle, as the message last showed it (no I/O):
+   * The question with this step handle and iteration, as the message last showed it (no I/O):
    * undefined when Flowgate has not seen the run since it started.
    */
-  shownSuspension(runId: string, handle: string): string[] | undefined {
+  shownSuspension(runId: string, ref: SuspensionRef): Suspension | undefined {
     return this.#deps.tracker
       .current(runId)
-      ?.payload.workflowState.suspended.find((path) => handleOf(path) === handle);
+      ?.payload.workflowState.suspended.find((s) => handleOf(s.path) === ref.h && s.forEachIndex === ref.i);
   }
 
   /**
@@ -252,13 +259,15 @@ export class ProgressMessages {
 
   #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
     this.#publish(context, snapshot);
-    for (const path of snapshot.payload.workflowState.suspended) {
-      const key = path.join('.');
-      const step = snapshot.payload.workflowState.steps[key];
-      const mark = `ask:${context.row.runId}:${key}:${step?.suspendedAt?.getTime() ?? ''}`;
-      if (!this.#deps.store.markOnce(mark)) continue;
-      this.#background(this.#askApprovers(context, path));
+    // Each question once; the new iterations of one `.foreach()` step in one mention.
+    const asked = new Map<string, Suspension[]>();
+    for (const s of snapshot.payload.workflowState.suspended) {
+      if (!s.suspendedAt) continue; // its details are on the way
+      if (!this.#deps.store.markOnce(`ask:${context.row.runId}:${suspensionKey(s)}`)) continue;
+      const key = s.path.join('.');
+      asked.set(key, [...(asked.get(key) ?? []), s]);
     }
+    for (const questions of asked.values()) this.#background(this.#askApprovers(context, questions));
   }
 
   /**
@@ -282,31 +291,33 @@ export class ProgressMessages {
 
   #view(context: RunContext, snapshot: RunSnapshot): ProgressView {
     const { row, info } = context;
-    // Keyed by step ids from the workflow: records without a prototype.
+    // Keyed by the question each answered (`suspensionKey`): records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
-    const inSlack = new Set<string>();
-    for (const answer of this.#deps.store.listAnswers(row.runId)) {
-      inSlack.add(answer.stepPath);
+    const claims = this.#deps.store.listAnswers(row.runId);
+    for (const answer of claims) {
       if (answer.state !== 'resumed') continue;
-      setOwn(answers, answer.stepPath.split('#')[0]!, {
+      setOwn(answers, answer.stepPath, {
         userId: answer.userId,
         at: answer.answeredAt,
         summary: answer.summary ?? '',
       });
     }
-    // A step that was resumed without an answer (or claim) in Slack was answered outside it.
+    // A step resumed with no answer (or claim) in Slack before that moment was answered outside it.
     for (const [key, step] of Object.entries(snapshot.payload.workflowState.steps)) {
-      if (step.resumedAt === undefined || inSlack.has(`${key}#${step.suspendedAt?.getTime() ?? ''}`))
-        continue;
-      if (Object.hasOwn(answers, key)) continue;
-      setOwn(answers, key, {
+      const resumedAt = step.resumedAt;
+      if (resumedAt === undefined) continue;
+      const inSlack = claims.some(
+        (a) => parseSuspensionKey(a.stepPath).step === key && a.answeredAt.getTime() <= resumedAt.getTime(),
+      );
+      if (inSlack) continue;
+      setOwn(answers, `${key}#`, {
         userId: null,
-        at: step.resumedAt,
+        at: resumedAt,
         summary: step.resumePayload === undefined ? '' : inlineValue(step.resumePayload, 280),
       });
     }
     const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
-    for (const path of snapshot.payload.workflowState.suspended) {
+    for (const { path } of snapshot.payload.workflowState.suspended) {
       setOwn(suspensions, path.join('.'), {
         answerers: answerersFor(this.#deps.policy, answerersRequest(row, path)),
         yesNo: isYesNoSchema(resumeSchemaOf(info, path) ?? {}) !== null,
@@ -330,11 +341,20 @@ export class ProgressMessages {
    * Mentions who may answer. When the policy leaves nobody, says so instead, to the starter and the
    * admins, with what to change: a step nobody may answer must not wait in silence.
    */
-  async #askApprovers(context: RunContext, path: string[]): Promise<void> {
+  async #askApprovers(context: RunContext, questions: Suspension[]): Promise<void> {
     const { row } = context;
     const { policy } = this.#deps;
+    const path = questions[0]!.path;
     const answerers = answerersFor(policy, answerersRequest(row, path));
-    const step = `step *${stepName(path, 150)}* of ${safeText(context.info.name, 150)}`;
+    const items = questions
+      .map((q) => q.forEachIndex)
+      .filter((i): i is number => i !== undefined)
+      .map((i) => i + 1);
+    const which =
+      items.length === 0
+        ? ''
+        : ` (${items.length === 1 ? 'item' : 'items'} ${items.slice(0, 20).join(', ')}${items.length > 20 ? ` and ${items.length - 20} more` : ''})`;
+    const step = `step *${stepName(path, 150)}*${which} of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {
       text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;

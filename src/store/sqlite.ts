@@ -235,6 +235,7 @@ function toOpenForm(row: Row): OpenForm {
     runId: String(details.runId),
     stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
     suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
+    ...(typeof details.forEachIndex === 'number' ? { forEachIndex: details.forEachIndex } : {}),
   };
 }
 
@@ -334,7 +335,12 @@ class SqliteStore implements Store {
     const details =
       form.kind === 'start'
         ? { workflowKey: form.workflowKey, channel: form.channel }
-        : { runId: form.runId, stepPath: form.stepPath, suspendedAt: form.suspendedAt?.getTime() ?? null };
+        : {
+            runId: form.runId,
+            stepPath: form.stepPath,
+            suspendedAt: form.suspendedAt?.getTime() ?? null,
+            ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
+          };
     this.#expireForms.run(openedAt - FORM_TTL_MS);
     this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details));
   }

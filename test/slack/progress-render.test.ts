@@ -112,7 +112,11 @@ describe('renderProgress', () => {
       snapshot: snapshot(
         'suspended',
         [{ id: 'approve', status: 'suspended', suspendPayload: { reason: 'Needs <b>', amount: 1250 } }],
-        { suspended: [['approve']] },
+        {
+          suspended: [
+            { path: ['approve'], suspendedAt: new Date(1), payload: { reason: 'Needs <b>', amount: 1250 } },
+          ],
+        },
       ),
       suspensions: {
         approve: {
@@ -138,7 +142,12 @@ describe('renderProgress', () => {
           { id: 'a', status: 'suspended' },
           { id: 'inner.inner-approve', status: 'suspended' },
         ],
-        { suspended: [['a'], ['inner', 'inner-approve']] },
+        {
+          suspended: [
+            { path: ['a'], suspendedAt: new Date(1) },
+            { path: ['inner', 'inner-approve'], suspendedAt: new Date(2) },
+          ],
+        },
       ),
     });
     const actions = message.blocks.filter(
