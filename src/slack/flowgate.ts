@@ -23,7 +23,7 @@ import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroup
 import { snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
-import { type Command, parseCommand, parseInputs } from './command-text.ts';
+import { type Command, parseCommand, parseInputs, splitInitialState } from './command-text.ts';
 import { requesterOf } from './elsewhere.ts';
 import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
@@ -41,6 +41,14 @@ import {
 import { renderStatus } from './render/progress.ts';
 import { itemText, payloadFields } from './render/suspensions.ts';
 import { slackFailure } from './retry.ts';
+import {
+  needsState,
+  readStateSection,
+  STATE_MAX_BLOCKS,
+  STATE_RESERVED_BLOCKS,
+  stateSchemaOf,
+  stateSection,
+} from './start-state.ts';
 
 /** The message a button was clicked on. */
 export interface MessageRef {
@@ -154,10 +162,17 @@ export class Flowgate {
     await this.#authorizeStart(entry, input.userId);
     const info = await this.#deps.catalog.details(entry.key);
     const schema = info.inputSchema;
-    const parsed = parseInputs(input.inputs, schema);
+    const stateSchema = stateSchemaOf(info);
+    // `state={…}` after the inputs, for a workflow that declares a state schema.
+    const split = stateSchema
+      ? splitInitialState(input.inputs)
+      : { ok: true as const, inputs: input.inputs, state: undefined };
+    if (!split.ok) throw new UserFacingError(safeText(split.message, 1000));
+    const parsed = parseInputs(split.inputs, schema);
     if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
-    if (parsed.value === undefined && needsInput(schema)) {
-      const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info));
+    const formNeeded = needsInput(schema) || (split.state === undefined && needsState(stateSchema));
+    if (parsed.value === undefined && formNeeded) {
+      const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info, split.state));
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
       this.#deps.store.saveForm({
@@ -171,13 +186,32 @@ export class Flowgate {
       return;
     }
     const inputData = parsed.value ?? {};
+    const formHint = `Try \`${safeText(this.#deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`;
     const problems = validationProblems(schema, inputData);
     if (problems.length > 0) {
       throw new UserFacingError(
-        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\nTry \`${safeText(this.#deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`,
+        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\n${formHint}`,
       );
     }
-    await this.#launch(entry, info, inputData, input.userId, input.channelId, respond);
+    // Checked before the run is created: Mastra would only refuse it once the run has begun.
+    const stateProblems =
+      stateSchema && (split.state !== undefined || needsState(stateSchema))
+        ? validationProblems(stateSchema, split.state ?? {})
+        : [];
+    if (stateProblems.length > 0) {
+      const given = split.state === undefined ? ' needs an initial state' : "'s initial state doesn't fit";
+      throw new UserFacingError(
+        `${code(entry.key, 100)}${given}:\n${stateProblems.map((p) => `• ${p}`).join('\n')}\nGive it after the inputs as \`state={…}\` (JSON), or ${formHint.charAt(0).toLowerCase()}${formHint.slice(1)}`,
+      );
+    }
+    await this.#launch(
+      entry,
+      info,
+      { inputData, initialState: split.state },
+      input.userId,
+      input.channelId,
+      respond,
+    );
   }
 
   /**
@@ -212,8 +246,18 @@ export class Flowgate {
       const entry = await this.#resolve(form.workflowKey);
       await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
-      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: FORM_MAX_BLOCKS });
-      if (!result.ok) return { errors: result.errors };
+      const stateSchema = stateSchemaOf(info);
+      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: inputBlocks(info) });
+      const state = stateSchema ? readStateSection(stateSchema, input.values) : undefined;
+      if (!result.ok || (state && !state.ok)) {
+        return {
+          errors: {
+            ...(result.ok ? {} : result.errors),
+            ...(state && !state.ok ? state.errors : {}),
+          },
+        };
+      }
+      const run = { inputData: result.data, initialState: state?.ok ? state.data : undefined };
       this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
@@ -227,7 +271,7 @@ export class Flowgate {
               .catch((error) => logger.warn('could not tell the starter about their form', error));
           };
           try {
-            await this.#launch(entry, info, result.data, input.userId, form.channel, note);
+            await this.#launch(entry, info, run, input.userId, form.channel, note);
           } catch (error) {
             await this.#fail(error, note);
           }
@@ -256,7 +300,7 @@ export class Flowgate {
   async #launch(
     entry: CatalogEntry,
     info: WorkflowInfo,
-    inputData: unknown,
+    { inputData, initialState }: { inputData: unknown; initialState: unknown },
     userId: string,
     channelId: string,
     respond: Respond,
@@ -289,7 +333,11 @@ export class Flowgate {
     }
     let events: AsyncIterable<WorkflowEvent>;
     try {
-      events = await run.stream({ inputData, closeOnSuspend: true });
+      events = await run.stream({
+        inputData,
+        ...(initialState === undefined ? {} : { initialState }),
+        closeOnSuspend: true,
+      });
     } catch (error) {
       const state = await workflow.runById(run.runId).catch(() => undefined);
       if (state && state.status !== 'pending') {
@@ -822,8 +870,16 @@ export function noticeView(title: string, text: string): View {
   });
 }
 
-export function startFormView(info: WorkflowInfo): View {
-  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: FORM_MAX_BLOCKS });
+/** Input blocks the start form gives the inputs: all of them, or what the state section leaves. */
+function inputBlocks(info: WorkflowInfo): number {
+  return stateSchemaOf(info) ? FORM_MAX_BLOCKS - STATE_MAX_BLOCKS - STATE_RESERVED_BLOCKS : FORM_MAX_BLOCKS;
+}
+
+/** The start form: the inputs, then — for a workflow with a state schema — a section for its initial state. */
+export function startFormView(info: WorkflowInfo, initialState?: unknown): View {
+  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: inputBlocks(info) });
+  const stateSchema = stateSchemaOf(info);
+  const state = stateSchema ? stateSection(stateSchema, initialState) : [];
   const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
   return fitView({
     type: 'modal',
@@ -831,7 +887,7 @@ export function startFormView(info: WorkflowInfo): View {
     title: { type: 'plain_text', text: 'Start a run' },
     submit: { type: 'plain_text', text: 'Start' },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks, ...state],
   });
 }
 
