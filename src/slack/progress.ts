@@ -19,7 +19,7 @@ import type {
 import { emptyRecord, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
-import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
+import { parseSuspensionKey, questionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
@@ -259,11 +259,15 @@ export class ProgressMessages {
 
   #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
     this.#publish(context, snapshot);
-    // Each question once; the new iterations of one `.foreach()` step in one mention.
+    // Each question once; the new iterations of one `.foreach()` step in one mention, once the
+    // details of all of them have arrived (the stream names iterations before runById tells them).
+    const suspended = snapshot.payload.workflowState.suspended;
+    const pending = new Set(suspended.filter((s) => !s.suspendedAt).map((s) => s.path.join('.')));
     const asked = new Map<string, Suspension[]>();
-    for (const s of snapshot.payload.workflowState.suspended) {
-      if (!s.suspendedAt) continue; // its details are on the way
-      if (!this.#deps.store.markOnce(`ask:${context.row.runId}:${suspensionKey(s)}`)) continue;
+    for (const s of suspended) {
+      if (pending.has(s.path.join('.'))) continue;
+      const mark = `ask:${context.row.runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`;
+      if (!this.#deps.store.markOnce(mark)) continue;
       const key = s.path.join('.');
       asked.set(key, [...(asked.get(key) ?? []), s]);
     }
