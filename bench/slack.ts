@@ -146,9 +146,14 @@ async function ackSection(): Promise<string> {
     });
     const row = await waitFor(
       'a finished run',
-      () => flowgate.store.getProgressMessage(flowgate.store.listUnfinished()[0]?.runId ?? '') ?? undefined,
+      async () =>
+        (await flowgate.store.getProgressMessage((await flowgate.store.listUnfinished())[0]?.runId ?? '')) ??
+        undefined,
     );
-    await waitFor('the run to finish', () => flowgate.store.getProgressMessage(row.runId)?.final);
+    await waitFor(
+      'the run to finish',
+      async () => (await flowgate.store.getProgressMessage(row.runId))?.final,
+    );
     const click = {
       message: { channel: row.channel, ts: row.ts },
       value: JSON.stringify({ w: 'linearWorkflow', r: row.runId }),
@@ -238,7 +243,7 @@ async function callsPerRun(naive: boolean): Promise<CallsResult> {
       60_000,
     );
     const runEnd = new Date(String(state.updatedAt)).getTime();
-    const row = h.flowgate.store.getProgressMessage(runId)!;
+    const row = (await h.flowgate.store.getProgressMessage(runId))!;
     const finalCall = await waitFor(
       'the final state',
       () =>
@@ -342,10 +347,10 @@ async function budgetSection(): Promise<string> {
     const finals = new Map<string, number>();
     await waitFor(
       'every final state',
-      () => {
+      async () => {
         for (const id of runIds) {
           if (finals.has(id)) continue;
-          const row = h.flowgate.store.getProgressMessage(id);
+          const row = await h.flowgate.store.getProgressMessage(id);
           const call = row
             ? h.emulator
                 .callsOf('chat.update')
@@ -426,7 +431,7 @@ async function formsSection(): Promise<string> {
       });
       const view = await h.answerForm(ALICE, runId);
       open.push(performance.now() - t0);
-      const row = h.flowgate.store.getProgressMessage(runId)!;
+      const row = (await h.flowgate.store.getProgressMessage(runId))!;
       const updatesBefore = h.emulator.callsOf('chat.update').length;
       const t1 = performance.now();
       await sendViewSubmission(h.emulator, {

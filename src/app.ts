@@ -240,6 +240,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     store,
     elsewhere,
     async start() {
+      await store.ready();
       // Bolt checks the bot token (auth.test) here, so a refused token stops the start-up.
       await app.init().catch((error: unknown) => {
         throw startupError(error, config, 'SLACK_BOT_TOKEN');
@@ -277,7 +278,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await publisher.close({ withinMs: Math.min(FLUSH_WITHIN_MS, deadline - performance.now()) });
       await before(deadline, progress.idle());
       await before(deadline, client.close());
-      store.close();
+      await store.close();
     },
   };
 }

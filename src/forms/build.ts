@@ -65,6 +65,22 @@ function resolveInitial(
     out.set(node.field, v);
     return;
   }
+  if (node.type === 'union') {
+    // The variant the data's tag selects; the other variants' fields stay empty.
+    const chosen = isRecord(v)
+      ? node.variants.find((variant) => variant.tagValues.some((t) => t === v[node.tag]))
+      : undefined;
+    out.set(node.selector, chosen === undefined ? undefined : (v as Record<string, unknown>)[node.tag]);
+    for (const variant of node.variants) {
+      const mine = variant === chosen;
+      for (const child of variant.children) {
+        const key = child.key as string;
+        const own = mine && isRecord(v) && Object.hasOwn(v, key) ? v[key] : undefined;
+        resolveInitial(child, own, mine && useDefaults, out);
+      }
+    }
+    return;
+  }
   const omittable = !node.required || node.nullable || node.hasDefault;
   const childDefaults = useDefaults && (isRecord(v) || !omittable);
   for (const child of node.children) {
@@ -83,7 +99,11 @@ function inputBlock(field: FormField, initial: unknown): InputBlock {
     optional: field.optional,
     element: element(field, initial, fits ? text : undefined),
   };
-  const note = fits ? '' : tooLongNote(field, initial, text.length);
+  const note = !fits
+    ? tooLongNote(field, initial, text.length)
+    : unlistable(field, initial)
+      ? 'The current list has items that cannot be shown one per line (empty, or with line breaks or spaces at the ends); enter it again.'
+      : '';
   const hint = hintText(field, note);
   if (hint !== '') block.hint = plain(hint, SLACK_LIMITS.hint);
   return block;
@@ -101,11 +121,44 @@ function initialText(field: FormField, initial: unknown): string | undefined {
       if (match === undefined) return undefined;
       return match.data === '' ? EMPTY_STRING_TEXT : String(match.data);
     }
+    case 'list':
+      return listText(field, initial);
     case 'json':
       return initial === undefined ? undefined : stringifyJson(initial);
     default:
       return undefined;
   }
+}
+
+/**
+ * A list as its input shows it: one item per line. Undefined for an empty list, and for items one
+ * line cannot hold exactly (empty, with line breaks or spaces at either end, not of the item type):
+ * `listItems` reads lines trimmed and drops empty ones, so those would not come back as they were.
+ */
+export function listText(field: FormField, initial: unknown): string | undefined {
+  if (!Array.isArray(initial) || initial.length === 0) return undefined;
+  const lines: string[] = [];
+  for (const item of initial) {
+    if (field.itemType === 'string') {
+      if (typeof item !== 'string' || item === '' || item.trim() !== item || /[\r\n]/.test(item))
+        return undefined;
+      lines.push(item);
+    } else {
+      if (typeof item !== 'number' || !Number.isFinite(item)) return undefined;
+      lines.push(formatNumber(item));
+    }
+  }
+  return lines.join('\n');
+}
+
+/** True when `initial` is a list that one item per line cannot show (see `listText`). */
+function unlistable(field: FormField, initial: unknown): boolean {
+  return (
+    field.kind === 'list' &&
+    Array.isArray(initial) &&
+    initial.length > 0 &&
+    listText(field, initial) === undefined
+  );
 }
 
 /** The longest pre-filled text the field's input takes: Slack's limit, or the schema's maxLength. */
@@ -140,12 +193,50 @@ function hintText(field: FormField, note: string): string {
         60,
       )}`,
     );
-  if (field.kind === 'json') parts.push('Enter JSON.');
+  if (field.neededInVariant === true && field.condition !== undefined)
+    parts.push(`Required if ${field.condition}.`);
+  if (field.discriminator?.variantFields === true)
+    parts.push('Then fill in the fields marked “If …” for your choice.');
+  if (field.kind === 'list') parts.push(listHint(field));
+  if (field.kind === 'json') parts.push(unionHint(field.schema) ?? 'Enter JSON.');
+  // The description reads as a sentence before what the form adds ("Labels. One item per line.").
+  if (parts.length > 1 && !/[.!?:;…)]$/.test(parts[0] as string)) parts[0] = `${parts[0]}.`;
   const text = parts.join(' ');
   if (note === '') return text;
   // The note must survive the hint's limit: the rest gives way.
   const room = SLACK_LIMITS.hint - note.length - 1;
   return text === '' ? note : `${truncate(text, room)} ${note}`;
+}
+
+/** "One per line", with the list's limits: "One per line, at most 3, no repeats." */
+function listHint(field: FormField): string {
+  const s = field.schema;
+  const min = typeof s.minItems === 'number' && s.minItems > 0 ? Math.ceil(s.minItems) : undefined;
+  const max = typeof s.maxItems === 'number' ? Math.floor(s.maxItems) : undefined;
+  const what =
+    field.itemType === 'string'
+      ? 'One item per line'
+      : `One ${field.itemType === 'integer' ? 'whole number' : 'number'} per line`;
+  const limits: string[] = [];
+  if (min !== undefined && max !== undefined)
+    limits.push(min === max ? `exactly ${min}` : `${min} to ${max}`);
+  else if (min !== undefined) limits.push(`at least ${min}`);
+  else if (max !== undefined) limits.push(`at most ${max}`);
+  if (s.uniqueItems === true) limits.push('no repeats');
+  return limits.length > 0 ? `${what}, ${limits.join(', ')}.` : `${what}.`;
+}
+
+/** For a JSON field holding a union: the shapes it takes, e.g. `Enter JSON, one of: "…" or 0.` */
+function unionHint(schema: JsonSchema): string | undefined {
+  const branches = Array.isArray(schema.anyOf)
+    ? schema.anyOf
+    : Array.isArray(schema.oneOf)
+      ? schema.oneOf
+      : undefined;
+  if (branches === undefined || branches.length < 2) return undefined;
+  const shown = branches.slice(0, 4).map((b) => jsonExample(b));
+  const more = branches.length > shown.length ? ` (or ${branches.length - shown.length} more)` : '';
+  return `Enter JSON, one of: ${shown.join(' or ')}${more}.`;
 }
 
 /** The input element; `text` is the already-checked pre-filled text of text inputs. */
@@ -254,6 +345,12 @@ function element(field: FormField, initial: unknown, text: string | undefined): 
       const el: slack.Timepicker = { type: 'timepicker', action_id };
       const m = typeof initial === 'string' ? /^([01]\d|2[0-3]):([0-5]\d)/.exec(initial) : null;
       if (m) el.initial_time = `${m[1]}:${m[2]}`;
+      return el;
+    }
+    case 'list': {
+      const el: slack.PlainTextInput = { type: 'plain_text_input', action_id, multiline: true };
+      el.placeholder = plain('One per line', SLACK_LIMITS.placeholder);
+      if (text !== undefined) el.initial_value = text;
       return el;
     }
     case 'json': {

@@ -29,6 +29,8 @@ export {
   type FormField,
   type Layout,
   type LayoutNode,
+  type LayoutUnion,
+  type LayoutVariant,
   PROSE_WORDS,
   ROOT_BLOCK_ID,
 } from './layout.ts';

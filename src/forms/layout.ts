@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
 import {
+  discriminatedUnion,
   type EnumValue,
   enumValues,
   hasComplexKeywords,
   hasDefault,
   isGroupObject,
   isRecord,
+  listItemType,
   requiredSet,
   unwrapNullable,
 } from './schema.ts';
@@ -29,6 +31,7 @@ export type FieldKind =
   | 'select'
   | 'multiselect'
   | 'enumtext'
+  | 'list'
   | 'json';
 
 export type FieldElement =
@@ -74,6 +77,17 @@ export interface FormField {
   options: FieldOption[];
   /** For `json` fields: what could not be expressed as a native input. */
   jsonReason?: string;
+  /** For `list` fields: the type of each line. */
+  itemType?: 'string' | 'number' | 'integer';
+  /**
+   * The choice of variant of a discriminated union (its `path` ends with the tag property);
+   * `variantFields`: some variant has fields besides the tag.
+   */
+  discriminator?: { variantFields: boolean };
+  /** Inside a union's variant: when the field applies, e.g. "Kind is email" (its hint says so). */
+  condition?: string;
+  /** Inside a union's variant, and needed when that variant is chosen. */
+  neededInVariant?: boolean;
 }
 
 export interface LayoutLeaf {
@@ -93,7 +107,31 @@ export interface LayoutGroup {
   children: LayoutNode[];
 }
 
-export type LayoutNode = LayoutLeaf | LayoutGroup;
+/** One branch of a discriminated union: selected by any of `tagValues`, laid out as `children`. */
+export interface LayoutVariant {
+  tagValues: readonly EnumValue[];
+  schema: JsonSchema;
+  children: LayoutNode[];
+}
+
+/**
+ * A discriminated union laid out in one modal: the choice of variant (`selector`, a select of the
+ * tag values), then every variant's fields, all optional; only the chosen variant's are read.
+ */
+export interface LayoutUnion {
+  type: 'union';
+  key: string | undefined;
+  path: readonly string[];
+  schema: JsonSchema;
+  required: boolean;
+  nullable: boolean;
+  hasDefault: boolean;
+  tag: string;
+  selector: FormField;
+  variants: LayoutVariant[];
+}
+
+export type LayoutNode = LayoutLeaf | LayoutGroup | LayoutUnion;
 
 export interface Layout {
   root: LayoutNode;
@@ -140,8 +178,24 @@ export const PROSE_WORDS: ReadonlySet<string> = new Set([
 
 /** `f:` + the path's segments, URI-encoded (dots too) and joined by "."; long ids end in `#` + a hash. */
 export function blockIdFor(path: readonly string[]): string {
-  if (path.length === 0) return ROOT_BLOCK_ID;
-  const id = `f:${path.map((seg) => encodeURIComponent(seg).replace(/\./g, '%2E')).join('.')}`;
+  return blockIdForSegments(path.map(encodeSegment));
+}
+
+function encodeSegment(seg: string): string {
+  return encodeURIComponent(seg).replace(/\./g, '%2E');
+}
+
+/**
+ * A variant's marker in block ids: `@` + its index. `@` never appears in an encoded property name,
+ * so `f:target.@1.name` cannot collide with the id of any property path.
+ */
+function variantSegment(index: number): string {
+  return `@${index}`;
+}
+
+function blockIdForSegments(segments: readonly string[]): string {
+  if (segments.length === 0) return ROOT_BLOCK_ID;
+  const id = `f:${segments.join('.')}`;
   if (id.length <= SLACK_LIMITS.blockId) return id;
   // '#' never appears in the short form (encodeURIComponent escapes it), so hashed ids cannot collide with it.
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 40);
@@ -151,12 +205,26 @@ export function blockIdFor(path: readonly string[]): string {
 interface Draft {
   key: string | undefined;
   path: string[];
+  /** Block id segments: the path's, encoded, with a variant marker after each union. */
+  ids: string[];
   labels: string[];
   schema: JsonSchema;
   nullable: boolean;
   required: boolean;
   hasDefault: boolean;
-  children: Draft[] | null; // null for leaves
+  children: Draft[] | null; // null for leaves and unions
+  union: UnionDraft | null;
+  discriminator: { variantFields: boolean } | null;
+  /** Inside a union's variant: when the variant applies ("Kind is email"). */
+  condition?: string;
+  /** Inside a union's variant: required all the way from the variant down. */
+  needed: boolean;
+}
+
+interface UnionDraft {
+  tag: string;
+  selector: Draft;
+  variants: { tagValues: EnumValue[]; schema: JsonSchema; children: Draft[] }[];
 }
 
 /** Computes the layout of `schema` within `maxBlocks` input blocks. */
@@ -164,16 +232,25 @@ export function computeLayout(schema: JsonSchema, maxBlocks: number = DEFAULT_MA
   const requested = Number.isFinite(maxBlocks) ? Math.floor(maxBlocks) : DEFAULT_MAX_BLOCKS;
   const budget = Math.min(SLACK_LIMITS.modalBlocks, Math.max(1, requested));
   const { schema: rootSchema, nullable } = unwrapNullable(schema);
-  const root = draft(undefined, [], [], rootSchema, nullable, true);
+  const root = draft(undefined, [], [], [], rootSchema, nullable, true);
   degrade(root, budget);
   const fields: FormField[] = [];
   const node = finish(root, false, fields);
   return { root: node, fields };
 }
 
+function ownLabel(key: string, schema: JsonSchema): string {
+  const title = schema.title;
+  return truncate(
+    typeof title === 'string' && title.trim() !== '' ? title : humanize(key),
+    LABEL_SEGMENT_MAX,
+  );
+}
+
 function draft(
   key: string | undefined,
   path: string[],
+  ids: string[],
   labels: string[],
   schema: JsonSchema,
   nullable: boolean,
@@ -182,62 +259,140 @@ function draft(
   const node: Draft = {
     key,
     path,
+    ids,
     labels,
     schema,
     nullable,
     required,
     hasDefault: hasDefault(schema),
     children: null,
+    union: null,
+    discriminator: null,
+    needed: false,
   };
   if (isGroupObject(schema)) {
-    const req = requiredSet(schema);
-    const props = schema.properties as Record<string, unknown>;
-    node.children = Object.keys(props).map((k) => {
+    node.children = properties(schema, path, ids, labels);
+    return node;
+  }
+  const union = discriminatedUnion(schema);
+  if (union === null) return node;
+  const tagName = ownLabel(union.tag, union.tagSchema);
+  // "Kind" as a word in a sentence ("If kind is email"), unless the schema gave it a title.
+  const tagWord =
+    typeof union.tagSchema.title === 'string' && union.tagSchema.title.trim() !== ''
+      ? tagName
+      : tagName.charAt(0).toLowerCase() + tagName.slice(1);
+  const allValues = union.variants.flatMap((v) => v.tagValues);
+  const description = union.tagSchema.description ?? schema.description;
+  const selector: Draft = {
+    ...draft(
+      union.tag,
+      [...path, union.tag],
+      [...ids, encodeSegment(union.tag)],
+      [...labels, tagName],
+      { enum: allValues, ...(typeof description === 'string' ? { description } : {}) },
+      false,
+      true,
+    ),
+    discriminator: {
+      variantFields: union.variants.some((v) => Object.keys(v.schema.properties as object).length > 1),
+    },
+  };
+  node.union = {
+    tag: union.tag,
+    selector,
+    variants: union.variants.map((variant, i) => {
+      const values = variant.tagValues
+        .map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
+        .join(' or ');
+      const condition = truncate(`${tagWord} is ${values}`, LABEL_SEGMENT_MAX);
+      const children = properties(
+        variant.schema,
+        path,
+        [...ids, variantSegment(i)],
+        [...labels, `If ${condition}`],
+        union.tag,
+      );
+      for (const c of children) markCondition(c, condition, true);
+      return { tagValues: variant.tagValues, schema: variant.schema, children };
+    }),
+  };
+  return node;
+}
+
+/** Drafts of an object's properties (all but `skip`, a union's tag). */
+function properties(
+  schema: JsonSchema,
+  path: string[],
+  ids: string[],
+  labels: string[],
+  skip?: string,
+): Draft[] {
+  const req = requiredSet(schema);
+  const props = schema.properties as Record<string, unknown>;
+  return Object.keys(props)
+    .filter((k) => k !== skip)
+    .map((k) => {
       const child = unwrapNullable(props[k]);
-      const own =
-        typeof child.schema.title === 'string' && child.schema.title.trim() !== ''
-          ? child.schema.title
-          : humanize(k);
       return draft(
         k,
         [...path, k],
-        [...labels, truncate(own, LABEL_SEGMENT_MAX)],
+        [...ids, encodeSegment(k)],
+        [...labels, ownLabel(k, child.schema)],
         child.schema,
         child.nullable,
         req.has(k),
       );
     });
-  }
-  return node;
+}
+
+/** Marks a variant's subtree with its condition; nested unions' variants keep their own. */
+function markCondition(d: Draft, condition: string, parentNeeded: boolean): void {
+  if (d.condition !== undefined) return;
+  d.condition = condition;
+  d.needed = parentNeeded && !omittable(d);
+  for (const c of d.children ?? []) markCondition(c, condition, d.needed);
+  if (d.union !== null) markCondition(d.union.selector, condition, d.needed);
 }
 
 function count(node: Draft): number {
+  if (node.union !== null) {
+    let n = 1;
+    for (const v of node.union.variants) for (const c of v.children) n += count(c);
+    return n;
+  }
   if (node.children === null) return 1;
   let n = 0;
   for (const c of node.children) n += count(c);
   return n;
 }
 
+function inner(node: Draft): Draft[] {
+  if (node.union !== null) return node.union.variants.flatMap((v) => v.children);
+  return node.children ?? [];
+}
+
 /**
- * Collapses nested objects into JSON fields until the form fits: if one group alone saves enough,
- * the smallest such group; otherwise the largest group, then look again. With no group left, the
- * whole value becomes one JSON field.
+ * Collapses nested objects (and unions) into JSON fields until the form fits: if one alone saves
+ * enough, the smallest such; otherwise the largest, then look again. With none left, the whole
+ * value becomes one JSON field.
  */
 function degrade(root: Draft, budget: number): void {
   let total = count(root);
   while (total > budget) {
     const candidates: { node: Draft; size: number }[] = [];
     const walk = (n: Draft, isRoot: boolean) => {
-      if (n.children === null) return;
+      if (n.children === null && n.union === null) return;
       if (!isRoot) {
         const size = count(n);
         if (size >= 2) candidates.push({ node: n, size });
       }
-      for (const c of n.children) walk(c, false);
+      for (const c of inner(n)) walk(c, false);
     };
     walk(root, true);
     if (candidates.length === 0) {
       root.children = null;
+      root.union = null;
       return;
     }
     const excess = total - budget;
@@ -250,6 +405,7 @@ function degrade(root: Draft, budget: number): void {
     }
     const chosen = pick!;
     chosen.node.children = null;
+    chosen.node.union = null;
     total -= chosen.size - 1;
   }
 }
@@ -259,8 +415,29 @@ function omittable(d: Draft): boolean {
 }
 
 function finish(d: Draft, ancestorOmittable: boolean, fields: FormField[]): LayoutNode {
+  const innerOmittable = ancestorOmittable || omittable(d);
+  if (d.union !== null) {
+    const selector = makeField(d.union.selector, innerOmittable);
+    fields.push(selector);
+    return {
+      type: 'union',
+      key: d.key,
+      path: d.path,
+      schema: d.schema,
+      required: d.required,
+      nullable: d.nullable,
+      hasDefault: d.hasDefault,
+      tag: d.union.tag,
+      selector,
+      // Every variant's fields may be left empty: only the chosen variant's are read and checked.
+      variants: d.union.variants.map((v) => ({
+        tagValues: v.tagValues,
+        schema: v.schema,
+        children: v.children.map((c) => finish(c, true, fields)),
+      })),
+    };
+  }
   if (d.children !== null) {
-    const inner = ancestorOmittable || omittable(d);
     return {
       type: 'group',
       key: d.key,
@@ -269,7 +446,7 @@ function finish(d: Draft, ancestorOmittable: boolean, fields: FormField[]): Layo
       required: d.required,
       nullable: d.nullable,
       hasDefault: d.hasDefault,
-      children: d.children.map((c) => finish(c, inner, fields)),
+      children: d.children.map((c) => finish(c, innerOmittable, fields)),
     };
   }
   const field = makeField(d, ancestorOmittable);
@@ -299,13 +476,13 @@ function makeField(d: Draft, ancestorOmittable: boolean): FormField {
       : classify(d);
   const emptyAllowed = ancestorOmittable || omittable(d);
   let optional = emptyAllowed;
-  if (shape.kind === 'multiselect') {
-    // An empty selection is a valid empty array unless minItems says otherwise.
+  if (shape.kind === 'multiselect' || shape.kind === 'list') {
+    // An empty selection or list is a valid empty array unless minItems says otherwise.
     const minItems = typeof d.schema.minItems === 'number' ? d.schema.minItems : 0;
     optional = emptyAllowed || minItems < 1;
   }
   return {
-    blockId: blockIdFor(d.path),
+    blockId: blockIdForSegments(d.ids),
     actionId: ACTION_ID,
     path: d.path,
     label: label(d),
@@ -319,6 +496,10 @@ function makeField(d: Draft, ancestorOmittable: boolean): FormField {
     multiline: shape.multiline,
     options: shape.options,
     ...(shape.jsonReason === undefined ? {} : { jsonReason: shape.jsonReason }),
+    ...(shape.itemType === undefined ? {} : { itemType: shape.itemType }),
+    ...(d.discriminator === null ? {} : { discriminator: d.discriminator }),
+    ...(d.condition === undefined ? {} : { condition: d.condition }),
+    ...(d.needed ? { neededInVariant: true } : {}),
   };
 }
 
@@ -328,6 +509,7 @@ interface Shape {
   multiline: boolean;
   options: FieldOption[];
   jsonReason?: string;
+  itemType?: 'string' | 'number' | 'integer';
 }
 
 function jsonShape(reason: string): Shape {
@@ -386,7 +568,13 @@ function classify(d: Draft): Shape {
       return { kind: 'select', element: 'static_select', multiline: false, options };
     return { kind: 'enumtext', element: 'plain_text_input', multiline: false, options };
   }
-  if (hasComplexKeywords(s)) return jsonShape('union, reference or composed schema');
+  if (hasComplexKeywords(s)) {
+    if (discriminatedUnion(s) !== null)
+      return jsonShape('union of tagged objects kept as JSON to fit the form');
+    return jsonShape(
+      s.anyOf !== undefined || s.oneOf !== undefined ? 'union' : 'reference or composed schema',
+    );
+  }
   switch (s.type) {
     case 'string':
       return stringShape(d);
@@ -446,6 +634,10 @@ function stringShape(d: Draft): Shape {
 }
 
 function arrayShape(s: JsonSchema): Shape {
+  const itemType = listItemType(s);
+  if (itemType !== null) {
+    return { kind: 'list', element: 'plain_text_input', multiline: true, options: [], itemType };
+  }
   if (!isRecord(s.items) || s.prefixItems !== undefined || s.contains !== undefined) {
     return jsonShape('list of free values');
   }

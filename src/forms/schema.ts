@@ -152,3 +152,104 @@ export function acceptsString(schema: JsonSchema): boolean {
   if (Array.isArray(s.type)) return s.type.includes('string');
   return s.type === 'string';
 }
+
+/** One branch of a discriminated union: the object schema and the tag values that select it. */
+export interface Variant {
+  tagValues: EnumValue[];
+  schema: JsonSchema;
+}
+
+/** A `oneOf`/`anyOf` of objects told apart by one property (zod's `z.discriminatedUnion`, or a union of tagged objects). */
+export interface Discriminated {
+  /** The tag property: required in every branch, a `const` or `enum` there, with no value shared by two branches. */
+  tag: string;
+  /** The tag's own schema in the first branch (for its title and description). */
+  tagSchema: JsonSchema;
+  variants: Variant[];
+}
+
+const OTHER_COMPOSITION = ['$ref', 'allOf', 'not', 'if', 'then', 'else'] as const;
+
+/**
+ * The discriminated union a schema (with "or null" already removed) is, or null. The tag is the
+ * first property of the first branch that qualifies.
+ */
+export function discriminatedUnion(schema: JsonSchema): Discriminated | null {
+  const keys = (['oneOf', 'anyOf'] as const).filter((k) => schema[k] !== undefined);
+  if (keys.length !== 1) return null;
+  if (OTHER_COMPOSITION.some((k) => schema[k] !== undefined)) return null;
+  if (schema.type !== undefined && schema.type !== 'object') return null;
+  if (schema.properties !== undefined || schema.required !== undefined) return null;
+  const branches = schema[keys[0] as 'oneOf'];
+  if (!Array.isArray(branches) || branches.length < 2) return null;
+  if (!branches.every((b) => isRecord(b) && isGroupObject(b))) return null;
+  const objects = branches as JsonSchema[];
+  const first = objects[0] as JsonSchema;
+  for (const tag of Object.keys(first.properties as Record<string, unknown>)) {
+    const variants: Variant[] = [];
+    const seen = new Set<string>();
+    let tagSchema: JsonSchema | undefined;
+    for (const branch of objects) {
+      const props = branch.properties as Record<string, unknown>;
+      if (!Object.hasOwn(props, tag) || !requiredSet(branch).has(tag)) break;
+      const own = unwrapNullable(props[tag]);
+      const values = own.nullable ? null : enumValues(own.schema);
+      if (values === null || values.length === 0) break;
+      const keys = values.map((v) => `${typeof v}:${String(v)}`);
+      if (keys.some((k) => seen.has(k))) break;
+      for (const k of keys) seen.add(k);
+      tagSchema ??= own.schema;
+      variants.push({ tagValues: values, schema: branch });
+    }
+    if (variants.length === objects.length && tagSchema !== undefined) return { tag, tagSchema, variants };
+  }
+  return null;
+}
+
+/** The variant a value selects by its tag, if any. */
+export function variantFor(union: Discriminated, value: unknown): Variant | undefined {
+  if (!isRecord(value) || !Object.hasOwn(value, union.tag)) return undefined;
+  const tag = value[union.tag];
+  return union.variants.find((v) => v.tagValues.some((t) => t === tag));
+}
+
+/** What a list input holds: `items` of plain strings or numbers (no enum, no composition). */
+export function listItemType(schema: JsonSchema): 'string' | 'number' | 'integer' | null {
+  if (schema.type !== 'array' || !isRecord(schema.items)) return null;
+  if (schema.prefixItems !== undefined || schema.contains !== undefined) return null;
+  const items = schema.items;
+  if (hasComplexKeywords(items) || items.enum !== undefined || items.const !== undefined) return null;
+  return items.type === 'string' || items.type === 'number' || items.type === 'integer' ? items.type : null;
+}
+
+/**
+ * `schema` with each discriminated union replaced by the variant `data` selects, recursively
+ * through object properties, so validation reports issues at the chosen variant's fields instead
+ * of one "matches no branch" issue. Returns `schema` itself when nothing was replaced.
+ */
+export function resolveUnions(schema: unknown, data: unknown): unknown {
+  if (!isRecord(schema) || data === undefined || data === null || typeof data !== 'object') return schema;
+  const { schema: inner, nullable } = unwrapNullable(schema);
+  const wrap = (s: JsonSchema): JsonSchema => (nullable ? { anyOf: [s, { type: 'null' }] } : s);
+  const union = discriminatedUnion(inner);
+  if (union !== null) {
+    const variant = variantFor(union, data);
+    if (variant === undefined) return schema;
+    const resolved = resolveUnions(variant.schema, data) as JsonSchema;
+    // The union's other keys stay (e.g. `definitions` its variants refer to); its annotations win.
+    const { oneOf: _o, anyOf: _a, ...rest } = inner;
+    const annotations: JsonSchema = {};
+    for (const k of ANNOTATIONS) if (inner[k] !== undefined) annotations[k] = inner[k];
+    return wrap({ ...rest, ...resolved, ...annotations });
+  }
+  if (!isRecord(inner.properties) || !isRecord(data)) return schema;
+  const props = inner.properties;
+  let changed = false;
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(props)) {
+    const r = Object.hasOwn(data, k) ? resolveUnions(v, data[k]) : v;
+    if (r !== v) changed = true;
+    Object.defineProperty(properties, k, { value: r, enumerable: true, writable: true, configurable: true });
+  }
+  return changed ? wrap({ ...inner, properties }) : schema;
+}

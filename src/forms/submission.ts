@@ -11,9 +11,9 @@ import {
   type LayoutNode,
   ROOT_BLOCK_ID,
 } from './layout.ts';
-import { acceptsString } from './schema.ts';
-import { formatPath } from './text.ts';
-import { compileSchema, describeIssue, type Issue, satisfies } from './validate.ts';
+import { acceptsString, resolveUnions } from './schema.ts';
+import { formatPath, truncate } from './text.ts';
+import { compileSchema, describeIssue, formatValues, type Issue, satisfies } from './validate.ts';
 
 /** `view.state.values`: block id → action id → element state. */
 export type ViewStateValues = Record<string, Record<string, ViewStateValue>>;
@@ -45,12 +45,19 @@ export function readSubmission(
   for (const field of layout.fields) {
     const read = readField(field, stateOf(values, field));
     reads.set(field, read);
-    if (read.kind === 'error') errors[field.blockId] = read.message;
+  }
+  // Only the chosen variants' fields count: the others are neither read nor checked.
+  const active: FormField[] = [];
+  const assembled = assemble(layout.root, reads, active, errors);
+  for (const field of active) {
+    const read = reads.get(field);
+    if (read?.kind === 'error') errors[field.blockId] = read.message;
   }
   // Null-prototype objects: zod reads absent keys like `toString` or `constructor` through the prototype.
-  const data = withoutPrototypes(assemble(layout.root, reads).value);
+  const data = withoutPrototypes(assembled.value);
 
-  const validator = compileSchema(schema);
+  // Each discriminated union checked as the variant chosen, so issues land on that variant's fields.
+  const validator = compileSchema(resolveUnions(schema, data) as JsonSchema);
   if (validator === null) {
     return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, data: withPrototypes(data) };
   }
@@ -60,7 +67,7 @@ export function readSubmission(
   if (!result.success) {
     const messages = new Map<string, string[]>();
     for (const issue of relevantIssues(result.error.issues)) {
-      const { blockId, message } = placeIssue(issue, layout.fields, data);
+      const { blockId, message } = placeIssue(issue, active, data);
       if (errors[blockId] !== undefined) continue; // a conversion error already explains this field
       const list = messages.get(blockId) ?? [];
       if (!list.includes(message)) list.push(message);
@@ -152,6 +159,22 @@ export function readField(field: FormField, state: ViewStateValue | undefined): 
       const spellings = [`${sec}Z`, iso, sec, `${min}Z`, min, `${sec}+00:00`];
       return { kind: 'value', value: firstSatisfying(field.schema, spellings) };
     }
+    case 'list': {
+      const v = state?.value;
+      if (isBlank(v)) return { kind: 'empty' };
+      const items = listItems(v);
+      if (items.length === 0) return { kind: 'empty' };
+      if (field.itemType === 'string') return { kind: 'value', value: items };
+      const numbers = items.map((item) => (DECIMAL.test(item) ? Number(item) : Number.NaN));
+      const bad = items.flatMap((item, i) => (Number.isFinite(numbers[i]) ? [] : [itemName(i, item)]));
+      if (bad.length > 0) {
+        return {
+          kind: 'error',
+          message: `Not a number: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''} (one number per line)`,
+        };
+      }
+      return { kind: 'value', value: numbers };
+    }
     case 'json': {
       const v = state?.value;
       if (isBlank(v) || v.trim() === '') return { kind: 'empty' };
@@ -175,6 +198,25 @@ export function readField(field: FormField, state: ViewStateValue | undefined): 
   }
 }
 
+/** The items of a list input: one per line, trimmed, empty lines dropped. */
+export function listItems(text: string): string[] {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+const ITEM_SHOWN_MAX = 40;
+
+/** A number as people write it on a line: `12`, `-3.5`, `.5`, `1e21` (not hex, not `Infinity`). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** `item 2 “abc”`, for messages about one item of a list. */
+function itemName(index: number, item: unknown): string {
+  const text = typeof item === 'string' ? item : (JSON.stringify(item) ?? String(item));
+  return `item ${index + 1} “${truncate(text, ITEM_SHOWN_MAX)}”`;
+}
+
 /** The first spelling of a date/time value that the field's schema accepts (else the first). */
 function firstSatisfying(schema: JsonSchema, candidates: readonly string[]): string {
   return candidates.find((c) => satisfies(schema, c)) ?? (candidates[0] as string);
@@ -183,7 +225,7 @@ function firstSatisfying(schema: JsonSchema, candidates: readonly string[]): str
 /** The value of a field left empty, when its parent object is present. */
 function emptyValue(field: FormField): unknown {
   if (!field.required) return undefined;
-  if (field.kind === 'multiselect') return [];
+  if (field.kind === 'multiselect' || field.kind === 'list') return [];
   if (field.nullable && !field.hasDefault) return null;
   return undefined;
 }
@@ -194,9 +236,19 @@ interface Assembled {
   provided: boolean;
 }
 
-/** Rebuilds nested objects; an optional (or nullable, or defaulted) object with nothing entered is left out. */
-function assemble(node: LayoutNode, reads: Map<FormField, Read>): Assembled {
+/**
+ * Rebuilds nested objects; an optional (or nullable, or defaulted) object with nothing entered is
+ * left out. A union takes the chosen variant's fields (and its tag); `active` collects the fields
+ * that were read, `errors` a missing choice of variant.
+ */
+function assemble(
+  node: LayoutNode,
+  reads: Map<FormField, Read>,
+  active: FormField[],
+  errors: Record<string, string>,
+): Assembled {
   if (node.type === 'leaf') {
+    active.push(node.field);
     const read = reads.get(node.field) ?? { kind: 'empty' };
     if (read.kind === 'value') return { value: read.value, provided: true };
     return {
@@ -204,10 +256,40 @@ function assemble(node: LayoutNode, reads: Map<FormField, Read>): Assembled {
       provided: read.kind === 'error',
     };
   }
-  const parts = node.children.map((child) => ({ key: child.key as string, ...assemble(child, reads) }));
-  const provided = parts.some((p) => p.provided);
-  if (!provided && (!node.required || node.nullable || node.hasDefault)) {
-    return { value: node.required && node.nullable && !node.hasDefault ? null : undefined, provided: false };
+  let parts: { key: string; value: unknown; provided: boolean }[];
+  let provided: boolean;
+  if (node.type === 'union') {
+    active.push(node.selector);
+    const read = reads.get(node.selector) ?? { kind: 'empty' };
+    const chosen =
+      read.kind === 'value'
+        ? node.variants.find((v) => v.tagValues.some((t) => t === read.value))
+        : undefined;
+    if (chosen === undefined) {
+      const ignored: FormField[] = [];
+      const filled = node.variants.some((v) =>
+        v.children.some((c) => assemble(c, reads, ignored, {}).provided),
+      );
+      if (read.kind === 'empty' && filled)
+        errors[node.selector.blockId] = 'Choose one for the fields you filled in';
+      if (read.kind !== 'empty' || filled) return { value: undefined, provided: true };
+      return emptyObject(node);
+    }
+    parts = [
+      { key: node.tag, value: read.kind === 'value' ? read.value : undefined, provided: true },
+      ...chosen.children.map((child) => ({
+        key: child.key as string,
+        ...assemble(child, reads, active, errors),
+      })),
+    ];
+    provided = true;
+  } else {
+    parts = node.children.map((child) => ({
+      key: child.key as string,
+      ...assemble(child, reads, active, errors),
+    }));
+    provided = parts.some((p) => p.provided);
+    if (!provided && (!node.required || node.nullable || node.hasDefault)) return emptyObject(node);
   }
   const out: Record<string, unknown> = Object.create(null);
   for (const p of parts) {
@@ -220,6 +302,14 @@ function assemble(node: LayoutNode, reads: Map<FormField, Read>): Assembled {
       });
   }
   return { value: out, provided };
+}
+
+/** An object (or union) with nothing entered: left out, or `null` when required and nullable. */
+function emptyObject(node: { required: boolean; nullable: boolean; hasDefault: boolean }): Assembled {
+  if (!node.required || node.nullable || node.hasDefault) {
+    return { value: node.required && node.nullable && !node.hasDefault ? null : undefined, provided: false };
+  }
+  return { value: undefined, provided: false };
 }
 
 /** Drops the pattern issue that zod adds next to a format issue for the same value (email, date…). */
@@ -259,17 +349,53 @@ function placeIssue(
       if (best === undefined || f.path.length > best.path.length) best = f;
     }
   }
+  if (best?.kind === 'list') return { blockId: best.blockId, message: listMessage(issue, best, data) };
   const message = describeIssue(issue, valueAt(data, path), best?.kind === 'multiselect');
   if (best !== undefined) {
     const rest = path.slice(best.path.length);
     const where = best.kind === 'json' && rest.length > 0 ? `${formatPath(rest.map(pathSegment))}: ` : '';
     return { blockId: best.blockId, message: `${where}${message}` };
   }
+  // An issue about a whole union (e.g. required, nothing chosen): shown on the choice of variant.
+  const selector = fields.find((f) => f.discriminator !== undefined && samePath(f.path.slice(0, -1), path));
+  if (selector !== undefined) return { blockId: selector.blockId, message };
   // An issue about a whole object: shown on its first field.
   const inside = fields.find((f) => path.every((seg, i) => f.path[i] === seg)) ?? fields[0];
   if (inside === undefined) return { blockId: ROOT_BLOCK_ID, message };
   const where = path.length > 0 ? `${formatPath(path.map(pathSegment))}: ` : '';
   return { blockId: inside.blockId, message: `${where}${message}` };
+}
+
+/**
+ * An issue in a list input, with what was read: "Read 3 items: a, b, c — at most 2 allowed", or
+ * about one item: "Item 2 “x”: Must be at most 5 characters".
+ */
+function listMessage(issue: Issue, field: FormField, data: unknown): string {
+  const rest = issue.path.slice(field.path.length);
+  const list = valueAt(data, field.path);
+  if (rest.length > 0 && typeof rest[0] === 'number') {
+    const index = rest[0];
+    const item = Array.isArray(list) ? list[index] : undefined;
+    const name = itemName(index, item);
+    const what =
+      issue.code === 'custom' && /unique/i.test(issue.message)
+        ? 'Repeats an earlier item'
+        : describeIssue(issue, valueAt(data, issue.path));
+    return `${name.charAt(0).toUpperCase()}${name.slice(1)}: ${what}`;
+  }
+  if ((issue.code === 'too_big' || issue.code === 'too_small') && Array.isArray(list)) {
+    const limit = issue.code === 'too_big' ? issue.maximum : issue.minimum;
+    const bound = issue.exact === true ? 'exactly' : issue.code === 'too_big' ? 'at most' : 'at least';
+    const read =
+      list.length === 0
+        ? 'Read no items'
+        : `Read ${list.length} item${list.length === 1 ? '' : 's'}: ${formatValues(
+            list.map((v) => (typeof v === 'string' ? truncate(v, ITEM_SHOWN_MAX) : v)),
+            10,
+          )}`;
+    return `${read} — ${bound} ${limit} ${issue.code === 'too_big' ? 'allowed' : 'needed'}`;
+  }
+  return describeIssue(issue, list);
 }
 
 function pathSegment(seg: PropertyKey): string | number {

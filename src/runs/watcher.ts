@@ -23,7 +23,7 @@ export interface WatcherOptions {
   /** A run of a target found on this check (awaited one at a time per workflow). */
   onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<void>;
   /** After a workflow's check: the ids of its runs that are suspended now. */
-  onChecked(workflowKey: string, suspended: ReadonlySet<string>): void;
+  onChecked(workflowKey: string, suspended: ReadonlySet<string>): Promise<void>;
   onError(error: unknown, workflowKey?: string): void;
 }
 
@@ -90,7 +90,7 @@ export class RunWatcher {
             .catch((error) => this.#options.onError(error, target.workflowKey));
         }
       }
-      this.#options.onChecked(target.workflowKey, new Set(suspended.map((r) => r.runId)));
+      await this.#options.onChecked(target.workflowKey, new Set(suspended.map((r) => r.runId)));
     } catch (error) {
       if (!signal.aborted) this.#options.onError(error, target.workflowKey);
     }

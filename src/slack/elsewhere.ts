@@ -115,7 +115,7 @@ export class RunsStartedElsewhere {
       });
       if (announcement) targets.set(entry.key, { workflowKey: entry.key, announce: announcement.announce });
     }
-    for (const row of this.#deps.store.listUnfinished()) {
+    for (const row of await this.#deps.store.listUnfinished()) {
       if (!targets.has(row.workflowKey))
         targets.set(row.workflowKey, { workflowKey: row.workflowKey, announce: 'none' });
     }
@@ -124,7 +124,7 @@ export class RunsStartedElsewhere {
 
   async #found(target: WatchTarget, run: WorkflowRunSummary): Promise<void> {
     const { store, catalog, client, progress, gateway, policy } = this.#deps;
-    if (store.getProgressMessage(run.runId)) return; // started from Slack, or posted already
+    if (await store.getProgressMessage(run.runId)) return; // started from Slack, or posted already
     if (target.announce === 'suspended' && run.status !== 'suspended') return;
     const entry = (await catalog.list()).find((e) => e.key === target.workflowKey);
     const announcement = entry && announcementFor(policy, { workflowKey: entry.key, workflowId: entry.id });
@@ -155,8 +155,8 @@ export class RunsStartedElsewhere {
    * outside Slack (or by a resume Flowgate is already following). Followed again, so the message
    * shows what happened and the buttons go away.
    */
-  #reconcile(workflowKey: string, suspended: ReadonlySet<string>): void {
-    for (const row of this.#deps.store.listUnfinished()) {
+  async #reconcile(workflowKey: string, suspended: ReadonlySet<string>): Promise<void> {
+    for (const row of await this.#deps.store.listUnfinished()) {
       if (row.workflowKey !== workflowKey || row.status !== 'suspended' || suspended.has(row.runId)) continue;
       if (this.#deps.tracker.isFollowing(row.runId)) continue;
       this.#deps.progress.follow(row.runId);

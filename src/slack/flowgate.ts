@@ -88,7 +88,7 @@ export interface AnswerOutcome {
   errors?: Record<string, string>;
   error?: string;
   resume?: () => Promise<void>;
-  withdraw?: () => void;
+  withdraw?: () => Promise<void>;
 }
 
 /** Blocks a modal keeps for context above the generated inputs. */
@@ -175,7 +175,7 @@ export class Flowgate {
       const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info, split.state));
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
-      this.#deps.store.saveForm({
+      await this.#deps.store.saveForm({
         kind: 'start',
         viewId: opened.id,
         userId: input.userId,
@@ -242,7 +242,7 @@ export class Flowgate {
     values: ViewStateValues;
   }): Promise<{ errors?: Record<string, string>; error?: string; launch?: () => Promise<void> }> {
     try {
-      const form = this.#openForm(input.viewId, input.userId, 'start');
+      const form = await this.#openForm(input.viewId, input.userId, 'start');
       const entry = await this.#resolve(form.workflowKey);
       await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
@@ -258,7 +258,7 @@ export class Flowgate {
         };
       }
       const run = { inputData: result.data, initialState: state?.ok ? state.data : undefined };
-      this.#deps.store.deleteForm(input.viewId);
+      await this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
           // The modal is closed: a DM tells them, or, when Slack will not deliver it, a note in
@@ -283,12 +283,12 @@ export class Flowgate {
   }
 
   /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
-  #openForm<K extends OpenForm['kind']>(
+  async #openForm<K extends OpenForm['kind']>(
     viewId: string,
     userId: string,
     kind: K,
-  ): Extract<OpenForm, { kind: K }> {
-    const form = this.#deps.store.getForm(viewId);
+  ): Promise<Extract<OpenForm, { kind: K }>> {
+    const form = await this.#deps.store.getForm(viewId);
     if (!form || form.kind !== kind || form.userId !== userId) {
       throw new UserFacingError(
         'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
@@ -366,8 +366,9 @@ export class Flowgate {
     const page = await this.#deps.client
       .getWorkflow(entry.key)
       .runs({ perPage: 15, page: 0, ...(status ? { status: status as RunStatus } : {}) });
-    const items = page.runs.map((run) => {
-      const row = this.#deps.store.getProgressMessage(run.runId);
+    const rows = await Promise.all(page.runs.map((run) => this.#deps.store.getProgressMessage(run.runId)));
+    const items = page.runs.map((run, i) => {
+      const row = rows[i];
       return {
         runId: run.runId,
         status: run.status,
@@ -392,7 +393,7 @@ export class Flowgate {
   async #status(runId: string, respond: Respond): Promise<void> {
     const located = await this.#locateRun(runId);
     const state = await this.#deps.client.getWorkflow(located.key).runById(runId);
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     const info = await this.#deps.catalog.details(located.key);
     const snapshot = snapshotFromRunState(state);
     const message = renderStatus(
@@ -419,7 +420,7 @@ export class Flowgate {
 
   /** Which workflow a run belongs to: from the store when Flowgate started it, else by asking. */
   async #locateRun(runId: string): Promise<CatalogEntry> {
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     const entries = await this.#deps.catalog.list();
     if (row) {
       const entry = entries.find((e) => e.key === row.workflowKey);
@@ -449,7 +450,7 @@ export class Flowgate {
   /** `cancel <run id>`: the run's workflow from what Flowgate recorded, else asked of the server. */
   async cancel(input: { runId: string; userId: string }, respond: Respond): Promise<void> {
     try {
-      const row = this.#deps.store.getProgressMessage(input.runId);
+      const row = await this.#deps.store.getProgressMessage(input.runId);
       const entry = row ? await this.#resolve(row.workflowKey) : await this.#locateRun(input.runId);
       await this.#cancel(entry, input.runId, row, input.userId, respond);
     } catch (error) {
@@ -460,7 +461,7 @@ export class Flowgate {
   /** The Cancel button of a progress message: the run is the one Flowgate posted that message for. */
   async cancelFromMessage(input: { message: MessageRef; userId: string }, respond: Respond): Promise<void> {
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       await this.#cancel(await this.#resolve(row.workflowKey), row.runId, row, input.userId, respond);
     } catch (error) {
       await this.#fail(error, respond);
@@ -495,7 +496,7 @@ export class Flowgate {
       throw error;
     }
     if (row) {
-      this.#deps.store.updateProgressMessage(runId, { canceledBy: userId });
+      await this.#deps.store.updateProgressMessage(runId, { canceledBy: userId });
       this.#deps.progress.follow(runId);
     }
     await respond(renderNotice(`Canceled run ${code(runId, 100)} of ${safeText(entry.id, 150)}.`));
@@ -519,7 +520,7 @@ export class Flowgate {
   ): Promise<void> {
     let viewId: string | undefined;
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       // The step as the message showed it, when Flowgate has it at hand: the modal must open within
       // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
       let waiting: Waiting | undefined;
@@ -533,7 +534,7 @@ export class Flowgate {
       viewId = opened.id;
       waiting ??= await this.#suspension(row, input.ref);
       const { suspension } = waiting;
-      this.#deps.store.saveForm({
+      await this.#deps.store.saveForm({
         kind: 'answer',
         viewId,
         userId: input.userId,
@@ -574,8 +575,8 @@ export class Flowgate {
   }): Promise<AnswerOutcome> {
     let row: ProgressMessage | undefined;
     try {
-      const form = this.#openForm(input.viewId, input.userId, 'answer');
-      row = this.#deps.store.getProgressMessage(form.runId);
+      const form = await this.#openForm(input.viewId, input.userId, 'answer');
+      row = await this.#deps.store.getProgressMessage(form.runId);
       if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
       const waiting = await this.#suspension(
         row,
@@ -590,8 +591,8 @@ export class Flowgate {
       const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      const outcome = this.#claimAndResume(row, waiting, input.userId, result.data);
-      if (outcome.resume) this.#deps.store.deleteForm(input.viewId);
+      const outcome = await this.#claimAndResume(row, waiting, input.userId, result.data);
+      if (outcome.resume) await this.#deps.store.deleteForm(input.viewId);
       return outcome;
     } catch (error) {
       this.#logUnexpected(error);
@@ -611,7 +612,7 @@ export class Flowgate {
     respond: Respond,
   ): Promise<void> {
     try {
-      const row = this.#messageRow(input.message);
+      const row = await this.#messageRow(input.message);
       const waiting = await this.#suspension(row, input.ref);
       const path = waiting.suspension.path;
       await this.#authorizeAnswer(row, path, input.userId);
@@ -621,7 +622,7 @@ export class Flowgate {
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0)
         throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
-      const outcome = this.#claimAndResume(row, waiting, input.userId, data);
+      const outcome = await this.#claimAndResume(row, waiting, input.userId, data);
       if (outcome.error) return await respond(renderNotice(outcome.error));
       await outcome.resume?.();
     } catch (error) {
@@ -634,19 +635,19 @@ export class Flowgate {
    * `.foreach()` iteration, the moment it was asked), so a loop asking again and each iteration
    * are answered on their own.
    */
-  #claimAndResume(
+  async #claimAndResume(
     row: ProgressMessage,
     waiting: Waiting,
     userId: string,
     resumeData: unknown,
-  ): AnswerOutcome {
+  ): Promise<AnswerOutcome> {
     const { store, client, progress, gateway, logger } = this.#deps;
     const runId = row.runId;
     const { suspension } = waiting;
     const step = suspension.path;
     const forEachIndex = suspension.forEachIndex;
     const key = suspensionKey(suspension);
-    const claim = store.claimAnswer(runId, key, userId, new Date());
+    const claim = await store.claimAnswer(runId, key, userId, new Date());
     if (!claim.claimed) {
       return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
@@ -660,7 +661,7 @@ export class Flowgate {
             .getWorkflow(row.workflowKey)
             .run(runId)
             .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) });
-          store.completeAnswer(runId, key, userId, summary);
+          await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           await gateway
             .replyInThread(
@@ -671,7 +672,7 @@ export class Flowgate {
             )
             .catch((error) => logger.warn('thread reply failed', error));
         } catch (error) {
-          store.releaseAnswer(runId, key, userId);
+          await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
           const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway
@@ -710,10 +711,10 @@ export class Flowgate {
   }
 
   /** The progress message a button was clicked on, as Flowgate recorded it. */
-  #messageRow(message: MessageRef): ProgressMessage {
+  async #messageRow(message: MessageRef): Promise<ProgressMessage> {
     const row =
       message.channel && message.ts
-        ? this.#deps.store.findProgressMessage(message.channel, message.ts)
+        ? await this.#deps.store.findProgressMessage(message.channel, message.ts)
         : undefined;
     if (!row) throw new UserFacingError(MALFORMED_REQUEST);
     return row;
@@ -740,7 +741,7 @@ export class Flowgate {
         'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
       );
     }
-    const answered = this.#deps.store.listAnswers(row.runId).find((a) => {
+    const answered = (await this.#deps.store.listAnswers(row.runId)).find((a) => {
       if (a.state !== 'resumed') return false;
       const key = parseSuspensionKey(a.stepPath);
       return (

@@ -21,7 +21,7 @@ import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
-import type { ProgressMessage, Store } from '../store/index.ts';
+import type { Answer, ProgressMessage, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { handleOf, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
@@ -93,7 +93,7 @@ export class ProgressMessages {
     );
     row.channel = posted.channel;
     row.ts = posted.ts;
-    store.saveProgressMessage(row);
+    await store.saveProgressMessage(row);
     this.#runs.set(args.runId, context);
     this.#background(this.#rememberPermalink(row));
     return posted;
@@ -137,7 +137,7 @@ export class ProgressMessages {
       status: state.status,
       final: false,
     };
-    if (!store.claimProgressMessage(row)) return false;
+    if (!(await store.claimProgressMessage(row))) return false;
     const context: RunContext = { row, info, version: 0 };
     const snapshot = snapshotFromRunState(state, initialSnapshot(state.runId, info.stepGraph, row.startedAt));
     let posted: PostedMessage;
@@ -148,12 +148,12 @@ export class ProgressMessages {
         'background',
       );
     } catch (error) {
-      store.releaseProgressMessage(state.runId);
+      await store.releaseProgressMessage(state.runId);
       throw error;
     }
     row.channel = posted.channel;
     row.ts = posted.ts;
-    store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
+    await store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
     this.#runs.set(state.runId, context);
     this.#background(this.#rememberPermalink(row));
     this.follow(state.runId);
@@ -200,14 +200,14 @@ export class ProgressMessages {
     };
     context.notice =
       'Flowgate could not start this run on the Mastra server. Whoever started it was told why.';
-    this.#publish(context, snapshot, true);
+    await this.#publish(context, snapshot, true);
     await this.#deps.publisher.settled({ channel: row.channel, ts: row.ts });
-    this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
+    await this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
   }
 
   /** Re-follows every run whose message is not final yet (start-up after a restart). */
   async resumeAll(): Promise<number> {
-    const rows = this.#deps.store.listUnfinished();
+    const rows = await this.#deps.store.listUnfinished();
     for (const row of rows) this.follow(row.runId);
     return rows.length;
   }
@@ -244,7 +244,7 @@ export class ProgressMessages {
   async #context(runId: string): Promise<RunContext | undefined> {
     const known = this.#runs.get(runId);
     if (known) return known;
-    const row = this.#deps.store.getProgressMessage(runId);
+    const row = await this.#deps.store.getProgressMessage(runId);
     if (!row) return undefined;
     try {
       const info = await this.#deps.catalog.details(row.workflowKey);
@@ -257,47 +257,62 @@ export class ProgressMessages {
     }
   }
 
+  /** Called synchronously by the tracker, in order: the version is taken now, the store read after. */
   #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
-    this.#publish(context, snapshot);
+    this.#background(this.#publish(context, snapshot));
     // Each question once; the new iterations of one `.foreach()` step in one mention, once the
     // details of all of them have arrived (the stream names iterations before runById tells them).
     const suspended = snapshot.payload.workflowState.suspended;
     const pending = new Set(suspended.filter((s) => !s.suspendedAt).map((s) => s.path.join('.')));
+    const known = suspended.filter((s) => !pending.has(s.path.join('.')));
+    if (known.length > 0) this.#background(this.#askOnce(context, known));
+  }
+
+  /** Mentions who may answer each question not asked before, one mention per step. */
+  async #askOnce(context: RunContext, questions: Suspension[]): Promise<void> {
+    const runId = context.row.runId;
+    const first = await Promise.all(
+      questions.map((s) =>
+        this.#deps.store.markOnce(`ask:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
+      ),
+    );
     const asked = new Map<string, Suspension[]>();
-    for (const s of suspended) {
-      if (pending.has(s.path.join('.'))) continue;
-      const mark = `ask:${context.row.runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`;
-      if (!this.#deps.store.markOnce(mark)) continue;
+    questions.forEach((s, i) => {
+      if (!first[i]) return;
       const key = s.path.join('.');
       asked.set(key, [...(asked.get(key) ?? []), s]);
-    }
-    for (const questions of asked.values()) this.#background(this.#askApprovers(context, questions));
+    });
+    await Promise.all([...asked.values()].map((list) => this.#askApprovers(context, list)));
   }
 
   /**
    * `final` only once following ended with the server agreeing the run is over: the publisher
    * ignores everything after a final, so a premature one would freeze a wrong state.
    */
-  #publish(context: RunContext, snapshot: RunSnapshot, final = false): void {
-    context.row = this.#deps.store.getProgressMessage(context.row.runId) ?? context.row;
-    const { row } = context;
-    if (!row.ts) return;
+  async #publish(context: RunContext, snapshot: RunSnapshot, final = false): Promise<void> {
+    // The version is taken before any await, so renderings reach the publisher as newer or are
+    // ignored as stale, whatever order the store answers in.
     context.version += 1;
+    const version = context.version;
+    const [row, answers] = await Promise.all([
+      this.#deps.store.getProgressMessage(context.row.runId),
+      this.#deps.store.listAnswers(context.row.runId),
+    ]);
+    if (row) context.row = row;
+    if (!context.row.ts) return;
     this.#deps.publisher.publish(
-      { channel: row.channel, ts: row.ts },
-      context.version,
-      renderProgress(this.#view(context, snapshot)),
-      {
-        final,
-      },
+      { channel: context.row.channel, ts: context.row.ts },
+      version,
+      renderProgress(this.#view(context, snapshot, answers)),
+      { final },
     );
   }
 
-  #view(context: RunContext, snapshot: RunSnapshot): ProgressView {
+  #view(context: RunContext, snapshot: RunSnapshot, given: readonly Answer[] = []): ProgressView {
     const { row, info } = context;
     // Keyed by the question each answered (`suspensionKey`): records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
-    const claims = this.#deps.store.listAnswers(row.runId);
+    const claims = given;
     for (const answer of claims) {
       if (answer.state !== 'resumed') continue;
       setOwn(answers, answer.stepPath, {
@@ -382,27 +397,28 @@ export class ProgressMessages {
     if (result.end === 'gone') {
       context.notice =
         'The Mastra server no longer knows this run, so this message will not change any more.';
-      if (snapshot) this.#publish(context, snapshot);
-      store.updateProgressMessage(row.runId, { final: true });
+      if (snapshot) await this.#publish(context, snapshot);
+      await store.updateProgressMessage(row.runId, { final: true });
       return;
     }
     if (result.end !== 'terminal' || !snapshot) {
-      if (snapshot) store.updateProgressMessage(row.runId, { status: snapshot.payload.workflowState.status });
+      if (snapshot)
+        await store.updateProgressMessage(row.runId, { status: snapshot.payload.workflowState.status });
       return;
     }
     // Deliver the final rendering before recording the message as final, so a restart in between
     // re-follows the run and sends it again.
-    this.#publish(context, snapshot, true);
+    await this.#publish(context, snapshot, true);
     await publisher.settled({ channel: row.channel, ts: row.ts });
     if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
-    store.updateProgressMessage(row.runId, { status, final: true });
-    if (store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
+    await store.updateProgressMessage(row.runId, { status, final: true });
+    if (await store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
   }
 
   async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
     const { gateway, store, logger } = this.#deps;
-    const row = store.getProgressMessage(context.row.runId) ?? context.row;
+    const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
     const status = snapshot.payload.workflowState.status;
     const outcome = `${safeText(context.info.name, 150)} ${statusLabel(status).toLowerCase()}`;
     const error = snapshot.payload.workflowState.error?.message;
@@ -427,14 +443,14 @@ export class ProgressMessages {
         logger.warn(`run ${row.runId}: DM to the starter failed`, error);
       }
     }
-    store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
+    await store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
     const permalink = await this.#deps.gateway.permalink(row.channel, row.ts, 'background');
     if (permalink) {
       row.permalink = permalink;
-      this.#deps.store.updateProgressMessage(row.runId, { permalink });
+      await this.#deps.store.updateProgressMessage(row.runId, { permalink });
     }
   }
 

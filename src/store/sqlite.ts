@@ -325,12 +325,16 @@ class SqliteStore implements Store {
     this.#expireForms = db.prepare('DELETE FROM open_forms WHERE opened_at <= ?');
   }
 
-  findProgressMessage(channel: string, ts: string): ProgressMessage | undefined {
+  async ready(): Promise<void> {
+    if (this.#closed) throw new Error('The store is closed');
+  }
+
+  async findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined> {
     const row = this.#findProgress.get(channel, ts);
     return row ? toProgressMessage(row) : undefined;
   }
 
-  saveForm(form: OpenForm): void {
+  async saveForm(form: OpenForm): Promise<void> {
     const openedAt = ms(form.openedAt, 'openedAt');
     const details =
       form.kind === 'start'
@@ -345,16 +349,16 @@ class SqliteStore implements Store {
     this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details));
   }
 
-  getForm(viewId: string, now = new Date()): OpenForm | undefined {
+  async getForm(viewId: string, now = new Date()): Promise<OpenForm | undefined> {
     const row = this.#getForm.get(viewId, ms(now, 'now') - FORM_TTL_MS);
     return row ? toOpenForm(row) : undefined;
   }
 
-  deleteForm(viewId: string): void {
+  async deleteForm(viewId: string): Promise<void> {
     this.#deleteForm.run(viewId);
   }
 
-  saveProgressMessage(m: ProgressMessage): void {
+  async saveProgressMessage(m: ProgressMessage): Promise<void> {
     this.#save.run({
       run_id: m.runId,
       workflow_key: m.workflowKey,
@@ -373,7 +377,7 @@ class SqliteStore implements Store {
     });
   }
 
-  claimProgressMessage(m: ProgressMessage): boolean {
+  async claimProgressMessage(m: ProgressMessage): Promise<boolean> {
     const startedAt = ms(m.startedAt, 'startedAt');
     const result = this.#claimMessage.run({
       run_id: m.runId,
@@ -390,16 +394,16 @@ class SqliteStore implements Store {
     return Number(result.changes) === 1;
   }
 
-  releaseProgressMessage(runId: string): void {
+  async releaseProgressMessage(runId: string): Promise<void> {
     this.#releaseMessage.run(runId);
   }
 
-  getProgressMessage(runId: string): ProgressMessage | undefined {
+  async getProgressMessage(runId: string): Promise<ProgressMessage | undefined> {
     const row = this.#getProgress.get(runId);
     return row ? toProgressMessage(row) : undefined;
   }
 
-  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void {
+  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
     const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
     if (fields.length === 0) return;
     const key = fields.join(',');
@@ -412,11 +416,11 @@ class SqliteStore implements Store {
     statement.run(...fields.map((f) => columnValue(f, patch[f])), runId);
   }
 
-  listUnfinished(): ProgressMessage[] {
+  async listUnfinished(): Promise<ProgressMessage[]> {
     return this.#listUnfinished.all().map(toProgressMessage);
   }
 
-  claimAnswer(runId: string, stepPath: string, userId: string, at: Date): ClaimResult {
+  async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {
     const when = ms(at, 'at');
     return transaction(this.#db, (): ClaimResult => {
       if (this.#insertClaim.run(runId, stepPath, userId, when).changes === 1) return { claimed: true };
@@ -430,28 +434,28 @@ class SqliteStore implements Store {
     });
   }
 
-  completeAnswer(runId: string, stepPath: string, userId: string, summary: string): void {
+  async completeAnswer(runId: string, stepPath: string, userId: string, summary: string): Promise<void> {
     this.#complete.run(summary, runId, stepPath, userId);
   }
 
-  releaseAnswer(runId: string, stepPath: string, userId: string): void {
+  async releaseAnswer(runId: string, stepPath: string, userId: string): Promise<void> {
     this.#release.run(runId, stepPath, userId);
   }
 
-  listAnswers(runId: string): Answer[] {
+  async listAnswers(runId: string): Promise<Answer[]> {
     return this.#listAnswers.all(runId).map(toAnswer);
   }
 
-  markOnce(key: string, at = new Date()): boolean {
+  async markOnce(key: string, at = new Date()): Promise<boolean> {
     return Number(this.#once.run(key, at.getTime()).changes) === 1;
   }
 
-  getAnswer(runId: string, stepPath: string): Answer | undefined {
+  async getAnswer(runId: string, stepPath: string): Promise<Answer | undefined> {
     const row = this.#getAnswer.get(runId, stepPath);
     return row ? toAnswer(row) : undefined;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#db.close();

@@ -74,51 +74,59 @@ export type ClaimResult =
   | { claimed: true }
   | { claimed: false; by: string; at: Date; state: Answer['state'] };
 
+/**
+ * Where Flowgate keeps what must outlive a process and be shared by every replica. One asynchronous
+ * interface, two implementations (SQLite embedded, PostgreSQL for several replicas), one contract
+ * test suite (test/store/contract.ts). Every guarantee across replicas (first claim wins, once-only
+ * marks, one message per run) comes from the database, never from process memory.
+ */
 export interface Store {
+  /** Resolves once the database is reachable and its schema current; rejects saying why not. */
+  ready(): Promise<void>;
   /** Inserts, or replaces the row with the same `runId`. */
-  saveProgressMessage(m: ProgressMessage): void;
+  saveProgressMessage(m: ProgressMessage): Promise<void>;
   /**
    * Claims the right to post the one message of a run (its row saved with `ts: ''`), across every
    * Store sharing the database: false when the run already has a message, or another claim younger
    * than `CLAIM_LEASE_MS` (a claim stranded by a stopped process is taken over).
    */
-  claimProgressMessage(m: ProgressMessage): boolean;
+  claimProgressMessage(m: ProgressMessage): Promise<boolean>;
   /** Drops a claim whose message was never posted (`ts` still empty), so it can be tried again. */
-  releaseProgressMessage(runId: string): void;
-  getProgressMessage(runId: string): ProgressMessage | undefined;
+  releaseProgressMessage(runId: string): Promise<void>;
+  getProgressMessage(runId: string): Promise<ProgressMessage | undefined>;
   /** The progress message posted as `ts` in `channel`, if Flowgate posted it. */
-  findProgressMessage(channel: string, ts: string): ProgressMessage | undefined;
+  findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined>;
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
-  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): void;
+  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void>;
   /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
-  listUnfinished(): ProgressMessage[];
+  listUnfinished(): Promise<ProgressMessage[]>;
   /**
    * Atomically claims the right to answer a step: the first claim wins, across every Store sharing
    * the database. A second claim — even by the same user — gets the existing claim back, unless that
    * claim was never resumed nor released within `CLAIM_LEASE_MS` (its process stopped half-way):
    * then the new claim takes it over.
    */
-  claimAnswer(runId: string, stepPath: string, userId: string, at: Date): ClaimResult;
+  claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult>;
   /** Marks `userId`'s claim as resumed with a summary of the answer. Does nothing if they hold no claim. */
-  completeAnswer(runId: string, stepPath: string, userId: string, summary: string): void;
+  completeAnswer(runId: string, stepPath: string, userId: string, summary: string): Promise<void>;
   /**
    * Drops a claim whose resume never reached the run, so others may answer. Only a `claimed`
    * answer held by `userId` is released; resumed answers and others' claims are left alone.
    */
-  releaseAnswer(runId: string, stepPath: string, userId: string): void;
-  getAnswer(runId: string, stepPath: string): Answer | undefined;
+  releaseAnswer(runId: string, stepPath: string, userId: string): Promise<void>;
+  getAnswer(runId: string, stepPath: string): Promise<Answer | undefined>;
   /** Every answer given for a run, oldest first. */
-  listAnswers(runId: string): Answer[];
+  listAnswers(runId: string): Promise<Answer[]>;
   /**
    * True the first time `key` is marked, false ever after (across restarts and replicas): for
    * things that must happen once, like a run's final notification.
    */
-  markOnce(key: string, at?: Date): boolean;
+  markOnce(key: string, at?: Date): Promise<boolean>;
   /** Records a form Flowgate opened (replacing any record of the same view); forgets expired ones. */
-  saveForm(form: OpenForm): void;
+  saveForm(form: OpenForm): Promise<void>;
   /** The form opened as `viewId`, unless it expired. */
-  getForm(viewId: string, now?: Date): OpenForm | undefined;
-  deleteForm(viewId: string): void;
+  getForm(viewId: string, now?: Date): Promise<OpenForm | undefined>;
+  deleteForm(viewId: string): Promise<void>;
   /** Closes the database. Idempotent. */
-  close(): void;
+  close(): Promise<void>;
 }

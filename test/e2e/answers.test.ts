@@ -151,10 +151,10 @@ describe('answering a suspended step in a modal', () => {
     const suspendedAt = state.payload.workflowState.steps['simple-approve']?.suspendedAt?.getTime();
     // Bob's answer was claimed by a process that stopped before it could resume the run.
     const key = `simple-approve#${suspendedAt}`;
-    h.flowgate.store.claimAnswer(runId, key, BOB, new Date(Date.now() - CLAIM_LEASE_MS - 1000));
+    await h.flowgate.store.claimAnswer(runId, key, BOB, new Date(Date.now() - CLAIM_LEASE_MS - 1000));
     await h.click(message, 'flowgate_approve', { blockId: respondBlock(message, 'simple-approve') });
     await h.message(runId, (m) => m.text.includes('Succeeded'));
-    expect(h.flowgate.store.getAnswer(runId, key)).toMatchObject({ userId: ALICE, state: 'resumed' });
+    expect(await h.flowgate.store.getAnswer(runId, key)).toMatchObject({ userId: ALICE, state: 'resumed' });
   });
 
   test('nested suspension: the exact path is resumed', async () => {
@@ -165,7 +165,7 @@ describe('answering a suspended step in a modal', () => {
     await h.click(message, 'flowgate_respond', { blockId });
     const view = await h.answerForm(ALICE, runId);
     expect(view.private_metadata ?? '').toBe('');
-    expect(h.flowgate.store.getForm(view.id)).toMatchObject({
+    expect(await h.flowgate.store.getForm(view.id)).toMatchObject({
       kind: 'answer',
       runId,
       stepPath: ['inner', 'inner-approve'],

@@ -58,14 +58,14 @@ describe('slash commands', () => {
     await h.slash('start linearWorkflow {"value": 2, "delayMs": 20}');
     const runId = await waitFor(
       'a run',
-      () => h.flowgate.store.listUnfinished().at(-1)?.runId ?? h.runIds().at(-1),
+      async () => (await h.flowgate.store.listUnfinished()).at(-1)?.runId ?? h.runIds().at(-1),
     );
     const message = await finalMessage(runId, 'Succeeded');
     expect(message.blocks).toContain('`add-one` success');
     expect(message.blocks).toContain('`format` success');
     expect(message.blocks).toContain('result=6');
     expect(message.blocks).not.toContain('flowgate_cancel');
-    const row = h.flowgate.store.getProgressMessage(runId)!;
+    const row = (await h.flowgate.store.getProgressMessage(runId))!;
     expect(row.starterId).toBe(ALICE);
     const thread = await waitFor('the thread reply', () =>
       h.emulator.thread(row.channel, row.ts).find((m) => m.ts !== row.ts),

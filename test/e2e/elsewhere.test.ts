@@ -226,8 +226,8 @@ describe('runs started outside Slack', () => {
     );
     await h.flowgate.elsewhere.checkNow();
     await h.flowgate.elsewhere.checkNow();
-    expect(h.flowgate.store.getProgressMessage(quiet)).toBeUndefined();
-    expect(h.flowgate.store.getProgressMessage(hidden)).toBeUndefined();
+    expect(await h.flowgate.store.getProgressMessage(quiet)).toBeUndefined();
+    expect(await h.flowgate.store.getProgressMessage(hidden)).toBeUndefined();
     expect(
       emulator.callsOf('chat.postMessage').filter((c) => String(c.params.text).includes(quiet)),
     ).toHaveLength(0);
@@ -257,7 +257,7 @@ describe('runs started outside Slack', () => {
     const endsWhileDown = await startElsewhere('restartReport', 10);
     await waitFor(
       'posted by the first process',
-      () => first.flowgate.store.getProgressMessage(endsWhileDown)?.ts || undefined,
+      async () => (await first.flowgate.store.getProgressMessage(endsWhileDown))?.ts || undefined,
     );
     await first.close();
     // While nobody watches: one run suspends, the one with a message is answered elsewhere.
@@ -276,11 +276,11 @@ describe('runs started outside Slack', () => {
     try {
       await waitFor(
         'the run found at start-up',
-        () => a.flowgate.store.getProgressMessage(whileDown)?.ts || undefined,
+        async () => (await a.flowgate.store.getProgressMessage(whileDown))?.ts || undefined,
       );
       await waitFor(
         'the run that ended while down shown final',
-        () => a.flowgate.store.getProgressMessage(endsWhileDown)?.final,
+        async () => (await a.flowgate.store.getProgressMessage(endsWhileDown))?.final,
       );
       for (let i = 0; i < 3; i++)
         await Promise.all([a.flowgate.elsewhere.checkNow(), b.flowgate.elsewhere.checkNow()]);

@@ -150,7 +150,7 @@ describe("Slack's limits, whatever the workflows contain", () => {
     );
     // The other branch still waits, with its own buttons.
     approveBlockFor(answered, 'b');
-    const row = h.flowgate.store.getProgressMessage(runId)!;
+    const row = (await h.flowgate.store.getProgressMessage(runId))!;
     const updates = h.emulator.calls.filter((c) => c.method === 'chat.update' && c.params.ts === row.ts);
     expect(updates.length).toBeGreaterThan(1);
     expect(refusedCalls()).toEqual([]);

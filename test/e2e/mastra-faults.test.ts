@@ -52,7 +52,7 @@ describe('when the Mastra server misbehaves', () => {
       );
       // The run's message is left as it was, waiting, not marked as ended.
       expect(h.progressMessage(runId)?.blocks).toContain('flowgate_approve');
-      expect(h.flowgate.store.getProgressMessage(runId)?.final).toBe(false);
+      expect((await h.flowgate.store.getProgressMessage(runId))?.final).toBe(false);
       const help = await h.slash('help');
       expect(JSON.stringify(help.body)).toContain('/flowgate start');
     } finally {
@@ -90,7 +90,10 @@ describe('when the Mastra server misbehaves', () => {
       expect(JSON.stringify(late.body)).toContain('took too long');
       // The late check finishes (about 4 s in) and lets go of its claim: the step is free again.
       await sleep(2000);
-      await waitFor('the claim withdrawn', () => h.flowgate.store.listAnswers(runId).length === 0);
+      await waitFor(
+        'the claim withdrawn',
+        async () => (await h.flowgate.store.listAnswers(runId)).length === 0,
+      );
       slow = false;
       expect((await h.mastraGet(`/api/workflows/simpleApprovalWorkflow/runs/${runId}`)).status).toBe(
         'suspended',

@@ -15,7 +15,7 @@ async function harness(options: Parameters<typeof startHarness>[0] = {}): Promis
 
 /** Every rendering of a run's message Slack received, in order (postMessage, then each update that landed). */
 function renderings(h: Harness, runId: string): string[] {
-  const row = h.flowgate.store.getProgressMessage(runId)!;
+  const row = h.progressMessage(runId)!;
   return h.emulator.calls
     .filter(
       (c) =>
@@ -61,8 +61,8 @@ describe('the progress message', () => {
       // Each message only ever shows its own run.
       for (const blocks of seen) expect(blocks).toContain(runId);
     }
-    const rowA = h.flowgate.store.getProgressMessage(a)!;
-    const rowB = h.flowgate.store.getProgressMessage(b)!;
+    const rowA = (await h.flowgate.store.getProgressMessage(a))!;
+    const rowB = (await h.flowgate.store.getProgressMessage(b))!;
     expect(rowA.ts).not.toBe(rowB.ts);
     expect(h.progressMessage(a)!.blocks).toContain('`step-30` success');
     expect(h.progressMessage(b)!.blocks).toContain('`step-30` success');
@@ -113,7 +113,7 @@ describe('the progress message', () => {
           first.emulator.message(message.channel, message.ts)?.text.includes('Succeeded'),
         );
         // The message is recorded as final once its last rendering was delivered.
-        await waitFor('recorded as final', () => second.store.getProgressMessage(runId)?.final);
+        await waitFor('recorded as final', async () => (await second.store.getProgressMessage(runId))?.final);
       } finally {
         await second.stop();
         await first.emulator.close();
@@ -133,12 +133,15 @@ describe('the progress message', () => {
     const h = await startHarness({ mastra });
     try {
       const runId = await h.startRun('start noopWorkflow');
-      await waitFor('the final record', () => h.flowgate.store.getProgressMessage(runId)?.final);
+      await waitFor(
+        'the final record',
+        async () => (await h.flowgate.store.getProgressMessage(runId))?.final,
+      );
       const message = h.progressMessage(runId)!;
       expect(message.text).toContain('Failed');
       expect(message.blocks).toContain('The run did not start.');
       expect(message.blocks).not.toContain('flowgate_cancel');
-      expect(h.flowgate.store.getProgressMessage(runId)?.status).toBe('failed');
+      expect((await h.flowgate.store.getProgressMessage(runId))?.status).toBe('failed');
       await waitFor('the reason', () => h.replies(ALICE).find((r) => r.includes('not reachable')));
       const gone = await fetch(`${mastra.url}/api/workflows/noopWorkflow/runs/${runId}`);
       expect(gone.status).toBe(404);
@@ -163,9 +166,12 @@ describe('the progress message', () => {
     const h = await startHarness({ mastra });
     try {
       const runId = await h.startRun('start noopWorkflow');
-      await waitFor('the final record', () => h.flowgate.store.getProgressMessage(runId)?.final);
+      await waitFor(
+        'the final record',
+        async () => (await h.flowgate.store.getProgressMessage(runId))?.final,
+      );
       expect(h.progressMessage(runId)?.text).toContain('Succeeded');
-      expect(h.flowgate.store.getProgressMessage(runId)?.status).toBe('success');
+      expect((await h.flowgate.store.getProgressMessage(runId))?.status).toBe('success');
       expect(h.replies(ALICE).filter((r) => r.includes('Mastra'))).toHaveLength(0);
     } finally {
       await h.close();

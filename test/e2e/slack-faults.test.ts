@@ -34,7 +34,7 @@ describe("when Slack's Web API fails", () => {
   test('chat.postMessage answers 500 at start: told within seconds, nothing half-done, then it works again', async () => {
     const runs = await runsOf('linearWorkflow');
     const messages = h.emulator.messages(GENERAL).length;
-    const unfinished = h.flowgate.store.listUnfinished().length;
+    const unfinished = (await h.flowgate.store.listUnfinished()).length;
     const posts = h.emulator.callsOf('chat.postMessage').length;
     h.emulator.failCalls('chat.postMessage', { count: Number.POSITIVE_INFINITY });
 
@@ -51,7 +51,7 @@ describe("when Slack's Web API fails", () => {
     const attempts = h.emulator.callsOf('chat.postMessage').slice(posts);
     expect(attempts.map((c) => c.status)).toEqual([500, 500, 500]);
     expect(await runsOf('linearWorkflow')).toBe(runs); // the created run was removed
-    expect(h.flowgate.store.listUnfinished()).toHaveLength(unfinished);
+    expect(await h.flowgate.store.listUnfinished()).toHaveLength(unfinished);
     expect(h.emulator.messages(GENERAL)).toHaveLength(messages);
 
     h.emulator.failCalls('chat.postMessage', { count: 0 });

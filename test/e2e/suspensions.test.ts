@@ -109,7 +109,10 @@ describe('a .foreach() whose iterations each wait for an answer', () => {
     expect(view.title?.text).toBe('Review apple');
     expect(JSON.stringify(view.blocks)).toContain('apple');
     expect(JSON.stringify(view.blocks)).not.toContain('plum');
-    expect(h.flowgate.store.getForm(view.id)).toMatchObject({ stepPath: ['review-item'], forEachIndex: 0 });
+    expect(await h.flowgate.store.getForm(view.id)).toMatchObject({
+      stepPath: ['review-item'],
+      forEachIndex: 0,
+    });
     await h.submit(view.id, await h.formValues('reviewItemsWorkflow', 'review-item', { approved: false }));
     const afterApple = await h.message(runId, (m) => !question(m, ITEM(0)) && answerLines(m).length === 2);
     expect(question(afterApple, ITEM(2))).toBeDefined();
@@ -136,13 +139,14 @@ describe('a .foreach() whose iterations each wait for an answer', () => {
 describe('a loop that asks twice', () => {
   test('the second question is answerable, the first answer shows as history, and labels name both', async () => {
     const runId = await h.startRun('start askLoopWorkflow {"turn": 1}');
-    const first = await h.message(
-      runId,
-      (m) => question(m, 'flowgate_step:ask')?.text.includes('Question 1') === true,
-    );
-    expect(question(first, 'flowgate_step:ask')?.buttons?.[0]?.text?.text).toBe(
-      'Answer the question of this turn',
-    );
+    // The label on the button: from the stored run, read once the stream has said the step waits.
+    const first = await h.message(runId, (m) => {
+      const q = question(m, 'flowgate_step:ask');
+      return (
+        q?.text.includes('Question 1') === true &&
+        q.buttons?.[0]?.text?.text === 'Answer the question of this turn'
+      );
+    });
     await h.click(first, 'flowgate_respond', { blockId: 'flowgate_step:ask' });
     const view = await h.answerForm(ALICE, runId);
     // The label is the form's title, fitted to Slack's 24 characters.
@@ -191,7 +195,7 @@ describe('a loop that asks twice', () => {
     expect(lines[1]).not.toContain('earlier:');
     expect(lines[1]).toContain('stop');
     // Each question had its own first-answer-wins record.
-    expect(h.flowgate.store.listAnswers(runId).map((a) => a.state)).toEqual(['resumed', 'resumed']);
+    expect((await h.flowgate.store.listAnswers(runId)).map((a) => a.state)).toEqual(['resumed', 'resumed']);
   });
 });
 

@@ -37,7 +37,15 @@ export type LeafSpec =
   | { t: 'boolean' }
   | { t: 'enum'; values: EnumValue[] }
   | { t: 'multi'; values: string[]; minItems?: number; maxItems?: number }
-  | { t: 'json'; kind: 'objects' | 'strings' | 'record' | 'union' };
+  | {
+      t: 'list';
+      item: 'string' | 'number' | 'integer';
+      minItems?: number;
+      maxItems?: number;
+      maxLength?: number;
+      unique?: boolean;
+    }
+  | { t: 'json'; kind: 'objects' | 'nullableStrings' | 'record' | 'union' | 'untagged' };
 
 export interface PropSpec {
   key: string;
@@ -55,7 +63,15 @@ export interface ObjectSpec {
   title?: string;
 }
 
-export type Spec = LeafSpec | ObjectSpec;
+/** A discriminated union: each variant an object told apart by `tag` (zod's `z.discriminatedUnion`, or `z.union` → anyOf). */
+export interface UnionSpec {
+  t: 'union';
+  tag: string;
+  keyword: 'oneOf' | 'anyOf';
+  variants: { values: string[]; props: PropSpec[] }[];
+}
+
+export type Spec = LeafSpec | ObjectSpec | UnionSpec;
 
 // ---------------------------------------------------------------------------------------------
 // Specs
@@ -138,8 +154,25 @@ const multiSpec: fc.Arbitrary<LeafSpec> = fc
     ...(maxItems === null ? {} : { maxItems }),
   }));
 
+const listSpec: fc.Arbitrary<LeafSpec> = fc
+  .record({
+    item: fc.constantFrom('string' as const, 'number' as const, 'integer' as const),
+    minItems: fc.option(fc.integer({ min: 0, max: 2 })),
+    maxItems: fc.option(fc.integer({ min: 2, max: 8 })),
+    maxLength: fc.option(fc.integer({ min: 3, max: 50 })),
+    unique: fc.boolean(),
+  })
+  .map(({ item, minItems, maxItems, maxLength, unique }) => ({
+    t: 'list' as const,
+    item,
+    ...(minItems === null ? {} : { minItems }),
+    ...(maxItems === null ? {} : { maxItems }),
+    ...(maxLength === null || item !== 'string' ? {} : { maxLength }),
+    ...(unique ? { unique } : {}),
+  }));
+
 const jsonSpec: fc.Arbitrary<LeafSpec> = fc
-  .constantFrom('objects', 'strings', 'record', 'union')
+  .constantFrom('objects', 'nullableStrings', 'record', 'union', 'untagged')
   .map((kind) => ({ t: 'json' as const, kind: kind as 'objects' }));
 
 export const leafSpecArb: fc.Arbitrary<LeafSpec> = fc.oneof(
@@ -149,6 +182,7 @@ export const leafSpecArb: fc.Arbitrary<LeafSpec> = fc.oneof(
   fc.constant<LeafSpec>({ t: 'boolean' }),
   enumSpec,
   multiSpec,
+  listSpec,
   jsonSpec,
 );
 
@@ -178,8 +212,48 @@ function propArb(spec: fc.Arbitrary<Spec>): fc.Arbitrary<PropSpec> {
 
 /** Specs for objects nested up to a few levels, with up to `maxProps` properties per object. */
 export function objectSpecArb(maxProps = 6, maxDepth = 3): fc.Arbitrary<ObjectSpec> {
-  const { object } = fc.letrec<{ spec: Spec; object: ObjectSpec }>((tie) => ({
-    spec: fc.oneof({ maxDepth, depthIdentifier: 'spec', withCrossShrink: true }, leafSpecArb, tie('object')),
+  const { object } = fc.letrec<{ spec: Spec; object: ObjectSpec; union: UnionSpec }>((tie) => ({
+    spec: fc.oneof(
+      { maxDepth, depthIdentifier: 'spec', withCrossShrink: true },
+      { weight: 4, arbitrary: leafSpecArb },
+      { weight: 1, arbitrary: tie('object') },
+      { weight: 1, arbitrary: tie('union') },
+    ),
+    union: fc
+      .record({
+        tag: fc.oneof(fc.constantFrom('kind', 'type', 'a.b'), keyArb),
+        keyword: fc.constantFrom('oneOf' as const, 'anyOf' as const),
+        variants: fc.uniqueArray(
+          fc.record({
+            values: fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), {
+              minLength: 1,
+              maxLength: 2,
+            }),
+            // Shared names across variants, so equal paths in different variants are exercised.
+            props: fc.uniqueArray(propArb(tie('spec')), {
+              maxLength: Math.min(maxProps, 3),
+              selector: (p) => p.key,
+            }),
+          }),
+          { minLength: 2, maxLength: 4, selector: (v) => v.values[0] },
+        ),
+      })
+      .map(({ tag, keyword, variants }) => {
+        // Tag values told apart across variants; no property named like the tag.
+        const seen = new Set<string>();
+        const kept = variants
+          .map((v) => ({
+            values: v.values.filter((x) => {
+              if (seen.has(x)) return false;
+              seen.add(x);
+              return true;
+            }),
+            props: v.props.filter((p) => p.key !== tag),
+          }))
+          .filter((v) => v.values.length > 0);
+        return { t: 'union' as const, tag, keyword, variants: kept };
+      })
+      .filter((u) => u.variants.length >= 2),
     object: fc
       .record({
         props: fc.uniqueArray(propArb(tie('spec')), { maxLength: maxProps, selector: (p) => p.key }),
@@ -281,12 +355,29 @@ function leafSchema(spec: LeafSpec): JsonSchema {
         ...(spec.minItems === undefined ? {} : { minItems: spec.minItems }),
         ...(spec.maxItems === undefined ? {} : { maxItems: spec.maxItems }),
       };
+    case 'list': {
+      const item: JsonSchema =
+        spec.item === 'string'
+          ? { type: 'string', ...(spec.maxLength === undefined ? {} : { maxLength: spec.maxLength }) }
+          : spec.item === 'integer'
+            ? { type: 'integer', minimum: -SAFE, maximum: SAFE }
+            : { type: 'number' };
+      return {
+        type: 'array',
+        items: item,
+        ...(spec.minItems === undefined ? {} : { minItems: spec.minItems }),
+        ...(spec.maxItems === undefined ? {} : { maxItems: spec.maxItems }),
+        ...(spec.unique ? { uniqueItems: true } : {}),
+      };
+    }
     case 'json':
       switch (spec.kind) {
         case 'objects':
           return js(z.array(z.object({ name: z.string(), n: z.int() })));
-        case 'strings':
-          return js(z.array(z.string()));
+        case 'nullableStrings':
+          return js(z.array(z.string().nullable()));
+        case 'untagged':
+          return js(z.union([z.object({ a: z.string() }), z.object({ b: z.int() })]));
         case 'record':
           return js(z.record(z.string(), z.int()));
         case 'union':
@@ -303,6 +394,7 @@ export function defaultFor(spec: Spec): unknown {
     case 'enum':
       return spec.values[0];
     case 'multi':
+    case 'list':
       return spec.minItems === undefined || spec.minItems === 0 ? [] : undefined;
     case 'string':
       return (spec.minLength ?? 0) <= 4 && (spec.maxLength ?? 10) >= 4 ? 'dflt' : undefined;
@@ -326,7 +418,40 @@ function nullableSchema(schema: JsonSchema): JsonSchema {
 }
 
 export function toSchema(spec: Spec): JsonSchema {
+  if (spec.t === 'union') {
+    return {
+      [spec.keyword]: spec.variants.map((v) => {
+        const tag: JsonSchema =
+          v.values.length === 1 ? { type: 'string', const: v.values[0] } : { type: 'string', enum: v.values };
+        const rest = objectSchema({ t: 'object', props: v.props });
+        const properties: Record<string, unknown> = {};
+        Object.defineProperty(properties, spec.tag, {
+          value: tag,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        for (const [k, s] of Object.entries(rest.properties as Record<string, unknown>))
+          Object.defineProperty(properties, k, {
+            value: s,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        return {
+          type: 'object',
+          properties,
+          required: [spec.tag, ...((rest.required as string[] | undefined) ?? [])],
+          additionalProperties: false,
+        };
+      }),
+    };
+  }
   if (spec.t !== 'object') return leafSchema(spec);
+  return objectSchema(spec);
+}
+
+function objectSchema(spec: ObjectSpec): JsonSchema {
   const properties: Record<string, unknown> = {};
   const required: string[] = [];
   for (const p of spec.props) {
@@ -429,12 +554,30 @@ function leafData(spec: LeafSpec): fc.Arbitrary<unknown> {
         minLength: spec.minItems ?? 0,
         maxLength: Math.min(spec.values.length, spec.maxItems ?? spec.values.length),
       });
+    case 'list': {
+      const item: fc.Arbitrary<unknown> =
+        spec.item === 'string'
+          ? // What one line carries back exactly: non-empty, no line breaks, no spaces at the ends.
+            fc
+              .string({ minLength: 1, maxLength: spec.maxLength ?? 30 })
+              .filter((x) => x.trim() === x && x !== '' && !/[\r\n]/.test(x))
+          : spec.item === 'integer'
+            ? fc.maxSafeInteger()
+            : fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0));
+      const min = spec.minItems ?? 0;
+      const max = spec.maxItems ?? 6;
+      return spec.unique
+        ? fc.uniqueArray(item, { minLength: min, maxLength: max })
+        : fc.array(item, { minLength: min, maxLength: max });
+    }
     case 'json':
       switch (spec.kind) {
         case 'objects':
           return fc.array(fc.record({ name: fc.string(), n: fc.integer() }), { maxLength: 3 });
-        case 'strings':
-          return fc.array(fc.string(), { maxLength: 4 });
+        case 'nullableStrings':
+          return fc.array(fc.option(fc.string(), { nil: null }), { maxLength: 4 });
+        case 'untagged':
+          return fc.oneof(fc.record({ a: fc.string() }), fc.record({ b: fc.integer() }));
         case 'record':
           return fc.dictionary(
             fc.string().filter((k) => !isReservedKey(k)), // refused in forms: see submission tests
@@ -453,14 +596,34 @@ function propData(p: PropSpec): fc.Arbitrary<unknown> {
   const value = dataArb(p.spec);
   const hasDefault = p.withDefault && defaultFor(p.spec) !== undefined;
   // A non-empty answer, for optional properties: leaving a field empty means "absent".
-  const provided = p.spec.t === 'multi' ? value.filter((v) => (v as unknown[]).length > 0) : value;
+  const isList = p.spec.t === 'multi' || p.spec.t === 'list';
+  const provided = isList ? value.filter((v) => (v as unknown[]).length > 0) : value;
   // An empty selection reads back as [] even where null is allowed, so null is not generated for lists.
-  if (p.required && !hasDefault)
-    return p.nullable && p.spec.t !== 'multi' ? fc.option(value, { nil: null }) : value;
+  if (p.required && !hasDefault) return p.nullable && !isList ? fc.option(value, { nil: null }) : value;
   return fc.option(provided, { nil: ABSENT });
 }
 
 export function dataArb(spec: Spec): fc.Arbitrary<unknown> {
+  if (spec.t === 'union') {
+    return fc
+      .integer({ min: 0, max: spec.variants.length - 1 })
+      .chain((i) => {
+        const v = spec.variants[i]!;
+        return fc.tuple(fc.constantFrom(...v.values), dataArb({ t: 'object', props: v.props }));
+      })
+      .map(([tag, rest]) => {
+        const out: Record<string, unknown> = {};
+        Object.defineProperty(out, spec.tag, {
+          value: tag,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        for (const [k, x] of Object.entries(rest as Record<string, unknown>))
+          Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+        return out;
+      });
+  }
   if (spec.t !== 'object') return leafData(spec);
   return fc.tuple(...spec.props.map(propData)).map((values) => {
     const out: Record<string, unknown> = {};
@@ -481,8 +644,8 @@ export function dataArb(spec: Spec): fc.Arbitrary<unknown> {
 /** Something entered: not absent, not null, not an empty selection. */
 function provided(spec: Spec, value: unknown): boolean {
   if (value === undefined || value === null) return false;
-  if (spec.t === 'multi') return (value as unknown[]).length > 0;
-  if (spec.t !== 'object') return true;
+  if (spec.t === 'multi' || spec.t === 'list') return (value as unknown[]).length > 0;
+  if (spec.t !== 'object') return true; // a union's tag is always an answer
   return spec.props.some((p) => provided(p.spec, (value as Record<string, unknown>)[p.key]));
 }
 
@@ -491,6 +654,11 @@ function provided(spec: Spec, value: unknown): boolean {
  * answer (an object with nothing entered reads back as absent).
  */
 export function isCanonical(spec: Spec, value: unknown): boolean {
+  if (spec.t === 'union' && value !== null && value !== undefined) {
+    const tag = (value as Record<string, unknown>)[spec.tag];
+    const variant = spec.variants.find((v) => v.values.includes(tag as string));
+    return variant !== undefined && isCanonical({ t: 'object', props: variant.props }, value);
+  }
   if (spec.t !== 'object' || value === null || value === undefined) return true;
   const obj = value as Record<string, unknown>;
   return spec.props.every((p) => {

@@ -375,28 +375,39 @@ describe('nested objects', () => {
 });
 
 describe('JSON fields for what inputs cannot express', () => {
-  const cases: [string, z.ZodType, string][] = [
+  const cases: [string, z.ZodType, string, string][] = [
     [
       'array of objects',
       z.array(z.object({ name: z.string(), qty: z.number() })),
       '[{"name": "…", "qty": 0}, …]',
+      'Enter JSON.',
     ],
-    ['array of strings', z.array(z.string()), '["…", …]'],
-    ['union', z.union([z.string(), z.number()]), 'JSON value'],
-    ['record', z.record(z.string(), z.number()), '{"key": 0}'],
+    ['array of nullable strings', z.array(z.string().nullable()), '["…", …]', 'Enter JSON.'],
+    ['union', z.union([z.string(), z.number()]), 'JSON value', 'Enter JSON.'],
+    ['record', z.record(z.string(), z.number()), '{"key": 0}', 'Enter JSON.'],
     [
-      'discriminated union',
-      z.discriminatedUnion('kind', [z.object({ kind: z.literal('a') }), z.object({ kind: z.literal('b') })]),
+      'union of objects without a tag',
+      z.union([z.object({ a: z.string() }), z.object({ b: z.number() })]),
       'JSON value',
+      'Enter JSON, one of: {"a": "…"} or {"b": 0}.',
     ],
-    ['object with catchall', z.object({ a: z.string() }).catchall(z.number()), '{"a": "…"}'],
-    ['tuple', z.tuple([z.string(), z.number()]), '["…", 0]'],
+    [
+      'union of objects whose tags overlap',
+      z.union([
+        z.object({ kind: z.enum(['a', 'b']), x: z.string() }),
+        z.object({ kind: z.enum(['b', 'c']), y: z.string() }),
+      ]),
+      'JSON value',
+      'Enter JSON, one of: {"kind": "a", "x": "…"} or {"kind": "b", "y": "…"}.',
+    ],
+    ['object with catchall', z.object({ a: z.string() }).catchall(z.number()), '{"a": "…"}', 'Enter JSON.'],
+    ['tuple', z.tuple([z.string(), z.number()]), '["…", 0]', 'Enter JSON.'],
   ];
-  test.each(cases)('%s → multiline JSON text', (_name, zod, placeholder) => {
+  test.each(cases)('%s → multiline JSON text', (_name, zod, placeholder, hint) => {
     const form = buildForm(wire(z.object({ value: zod })), { initial: undefined });
     expect(form.fields[0]).toMatchObject({ kind: 'json', path: ['value'] });
     expect(block(form, 'f:value')).toMatchObject({
-      hint: { text: 'Enter JSON.' },
+      hint: { text: hint },
       element: { type: 'plain_text_input', multiline: true, placeholder: { text: placeholder } },
     });
   });

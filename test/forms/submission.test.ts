@@ -1,41 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import {
-  buildForm,
-  type FormOptions,
-  ROOT_BLOCK_ID,
-  readSubmission,
-  stateFromInitial,
-  type ViewStateValues,
-} from '../../src/forms/index.ts';
+import { buildForm, ROOT_BLOCK_ID, readSubmission, stateFromInitial } from '../../src/forms/index.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
+import { option, submit, text } from './helpers.ts';
 
 function wire(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { target: 'draft-07' }) as JsonSchema;
 }
 
-/** The state Slack sends when the user changed some fields: `edits` replace whole element states. */
-function submit(
-  schema: JsonSchema,
-  edits: Record<string, Record<string, unknown>> = {},
-  options: FormOptions = {},
-): ReturnType<typeof readSubmission> {
-  const form = buildForm(schema, options);
-  const values = stateFromInitial(form);
-  for (const [blockId, state] of Object.entries(edits)) {
-    const current = values[blockId];
-    if (current === undefined) throw new Error(`no block ${blockId}`);
-    values[blockId] = { value: { ...current.value, ...state } as ViewStateValues[string][string] };
-  }
-  return readSubmission(
-    schema,
-    values,
-    options.maxBlocks === undefined ? {} : { maxBlocks: options.maxBlocks },
-  );
-}
-
-const text = (value: string | null) => ({ value });
-const option = (value: string) => ({ selected_option: { text: { type: 'plain_text', text: value }, value } });
 const options = (...values: string[]) => ({
   selected_options: values.map((value) => ({ text: { type: 'plain_text', text: value }, value })),
 });
@@ -366,7 +338,7 @@ describe('validation errors keyed by block id', () => {
         whole: { type: 'integer' },
         either: { type: ['string', 'number'] },
         flag: { type: 'boolean' },
-        list: { type: 'array', items: { type: 'string' } },
+        list: { type: 'array', items: { type: 'boolean' } },
         len: { type: 'string', minLength: 2, maxLength: 2 },
       },
     };

@@ -21,8 +21,8 @@ while (Atomics.load(counter, 0) < data.workers) Atomics.wait(counter, 0, Atomics
 
 const results = [];
 for (let i = 0; i < data.steps; i++) {
-  const result = store.claimAnswer(data.runId, `step-${i}`, data.userId, new Date());
+  const result = await store.claimAnswer(data.runId, `step-${i}`, data.userId, new Date());
   results.push(result.claimed ? { claimed: true } : { claimed: false, by: result.by });
 }
-store.close();
+await store.close();
 parentPort?.postMessage(results);

@@ -182,8 +182,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           .find((v) => v.callback_id === 'flowgate_answer_form' && JSON.stringify(v.blocks).includes(runId)),
       ),
     progressMessage(runId) {
-      const row = flowgate.store.getProgressMessage(runId);
-      if (!row) return undefined;
+      // The run's message as Slack got it: the top-level post that names the run.
+      const row = emulator
+        .callsOf('chat.postMessage')
+        .filter((c) => !c.params.thread_ts && c.response.ok === true)
+        .map((c) => ({
+          response: c.response,
+          id: /run `([^`]+)`|\(run ([^)]+)\)/.exec(String(c.params.text)),
+        }))
+        .find((c) => (c.id?.[1] ?? c.id?.[2]) === runId)?.response;
+      if (typeof row?.channel !== 'string' || typeof row.ts !== 'string') return undefined;
       const message = emulator.message(row.channel, row.ts);
       if (!message) return undefined;
       return {

@@ -477,6 +477,48 @@ export function createSlowResumeWorkflow() {
     .commit();
 }
 
+/** What `triage` of `forms-lists-unions` asks: a list of free strings and a discriminated union. */
+export const triageResumeSchema = z.object({
+  labels: z.array(z.string().max(12)).min(1).max(3).describe('Labels for the ticket'),
+  route: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('email'), address: z.email() }),
+    z.object({ kind: z.literal('pager'), team: z.string().min(1), urgent: z.boolean().optional() }),
+  ]),
+});
+
+/**
+ * `forms-lists-unions` (not in `testWorkflows`, register it explicitly): started with a title and a
+ * list of watchers; `triage` suspends for `triageResumeSchema` and returns exactly what it got.
+ */
+export function createFormsWorkflow() {
+  const input = z.object({ title: z.string().min(1), watchers: z.array(z.string()).max(3) });
+  const output = z.object({
+    title: z.string(),
+    watchers: z.array(z.string()),
+    answer: triageResumeSchema,
+  });
+  const triage = createStep({
+    id: 'triage',
+    description: 'Labels and routes a ticket',
+    inputSchema: input,
+    outputSchema: output,
+    suspendSchema: z.object({ title: z.string() }),
+    resumeSchema: triageResumeSchema,
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) return suspend({ title: inputData.title });
+      return { title: inputData.title, watchers: inputData.watchers, answer: resumeData };
+    },
+  });
+  return createWorkflow({
+    id: 'forms-lists-unions',
+    description: 'triage (suspends for a list and a discriminated union)',
+    inputSchema: input,
+    outputSchema: output,
+  })
+    .then(triage)
+    .commit();
+}
+
 export type TestWorkflows = ReturnType<typeof createTestWorkflows>;
 
 /**

@@ -1,0 +1,457 @@
+/**
+ * The Store contract: what every implementation (SQLite, PostgreSQL) must do, run against each by
+ * its own test file. `open()` gives another Store on the test's database (a second replica, or the
+ * same process after a restart); each test starts on an empty database.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { CLAIM_LEASE_MS, FORM_TTL_MS, type ProgressMessage, type Store } from '../../src/store/index.ts';
+
+export interface StoreBackend {
+  /** Makes an empty database for the next test. */
+  fresh(): Promise<void>;
+  /** Opens another Store on the current database (ready to use). */
+  open(): Promise<Store>;
+  /** Drops the current database (after each test). */
+  drop(): Promise<void>;
+}
+
+export const message = (runId: string, over: Partial<ProgressMessage> = {}): ProgressMessage => ({
+  runId,
+  workflowKey: 'approvalWorkflow',
+  workflowId: 'approval-workflow',
+  channel: 'C0CHANNEL',
+  ts: '1700000000.000100',
+  starterId: 'U0STARTER',
+  startedAt: new Date('2025-01-02T03:04:05.678Z'),
+  status: 'running',
+  final: false,
+  ...over,
+});
+
+export function storeContract(backend: StoreBackend): void {
+  const opened: Store[] = [];
+  const open = async () => {
+    const store = await backend.open();
+    opened.push(store);
+    return store;
+  };
+
+  beforeEach(() => backend.fresh());
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    await backend.drop();
+  });
+
+  describe('progress messages', () => {
+    test('round-trip with every field, and without the optional ones', async () => {
+      const store = await open();
+      const full = message('run-1', {
+        starterId: 'U0S',
+        final: true,
+        status: 'canceled',
+        canceledBy: 'U0CANCELER',
+        notifiedAt: new Date('2025-01-02T03:05:00.001Z'),
+        permalink: 'https://example.slack.com/archives/C0CHANNEL/p1700000000000100',
+      });
+      const bare = message('run-2', { starterId: null });
+      await store.saveProgressMessage(full);
+      await store.saveProgressMessage(bare);
+      expect(await store.getProgressMessage('run-1')).toEqual(full);
+      const got = await store.getProgressMessage('run-2');
+      expect(got).toEqual(bare);
+      expect(got && 'canceledBy' in got).toBe(false);
+      expect(got && 'notifiedAt' in got).toBe(false);
+      expect(got?.startedAt).toBeInstanceOf(Date);
+      expect(await store.getProgressMessage('nope')).toBeUndefined();
+    });
+
+    test('save is an upsert by runId', async () => {
+      const store = await open();
+      await store.saveProgressMessage(message('run-1', { canceledBy: 'U0X' }));
+      const replacement = message('run-1', { channel: 'C0OTHER', ts: '2.0', status: 'success', final: true });
+      await store.saveProgressMessage(replacement);
+      expect(await store.getProgressMessage('run-1')).toEqual(replacement);
+      expect(await store.listUnfinished()).toEqual([]);
+    });
+
+    test('update changes only the given fields; undefined values are ignored', async () => {
+      const store = await open();
+      await store.saveProgressMessage(message('run-1'));
+      await store.updateProgressMessage('run-1', { status: 'suspended', notifiedAt: new Date(5000) });
+      expect(await store.getProgressMessage('run-1')).toEqual(
+        message('run-1', { status: 'suspended', notifiedAt: new Date(5000) }),
+      );
+      await store.updateProgressMessage('run-1', {
+        status: undefined,
+        final: true,
+        canceledBy: 'U0C',
+        starterId: null,
+        channel: 'C0NEW',
+        ts: '9.9',
+        workflowKey: 'k2',
+        workflowId: 'id2',
+        startedAt: new Date(1234),
+      });
+      expect(await store.getProgressMessage('run-1')).toEqual({
+        runId: 'run-1',
+        workflowKey: 'k2',
+        workflowId: 'id2',
+        channel: 'C0NEW',
+        ts: '9.9',
+        starterId: null,
+        startedAt: new Date(1234),
+        status: 'suspended',
+        final: true,
+        canceledBy: 'U0C',
+        notifiedAt: new Date(5000),
+      });
+      await store.updateProgressMessage('run-1', {});
+      await store.updateProgressMessage('unknown', { status: 'x' });
+      expect(await store.getProgressMessage('unknown')).toBeUndefined();
+      expect((await store.getProgressMessage('run-1'))?.status).toBe('suspended');
+    });
+
+    test('listUnfinished returns non-final messages, oldest first', async () => {
+      const store = await open();
+      await store.saveProgressMessage(message('b', { startedAt: new Date(2000) }));
+      await store.saveProgressMessage(message('done', { startedAt: new Date(500), final: true }));
+      await store.saveProgressMessage(message('a', { startedAt: new Date(1000) }));
+      await store.saveProgressMessage(message('c', { startedAt: new Date(3000) }));
+      await store.updateProgressMessage('c', { final: true });
+      expect((await store.listUnfinished()).map((m) => m.runId)).toEqual(['a', 'b']);
+      expect((await store.listUnfinished())[0]).toEqual(message('a', { startedAt: new Date(1000) }));
+    });
+
+    test('invalid dates are refused', async () => {
+      const store = await open();
+      await expect(store.saveProgressMessage(message('r', { startedAt: new Date('nope') }))).rejects.toThrow(
+        TypeError,
+      );
+      await store.saveProgressMessage(message('r'));
+      await expect(store.updateProgressMessage('r', { notifiedAt: new Date(Number.NaN) })).rejects.toThrow(
+        TypeError,
+      );
+      await expect(store.claimAnswer('r', 's', 'U1', new Date(Number.NaN))).rejects.toThrow(TypeError);
+    });
+  });
+
+  describe('answers', () => {
+    const at1 = new Date('2025-01-01T00:00:01.000Z');
+    const at2 = new Date('2025-01-01T00:00:02.000Z');
+
+    test('the first claim wins; later claims (even by the same user) learn who holds it', async () => {
+      const store = await open();
+      expect(await store.claimAnswer('run-1', 'approve', 'U1', at1)).toEqual({ claimed: true });
+      expect(await store.claimAnswer('run-1', 'approve', 'U2', at2)).toEqual({
+        claimed: false,
+        by: 'U1',
+        at: at1,
+        state: 'claimed',
+      });
+      expect(await store.claimAnswer('run-1', 'approve', 'U1', at2)).toEqual({
+        claimed: false,
+        by: 'U1',
+        at: at1,
+        state: 'claimed',
+      });
+      expect(await store.getAnswer('run-1', 'approve')).toEqual({
+        runId: 'run-1',
+        stepPath: 'approve',
+        userId: 'U1',
+        answeredAt: at1,
+        state: 'claimed',
+      });
+    });
+
+    test('a claim never resumed nor released within the lease is taken over; a resumed one never is', async () => {
+      const store = await open();
+      const later = (ms: number) => new Date(at1.getTime() + ms);
+      expect((await store.claimAnswer('run-1', 'approve', 'U1', at1)).claimed).toBe(true);
+      expect(await store.claimAnswer('run-1', 'approve', 'U2', later(CLAIM_LEASE_MS - 1))).toMatchObject({
+        claimed: false,
+        by: 'U1',
+      });
+      expect(await store.claimAnswer('run-1', 'approve', 'U2', later(CLAIM_LEASE_MS))).toEqual({
+        claimed: true,
+      });
+      expect(await store.getAnswer('run-1', 'approve')).toMatchObject({ userId: 'U2', state: 'claimed' });
+      // The stranded holder can no longer release or complete what it lost.
+      await store.releaseAnswer('run-1', 'approve', 'U1');
+      await store.completeAnswer('run-1', 'approve', 'U1', 'late');
+      expect(await store.getAnswer('run-1', 'approve')).toMatchObject({ userId: 'U2', state: 'claimed' });
+
+      await store.claimAnswer('run-2', 'approve', 'U1', at1);
+      await store.completeAnswer('run-2', 'approve', 'U1', 'Approved');
+      expect(await store.claimAnswer('run-2', 'approve', 'U2', later(10 * CLAIM_LEASE_MS))).toMatchObject({
+        claimed: false,
+        by: 'U1',
+        state: 'resumed',
+      });
+    });
+
+    test('claims are per run and step path', async () => {
+      const store = await open();
+      expect((await store.claimAnswer('run-1', 'approve', 'U1', at1)).claimed).toBe(true);
+      expect((await store.claimAnswer('run-1', 'inner.approve', 'U2', at1)).claimed).toBe(true);
+      expect((await store.claimAnswer('run-2', 'approve', 'U3', at1)).claimed).toBe(true);
+      expect((await store.getAnswer('run-1', 'inner.approve'))?.userId).toBe('U2');
+      expect((await store.getAnswer('run-2', 'approve'))?.userId).toBe('U3');
+      expect(await store.getAnswer('run-3', 'approve')).toBeUndefined();
+    });
+
+    test('complete moves a claim to resumed with a summary', async () => {
+      const store = await open();
+      await store.claimAnswer('run-1', 'approve', 'U1', at1);
+      await store.completeAnswer('run-1', 'approve', 'U1', 'Approved: looks good');
+      expect(await store.getAnswer('run-1', 'approve')).toEqual({
+        runId: 'run-1',
+        stepPath: 'approve',
+        userId: 'U1',
+        answeredAt: at1,
+        state: 'resumed',
+        summary: 'Approved: looks good',
+      });
+      expect(await store.claimAnswer('run-1', 'approve', 'U2', at2)).toEqual({
+        claimed: false,
+        by: 'U1',
+        at: at1,
+        state: 'resumed',
+      });
+      // completing again, or without a claim, changes nothing
+      await store.completeAnswer('run-1', 'approve', 'U1', 'other');
+      expect((await store.getAnswer('run-1', 'approve'))?.summary).toBe('Approved: looks good');
+      await store.completeAnswer('run-1', 'unclaimed', 'U1', 'x');
+      expect(await store.getAnswer('run-1', 'unclaimed')).toBeUndefined();
+    });
+
+    test('only the claimer can release, and only before the resume', async () => {
+      const store = await open();
+      await store.claimAnswer('run-1', 'approve', 'U1', at1);
+      await store.releaseAnswer('run-1', 'approve', 'U2');
+      expect((await store.getAnswer('run-1', 'approve'))?.userId).toBe('U1');
+      await store.releaseAnswer('run-1', 'approve', 'U1');
+      expect(await store.getAnswer('run-1', 'approve')).toBeUndefined();
+      expect(await store.claimAnswer('run-1', 'approve', 'U2', at2)).toEqual({ claimed: true });
+      await store.completeAnswer('run-1', 'approve', 'U2', 'done');
+      await store.releaseAnswer('run-1', 'approve', 'U2');
+      expect((await store.getAnswer('run-1', 'approve'))?.state).toBe('resumed');
+    });
+  });
+
+  describe('answers per run and once-only marks', () => {
+    test("listAnswers returns a run's answers oldest first, and only that run's", async () => {
+      const store = await open();
+      await store.claimAnswer('run-1', 'b', 'U2', new Date(2000));
+      await store.claimAnswer('run-1', 'a', 'U1', new Date(1000));
+      await store.claimAnswer('run-2', 'a', 'U3', new Date(500));
+      await store.completeAnswer('run-1', 'a', 'U1', 'approved');
+      expect(
+        (await store.listAnswers('run-1')).map((a) => [a.stepPath, a.userId, a.state, a.summary]),
+      ).toEqual([
+        ['a', 'U1', 'resumed', 'approved'],
+        ['b', 'U2', 'claimed', undefined],
+      ]);
+      expect(await store.listAnswers('run-3')).toEqual([]);
+    });
+
+    test('markOnce is true only the first time, across reopen and a second replica', async () => {
+      const first = await open();
+      expect(await first.markOnce('final:run-1')).toBe(true);
+      expect(await first.markOnce('final:run-1')).toBe(false);
+      const replica = await open();
+      expect(await replica.markOnce('final:run-1')).toBe(false);
+      expect(await replica.markOnce('final:run-2')).toBe(true);
+      await first.close();
+      expect(await (await open()).markOnce('final:run-2')).toBe(false);
+    });
+  });
+
+  describe('storage', () => {
+    test('nothing is lost on restart', async () => {
+      const first = await open();
+      await first.saveProgressMessage(message('run-1'));
+      await first.saveProgressMessage(message('run-2', { final: true, status: 'success' }));
+      await first.claimAnswer('run-1', 'approve', 'U1', new Date(1000));
+      await first.claimAnswer('run-1', 'review', 'U2', new Date(2000));
+      await first.completeAnswer('run-1', 'review', 'U2', 'ok');
+      await first.close();
+      await first.close(); // idempotent
+
+      const second = await open();
+      expect(await second.getProgressMessage('run-1')).toEqual(message('run-1'));
+      expect((await second.listUnfinished()).map((m) => m.runId)).toEqual(['run-1']);
+      expect((await second.getAnswer('run-1', 'approve'))?.state).toBe('claimed');
+      expect(await second.getAnswer('run-1', 'review')).toMatchObject({
+        state: 'resumed',
+        summary: 'ok',
+        userId: 'U2',
+      });
+      expect(await second.claimAnswer('run-1', 'approve', 'U3', new Date(3000))).toMatchObject({
+        claimed: false,
+        by: 'U1',
+      });
+    });
+
+    test('two stores on one database (replicas) see each other: the claim is shared', async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(message('run-1'));
+      expect(await b.getProgressMessage('run-1')).toEqual(message('run-1'));
+      expect(await a.claimAnswer('run-1', 'approve', 'U1', new Date(1000))).toEqual({ claimed: true });
+      expect(await b.claimAnswer('run-1', 'approve', 'U2', new Date(2000))).toEqual({
+        claimed: false,
+        by: 'U1',
+        at: new Date(1000),
+        state: 'claimed',
+      });
+      await b.releaseAnswer('run-1', 'approve', 'U2'); // not the claimer: no effect
+      expect((await a.getAnswer('run-1', 'approve'))?.userId).toBe('U1');
+      await a.releaseAnswer('run-1', 'approve', 'U1');
+      expect(await b.claimAnswer('run-1', 'approve', 'U2', new Date(3000))).toEqual({ claimed: true });
+      await b.updateProgressMessage('run-1', { final: true });
+      expect(await a.listUnfinished()).toEqual([]);
+    });
+
+    test('concurrent claims through separate stores: exactly one winner per step', async () => {
+      const stores = await Promise.all([open(), open(), open(), open()]);
+      const steps = 20;
+      const results = await Promise.all(
+        stores.map((store, i) =>
+          Promise.all(
+            Array.from({ length: steps }, (_, step) =>
+              store.claimAnswer('run-race', `step-${step}`, `U${i}`, new Date(1000)),
+            ),
+          ),
+        ),
+      );
+      for (let step = 0; step < steps; step++) {
+        const winners = results.flatMap((r, i) => (r[step]?.claimed ? [`U${i}`] : []));
+        expect(winners).toHaveLength(1);
+        for (const r of results) {
+          const entry = r[step]!;
+          if (!entry.claimed) expect(entry.by).toBe(winners[0]);
+        }
+        expect((await stores[0]!.getAnswer('run-race', `step-${step}`))?.userId).toBe(winners[0]);
+      }
+      const marks = await Promise.all(stores.map((store) => store.markOnce('final:run-race')));
+      expect(marks.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe('open forms and messages', () => {
+    test('a progress message is found by the message it was posted as', async () => {
+      const store = await open();
+      await store.saveProgressMessage(message('run-a', { channel: 'C1', ts: '1.1' }));
+      await store.saveProgressMessage(message('run-b', { channel: 'C2', ts: '1.1' }));
+      expect((await store.findProgressMessage('C1', '1.1'))?.runId).toBe('run-a');
+      expect((await store.findProgressMessage('C2', '1.1'))?.runId).toBe('run-b');
+      expect(await store.findProgressMessage('C1', '2.2')).toBeUndefined();
+    });
+
+    test('forms are recorded by view id, kept across reopening, and forgotten after a day', async () => {
+      const at = new Date('2026-01-01T00:00:00Z');
+      let store = await open();
+      await store.saveForm({
+        kind: 'start',
+        viewId: 'V1',
+        userId: 'U1',
+        openedAt: at,
+        workflowKey: 'wf',
+        channel: 'C1',
+      });
+      await store.saveForm({
+        kind: 'answer',
+        viewId: 'V2',
+        userId: 'U2',
+        openedAt: at,
+        runId: 'run-1',
+        stepPath: ['outer', 'in.ner'],
+        suspendedAt: new Date(5),
+      });
+      // A form for one `.foreach()` iteration keeps which one.
+      await store.saveForm({
+        kind: 'answer',
+        viewId: 'V4',
+        userId: 'U2',
+        openedAt: at,
+        runId: 'run-1',
+        stepPath: ['each'],
+        suspendedAt: new Date(6),
+        forEachIndex: 2,
+      });
+      await store.close();
+      store = await open();
+      expect(await store.getForm('V1', at)).toEqual({
+        kind: 'start',
+        viewId: 'V1',
+        userId: 'U1',
+        openedAt: at,
+        workflowKey: 'wf',
+        channel: 'C1',
+      });
+      expect(await store.getForm('V2', at)).toMatchObject({
+        stepPath: ['outer', 'in.ner'],
+        suspendedAt: new Date(5),
+      });
+      expect(await store.getForm('V2', at)).not.toHaveProperty('forEachIndex');
+      expect(await store.getForm('V4', at)).toMatchObject({ stepPath: ['each'], forEachIndex: 2 });
+      expect(await store.getForm('V1', new Date(at.getTime() + FORM_TTL_MS))).toBeUndefined();
+      await store.deleteForm('V2');
+      expect(await store.getForm('V2', at)).toBeUndefined();
+      // Saving a newer form drops expired ones.
+      const later = new Date(at.getTime() + FORM_TTL_MS + 1);
+      await store.saveForm({
+        kind: 'start',
+        viewId: 'V3',
+        userId: 'U1',
+        openedAt: later,
+        workflowKey: 'wf',
+        channel: 'C1',
+      });
+      expect(await store.getForm('V1', at)).toBeUndefined();
+    });
+  });
+
+  describe('the one message of a run started elsewhere', () => {
+    test('one claim wins across stores; a failed post is released; a stranded claim is taken over', async () => {
+      const a = await open();
+      const b = await open();
+      const at = new Date('2026-02-01T00:00:00Z');
+      const row = message('ext-1', {
+        ts: '',
+        origin: 'elsewhere',
+        requester: 'billing-bot',
+        starterId: null,
+        startedAt: at,
+      });
+      expect(await a.claimProgressMessage(row)).toBe(true);
+      expect(await b.claimProgressMessage(row)).toBe(false);
+      // Not posted yet: not a message to follow after a restart.
+      expect((await a.listUnfinished()).map((m) => m.runId)).not.toContain('ext-1');
+      await a.releaseProgressMessage('ext-1');
+      expect(await b.claimProgressMessage(row)).toBe(true);
+      // Posted: never claimed again, and released no more.
+      await b.updateProgressMessage('ext-1', { ts: '1.2' });
+      await b.releaseProgressMessage('ext-1');
+      expect(
+        await a.claimProgressMessage({ ...row, startedAt: new Date(at.getTime() + CLAIM_LEASE_MS * 2) }),
+      ).toBe(false);
+      expect(await a.getProgressMessage('ext-1')).toMatchObject({
+        ts: '1.2',
+        origin: 'elsewhere',
+        requester: 'billing-bot',
+      });
+      // A claim whose process stopped before posting is taken over once its lease is over.
+      expect(await a.claimProgressMessage(message('ext-2', { ts: '', startedAt: at }))).toBe(true);
+      expect(
+        await b.claimProgressMessage(message('ext-2', { ts: '', startedAt: new Date(at.getTime() + 1000) })),
+      ).toBe(false);
+      expect(
+        await b.claimProgressMessage(
+          message('ext-2', { ts: '', startedAt: new Date(at.getTime() + CLAIM_LEASE_MS) }),
+        ),
+      ).toBe(true);
+      expect(await a.getProgressMessage('run-slack')).toBeUndefined();
+    });
+  });
+}
