@@ -917,7 +917,12 @@ export function answerFormView(
     type: 'modal',
     callback_id: VIEW.answerForm,
     // The step's resume label names the question best; fitView keeps it within Slack's 24.
-    title: { type: 'plain_text', text: suspension.resumeLabel ?? 'Respond' },
+    title: {
+      type: 'plain_text',
+      text:
+        suspension.resumeLabel ??
+        (suspension.forEachIndex === undefined ? 'Respond' : `Respond · item ${suspension.forEachIndex + 1}`),
+    },
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks,
