@@ -88,6 +88,22 @@ describe('a .foreach() whose iterations each suspend', () => {
   });
 });
 
+describe('a .foreach() one item at a time', () => {
+  test('the next item is a new question once the one before is answered; stream and stored run agree', () => {
+    const first = fold(events('sequentialStream'));
+    expect(brief(questions(first))).toEqual([{ index: 0, payload: { name: 'a' }, asked: true }]);
+    const stored1 = snapshotFromRunState(run('sequentialRun1'), first);
+    expect(questions(stored1).map((s) => [s.forEachIndex, s.forEachTotal, s.resumeLabel])).toEqual([
+      [0, 2, 'Review a'],
+    ]);
+    const next = fold(events('sequentialResume0'), stored1);
+    expect(brief(questions(next))).toEqual([{ index: 1, payload: { name: 'b' }, asked: true }]);
+    const stored2 = snapshotFromRunState(run('sequentialRun2'), next);
+    expect(questions(stored2).map(suspensionKey)).toEqual(questions(next).map(suspensionKey));
+    expect(questions(stored2)[0]?.resumeLabel).toBe('Review b');
+  });
+});
+
 describe('a loop that asks again', () => {
   test('the second question is a new suspension, not the first one answered', () => {
     const first = fold(events('loopStream'));

@@ -28,6 +28,17 @@ export function createSuspensionWorkflows() {
     .foreach(reviewItem, { concurrency: 3 })
     .commit();
 
+  // review-one-by-one: the same step, one item at a time (Mastra's default concurrency of 1): the
+  // next item asks only once the one before was answered.
+  const reviewOneByOneWorkflow = createWorkflow({
+    id: 'review-one-by-one',
+    description: 'foreach(review-item), one item at a time',
+    inputSchema: z.array(z.object({ name: z.string() })),
+    outputSchema: z.array(z.object({ name: z.string(), approved: z.boolean() })),
+  })
+    .foreach(reviewItem)
+    .commit();
+
   // ask-loop: dountil(ask) until the answer is "stop"; each turn asks a new question.
   const ask = createStep({
     id: 'ask',
@@ -79,5 +90,5 @@ export function createSuspensionWorkflows() {
     .then(useState)
     .commit();
 
-  return { reviewItemsWorkflow, askLoopWorkflow, teamStateWorkflow };
+  return { reviewItemsWorkflow, reviewOneByOneWorkflow, askLoopWorkflow, teamStateWorkflow };
 }
