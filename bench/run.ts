@@ -3,6 +3,7 @@ import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
+import { run as tree } from './tree.ts';
 
 console.log(await mastra());
 console.log('');
@@ -11,3 +12,5 @@ console.log('');
 console.log(await elsewhere());
 console.log('');
 console.log(await sandbox());
+console.log('');
+console.log(await tree());

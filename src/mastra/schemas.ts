@@ -89,6 +89,11 @@ const stepState = {
   endedAt: dateLike.optional(),
   suspendedAt: dateLike.optional(),
   resumedAt: dateLike.optional(),
+  // Loop steps carry `{ iterationCount }`; a malformed one is dropped, never the whole record.
+  metadata: z
+    .looseObject({ iterationCount: z.number().int().positive().optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -310,6 +315,13 @@ function fastStepPayload(p: unknown): boolean {
   if (!optString(p.stepName) || !optString(p.stepCallId)) return false;
   if (p.error !== undefined && fastError(p.error) === undefined) return false;
   if (p.suspendPayload !== undefined && !isObj(p.suspendPayload)) return false;
+  if (p.metadata !== undefined) {
+    // Only a well-formed `{ iterationCount }` here; zod drops a malformed one.
+    const m = p.metadata;
+    if (!isObj(m)) return false;
+    const n = m.iterationCount;
+    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n > 0)) return false;
+  }
   if (!reviveDates(p)) return false;
   if (p.stepName === undefined) p.stepName = p.id;
   return true;

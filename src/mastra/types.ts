@@ -63,6 +63,14 @@ export interface StepEventPayload {
   endedAt?: Date;
   suspendedAt?: Date;
   resumedAt?: Date;
+  /** Loop steps (`.dowhile`, `.dountil`): `{ iterationCount }`, counting from 1. */
+  metadata?: StepMetadata;
+}
+
+/** What Mastra adds about a step's execution; `iterationCount` on the steps of loops. */
+export interface StepMetadata {
+  iterationCount?: number;
+  [key: string]: unknown;
 }
 
 export interface WorkflowStartEvent extends EventBase {
@@ -164,6 +172,7 @@ export interface StepResult {
   endedAt?: Date;
   suspendedAt?: Date;
   resumedAt?: Date;
+  metadata?: StepMetadata;
 }
 
 /** GET /workflows/:id/runs/:runId (§4.1). */
@@ -264,6 +273,9 @@ export interface StepSnapshot {
   writerOutput?: unknown;
   /** Latest `.foreach()` progress of the step. */
   progress?: { completed: number; total: number };
+  /** `.foreach()`: the status of each iteration seen so far, by index. */
+  iterations?: StepStatus[];
+  metadata?: StepMetadata;
 }
 
 /**
@@ -287,6 +299,11 @@ export interface Suspension {
 
 export interface RunSnapshot {
   runId: string;
+  /**
+   * The workflow's serialized step graph the run is shown with (`runById().serializedStepGraph`
+   * when known, it comes from the process that runs it; else the workflow's `stepGraph`).
+   */
+  stepGraph?: readonly unknown[];
   /** Time of the latest event that changed the snapshot. */
   eventTimestamp: Date;
   payload: {

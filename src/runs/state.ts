@@ -15,7 +15,7 @@ import type {
   WorkflowEvent,
   WorkflowRunState,
 } from '../mastra/types.ts';
-import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
 import { suspensionsOf, withoutWorkflowMeta, withProgressEvent, withStepEvent } from './suspensions.ts';
 
@@ -30,7 +30,10 @@ const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
 
 type WorkflowState = RunSnapshot['payload']['workflowState'];
 
-/** A snapshot before any event: every top-level step of the workflow's graph listed as `pending`. */
+/**
+ * A snapshot before any event: every top-level step of the workflow's graph listed as `pending`,
+ * and the graph itself, which the run is shown with (src/runs/graph.ts).
+ */
 export function initialSnapshot(
   runId: string,
   stepGraph: readonly unknown[] = [],
@@ -41,16 +44,21 @@ export function initialSnapshot(
   for (const id of stepIdsFromGraph(stepGraph)) setOwn(steps, id, { id, status: 'pending' });
   return {
     runId,
+    ...(stepGraph.length > 0 ? { stepGraph } : {}),
     eventTimestamp: at,
     payload: { currentStep: null, workflowState: { status: 'pending', steps, suspended: [] } },
   };
 }
 
-/** Top-level step ids of a serialized step graph, in order (parallel and conditional branches flattened). */
+/**
+ * Top-level step ids of a serialized step graph, in order (parallel and conditional branches
+ * flattened). Sleeps are left out: their ids are made anew by each server process, so the graph
+ * of one process does not name the sleeps of a run in another.
+ */
 export function stepIdsFromGraph(graph: readonly unknown[]): string[] {
   const ids: string[] = [];
   const visit = (entry: unknown): void => {
-    if (!isRecord(entry)) return;
+    if (!isRecord(entry) || entry.type === 'sleep' || entry.type === 'sleepUntil') return;
     if (Array.isArray(entry.steps)) {
       for (const child of entry.steps) visit(child);
       return;
@@ -91,14 +99,30 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
       return withStep(base, { ...step, writerOutput: event.payload.output }, at, false);
     }
     case 'workflow-step-progress': {
-      const { id, completedCount, totalCount } = event.payload;
+      const { id, completedCount, totalCount, currentIndex, iterationStatus } = event.payload;
       const step = own(state.steps, id) ?? { id, status: 'running' as const };
+      const known = Number.isInteger(currentIndex) && currentIndex >= 0 && currentIndex < totalCount;
+      // A suspended iteration is a question of its own (src/runs/suspensions.ts).
       const suspended = withProgressEvent(state.suspended, event.payload);
-      const sameProgress = step.progress?.completed === completedCount && step.progress.total === totalCount;
+      const sameProgress =
+        step.progress?.completed === completedCount &&
+        step.progress.total === totalCount &&
+        (!known || step.iterations?.[currentIndex] === iterationStatus);
       if (sameProgress && suspended === state.suspended) return base;
+      const iterations = [...(step.iterations ?? [])];
+      if (known) iterations[currentIndex] = iterationStatus;
       const next = sameProgress
         ? base
-        : withStep(base, { ...step, progress: { completed: completedCount, total: totalCount } }, at, false);
+        : withStep(
+            base,
+            {
+              ...step,
+              progress: { completed: completedCount, total: totalCount },
+              ...(known ? { iterations: Array.from(iterations, (s) => s ?? 'pending') } : {}),
+            },
+            at,
+            false,
+          );
       return suspended === state.suspended
         ? next
         : withState(next, { ...next.payload.workflowState, suspended }, at);
@@ -164,13 +188,26 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
   for (const [id, result] of Object.entries(run.steps ?? {})) {
     const previous = own(steps, id);
     const { suspendPayload, ...rest } = result;
+    const iterations = foreachIterations(suspendPayload) ?? previous?.iterations;
     const step: StepSnapshot = {
       ...(previous?.writerOutput === undefined ? {} : { writerOutput: previous.writerOutput }),
       ...(previous?.progress === undefined ? {} : { progress: previous.progress }),
+      // The latest output of a step that runs again (a loop asking a second time): stored state
+      // only has the current iteration, the stream saw the one before.
+      ...(previous?.output === undefined ? {} : { output: previous.output }),
       ...rest,
+      ...(iterations === undefined ? {} : { iterations }),
       ...(suspendPayload === undefined ? {} : { suspendPayload: withoutWorkflowMeta(suspendPayload) }),
       id,
     };
+    // Stored state says "success" for a step that bailed (`bail()`); the stream said so, and the
+    // run's own status stays the server's.
+    if (
+      previous?.status === 'bailed' &&
+      step.status === 'success' &&
+      previous.startedAt?.getTime() === step.startedAt?.getTime()
+    )
+      step.status = 'bailed';
     setOwn(steps, id, step);
     const touched = Math.max(
       step.startedAt?.getTime() ?? 0,
@@ -186,8 +223,10 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
   const status = run.status;
   const suspended = status === 'suspended' || status === 'running' ? suspensionsOf(run) : [];
   if (TERMINAL_RUN_STATUSES.has(status)) markUnfinishedSteps(steps, status);
+  const stepGraph = sameGraph(run.serializedStepGraph, base?.stepGraph);
   return {
     runId: run.runId,
+    ...(stepGraph === undefined ? {} : { stepGraph }),
     eventTimestamp: run.updatedAt,
     payload: {
       currentStep: current,
@@ -217,7 +256,10 @@ function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Da
     // A (re)started step: drop what belonged to an earlier attempt.
     delete step.endedAt;
     delete step.error;
-    if (payload.resumedAt === undefined) delete step.progress;
+    if (payload.resumedAt === undefined) {
+      delete step.progress;
+      delete step.iterations;
+    }
   }
   if (payload.status !== 'failed') delete step.error;
   const suspended = withStepEvent(state.suspended, payload);
@@ -285,6 +327,7 @@ function withStep(snapshot: RunSnapshot, step: StepSnapshot, at: Date, current: 
   const state = snapshot.payload.workflowState;
   return {
     runId: snapshot.runId,
+    ...(snapshot.stepGraph === undefined ? {} : { stepGraph: snapshot.stepGraph }),
     eventTimestamp: eventTime(step) ?? at,
     payload: {
       currentStep: current
@@ -298,6 +341,7 @@ function withStep(snapshot: RunSnapshot, step: StepSnapshot, at: Date, current: 
 function withState(snapshot: RunSnapshot, state: WorkflowState, at: Date): RunSnapshot {
   return {
     runId: snapshot.runId,
+    ...(snapshot.stepGraph === undefined ? {} : { stepGraph: snapshot.stepGraph }),
     eventTimestamp: at.getTime() > snapshot.eventTimestamp.getTime() ? at : snapshot.eventTimestamp,
     payload: { currentStep: snapshot.payload.currentStep, workflowState: state },
   };
@@ -335,6 +379,31 @@ function errorFrom(
   if (error && typeof error.message === 'string' && error.message) return error;
   if (message) return { ...(error ?? {}), message };
   return undefined;
+}
+
+/**
+ * The graph a run is shown with: the one stored with the run (from the process that runs it) when
+ * there is one, kept as the same object while it does not change, so its display tree is built once.
+ */
+function sameGraph(
+  stored: readonly unknown[] | undefined,
+  known: readonly unknown[] | undefined,
+): readonly unknown[] | undefined {
+  if (!stored || stored.length === 0) return known;
+  if (known && known.length === stored.length && JSON.stringify(known) === JSON.stringify(stored))
+    return known;
+  return stored;
+}
+
+/** A `.foreach()` step's iteration statuses, from the `foreachOutput` Mastra keeps with its suspension. */
+function foreachIterations(suspendPayload: Record<string, unknown> | undefined): StepStatus[] | undefined {
+  const meta = suspendPayload?.__workflow_meta;
+  if (!isRecord(meta) || !Array.isArray(meta.foreachOutput)) return undefined;
+  return meta.foreachOutput.map((r) =>
+    isRecord(r) && typeof r.status === 'string' && (RUN_STATUSES as readonly string[]).includes(r.status)
+      ? (r.status as StepStatus)
+      : 'pending',
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -78,10 +78,25 @@ export function safeName(text: string, max: number): string {
 
 /**
  * A step path as people read it everywhere (message, thread, form, notices): nested steps joined by
- * " › ", escaped, the middle cut when too long. The one way to name a step in mrkdwn.
+ * " › ", escaped, the middle cut when too long; `code` sets it as inline code (the step list). The
+ * one way to name a step in mrkdwn. Segments Mastra names internally read as what they are: a
+ * `sleep_<uuid>` as "sleep", a `mapping_<workflow>_<n>` as "map" (the step list names maps by the
+ * step they feed, from the step graph).
  */
-export function stepName(path: readonly string[] | string, max = 150): string {
-  return safeName(typeof path === 'string' ? path : path.join(' › '), max);
+export function stepName(
+  path: readonly string[] | string,
+  max = 150,
+  style: 'plain' | 'code' = 'plain',
+): string {
+  const segments = typeof path === 'string' ? [path] : path;
+  const text = segments.map(readableSegment).join(' › ');
+  return style === 'code' ? code(text, max) : safeName(text, max);
+}
+
+function readableSegment(segment: string): string {
+  if (/^sleep_[0-9a-f-]{8,}$/i.test(segment)) return 'sleep';
+  if (/^mapping_.+_\d+$/.test(segment)) return 'map';
+  return segment;
 }
 
 /** Start and end of `text` with "…" between, within `max`; entities, pairs and `<…>` kept whole. */

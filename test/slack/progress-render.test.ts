@@ -1,8 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import type { RunSnapshot, StepSnapshot } from '../../src/mastra/types.ts';
+import { parseRecordsSync } from '../../src/mastra/records.ts';
+import { runStateSchema, toWorkflowEvent, workflowInfoSchema } from '../../src/mastra/schemas.ts';
+import type { RunSnapshot, StepSnapshot, WorkflowEvent } from '../../src/mastra/types.ts';
+import { treeOf } from '../../src/runs/graph.ts';
+import { initialSnapshot, reduceEvents, snapshotFromRunState } from '../../src/runs/state.ts';
 import { textLength } from '../../src/slack/fit.ts';
 import { handleOf } from '../../src/slack/ids.ts';
+import { stepName } from '../../src/slack/mrkdwn.ts';
 import { renderProgress } from '../../src/slack/render/progress.ts';
+import { loadFixture } from '../support/mastra/fixtures.ts';
 
 function snapshot(
   status: RunSnapshot['payload']['workflowState']['status'],
@@ -225,5 +231,214 @@ describe('questions: foreach iterations, loops asking again, resume labels', () 
     const text = allText(message.blocks);
     expect(text).toContain(':speech_balloon: earlier: *ask* answered by <@U123>');
     expect(text).not.toContain(':speech_balloon: *ask*');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Every construct drawn from its real step graph and events (fixtures 110–121: the workflows of
+// test/support/mastra/constructs.ts on a real server).
+
+const graphOf = (fixture: string) =>
+  workflowInfoSchema.parse(JSON.parse(loadFixture(fixture).text)).stepGraph;
+const eventsOf = (fixture: string): WorkflowEvent[] =>
+  parseRecordsSync(loadFixture(fixture).body).map(toWorkflowEvent);
+const runStateOf = (fixture: string) => runStateSchema.parse(JSON.parse(loadFixture(fixture).text));
+/** The step list's lines. */
+const stepLines = (s: RunSnapshot): string[] => {
+  const section = renderProgress({ ...base, snapshot: s }).blocks[2];
+  return section?.type === 'section' && section.text ? section.text.text.split('\n') : [];
+};
+const EM = '\u2003\u2003';
+
+describe('the step list drawn from the step graph', () => {
+  const graph = graphOf('110');
+  const tour = eventsOf('111');
+  const start = () => initialSnapshot('tour-1', graph, new Date(0));
+  const through = (id: string, type = 'workflow-step-start') =>
+    reduceEvents(
+      tour.slice(
+        0,
+        tour.findIndex((e) => e.type === type && (e as { payload: { id?: string } }).payload.id === id) + 1,
+      ),
+      start(),
+    )!;
+  const finished = () => snapshotFromRunState(runStateOf('112'), reduceEvents(tour, start()));
+
+  test('nested workflow steps are listed under their parent from the start, indented', () => {
+    const lines = stepLines(start());
+    const at = (text: string) => lines.findIndex((l) => l.includes(text));
+    expect(lines[at('`tour-inner` pending')]).not.toMatch(/^\u2003/);
+    expect(lines[at('`tour-inner › in-a` pending')]).toMatch(new RegExp(`^${EM}:white_circle:`));
+    expect(at('`tour-inner › in-a`')).toBe(at('`tour-inner`') + 1);
+    expect(at('`tour-inner › in-b`')).toBeLessThan(at('`count`'));
+  });
+
+  test('parallel steps are grouped under one line saying they run side by side', () => {
+    const lines = stepLines(through('par-a', 'workflow-step-result'));
+    const group = lines.findIndex((l) => l.includes('*in parallel* · 2 steps side by side'));
+    expect(group).toBeGreaterThan(-1);
+    expect(lines[group]).toContain(':hourglass_flowing_sand:');
+    expect(lines.slice(group + 1).find((l) => l.includes('`par-a`'))).toMatch(new RegExp(`^${EM}.*success`));
+    expect(lines.find((l) => l.includes('`par-b`'))).toMatch(new RegExp(`^${EM}.*running`));
+  });
+
+  test('a branch not taken reads "not taken" as soon as the taken one starts', () => {
+    const s = through('small-n');
+    expect(s.payload.workflowState.status).toBe('running');
+    const lines = stepLines(s);
+    expect(lines.find((l) => l.includes('`big-n`'))).toContain('not taken');
+    expect(lines.find((l) => l.includes('*branch*'))).toContain('1 of 2 paths taken');
+  });
+
+  test('maps are named for what they feed, never by their internal id', () => {
+    const text = stepLines(finished()).join('\n');
+    expect(text).toContain('`map → big-n + small-n input` success');
+    expect(text).toContain('`map → tour-inner input` success');
+    expect(text).not.toContain('mapping_');
+  });
+
+  test('a sleep shows its length before, and when it ends while it sleeps', () => {
+    expect(stepLines(start()).join('\n')).toContain('`sleep` pending · for 30 ms');
+    const waiting = tour.find((e) => e.type === 'workflow-step-waiting') as {
+      payload: { id: string; startedAt: Date };
+    };
+    const line = stepLines(through(waiting.payload.id, 'workflow-step-waiting')).find((l) =>
+      l.includes('`sleep`'),
+    );
+    const ends = Math.floor((waiting.payload.startedAt.getTime() + 30) / 1000);
+    expect(line).toContain(`sleeping · for 30 ms · ends <!date^${ends}`);
+    expect(stepLines(finished()).join('\n')).not.toContain('sleep_');
+  });
+
+  test('finished steps show their output summarised; a bail reads "finished early" with its payload after reconciliation', () => {
+    const s = finished();
+    expect(s.payload.workflowState.status).toBe('success');
+    const message = renderProgress({ ...base, snapshot: s });
+    expect(message.blocks[0]).toMatchObject({ text: { text: 'approval-workflow · Succeeded' } });
+    const lines = stepLines(s);
+    const bail = lines.findIndex((l) => l.includes('`bailer`'));
+    expect(lines[bail]).toContain('finished early');
+    expect(lines[bail + 1]).toContain('↳ reason: nothing left to do · n: 3');
+    const small = lines.findIndex((l) => l.includes('`small-n` success'));
+    expect(lines[small + 1]).toContain('↳ n: 1 · size: small');
+    expect(lines.find((l) => l.includes('`count`'))).toContain('do-while loop, ran 2 times');
+    expect(lines.find((l) => l.includes('`never-runs`'))).toContain('skipped');
+  });
+
+  test('a nested workflow whose step sleeps reads as waiting, not plainly running', () => {
+    const napGraph = graphOf('121');
+    const sleepId = (napGraph[0] as { serializedStepFlow: { id?: string }[] }).serializedStepFlow[1]!.id!;
+    const at = new Date(1_800_000_000_000);
+    const step = (type: WorkflowEvent['type'], id: string, status: string): WorkflowEvent =>
+      ({
+        type,
+        runId: 'nap-1',
+        from: 'WORKFLOW',
+        payload: { id, stepName: id, status, startedAt: at },
+      }) as WorkflowEvent;
+    const s = reduceEvents(
+      [
+        { type: 'workflow-start', runId: 'nap-1', from: 'WORKFLOW', payload: { workflowId: 'napper' } },
+        step('workflow-step-start', 'nap', 'running'),
+        step('workflow-step-start', 'nap.lie-down', 'running'),
+        {
+          ...step('workflow-step-result', 'nap.lie-down', 'success'),
+          payload: {
+            id: 'nap.lie-down',
+            stepName: 'nap.lie-down',
+            status: 'success',
+            startedAt: at,
+            endedAt: at,
+            output: {},
+          },
+        } as WorkflowEvent,
+        step('workflow-step-waiting', `nap.${sleepId}`, 'waiting'),
+      ],
+      initialSnapshot('nap-1', napGraph, at),
+    )!;
+    const lines = stepLines(s);
+    expect(lines.find((l) => l.includes('`nap`'))).toMatch(/:zzz: `nap` waiting/);
+    expect(lines.find((l) => l.includes('`nap › sleep`'))).toContain('sleeping · for 1 min 0 s · ends');
+  });
+
+  test('a loop asking again: its iteration and the latest output, then how many times it ran', () => {
+    const asked = snapshotFromRunState(
+      runStateOf('115'),
+      reduceEvents([...eventsOf('113'), ...eventsOf('114')], initialSnapshot('ask-1', [], new Date(0))),
+    );
+    const lines = stepLines(asked);
+    expect(lines[0]).toContain('`ask` waiting for an answer');
+    expect(lines[0]).toContain('do-until loop, iteration 2');
+    expect(lines[1]).toContain('↳ latest output: turn: 2 · last: go');
+    const done = snapshotFromRunState(runStateOf('117'), reduceEvents(eventsOf('116'), asked));
+    expect(stepLines(done)[0]).toContain('do-until loop, ran 2 times');
+    expect(stepLines(done)[1]).toContain('↳ turn: 3 · last: stop');
+  });
+
+  test('a foreach line counts its items: done and waiting', () => {
+    const s = reduceEvents(
+      eventsOf('118'),
+      initialSnapshot('items-1', runStateOf('119').serializedStepGraph!),
+    )!;
+    const lines = stepLines(s);
+    expect(lines.find((l) => l.includes('`check-item`'))).toContain('3 items · 3 done');
+    expect(lines.find((l) => l.includes('`review-item`'))).toContain('3 items · 0 done · 3 waiting');
+    expect(
+      stepLines(snapshotFromRunState(runStateOf('119'))).find((l) => l.includes('`review-item`')),
+    ).toContain('3 items · 0 done · 3 waiting');
+  });
+
+  test('a failure inside a nested workflow names the step by its full path', () => {
+    const s = snapshot('failed', [
+      { id: 'tour-inner', status: 'failed' },
+      { id: 'tour-inner.in-b', status: 'failed', error: { message: 'nope' } },
+    ]);
+    const text = allText(renderProgress({ ...base, snapshot: { ...s, stepGraph: graph } }).blocks);
+    expect(text).toContain(`Failed* at step ${stepName(['tour-inner', 'in-b'], 100, 'code')}`);
+    expect(text).toContain('at step `tour-inner › in-b`');
+  });
+
+  test('a path reads the same everywhere: internal sleep and map ids read as what they are', () => {
+    expect(stepName(['nap', 'sleep_0a42f4eb-562d-45b9-96db-7a1d2136d9f5'])).toBe('nap › sleep');
+    expect(stepName(['mapping_tour_0'])).toBe('map');
+    expect(stepName(['inner', 'in-a'], 100, 'code')).toBe('`inner › in-a`');
+  });
+
+  test('a 200-step run with nested groups still fits, with what needs attention and the frontier visible', () => {
+    const big: unknown[] = [];
+    for (let i = 0; i < 40; i++) {
+      big.push({ type: 'step', step: { id: `s${i}-${'x'.repeat(40)}` } });
+      big.push({
+        type: 'parallel',
+        steps: [0, 1].map((j) => ({ type: 'step', step: { id: `p${i}-${j}-${'y'.repeat(40)}` } })),
+      });
+      big.push({
+        type: 'workflow',
+        id: `w${i}`,
+        serializedStepFlow: [0, 1].map((j) => ({ type: 'step', step: { id: `n${j}-${'z'.repeat(40)}` } })),
+      });
+    }
+    const rows = treeOf(big);
+    const ids = [...rows.keys];
+    expect(ids.length).toBe(240); // 200 steps and the 40 nested workflows they are in
+    const t0 = new Date(1_800_000_000_000);
+    const steps: StepSnapshot[] = ids.map((id, i) => ({
+      id,
+      status: i < 120 ? 'success' : i === 120 ? 'running' : 'pending',
+      startedAt: t0,
+      ...(i < 120 ? { endedAt: t0, output: { text: 'o'.repeat(400), n: i } } : {}),
+    }));
+    steps[10] = { ...steps[10]!, status: 'failed', error: { message: 'broke' } };
+    const message = renderProgress({ ...base, snapshot: { ...snapshot('running', steps), stepGraph: big } });
+    expect(message.blocks.length).toBeLessThanOrEqual(50);
+    expect(textLength(message.blocks)).toBeLessThanOrEqual(11_000);
+    const text = allText(message.blocks);
+    // The failed step (needs attention) and the running one (the frontier) are shown.
+    expect(text).toContain(`${stepName(ids[10]!.split('.'), 80, 'code')} failed`);
+    expect(text).toContain(`${stepName(ids[120]!.split('.'), 80, 'code')} running`);
+    expect(text).toMatch(/…\d+ more steps/);
+    for (const block of message.blocks) {
+      if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
+    }
   });
 });

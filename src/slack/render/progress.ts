@@ -8,7 +8,8 @@ import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import type { Answerers } from '../../policy.ts';
-import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage } from '../fit.ts';
+import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
+import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage, SLACK_LIMITS, textLength } from '../fit.ts';
 import { ACTION } from '../ids.ts';
 import {
   blockValue,
@@ -19,6 +20,7 @@ import {
   mentionUser,
   safeText,
   slackDate,
+  stepName,
   truncate,
 } from '../mrkdwn.ts';
 import { renderAnswers, renderSuspensions } from './suspensions.ts';
@@ -83,6 +85,8 @@ const STATUS_LABEL: Record<RunStatus, string> = {
 
 /** Steps listed one per line before the rest collapse into a summary line. */
 const MAX_STEP_LINES = 25;
+/** How many step outputs to show, tried in turn until the message fits. */
+const OUTPUT_LEVELS = [12, 4, 0] as const;
 
 /** What goes first when the message is too big for Slack: suspend payload fields, then answer lines. */
 const EXPENDABLE: readonly BlockPredicate[] = [
@@ -117,8 +121,9 @@ export function renderProgress(view: ProgressView): RenderedMessage {
   });
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: runContext(view) }] });
 
-  const stepText = renderSteps(Object.values(state.steps));
-  if (stepText) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: stepText } });
+  const rows = projectRun(treeOf(snapshot.stepGraph), snapshot);
+  const stepsAt = blocks.length;
+  blocks.push({ type: 'section', text: { type: 'mrkdwn', text: renderSteps(rows, 0) } });
 
   blocks.push(...renderSuspensions(view));
 
@@ -131,10 +136,10 @@ export function renderProgress(view: ProgressView): RenderedMessage {
     });
   }
   if (status === 'failed') {
-    const failed = Object.values(state.steps).find((s) => s.status === 'failed');
+    const failed = failedRow(rows);
     const message =
-      state.error?.message ?? failed?.error?.message ?? 'The run failed without an error message.';
-    const where = failed ? ` at step ${code(failed.id, 100)}` : '';
+      state.error?.message ?? failed?.step?.error?.message ?? 'The run failed without an error message.';
+    const where = failed ? ` at step ${stepName(failed.label, 100, 'code')}` : '';
     blocks.push({
       type: 'section',
       text: { type: 'mrkdwn', text: `:x: *Failed*${where}\n${codeBlock(truncate(message, 1500))}` },
@@ -173,6 +178,22 @@ export function renderProgress(view: ProgressView): RenderedMessage {
     });
   }
 
+  // Outputs are worth room but are not essential: as many as fit, the latest first.
+  for (const outputs of OUTPUT_LEVELS) {
+    const text = renderSteps(rows, outputs);
+    const candidate = [...blocks];
+    candidate[stepsAt] = { type: 'section', text: { type: 'mrkdwn', text } };
+    if (
+      outputs === 0 ||
+      (text.length <= SLACK_LIMITS.sectionText &&
+        candidate.length <= SLACK_LIMITS.messageBlocks &&
+        textLength(candidate) <= SLACK_LIMITS.messageTextBudget)
+    ) {
+      blocks[stepsAt] = candidate[stepsAt]!;
+      break;
+    }
+  }
+  if (rows.length === 0) blocks.splice(stepsAt, 1);
   return fitMessage({ text: fallbackText(view), blocks }, { drop: EXPENDABLE, keep: ESSENTIAL });
 }
 
@@ -211,65 +232,201 @@ function fallbackText(view: ProgressView): string {
 }
 
 /**
- * One line per step. Past `MAX_STEP_LINES`, the lines around the run's frontier (the latest finished
- * and the next pending steps) and every step that needs attention stay; each run of hidden steps
- * collapses into one summary line with its counts, in place.
+ * The step list: one line per row of the run's display tree (src/runs/graph.ts), children of
+ * groups and nested workflows indented under them. Past `MAX_STEP_LINES`, the rows around the
+ * run's frontier (the latest finished and the next pending ones) and every row that needs attention
+ * stay, with the groups they belong to; each run of hidden rows collapses into one summary line
+ * with its counts, in place. Up to `outputs` finished steps (the latest first; one that bailed or
+ * asks again before them) show their output, summarised.
  */
-function renderSteps(steps: StepSnapshot[]): string {
-  if (steps.length === 0) return '';
+function renderSteps(rows: readonly RunRow[], outputs: number): string {
+  if (rows.length === 0) return '';
   const keep = new Set<number>();
-  if (steps.length <= MAX_STEP_LINES) {
-    for (let i = 0; i < steps.length; i++) keep.add(i);
+  if (rows.length <= MAX_STEP_LINES) {
+    for (let i = 0; i < rows.length; i++) keep.add(i);
   } else {
-    steps.forEach((s, i) => {
-      if (
-        s.status !== 'success' &&
-        s.status !== 'skipped' &&
-        s.status !== 'pending' &&
-        keep.size < MAX_STEP_LINES
-      )
-        keep.add(i);
+    rows.forEach((r, i) => {
+      if (needsAttention(r) && keep.size < MAX_STEP_LINES) keep.add(i);
     });
-    const frontier = steps.findLastIndex((s) => s.status !== 'pending');
+    const frontier = rows.findLastIndex((r) => r.status !== 'pending' && r.status !== 'skipped');
     const half = Math.floor((MAX_STEP_LINES - keep.size) / 2);
-    for (let i = Math.max(0, frontier - half + 1); i < steps.length && keep.size < MAX_STEP_LINES; i++)
+    for (let i = Math.max(0, frontier - half + 1); i < rows.length && keep.size < MAX_STEP_LINES; i++)
       keep.add(i);
+    // A row shown without the group or nested workflow it is in would read as a top-level step.
+    for (const i of [...keep])
+      for (let p = rows[i]!.parent; p !== -1 && !keep.has(p); p = rows[p]!.parent) keep.add(p);
   }
+  const withOutput = outputRows(rows, keep, outputs);
   const lines: string[] = [];
-  let hidden: StepSnapshot[] = [];
+  let hidden: RunRow[] = [];
   const flush = () => {
     if (hidden.length === 0) return;
     const counts = new Map<StepStatus, number>();
-    for (const s of hidden) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
-    lines.push(`…${hidden.length} more steps (${[...counts].map(([st, n]) => `${n} ${st}`).join(', ')})`);
+    for (const r of hidden) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+    const summary = [...counts].map(([st, n]) => `${n} ${st}`).join(', ');
+    lines.push(`${indent(hidden[0]!.depth)}…${hidden.length} more steps (${summary})`);
     hidden = [];
   };
-  steps.forEach((step, i) => {
+  rows.forEach((row, i) => {
     if (keep.has(i)) {
       flush();
-      lines.push(stepLine(step));
-    } else hidden.push(step);
+      lines.push(rowLine(row, withOutput.has(i)));
+    } else hidden.push(row);
   });
   flush();
   return fitLines(lines, 3000, (n) => `…${n} more lines`);
 }
 
-function stepLine(step: StepSnapshot): string {
-  let line = `${STATUS_EMOJI[step.status]} ${code(displayStepName(step.id), 80)} ${step.status}`;
-  const duration = stepDuration(step);
-  if (duration) line += ` · ${duration}`;
-  if (step.progress) line += ` · ${step.progress.completed}/${step.progress.total}`;
-  if (step.writerOutput !== undefined && step.status === 'running') {
-    line += `\n      ↳ ${safeText(inlineValue(step.writerOutput, 120), 200)}`;
+/** The step that failed: the innermost failed row (a nested workflow fails with its step). */
+function failedRow(rows: readonly RunRow[]): RunRow | undefined {
+  let found = -1;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (row.status !== 'failed' || row.kind === 'parallel' || row.kind === 'branch') continue;
+    if (found === -1 || row.parent === found || isWithin(rows, i, found)) found = i;
+    else break;
   }
-  if (step.status === 'failed' && step.error?.message) {
-    line += `\n      ↳ ${safeText(inlineValue(step.error.message, 150), 250)}`;
+  return found === -1 ? undefined : rows[found];
+}
+
+function isWithin(rows: readonly RunRow[], i: number, ancestor: number): boolean {
+  for (let p = rows[i]!.parent; p !== -1; p = rows[p]!.parent) if (p === ancestor) return true;
+  return false;
+}
+
+function needsAttention(row: RunRow): boolean {
+  return row.status !== 'success' && row.status !== 'skipped' && row.status !== 'pending';
+}
+
+/** The rows whose output is shown: bailed and asking-again ones first, then the latest finished. */
+function outputRows(rows: readonly RunRow[], keep: ReadonlySet<number>, max: number): Set<number> {
+  if (max <= 0) return new Set();
+  const candidates: { i: number; rank: number; at: number }[] = [];
+  rows.forEach((row, i) => {
+    if (!keep.has(i) || !row.step || row.step.output === undefined) return;
+    if (row.kind !== 'step' && row.kind !== 'workflow') return;
+    const rank =
+      row.status === 'bailed'
+        ? 0
+        : row.status === 'suspended' || row.status === 'running'
+          ? 1
+          : row.status === 'success'
+            ? 2
+            : -1;
+    if (rank === -1) return;
+    candidates.push({ i, rank, at: row.step.endedAt?.getTime() ?? row.step.suspendedAt?.getTime() ?? 0 });
+  });
+  candidates.sort((a, b) => a.rank - b.rank || b.at - a.at || b.i - a.i);
+  return new Set(candidates.slice(0, max).map((c) => c.i));
+}
+
+function indent(depth: number): string {
+  return '\u2003\u2003'.repeat(depth);
+}
+
+function rowLine(row: RunRow, showOutput: boolean): string {
+  const pad = indent(row.depth);
+  const emoji = row.notTaken ? ':heavy_minus_sign:' : STATUS_EMOJI[row.status];
+  if (row.kind === 'parallel' || row.kind === 'branch') {
+    const size = row.group?.size ?? 0;
+    const what =
+      row.kind === 'parallel'
+        ? `*in parallel* · ${plural(size, 'step')} side by side`
+        : `*branch* · ${row.group?.taken === undefined ? plural(size, 'path') : `${row.group.taken} of ${plural(size, 'path')} taken`}`;
+    return `${pad}${emoji} ${what}${row.status === 'pending' ? '' : ` · ${row.status}`}`;
+  }
+  const step = row.step;
+  let line = `${pad}${emoji} ${stepName(row.label, 80, 'code')} ${statusWord(row)}`;
+  const duration = step ? stepDuration(step) : '';
+  if (duration) line += ` · ${duration}`;
+  line += details(row);
+  const more = `\n${pad}      ↳ `;
+  if (step?.writerOutput !== undefined && step.status === 'running') {
+    line += `${more}${safeText(inlineValue(step.writerOutput, 120), 200)}`;
+  }
+  if (step?.status === 'failed' && step.error?.message) {
+    line += `${more}${safeText(inlineValue(step.error.message, 150), 250)}`;
+  }
+  if (showOutput && step?.output !== undefined) {
+    const latest = row.status === 'suspended' || row.status === 'running' ? 'latest output: ' : '';
+    line += `${more}${latest}${safeText(summarize(step.output, 160), 250)}`;
   }
   return line;
 }
 
-function displayStepName(id: string): string {
-  return id.startsWith('sleep_') ? 'sleep' : id.replace(/\./g, ' › ');
+function statusWord(row: RunRow): string {
+  if (row.notTaken) return 'not taken';
+  if (row.status === 'bailed') return 'finished early';
+  if (row.kind === 'sleep' && row.status === 'waiting') return 'sleeping';
+  if (row.status === 'suspended') return 'waiting for an answer';
+  return row.status;
+}
+
+function details(row: RunRow): string {
+  const parts: string[] = [];
+  if (row.loop) {
+    const kind = row.loop.loopType === 'dowhile' ? 'do-while loop' : 'do-until loop';
+    const n = row.loop.iterations;
+    const finished = row.status === 'success' || row.status === 'failed' || row.status === 'canceled';
+    parts.push(
+      n === undefined ? kind : finished ? `${kind}, ran ${plural(n, 'time')}` : `${kind}, iteration ${n}`,
+    );
+  }
+  if (row.foreach) {
+    const f = row.foreach;
+    if (f.total !== undefined) parts.push(plural(f.total, 'item'));
+    if (f.total !== undefined || f.done > 0) parts.push(`${f.done} done`);
+    if (f.running > 0) parts.push(`${f.running} running`);
+    if (f.waiting > 0) parts.push(`${f.waiting} waiting`);
+    if (f.failed > 0) parts.push(`${f.failed} failed`);
+    if (f.total === undefined && f.concurrency !== undefined) parts.push(`${f.concurrency} at a time`);
+  } else if (row.step?.progress) {
+    parts.push(`${row.step.progress.completed}/${row.step.progress.total}`);
+  }
+  if (row.sleep) {
+    const { duration, until, computed } = row.sleep;
+    const started = row.step?.startedAt;
+    const ends =
+      until ?? (started && duration !== undefined ? new Date(started.getTime() + duration) : undefined);
+    if (row.status === 'pending' || row.status === 'skipped') {
+      if (duration !== undefined) parts.push(`for ${formatDuration(duration)}`);
+      else if (until) parts.push(`until ${slackDate(until)}`);
+      else if (computed) parts.push('length set at run time');
+    } else if (row.status === 'waiting' || row.status === 'running') {
+      if (duration !== undefined) parts.push(`for ${formatDuration(duration)}`);
+      if (ends) parts.push(`ends ${slackDate(ends)}`);
+    } else if (duration !== undefined && !row.step?.endedAt) {
+      parts.push(`for ${formatDuration(duration)}`);
+    }
+  }
+  return parts.length > 0 ? ` · ${parts.join(' · ')}` : '';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * A value as people read it on one line: an object's first fields as `key: value`, an array's
+ * length and first items, a string as it is; nested values compact. Not escaped.
+ */
+export function summarize(value: unknown, max = 160): string {
+  if (typeof value !== 'object' || value === null) return inlineValue(value, max);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'no items';
+    const first = value.slice(0, 3).map((v) => inlineValue(v, 60));
+    return truncate(
+      `${plural(value.length, 'item')}: ${first.join(', ')}${value.length > 3 ? ', …' : ''}`,
+      max,
+    );
+  }
+  const entries = Object.entries(value);
+  if (entries.length === 0) return 'nothing';
+  const parts = entries
+    .slice(0, 4)
+    .map(([k, v]) => `${k}: ${inlineValue(v, typeof v === 'object' && v !== null ? 40 : 60)}`);
+  if (entries.length > 4) parts.push(`+${entries.length - 4} more`);
+  return truncate(parts.join(' · '), max);
 }
 
 function stepDuration(step: StepSnapshot): string {
