@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, printed as the markdown kept in BENCHMARKS.md. */
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
@@ -14,3 +15,5 @@ console.log('');
 console.log(await sandbox());
 console.log('');
 console.log(await tree());
+console.log('');
+console.log(await replicas());

@@ -7,10 +7,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
-import type { Config } from './config.ts';
+import { type Config, DEFAULTS } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { MastraClient } from './mastra/client.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
+import { RunLeases } from './runs/leases.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
 import { Flowgate } from './slack/flowgate.ts';
@@ -93,6 +94,28 @@ async function before(deadline: number, work: Promise<unknown>): Promise<void> {
   }
 }
 
+/** How long `GET /healthz` waits for the database. */
+const HEALTH_WITHIN_MS = 2000;
+
+/** `ok`, or why the database is not usable now. */
+async function databaseHealth(store: Store): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${HEALTH_WITHIN_MS} ms`), HEALTH_WITHIN_MS);
+  });
+  try {
+    return await Promise.race([
+      store.health().then(
+        () => 'ok',
+        () => 'unreachable',
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface FlowgateApp {
   app: App;
   flowgate: Flowgate;
@@ -100,6 +123,8 @@ export interface FlowgateApp {
   publisher: Publisher<RenderedMessage>;
   tracker: RunTracker;
   store: Store;
+  /** Which runs this replica follows (leases in the store). */
+  leases: RunLeases;
   /** Runs Flowgate did not start: found, posted and kept in step. */
   elsewhere: RunsStartedElsewhere;
   /**
@@ -167,8 +192,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
               path: '/healthz',
               method: ['GET'],
               handler: (_req, res) => {
-                res.writeHead(200, { 'content-type': 'text/plain' });
-                res.end('ok');
+                // The database too: a replica that cannot reach it should be taken out of rotation.
+                void databaseHealth(store).then((database) => {
+                  res.writeHead(database === 'ok' ? 200 : 503, { 'content-type': 'text/plain' });
+                  res.end(`${database === 'ok' ? 'ok' : 'unhealthy'}\ndatabase: ${database}\n`);
+                });
               },
             },
           ],
@@ -194,7 +222,18 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     onError: (runId, error) => logger.warn(`run ${runId}: following hit an error, will retry`, error),
   });
   const catalog = new WorkflowCatalog(client);
-  const progress = new ProgressMessages({
+  // Set once progress exists: the leases hand it the runs they claim or lose.
+  let progress: ProgressMessages | undefined;
+  const leases = new RunLeases({
+    store,
+    leaseMs: config.leaseMs ?? DEFAULTS.leaseMs,
+    logger,
+    onClaimed: (rows) => progress?.followClaimed(rows),
+    onLost: (runIds) => progress?.letGo(runIds),
+    // The workspace's chat.update budget is shared: each live replica keeps to its part.
+    onReplicas: (live) => publisher.setBudgetShare(1 / live),
+  });
+  progress = new ProgressMessages({
     store,
     tracker,
     publisher,
@@ -203,6 +242,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     client,
     policy,
     logger,
+    leases,
   });
   const flowgate = new Flowgate({
     client,
@@ -238,9 +278,13 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     publisher,
     tracker,
     store,
+    leases,
     elsewhere,
     async start() {
-      await store.ready();
+      // The database first: unreachable or unusable, nothing else starts (one clear line).
+      await store.ready().catch((error: unknown) => {
+        throw new StartupError(error instanceof Error ? error.message : String(error));
+      });
       // Bolt checks the bot token (auth.test) here, so a refused token stops the start-up.
       await app.init().catch((error: unknown) => {
         throw startupError(error, config, 'SLACK_BOT_TOKEN');
@@ -259,7 +303,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         });
         logger.info('Flowgate connected to Slack in Socket Mode');
       }
-      const resumed = await progress.resumeAll();
+      await leases.start(); // claims this replica's share of the unfinished runs, and follows them
+      const resumed = leases.held().length;
       if (resumed > 0) logger.info(`following ${resumed} unfinished run(s) again`);
       await elsewhere.checkChannels();
       elsewhere.start();
@@ -277,6 +322,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await before(deadline, tracker.stop()); // cuts every run stream and poll at once
       await publisher.close({ withinMs: Math.min(FLUSH_WITHIN_MS, deadline - performance.now()) });
       await before(deadline, progress.idle());
+      // Hands every run this replica held to the others at once.
+      await before(
+        deadline,
+        leases.stop().catch((error: unknown) => logger.warn('handing runs over failed', error)),
+      );
       await before(deadline, client.close());
       await store.close();
     },

@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { isPostgresUrl, postgresUrlProblem } from './store/postgres.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,8 +57,10 @@ export interface Config {
   policyPath?: string;
   /** Slack user IDs with admin rights (merged with the policy file's `admins`). */
   admins: string[];
-  /** SQLite file path, or `:memory:`. */
+  /** SQLite file path, `:memory:`, or a postgres:// URL (several replicas on one database). */
   dbPath: string;
+  /** How long a replica's hold on a run lasts without renewal: another replica takes over within it. */
+  leaseMs?: number;
   updateIntervalMs: number;
   /** The workspace-wide budget of progress message edits (`chat.update`) per minute. */
   updatesPerMinute: number;
@@ -75,6 +78,7 @@ export const DEFAULTS = {
   updateIntervalMs: 1000,
   updatesPerMinute: 50,
   watchIntervalMs: 5000,
+  leaseMs: 15_000,
   logLevel: 'info',
 } as const satisfies {
   port: number;
@@ -85,11 +89,13 @@ export const DEFAULTS = {
   updateIntervalMs: number;
   updatesPerMinute: number;
   watchIntervalMs: number;
+  leaseMs: number;
   logLevel: LogLevel;
 };
 
 export const MIN_UPDATE_INTERVAL_MS = 100;
 export const MIN_WATCH_INTERVAL_MS = 250;
+export const MIN_LEASE_MS = 1000;
 
 /** Thrown by `loadConfig` / `readDotEnv`; `problems` holds one line per problem. */
 export class ConfigError extends Error {
@@ -123,6 +129,9 @@ const WHAT = {
   FLOWGATE_UPDATES_PER_MINUTE:
     "the most progress message edits per minute for the whole workspace, an integer ≥ 1 (default 50, Slack's chat.update tier)",
   FLOWGATE_WATCH_INTERVAL_MS: `how often the Mastra server is checked for runs started outside Slack, in milliseconds, an integer ≥ ${MIN_WATCH_INTERVAL_MS} (default 5000)`,
+  FLOWGATE_DB:
+    'a SQLite file path (default .flowgate/flowgate.db) or a PostgreSQL URL such as postgres://user:password@host:5432/flowgate',
+  FLOWGATE_LEASE_MS: `how long a replica holds a run it follows without renewing, in milliseconds, an integer ≥ ${MIN_LEASE_MS} (default 15000): another replica takes over a stopped one's runs within it`,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
 } as const;
 
@@ -260,6 +269,18 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const dbPath = get('FLOWGATE_DB') ?? DEFAULTS.dbPath;
+  if (isPostgresUrl(dbPath)) {
+    const problem = postgresUrlProblem(dbPath);
+    if (problem) malformed('FLOWGATE_DB', problem); // never shown: it may hold a password
+  }
+
+  let leaseMs: number = DEFAULTS.leaseMs;
+  const leaseRaw = get('FLOWGATE_LEASE_MS');
+  if (leaseRaw !== undefined) {
+    const n = /^\d+$/.test(leaseRaw) ? Number(leaseRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= MIN_LEASE_MS) leaseMs = n;
+    else malformed('FLOWGATE_LEASE_MS', `got ${shown(leaseRaw)}`);
+  }
 
   let updateIntervalMs: number = DEFAULTS.updateIntervalMs;
   const intervalRaw = get('FLOWGATE_UPDATE_INTERVAL_MS');
@@ -311,6 +332,7 @@ export function loadConfig(env: Env = process.env): Config {
     mastra,
     admins,
     dbPath,
+    leaseMs,
     updateIntervalMs,
     updatesPerMinute,
     watchIntervalMs,

@@ -51,6 +51,7 @@ describe('loadConfig', () => {
       mastra: { url: 'http://localhost:4111', apiPrefix: '/api' },
       admins: [],
       dbPath: '.flowgate/flowgate.db',
+      leaseMs: 15_000,
       updateIntervalMs: 1000,
       updatesPerMinute: 50,
       watchIntervalMs: 5000,
@@ -300,6 +301,24 @@ describe('loadConfig', () => {
         expect(configError(socketEnv({ FLOWGATE_WATCH_INTERVAL_MS: bad })).problems).toEqual([
           expect.stringMatching(/^FLOWGATE_WATCH_INTERVAL_MS is malformed.*≥ 250 \(default 5000\)/),
         ]);
+      }
+    });
+
+    test('FLOWGATE_LEASE_MS must be an integer ≥ 1000; FLOWGATE_DB may be a PostgreSQL URL', () => {
+      for (const bad of ['999', '0', '15s']) {
+        expect(configError(socketEnv({ FLOWGATE_LEASE_MS: bad })).problems).toEqual([
+          expect.stringMatching(/^FLOWGATE_LEASE_MS is malformed.*≥ 1000 \(default 15000\)/),
+        ]);
+      }
+      expect(loadConfig(socketEnv({ FLOWGATE_LEASE_MS: '5000' })).leaseMs).toBe(5000);
+      const url = 'postgres://flowgate:s3cret@db.internal:5432/flowgate';
+      expect(loadConfig(socketEnv({ FLOWGATE_DB: url })).dbPath).toBe(url);
+      for (const bad of ['postgres://flowgate:s3cret@/flowgate', 'postgresql://flowgate:s3cret@db:5432/']) {
+        const problems = configError(socketEnv({ FLOWGATE_DB: bad })).problems;
+        expect(problems).toEqual([
+          expect.stringMatching(/^FLOWGATE_DB is malformed \((names no (host|database)|is not a valid URL)/),
+        ]);
+        expect(problems.join('\n')).not.toContain('s3cret');
       }
     });
 

@@ -18,6 +18,7 @@ import type {
 } from '../mastra/types.ts';
 import { emptyRecord, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
+import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
@@ -38,6 +39,8 @@ export interface ProgressDeps {
   client: MastraClient;
   policy: Policy;
   logger: Logger;
+  /** Which replica follows which run (one at a time, across replicas). */
+  leases: RunLeases;
 }
 
 interface RunContext {
@@ -205,11 +208,14 @@ export class ProgressMessages {
     await this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
   }
 
-  /** Re-follows every run whose message is not final yet (start-up after a restart). */
-  async resumeAll(): Promise<number> {
-    const rows = await this.#deps.store.listUnfinished();
+  /** Follows runs this replica just claimed (see `RunLeases`). */
+  followClaimed(rows: readonly ProgressMessage[]): void {
     for (const row of rows) this.follow(row.runId);
-    return rows.length;
+  }
+
+  /** Stops following runs another replica holds now. */
+  letGo(runIds: readonly string[]): void {
+    for (const runId of runIds) void this.#deps.tracker.stop(runId);
   }
 
   /** Waits for background work (follows, notifications) to settle: for tests and shutdown. */
@@ -218,9 +224,17 @@ export class ProgressMessages {
   }
 
   async #follow(runId: string, events?: AsyncIterable<WorkflowEvent>): Promise<void> {
+    const { tracker, client, logger, leases } = this.#deps;
+    // One follower per run across replicas: whoever holds the run's live stream takes it; otherwise
+    // only a run nobody follows (another replica does, or it is finished).
+    if (!(await leases.acquire(runId, events !== undefined))) {
+      void Promise.resolve()
+        .then(() => events?.[Symbol.asyncIterator]().return?.())
+        .catch(() => {});
+      return;
+    }
     const context = await this.#context(runId);
-    if (!context) return;
-    const { tracker, client, logger } = this.#deps;
+    if (!context) return void (await leases.release(runId));
     const workflow = client.getWorkflow(context.row.workflowKey);
     const run = workflow.run(runId);
     const source: RunSource = {
@@ -238,7 +252,12 @@ export class ProgressMessages {
       onSnapshot: (snapshot) => this.#onSnapshot(context, snapshot),
     });
     logger.debug(`run ${runId}: following ended (${result.end})`);
-    await this.#onEnd(context, result);
+    try {
+      await this.#onEnd(context, result);
+    } finally {
+      // A newer follow here holds it on; otherwise the run is free (waiting, or ended).
+      if (result.end !== 'superseded') await leases.release(runId);
+    }
   }
 
   async #context(runId: string): Promise<RunContext | undefined> {

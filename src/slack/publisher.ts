@@ -110,6 +110,11 @@ export interface CloseOptions {
 export interface Publisher<P> {
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void;
   settled(ref?: MessageRef): Promise<void>;
+  /**
+   * The share of the workspace's budget this process may use (1 / live replicas), so that all
+   * replicas together keep to it. Default 1.
+   */
+  setBudgetShare(share: number): void;
   /** Stops accepting publishes and flushes what is held; see {@link CloseOptions}. */
   close(options?: CloseOptions): Promise<void>;
   stats(): PublisherStats;
@@ -135,8 +140,10 @@ function keyOf(ref: MessageRef): string {
 // Shared budget: token bucket + AIMD
 
 class SharedBudget {
-  private readonly ratePerMs: number;
-  private readonly burst: number;
+  private readonly fullRatePerMs: number;
+  private readonly fullBurst: number;
+  private ratePerMs: number;
+  private burst: number;
   private readonly minFactor: number;
   private readonly increase: number;
   private tokens: number;
@@ -147,8 +154,10 @@ class SharedBudget {
 
   constructor(options: BudgetOptions, now: number) {
     const perMinute = options.perMinute > 0 && Number.isFinite(options.perMinute) ? options.perMinute : 50;
-    this.ratePerMs = perMinute / 60_000;
-    this.burst = Math.max(1, options.burst ?? Math.ceil(perMinute / 20));
+    this.fullRatePerMs = perMinute / 60_000;
+    this.fullBurst = Math.max(1, options.burst ?? Math.ceil(perMinute / 20));
+    this.ratePerMs = this.fullRatePerMs;
+    this.burst = this.fullBurst;
     this.minFactor = Math.min(1, Math.max(0.001, options.minRateFactor ?? 0.1));
     this.increase = Math.max(0, options.increasePerSuccess ?? 1 / perMinute);
     this.tokens = this.burst;
@@ -184,6 +193,15 @@ class SharedBudget {
       this.factor = Math.max(this.minFactor, this.factor / 2);
       this.holdUntil = now + Math.max(retryAfterMs, 1 / (this.ratePerMs * this.factor));
     }
+  }
+
+  /** This process's share of the workspace's budget (1 / live replicas): rate and burst scale with it. */
+  setShare(share: number, now: number): void {
+    this.refill(now);
+    const fraction = Math.min(1, Math.max(0.001, share));
+    this.ratePerMs = this.fullRatePerMs * fraction;
+    this.burst = Math.max(1, this.fullBurst * fraction);
+    this.tokens = Math.min(this.tokens, this.burst);
   }
 
   ratePerMinute(): number {
@@ -274,6 +292,12 @@ export class ProgressPublisher<P> implements Publisher<P> {
     this.lastSweep = now;
     this.budget =
       options.budget === false ? undefined : new SharedBudget(options.budget ?? { perMinute: 50 }, now);
+  }
+
+  setBudgetShare(share: number): void {
+    if (!Number.isFinite(share) || share <= 0) return;
+    this.budget?.setShare(share, this.nowFn());
+    this.requestPump();
   }
 
   /**
@@ -642,6 +666,9 @@ export class NaivePublisher<P> implements Publisher<P> {
     this.isPermanentFn = options.isPermanent ?? isPermanentSlackError;
     this.onErrorFn = options.onError;
   }
+
+  /** The baseline keeps no budget: nothing to share. */
+  setBudgetShare(_share: number): void {}
 
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
     try {

@@ -1,4 +1,19 @@
-export { MIGRATIONS, openStore, SCHEMA_VERSION } from './sqlite.ts';
+import { isPostgresUrl, openPostgresStore } from './postgres.ts';
+import { openSqliteStore } from './sqlite.ts';
+import type { Store } from './types.ts';
+
+export { isPostgresUrl, PG_MIGRATIONS, PG_SCHEMA_VERSION, postgresUrlProblem } from './postgres.ts';
+export { MIGRATIONS, SCHEMA_VERSION } from './sqlite.ts';
+
+/**
+ * Opens the store `FLOWGATE_DB` names: a `postgres://` URL (PostgreSQL, for several replicas) or a
+ * file path / `:memory:` (SQLite, embedded). A malformed URL throws now; `ready()` says whether the
+ * database can be reached and migrated.
+ */
+export function openStore(location: string): Store {
+  return isPostgresUrl(location) ? openPostgresStore(location) : openSqliteStore(location);
+}
+
 export {
   type Answer,
   CLAIM_LEASE_MS,

@@ -8,7 +8,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import {
+  claimShare,
+  formDetails,
+  ms,
+  PROGRESS_COLUMNS,
+  type ProgressField,
+  toAnswer,
+  toOpenForm,
+  toProgressMessage,
+} from './rows.ts';
 import {
   type Answer,
   CLAIM_LEASE_MS,
@@ -66,6 +76,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE progress_messages ADD COLUMN origin TEXT NOT NULL DEFAULT 'slack' CHECK (origin IN ('slack', 'elsewhere'));
   ALTER TABLE progress_messages ADD COLUMN requester TEXT;
   `,
+  `
+  ALTER TABLE progress_messages ADD COLUMN owner TEXT;
+  ALTER TABLE progress_messages ADD COLUMN lease_until INTEGER;
+  CREATE INDEX progress_messages_by_owner ON progress_messages (owner) WHERE final = 0;
+  CREATE TABLE replicas (
+    id    TEXT    NOT NULL PRIMARY KEY,
+    until INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -73,31 +92,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** How long a connection waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
 
-type Row = Record<string, SQLOutputValue>;
-
-const PROGRESS_COLUMNS = {
-  workflowKey: 'workflow_key',
-  workflowId: 'workflow_id',
-  channel: 'channel',
-  ts: 'ts',
-  starterId: 'starter_id',
-  startedAt: 'started_at',
-  status: 'status',
-  final: 'final',
-  canceledBy: 'canceled_by',
-  notifiedAt: 'notified_at',
-  permalink: 'permalink',
-  origin: 'origin',
-  requester: 'requester',
-} as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
-
-type ProgressField = keyof typeof PROGRESS_COLUMNS;
-
 /**
  * Opens (creating if needed) the store at `path`: a file path (parent folders are created) or
  * `:memory:` (private to this Store, gone on close).
  */
-export function openStore(path: string): Store {
+export function openSqliteStore(path: string): Store {
   if (path.trim() === '') throw new TypeError('openStore: the database path is empty');
   const memory = path === ':memory:';
   if (!memory) mkdirSync(dirname(path), { recursive: true });
@@ -148,95 +147,6 @@ function transaction<T>(db: DatabaseSync, fn: () => T): T {
     if (db.isTransaction) db.exec('ROLLBACK');
     throw error;
   }
-}
-
-function ms(date: Date, what: string): number {
-  const value = date instanceof Date ? date.getTime() : Number.NaN;
-  if (!Number.isFinite(value)) throw new TypeError(`${what} must be a valid Date`);
-  return value;
-}
-
-function text(row: Row, column: string): string {
-  const value = row[column];
-  if (typeof value !== 'string') throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
-  return value;
-}
-
-function optionalText(row: Row, column: string): string | undefined {
-  const value = row[column];
-  return value === null || value === undefined ? undefined : text(row, column);
-}
-
-function date(row: Row, column: string): Date {
-  const value = row[column];
-  if (typeof value !== 'number' && typeof value !== 'bigint')
-    throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
-  return new Date(Number(value));
-}
-
-function toProgressMessage(row: Row): ProgressMessage {
-  const message: ProgressMessage = {
-    runId: text(row, 'run_id'),
-    workflowKey: text(row, 'workflow_key'),
-    workflowId: text(row, 'workflow_id'),
-    channel: text(row, 'channel'),
-    ts: text(row, 'ts'),
-    starterId: optionalText(row, 'starter_id') ?? null,
-    startedAt: date(row, 'started_at'),
-    status: text(row, 'status'),
-    final: Number(row.final) === 1,
-  };
-  const canceledBy = optionalText(row, 'canceled_by');
-  if (canceledBy !== undefined) message.canceledBy = canceledBy;
-  if (row.notified_at !== null && row.notified_at !== undefined)
-    message.notifiedAt = date(row, 'notified_at');
-  const permalink = optionalText(row, 'permalink');
-  if (permalink !== undefined) message.permalink = permalink;
-  if (optionalText(row, 'origin') === 'elsewhere') message.origin = 'elsewhere';
-  const requester = optionalText(row, 'requester');
-  if (requester !== undefined) message.requester = requester;
-  return message;
-}
-
-function toAnswer(row: Row): Answer {
-  const state = text(row, 'state');
-  if (state !== 'claimed' && state !== 'resumed') throw new TypeError(`Unexpected answer state: ${state}`);
-  const answer: Answer = {
-    runId: text(row, 'run_id'),
-    stepPath: text(row, 'step_path'),
-    userId: text(row, 'user_id'),
-    answeredAt: date(row, 'answered_at'),
-    state,
-  };
-  const summary = optionalText(row, 'summary');
-  if (summary !== undefined) answer.summary = summary;
-  return answer;
-}
-
-function toOpenForm(row: Row): OpenForm {
-  const base = {
-    viewId: text(row, 'view_id'),
-    userId: text(row, 'user_id'),
-    openedAt: date(row, 'opened_at'),
-  };
-  const details = JSON.parse(text(row, 'details')) as Record<string, unknown>;
-  if (text(row, 'kind') === 'start') {
-    return {
-      kind: 'start',
-      ...base,
-      workflowKey: String(details.workflowKey),
-      channel: String(details.channel),
-    };
-  }
-  const suspendedAt = details.suspendedAt;
-  return {
-    kind: 'answer',
-    ...base,
-    runId: String(details.runId),
-    stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
-    suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
-    ...(typeof details.forEachIndex === 'number' ? { forEachIndex: details.forEachIndex } : {}),
-  };
 }
 
 /** Converts one field of a ProgressMessage to its column value. */
@@ -336,17 +246,8 @@ class SqliteStore implements Store {
 
   async saveForm(form: OpenForm): Promise<void> {
     const openedAt = ms(form.openedAt, 'openedAt');
-    const details =
-      form.kind === 'start'
-        ? { workflowKey: form.workflowKey, channel: form.channel }
-        : {
-            runId: form.runId,
-            stepPath: form.stepPath,
-            suspendedAt: form.suspendedAt?.getTime() ?? null,
-            ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
-          };
     this.#expireForms.run(openedAt - FORM_TTL_MS);
-    this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details));
+    this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, formDetails(form));
   }
 
   async getForm(viewId: string, now = new Date()): Promise<OpenForm | undefined> {
@@ -453,6 +354,96 @@ class SqliteStore implements Store {
   async getAnswer(runId: string, stepPath: string): Promise<Answer | undefined> {
     const row = this.#getAnswer.get(runId, stepPath);
     return row ? toAnswer(row) : undefined;
+  }
+
+  async health(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async acquireRun(runId: string, owner: string, until: Date, now: Date, force = false): Promise<boolean> {
+    const result = this.#db
+      .prepare(
+        `UPDATE progress_messages SET owner = ?, lease_until = ?
+         WHERE run_id = ? AND final = 0 AND ts != '' AND (? OR owner IS NULL OR owner = ? OR lease_until <= ?)`,
+      )
+      .run(owner, ms(until, 'until'), runId, force ? 1 : 0, owner, ms(now, 'now'));
+    return Number(result.changes) === 1;
+  }
+
+  async renewRuns(owner: string, until: Date, now: Date): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `UPDATE progress_messages SET lease_until = ?
+         WHERE owner = ? AND final = 0 AND lease_until > ? RETURNING run_id`,
+      )
+      .all(ms(until, 'until'), owner, ms(now, 'now'))
+      .map((row) => String(row.run_id));
+  }
+
+  async releaseRun(runId: string, owner: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE run_id = ? AND owner = ?')
+      .run(runId, owner);
+  }
+
+  async releaseRuns(owner: string): Promise<void> {
+    this.#db
+      .prepare('UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE owner = ?')
+      .run(owner);
+  }
+
+  async claimRuns(
+    owner: string,
+    until: Date,
+    now: Date,
+    replicas: number,
+    parked = false,
+  ): Promise<ProgressMessage[]> {
+    const nowMs = ms(now, 'now');
+    const untilMs = ms(until, 'until');
+    const park = parked ? 1 : 0;
+    // One write transaction: no other connection claims in between.
+    return transaction(this.#db, () => {
+      const counts = this.#db
+        .prepare(
+          `SELECT
+             SUM(CASE WHEN owner IS NOT NULL OR status != 'suspended' OR ? THEN 1 ELSE 0 END) AS total,
+             SUM(CASE WHEN owner = ? AND lease_until > ? THEN 1 ELSE 0 END) AS mine
+           FROM progress_messages WHERE final = 0 AND ts != ''`,
+        )
+        .get(park, owner, nowMs);
+      const limit = claimShare(Number(counts?.total ?? 0), Number(counts?.mine ?? 0), replicas);
+      if (limit === 0) return [];
+      const rows = this.#db
+        .prepare(
+          `SELECT * FROM progress_messages
+           WHERE final = 0 AND ts != ''
+             AND ((owner IS NULL AND (status != 'suspended' OR ?)) OR (owner != ? AND lease_until <= ?))
+           ORDER BY started_at, run_id LIMIT ?`,
+        )
+        .all(park, owner, nowMs, limit);
+      const take = this.#db.prepare(
+        'UPDATE progress_messages SET owner = ?, lease_until = ? WHERE run_id = ?',
+      );
+      for (const row of rows) take.run(owner, untilMs, String(row.run_id));
+      return rows.map((row) => toProgressMessage({ ...row, owner, lease_until: untilMs }));
+    });
+  }
+
+  async heartbeat(replica: string, until: Date, now: Date): Promise<number> {
+    const nowMs = ms(now, 'now');
+    this.#db
+      .prepare(
+        'INSERT INTO replicas (id, until) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET until = excluded.until',
+      )
+      .run(replica, ms(until, 'until'));
+    this.#db.prepare('DELETE FROM replicas WHERE until <= ?').run(nowMs);
+    const row = this.#db.prepare('SELECT COUNT(*) AS live FROM replicas WHERE until > ?').get(nowMs);
+    return Math.max(1, Number(row?.live ?? 0));
+  }
+
+  async leave(replica: string): Promise<void> {
+    this.#db.prepare('DELETE FROM replicas WHERE id = ?').run(replica);
   }
 
   async close(): Promise<void> {

@@ -127,6 +127,42 @@ export interface Store {
   /** The form opened as `viewId`, unless it expired. */
   getForm(viewId: string, now?: Date): Promise<OpenForm | undefined>;
   deleteForm(viewId: string): Promise<void>;
+  /** Resolves when the database answers a trivial query now (for `GET /healthz`). */
+  health(): Promise<void>;
+
+  // Run ownership across replicas. Each unfinished run is followed by one replica at a time: the
+  // owner of its lease. A lease is taken when a replica starts or resumes a run (`force`), or finds
+  // one nobody holds, renewed while following, given back when following ends or the replica stops
+  // cleanly; the lease of a replica that died runs out and another replica claims the run.
+  /**
+   * Takes the lease of a posted, unfinished run until `until`: when nobody holds it, `owner` holds
+   * it already, it ran out by `now`, or `force` (the caller has the run's live stream). False otherwise.
+   */
+  acquireRun(runId: string, owner: string, until: Date, now: Date, force?: boolean): Promise<boolean>;
+  /** Extends every lease `owner` still holds (not run out by `now`) to `until`; resolves to their runs. */
+  renewRuns(owner: string, until: Date, now: Date): Promise<string[]>;
+  /** Gives a run's lease back, if `owner` holds it. */
+  releaseRun(runId: string, owner: string): Promise<void>;
+  /** Gives back every lease `owner` holds (a clean stop: other replicas take the runs at once). */
+  releaseRuns(owner: string): Promise<void>;
+  /**
+   * Claims runs that need a follower — nobody holds them (and they do not wait for an answer,
+   * unless `parked`), or their lease ran out — up to an even share among `replicas` live replicas,
+   * less what `owner` holds. Never two replicas the same run (`FOR UPDATE SKIP LOCKED` or one
+   * write transaction). Resolves to the runs claimed, oldest first.
+   */
+  claimRuns(
+    owner: string,
+    until: Date,
+    now: Date,
+    replicas: number,
+    parked?: boolean,
+  ): Promise<ProgressMessage[]>;
+  /** Records `replica` as alive until `until`; resolves to how many replicas are alive at `now` (at least 1). */
+  heartbeat(replica: string, until: Date, now: Date): Promise<number>;
+  /** Forgets a replica that stops. */
+  leave(replica: string): Promise<void>;
+
   /** Closes the database. Idempotent. */
   close(): Promise<void>;
 }

@@ -454,4 +454,73 @@ export function storeContract(backend: StoreBackend): void {
       expect(await a.getProgressMessage('run-slack')).toBeUndefined();
     });
   });
+
+  describe('run leases', () => {
+    const t0 = new Date('2026-03-01T00:00:00Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+
+    test('one owner at a time; a lease that ran out is taken; force takes it at once; released is free', async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(message('run-1'));
+      expect(await a.acquireRun('run-1', 'A', at(1000), t0)).toBe(true);
+      expect(await b.acquireRun('run-1', 'B', at(1000), at(10))).toBe(false);
+      expect(await a.acquireRun('run-1', 'A', at(2000), at(10))).toBe(true); // its own: extended
+      expect(await b.acquireRun('run-1', 'B', at(3000), at(2000))).toBe(true); // ran out
+      expect(await a.renewRuns('A', at(5000), at(2001))).toEqual([]);
+      expect(await b.renewRuns('B', at(5000), at(2001))).toEqual(['run-1']);
+      expect(await a.acquireRun('run-1', 'A', at(6000), at(2002), true)).toBe(true); // forced
+      expect(await b.renewRuns('B', at(7000), at(2003))).toEqual([]);
+      await b.releaseRun('run-1', 'B'); // not the owner: nothing
+      expect(await b.acquireRun('run-1', 'B', at(7000), at(2004))).toBe(false);
+      await a.releaseRun('run-1', 'A');
+      expect(await b.acquireRun('run-1', 'B', at(7000), at(2005))).toBe(true);
+      // Finished, unposted and unknown runs are never leased.
+      await a.saveProgressMessage(message('done', { final: true }));
+      await a.saveProgressMessage(message('unposted', { ts: '' }));
+      for (const runId of ['done', 'unposted', 'nope'])
+        expect(await a.acquireRun(runId, 'A', at(9000), t0, true)).toBe(false);
+    });
+
+    test("claims spread runs over live replicas, skip parked ones unless asked, and take a dead owner's runs", async () => {
+      const stores = await Promise.all([open(), open(), open()]);
+      for (let i = 0; i < 6; i++)
+        await stores[0]!.saveProgressMessage(message(`run-${i}`, { startedAt: at(i) }));
+      await stores[0]!.saveProgressMessage(message('waiting', { status: 'suspended', startedAt: at(10) }));
+      const claimed = await Promise.all(
+        stores.map((store, i) => store.claimRuns(`R${i}`, at(15_000), t0, 3)),
+      );
+      expect(claimed.map((runs) => runs.length)).toEqual([2, 2, 2]);
+      const all = claimed.flat().map((m) => m.runId);
+      expect(new Set(all).size).toBe(6);
+      expect(all).not.toContain('waiting');
+      expect(await stores[0]!.claimRuns('R0', at(15_000), t0, 3)).toEqual([]);
+      // R2 dies: once its leases ran out, the two left share its runs.
+      await stores[0]!.renewRuns('R0', at(40_000), at(10_000));
+      await stores[1]!.renewRuns('R1', at(40_000), at(10_000));
+      const later = at(20_000);
+      const taken = [
+        ...(await stores[0]!.claimRuns('R0', at(50_000), later, 2)),
+        ...(await stores[1]!.claimRuns('R1', at(50_000), later, 2)),
+      ].map((m) => m.runId);
+      expect(taken.sort()).toEqual(claimed[2]!.map((m) => m.runId).sort());
+      // At start-up, runs that wait for an answer are claimed too.
+      expect((await stores[2]!.claimRuns('R2', at(50_000), later, 1, true)).map((m) => m.runId)).toEqual([
+        'waiting',
+      ]);
+      await stores[0]!.releaseRuns('R0');
+      expect((await stores[1]!.claimRuns('R1', at(50_000), later, 1)).length).toBe(3);
+    });
+
+    test('heartbeats count live replicas; one that left or went silent is not counted', async () => {
+      const store = await open();
+      expect(await store.heartbeat('A', at(1000), t0)).toBe(1);
+      expect(await store.heartbeat('B', at(1000), t0)).toBe(2);
+      expect(await store.heartbeat('C', at(5000), at(100))).toBe(3);
+      await store.leave('C');
+      expect(await store.heartbeat('A', at(3000), at(200))).toBe(2);
+      expect(await store.heartbeat('A', at(4000), at(1500))).toBe(1); // B went silent
+      await store.health();
+    });
+  });
 }

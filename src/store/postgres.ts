@@ -1,0 +1,486 @@
+/**
+ * The `Store` on PostgreSQL (the `pg` driver, pure JavaScript), for several replicas sharing one
+ * database.
+ *
+ * - Every guarantee across replicas is one statement or one transaction: first-answer-wins is an
+ *   `INSERT … ON CONFLICT DO UPDATE … WHERE` (the update only takes over a stranded claim), once-marks
+ *   and the one message of a run started elsewhere are inserts on a primary key, run leases are
+ *   conditional updates with `FOR UPDATE SKIP LOCKED`.
+ * - The schema is versioned in `flowgate_schema`; migrations run at start-up inside one transaction
+ *   holding a transaction-level advisory lock, so replicas starting at once migrate exactly once.
+ * - Dates are BIGINT epoch milliseconds, as in SQLite, so both stores share their row mapping.
+ */
+import pg from 'pg';
+import {
+  claimShare,
+  formDetails,
+  ms,
+  PROGRESS_COLUMNS,
+  type ProgressField,
+  toAnswer,
+  toOpenForm,
+  toProgressMessage,
+} from './rows.ts';
+import {
+  type Answer,
+  CLAIM_LEASE_MS,
+  type ClaimResult,
+  FORM_TTL_MS,
+  type OpenForm,
+  type ProgressMessage,
+  type Store,
+} from './types.ts';
+
+/** Entry i moves the schema from version i to i + 1. Append only. */
+export const PG_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE progress_messages (
+    run_id       TEXT    NOT NULL PRIMARY KEY,
+    workflow_key TEXT    NOT NULL,
+    workflow_id  TEXT    NOT NULL,
+    channel      TEXT    NOT NULL,
+    ts           TEXT    NOT NULL,
+    starter_id   TEXT,
+    started_at   BIGINT  NOT NULL,
+    status       TEXT    NOT NULL,
+    final        BOOLEAN NOT NULL DEFAULT false,
+    canceled_by  TEXT,
+    notified_at  BIGINT,
+    permalink    TEXT,
+    origin       TEXT    NOT NULL DEFAULT 'slack' CHECK (origin IN ('slack', 'elsewhere')),
+    requester    TEXT,
+    owner        TEXT,
+    lease_until  BIGINT
+  );
+  CREATE INDEX progress_messages_unfinished ON progress_messages (final, started_at);
+  CREATE INDEX progress_messages_by_message ON progress_messages (channel, ts);
+  CREATE INDEX progress_messages_by_owner ON progress_messages (owner) WHERE NOT final;
+  CREATE TABLE answers (
+    run_id      TEXT   NOT NULL,
+    step_path   TEXT   NOT NULL,
+    user_id     TEXT   NOT NULL,
+    answered_at BIGINT NOT NULL,
+    state       TEXT   NOT NULL CHECK (state IN ('claimed', 'resumed')),
+    summary     TEXT,
+    PRIMARY KEY (run_id, step_path)
+  );
+  CREATE TABLE once_keys (
+    key TEXT   NOT NULL PRIMARY KEY,
+    at  BIGINT NOT NULL
+  );
+  CREATE TABLE open_forms (
+    view_id   TEXT   NOT NULL PRIMARY KEY,
+    kind      TEXT   NOT NULL CHECK (kind IN ('start', 'answer')),
+    user_id   TEXT   NOT NULL,
+    opened_at BIGINT NOT NULL,
+    details   TEXT   NOT NULL
+  );
+  CREATE INDEX open_forms_by_age ON open_forms (opened_at);
+  CREATE TABLE replicas (
+    id    TEXT   NOT NULL PRIMARY KEY,
+    until BIGINT NOT NULL
+  );
+  `,
+];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** The advisory lock that serializes migrations across replicas (any constant; "flowgate"). */
+const MIGRATION_LOCK = 0x666c6f77;
+const CONNECT_TIMEOUT_MS = 5000;
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location.trim());
+}
+
+/**
+ * Why `url` is no usable PostgreSQL URL, in words that never repeat it (it may hold a password);
+ * undefined when it is fine.
+ */
+export function postgresUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim());
+  } catch {
+    return 'is not a valid URL (expected postgres://user:password@host:5432/database)';
+  }
+  if (!/^postgres(ql)?:$/i.test(parsed.protocol)) return 'must start with postgres:// or postgresql://';
+  if (parsed.hostname === '') return 'names no host (expected postgres://user:password@host:5432/database)';
+  if (parsed.port !== '' && !/^\d+$/.test(parsed.port)) return 'has a port that is not a number';
+  if (parsed.pathname.replace(/^\//, '') === '')
+    return 'names no database (expected postgres://user:password@host:5432/database)';
+  return undefined;
+}
+
+/** Where the database is, without the password: for messages. */
+function describe(url: string): string {
+  const parsed = new URL(url.trim());
+  return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool. Default 10. */
+  max?: number;
+}
+
+/** Opens the store at a postgres:// URL: checks the URL now; connects and migrates in `ready()`. */
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Store {
+  const problem = postgresUrlProblem(url);
+  if (problem) throw new TypeError(`FLOWGATE_DB ${problem}.`);
+  return new PostgresStore(url.trim(), options);
+}
+
+/** Postgres' BIGINT comes back as a string; counts too. */
+function count(value: unknown): number {
+  return Number(value ?? 0);
+}
+
+function pgValue(field: ProgressField, value: unknown): unknown {
+  switch (field) {
+    case 'startedAt':
+    case 'notifiedAt':
+      return ms(value as Date, field);
+    case 'final':
+      return value === true;
+    case 'starterId':
+      return value === null ? null : String(value);
+    default:
+      return String(value);
+  }
+}
+
+class PostgresStore implements Store {
+  readonly #pool: pg.Pool;
+  readonly #where: string;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(url: string, options: PostgresStoreOptions) {
+    this.#where = describe(url);
+    this.#pool = new pg.Pool({
+      connectionString: url,
+      max: options.max ?? 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle connection dropped by the server must not crash the process: the next query reconnects.
+    this.#pool.on('error', () => {});
+  }
+
+  ready(): Promise<void> {
+    this.#ready ??= this.#migrate().catch((error: unknown) => {
+      this.#ready = undefined; // tried again on the next call
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  async #migrate(): Promise<void> {
+    if (this.#closed) throw new Error('The store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      const reason = (error as { code?: string }).code ?? (error as Error).message;
+      throw new Error(
+        `Flowgate cannot reach the PostgreSQL database at ${this.#where} (${reason}). Check FLOWGATE_DB and that the server is running.`,
+        { cause: error },
+      );
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS flowgate_schema (version INTEGER NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
+      const { rows } = await client.query('SELECT COALESCE(MAX(version), 0) AS version FROM flowgate_schema');
+      const current = count(rows[0]?.version);
+      if (current > PG_SCHEMA_VERSION) {
+        throw new Error(
+          `The database at ${this.#where} has schema version ${current}, newer than this Flowgate understands (${PG_SCHEMA_VERSION}). Upgrade Flowgate, or point FLOWGATE_DB at another database.`,
+        );
+      }
+      for (let version = current; version < PG_SCHEMA_VERSION; version++) {
+        await client.query(PG_MIGRATIONS[version]!);
+        await client.query('INSERT INTO flowgate_schema (version, applied_at) VALUES ($1, $2)', [
+          version + 1,
+          Date.now(),
+        ]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #query(sql: string, params: unknown[] = [], on: Queryable = this.#pool): Promise<pg.QueryResult> {
+    await this.ready();
+    return on.query(sql, params);
+  }
+
+  async health(): Promise<void> {
+    await this.#query('SELECT 1');
+  }
+
+  async saveProgressMessage(m: ProgressMessage): Promise<void> {
+    await this.#query(
+      `INSERT INTO progress_messages
+         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       ON CONFLICT (run_id) DO UPDATE SET
+         workflow_key = EXCLUDED.workflow_key, workflow_id = EXCLUDED.workflow_id, channel = EXCLUDED.channel,
+         ts = EXCLUDED.ts, starter_id = EXCLUDED.starter_id, started_at = EXCLUDED.started_at,
+         status = EXCLUDED.status, final = EXCLUDED.final, canceled_by = EXCLUDED.canceled_by,
+         notified_at = EXCLUDED.notified_at, permalink = EXCLUDED.permalink, origin = EXCLUDED.origin,
+         requester = EXCLUDED.requester`,
+      [
+        m.runId,
+        m.workflowKey,
+        m.workflowId,
+        m.channel,
+        m.ts,
+        m.starterId,
+        ms(m.startedAt, 'startedAt'),
+        m.status,
+        m.final,
+        m.canceledBy ?? null,
+        m.notifiedAt === undefined ? null : ms(m.notifiedAt, 'notifiedAt'),
+        m.permalink ?? null,
+        m.origin ?? 'slack',
+        m.requester ?? null,
+      ],
+    );
+  }
+
+  async claimProgressMessage(m: ProgressMessage): Promise<boolean> {
+    const startedAt = ms(m.startedAt, 'startedAt');
+    const result = await this.#query(
+      `INSERT INTO progress_messages
+         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester)
+       VALUES ($1, $2, $3, $4, '', $5, $6, $7, false, $8, $9)
+       ON CONFLICT (run_id) DO UPDATE SET started_at = EXCLUDED.started_at
+         WHERE progress_messages.ts = '' AND progress_messages.started_at <= $10`,
+      [
+        m.runId,
+        m.workflowKey,
+        m.workflowId,
+        m.channel,
+        m.starterId,
+        startedAt,
+        m.status,
+        m.origin ?? 'slack',
+        m.requester ?? null,
+        startedAt - CLAIM_LEASE_MS,
+      ],
+    );
+    return result.rowCount === 1;
+  }
+
+  async releaseProgressMessage(runId: string): Promise<void> {
+    await this.#query(`DELETE FROM progress_messages WHERE run_id = $1 AND ts = ''`, [runId]);
+  }
+
+  async getProgressMessage(runId: string): Promise<ProgressMessage | undefined> {
+    const { rows } = await this.#query('SELECT * FROM progress_messages WHERE run_id = $1', [runId]);
+    return rows[0] ? toProgressMessage(rows[0]) : undefined;
+  }
+
+  async findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined> {
+    const { rows } = await this.#query('SELECT * FROM progress_messages WHERE channel = $1 AND ts = $2', [
+      channel,
+      ts,
+    ]);
+    return rows[0] ? toProgressMessage(rows[0]) : undefined;
+  }
+
+  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
+    const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
+    if (fields.length === 0) return;
+    const sets = fields.map((f, i) => `${PROGRESS_COLUMNS[f]} = $${i + 1}`).join(', ');
+    await this.#query(`UPDATE progress_messages SET ${sets} WHERE run_id = $${fields.length + 1}`, [
+      ...fields.map((f) => pgValue(f, patch[f])),
+      runId,
+    ]);
+  }
+
+  async listUnfinished(): Promise<ProgressMessage[]> {
+    const { rows } = await this.#query(
+      "SELECT * FROM progress_messages WHERE NOT final AND ts <> '' ORDER BY started_at, run_id",
+    );
+    return rows.map(toProgressMessage);
+  }
+
+  async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {
+    const when = ms(at, 'at');
+    // One statement: a new claim is inserted, a stranded one taken over, a live one left alone.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const taken = await this.#query(
+        `INSERT INTO answers (run_id, step_path, user_id, answered_at, state)
+         VALUES ($1, $2, $3, $4, 'claimed')
+         ON CONFLICT (run_id, step_path) DO UPDATE SET user_id = EXCLUDED.user_id, answered_at = EXCLUDED.answered_at
+           WHERE answers.state = 'claimed' AND answers.answered_at <= $5
+         RETURNING run_id`,
+        [runId, stepPath, userId, when, when - CLAIM_LEASE_MS],
+      );
+      if (taken.rowCount === 1) return { claimed: true };
+      const existing = await this.getAnswer(runId, stepPath);
+      if (existing)
+        return { claimed: false, by: existing.userId, at: existing.answeredAt, state: existing.state };
+      // Released between the two statements: claim again.
+    }
+    throw new Error(`claimAnswer: the claim on ${runId} ${stepPath} kept changing`);
+  }
+
+  async completeAnswer(runId: string, stepPath: string, userId: string, summary: string): Promise<void> {
+    await this.#query(
+      `UPDATE answers SET state = 'resumed', summary = $1
+       WHERE run_id = $2 AND step_path = $3 AND user_id = $4 AND state = 'claimed'`,
+      [summary, runId, stepPath, userId],
+    );
+  }
+
+  async releaseAnswer(runId: string, stepPath: string, userId: string): Promise<void> {
+    await this.#query(
+      `DELETE FROM answers WHERE run_id = $1 AND step_path = $2 AND user_id = $3 AND state = 'claimed'`,
+      [runId, stepPath, userId],
+    );
+  }
+
+  async getAnswer(runId: string, stepPath: string): Promise<Answer | undefined> {
+    const { rows } = await this.#query('SELECT * FROM answers WHERE run_id = $1 AND step_path = $2', [
+      runId,
+      stepPath,
+    ]);
+    return rows[0] ? toAnswer(rows[0]) : undefined;
+  }
+
+  async listAnswers(runId: string): Promise<Answer[]> {
+    const { rows } = await this.#query(
+      'SELECT * FROM answers WHERE run_id = $1 ORDER BY answered_at, step_path',
+      [runId],
+    );
+    return rows.map(toAnswer);
+  }
+
+  async markOnce(key: string, at = new Date()): Promise<boolean> {
+    const result = await this.#query(
+      'INSERT INTO once_keys (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
+      [key, ms(at, 'at')],
+    );
+    return result.rowCount === 1;
+  }
+
+  async saveForm(form: OpenForm): Promise<void> {
+    const openedAt = ms(form.openedAt, 'openedAt');
+    await this.#query('DELETE FROM open_forms WHERE opened_at <= $1', [openedAt - FORM_TTL_MS]);
+    await this.#query(
+      `INSERT INTO open_forms (view_id, kind, user_id, opened_at, details) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (view_id) DO UPDATE SET
+         kind = EXCLUDED.kind, user_id = EXCLUDED.user_id, opened_at = EXCLUDED.opened_at, details = EXCLUDED.details`,
+      [form.viewId, form.kind, form.userId, openedAt, formDetails(form)],
+    );
+  }
+
+  async getForm(viewId: string, now = new Date()): Promise<OpenForm | undefined> {
+    const { rows } = await this.#query('SELECT * FROM open_forms WHERE view_id = $1 AND opened_at > $2', [
+      viewId,
+      ms(now, 'now') - FORM_TTL_MS,
+    ]);
+    return rows[0] ? toOpenForm(rows[0]) : undefined;
+  }
+
+  async deleteForm(viewId: string): Promise<void> {
+    await this.#query('DELETE FROM open_forms WHERE view_id = $1', [viewId]);
+  }
+
+  // Run leases ----------------------------------------------------------------------------------
+
+  async acquireRun(runId: string, owner: string, until: Date, now: Date, force = false): Promise<boolean> {
+    const result = await this.#query(
+      `UPDATE progress_messages SET owner = $2, lease_until = $3
+       WHERE run_id = $1 AND NOT final AND ts <> ''
+         AND ($5 OR owner IS NULL OR owner = $2 OR lease_until <= $4)`,
+      [runId, owner, ms(until, 'until'), ms(now, 'now'), force],
+    );
+    return result.rowCount === 1;
+  }
+
+  async renewRuns(owner: string, until: Date, now: Date): Promise<string[]> {
+    const { rows } = await this.#query(
+      `UPDATE progress_messages SET lease_until = $2
+       WHERE owner = $1 AND NOT final AND lease_until > $3 RETURNING run_id`,
+      [owner, ms(until, 'until'), ms(now, 'now')],
+    );
+    return rows.map((row) => String(row.run_id));
+  }
+
+  async releaseRun(runId: string, owner: string): Promise<void> {
+    await this.#query(
+      'UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE run_id = $1 AND owner = $2',
+      [runId, owner],
+    );
+  }
+
+  async releaseRuns(owner: string): Promise<void> {
+    await this.#query('UPDATE progress_messages SET owner = NULL, lease_until = NULL WHERE owner = $1', [
+      owner,
+    ]);
+  }
+
+  async claimRuns(
+    owner: string,
+    until: Date,
+    now: Date,
+    replicas: number,
+    parked = false,
+  ): Promise<ProgressMessage[]> {
+    const nowMs = ms(now, 'now');
+    const { rows: counts } = await this.#query(
+      `SELECT
+         COUNT(*) FILTER (WHERE owner IS NOT NULL OR status <> 'suspended' OR $2) AS total,
+         COUNT(*) FILTER (WHERE owner = $1 AND lease_until > $3) AS mine
+       FROM progress_messages WHERE NOT final AND ts <> ''`,
+      [owner, parked, nowMs],
+    );
+    const limit = claimShare(count(counts[0]?.total), count(counts[0]?.mine), replicas);
+    if (limit === 0) return [];
+    const { rows } = await this.#query(
+      `UPDATE progress_messages SET owner = $1, lease_until = $2
+       WHERE run_id IN (
+         SELECT run_id FROM progress_messages
+         WHERE NOT final AND ts <> ''
+           AND ((owner IS NULL AND (status <> 'suspended' OR $4)) OR (owner <> $1 AND lease_until <= $3))
+         ORDER BY started_at, run_id LIMIT $5
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, ms(until, 'until'), nowMs, parked, limit],
+    );
+    return rows.map(toProgressMessage).sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+  }
+
+  async heartbeat(replica: string, until: Date, now: Date): Promise<number> {
+    await this.#query(
+      'INSERT INTO replicas (id, until) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET until = EXCLUDED.until',
+      [replica, ms(until, 'until')],
+    );
+    const nowMs = ms(now, 'now');
+    await this.#query('DELETE FROM replicas WHERE until <= $1', [nowMs]);
+    const { rows } = await this.#query('SELECT COUNT(*) AS live FROM replicas WHERE until > $1', [nowMs]);
+    return Math.max(1, count(rows[0]?.live));
+  }
+
+  async leave(replica: string): Promise<void> {
+    await this.#query('DELETE FROM replicas WHERE id = $1', [replica]);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Rows ⇄ records, shared by the SQLite and PostgreSQL stores: the same columns (dates as epoch
+ * milliseconds, `final` as 0/1 or a boolean), the same checks on what comes back.
+ */
+import type { Answer, OpenForm, ProgressMessage } from './types.ts';
+
+export type Row = Record<string, unknown>;
+
+export const PROGRESS_COLUMNS = {
+  workflowKey: 'workflow_key',
+  workflowId: 'workflow_id',
+  channel: 'channel',
+  ts: 'ts',
+  starterId: 'starter_id',
+  startedAt: 'started_at',
+  status: 'status',
+  final: 'final',
+  canceledBy: 'canceled_by',
+  notifiedAt: 'notified_at',
+  permalink: 'permalink',
+  origin: 'origin',
+  requester: 'requester',
+} as const satisfies Record<keyof Omit<ProgressMessage, 'runId'>, string>;
+
+export type ProgressField = keyof typeof PROGRESS_COLUMNS;
+
+export function ms(date: Date, what: string): number {
+  const value = date instanceof Date ? date.getTime() : Number.NaN;
+  if (!Number.isFinite(value)) throw new TypeError(`${what} must be a valid Date`);
+  return value;
+}
+
+function text(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
+  return value;
+}
+
+function optionalText(row: Row, column: string): string | undefined {
+  const value = row[column];
+  return value === null || value === undefined ? undefined : text(row, column);
+}
+
+function date(row: Row, column: string): Date {
+  const value = row[column];
+  // Epoch milliseconds: a number or bigint from SQLite, a numeric string from PostgreSQL's BIGINT.
+  const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' && typeof number !== 'bigint')
+    throw new TypeError(`Unexpected ${column} in the database: ${typeof value}`);
+  return new Date(Number(number));
+}
+
+export function toProgressMessage(row: Row): ProgressMessage {
+  const message: ProgressMessage = {
+    runId: text(row, 'run_id'),
+    workflowKey: text(row, 'workflow_key'),
+    workflowId: text(row, 'workflow_id'),
+    channel: text(row, 'channel'),
+    ts: text(row, 'ts'),
+    starterId: optionalText(row, 'starter_id') ?? null,
+    startedAt: date(row, 'started_at'),
+    status: text(row, 'status'),
+    final: row.final === true || Number(row.final) === 1,
+  };
+  const canceledBy = optionalText(row, 'canceled_by');
+  if (canceledBy !== undefined) message.canceledBy = canceledBy;
+  if (row.notified_at !== null && row.notified_at !== undefined)
+    message.notifiedAt = date(row, 'notified_at');
+  const permalink = optionalText(row, 'permalink');
+  if (permalink !== undefined) message.permalink = permalink;
+  if (optionalText(row, 'origin') === 'elsewhere') message.origin = 'elsewhere';
+  const requester = optionalText(row, 'requester');
+  if (requester !== undefined) message.requester = requester;
+  return message;
+}
+
+export function toAnswer(row: Row): Answer {
+  const state = text(row, 'state');
+  if (state !== 'claimed' && state !== 'resumed') throw new TypeError(`Unexpected answer state: ${state}`);
+  const answer: Answer = {
+    runId: text(row, 'run_id'),
+    stepPath: text(row, 'step_path'),
+    userId: text(row, 'user_id'),
+    answeredAt: date(row, 'answered_at'),
+    state,
+  };
+  const summary = optionalText(row, 'summary');
+  if (summary !== undefined) answer.summary = summary;
+  return answer;
+}
+
+export function toOpenForm(row: Row): OpenForm {
+  const base = {
+    viewId: text(row, 'view_id'),
+    userId: text(row, 'user_id'),
+    openedAt: date(row, 'opened_at'),
+  };
+  const details = JSON.parse(text(row, 'details')) as Record<string, unknown>;
+  if (text(row, 'kind') === 'start') {
+    return {
+      kind: 'start',
+      ...base,
+      workflowKey: String(details.workflowKey),
+      channel: String(details.channel),
+    };
+  }
+  const suspendedAt = details.suspendedAt;
+  return {
+    kind: 'answer',
+    ...base,
+    runId: String(details.runId),
+    stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
+    suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
+    ...(typeof details.forEachIndex === 'number' ? { forEachIndex: details.forEachIndex } : {}),
+  };
+}
+
+/** What an open form is for, as the `details` JSON of its row (read back by `toOpenForm`). */
+export function formDetails(form: OpenForm): string {
+  const details =
+    form.kind === 'start'
+      ? { workflowKey: form.workflowKey, channel: form.channel }
+      : {
+          runId: form.runId,
+          stepPath: form.stepPath,
+          suspendedAt: form.suspendedAt?.getTime() ?? null,
+          ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
+        };
+  return JSON.stringify(details);
+}
+
+/**
+ * How many more runs a replica takes in one claim: up to an even share of the runs to follow among
+ * the live replicas, less those it holds already. Work spreads without a leader.
+ */
+export function claimShare(total: number, mine: number, replicas: number): number {
+  const share = Math.ceil(total / Math.max(1, replicas));
+  return Math.max(0, share - mine);
+}

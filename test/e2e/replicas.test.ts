@@ -1,0 +1,234 @@
+/**
+ * Several replicas on one PostgreSQL: three `src/main.ts` processes on a real PostgreSQL server
+ * (started here), behind a round-robin balancer for Slack's requests, with the Slack emulator and a
+ * real Mastra server. Every guarantee holds across them: one answer wins, one message per run started
+ * elsewhere, each run followed by one replica, a SIGKILLed replica's runs finished by the others and
+ * each end notified once.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  type SlackEmulator,
+  sendBlockAction,
+  sendSlashCommand,
+  startSlackEmulator,
+} from '../../src/emulator/index.ts';
+import { MastraClient } from '../../src/mastra/client.ts';
+import { ALICE, BOB, CAROL, GENERAL, SIGNING_SECRET, waitFor } from '../support/flowgate.ts';
+import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
+import { type PostgresServer, startPostgres } from '../support/postgres.ts';
+import { type Replicas, startReplicas } from '../support/replicas.ts';
+
+const FINANCE = 'C0EMU0002';
+const LEASE_MS = 3000;
+
+let pg: PostgresServer;
+let mastra: MastraTestServer;
+let emulator: SlackEmulator;
+let cluster: Replicas;
+let client: MastraClient;
+let dir: string;
+let database: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'flowgate-replicas-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(
+    policy,
+    `workflows:\n  simpleApprovalWorkflow:\n    approvers: [${BOB}, ${CAROL}]\n    channel: ${FINANCE}\n`,
+  );
+  [pg, mastra, emulator] = await Promise.all([
+    startPostgres(),
+    startMastraServer(),
+    startSlackEmulator({
+      // 60 runs started in one channel within seconds: Slack's 1 post per second per channel aside.
+      rateLimits: {
+        'chat.update': { perMinute: 100_000 },
+        'chat.postMessage': { perSecond: 1000, burst: 1000, scope: 'channel' },
+        'conversations.open': { perMinute: 100_000 },
+      },
+    }),
+  ]);
+  const url = await pg.createDatabase();
+  database = new URL(url).pathname.slice(1);
+  client = new MastraClient({ baseUrl: mastra.url });
+  cluster = await startReplicas({
+    emulator,
+    mastraUrl: mastra.url,
+    databaseUrl: url,
+    count: 3,
+    cwd: dir,
+    env: {
+      FLOWGATE_POLICY: policy,
+      FLOWGATE_LEASE_MS: String(LEASE_MS),
+      FLOWGATE_WATCH_INTERVAL_MS: '500',
+      FLOWGATE_UPDATE_INTERVAL_MS: '100',
+      FLOWGATE_UPDATES_PER_MINUTE: '100000',
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.close();
+  await client?.close();
+  await emulator?.close();
+  await mastra?.close();
+  await pg?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const signed = () => ({ appUrl: cluster.appUrl, signingSecret: SIGNING_SECRET });
+
+/** Top-level posts that name a run, by run id. */
+function posts(): Map<string, { channel: string; ts: string }[]> {
+  const byRun = new Map<string, { channel: string; ts: string }[]>();
+  for (const call of emulator.callsOf('chat.postMessage')) {
+    if (call.params.thread_ts || call.response.ok !== true) continue;
+    const match = /run `([^`]+)`|\(run ([^)]+)\)/.exec(String(call.params.text));
+    const runId = match?.[1] ?? match?.[2];
+    if (!runId) continue;
+    const list = byRun.get(runId) ?? [];
+    list.push({ channel: String(call.response.channel), ts: String(call.response.ts) });
+    byRun.set(runId, list);
+  }
+  return byRun;
+}
+
+function messageOf(runId: string) {
+  const post = posts().get(runId)?.[0];
+  if (!post) return undefined;
+  const message = emulator.message(post.channel, post.ts);
+  return message ? { ...post, text: message.text, blocks: JSON.stringify(message.blocks ?? []) } : undefined;
+}
+
+async function startRun(text: string, user = ALICE): Promise<string> {
+  const before = new Set(posts().keys());
+  await sendSlashCommand(emulator, {
+    ...signed(),
+    command: '/flowgate',
+    text,
+    userId: user,
+    channelId: GENERAL,
+  });
+  return waitFor('a new run', () => [...posts().keys()].find((id) => !before.has(id)));
+}
+
+/** The thread replies a run's message got that contain `text`. */
+function threadReplies(runId: string, text: string): number {
+  const post = posts().get(runId)?.[0];
+  return emulator
+    .callsOf('chat.postMessage')
+    .filter((c) => post && c.params.thread_ts === post.ts && String(c.params.text).includes(text)).length;
+}
+
+describe('three replicas on one PostgreSQL', () => {
+  test('two approvers answer the same step at once through two replicas: one resume, the other is told', async () => {
+    const runId = await startRun('start simpleApprovalWorkflow {"title": "Ship it?"}');
+    const message = await waitFor('the buttons', () => {
+      const m = messageOf(runId);
+      return m?.blocks.includes('flowgate_approve') ? m : undefined;
+    });
+    // Back to back, so the balancer sends them to two different replicas.
+    await Promise.all(
+      [BOB, CAROL].map((user) =>
+        sendBlockAction(emulator, {
+          ...signed(),
+          actionId: 'flowgate_approve',
+          userId: user,
+          channelId: message.channel,
+          messageTs: message.ts,
+          blockId: 'flowgate_step:simple-approve',
+        }),
+      ),
+    );
+    await waitFor('the run succeeded', () => messageOf(runId)?.text.includes('Succeeded'), 30_000);
+    await waitFor('the other approver told', () =>
+      [BOB, CAROL].some((user) =>
+        emulator.ephemerals(user).some((e) => e.text.includes('already answered this step')),
+      ),
+    );
+    expect(threadReplies(runId, 'answered *simple-approve*')).toBe(1);
+    const { rows } = await pg.query(`SELECT user_id, state FROM answers WHERE run_id = '${runId}'`, database);
+    expect(rows).toEqual([{ user_id: expect.stringMatching(/^(U0EMU0002|U0EMU0003)$/), state: 'resumed' }]);
+  });
+
+  test('runs started outside Slack get one message each, whichever replica finds them', async () => {
+    const workflow = client.getWorkflow('simpleApprovalWorkflow');
+    const runIds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const run = await workflow.createRun({ resourceId: `billing-bot-${i}` });
+      await workflow.run(run.runId).startAsync({ inputData: { title: `External ${i}` } });
+      runIds.push(run.runId);
+    }
+    await waitFor('every run posted', () => runIds.every((id) => posts().has(id)), 30_000);
+    // A few more checks by every replica: still one message each.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const id of runIds) expect(posts().get(id)).toHaveLength(1);
+    expect(posts().get(runIds[0]!)?.[0]?.channel).toBe(FINANCE);
+  });
+
+  test('60 runs spread over the replicas, each followed by one; a SIGKILLed replica’s runs finish on the others, each end notified once', async () => {
+    const before = new Set(posts().keys());
+    for (let batch = 0; batch < 6; batch++) {
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          sendSlashCommand(emulator, {
+            ...signed(),
+            command: '/flowgate',
+            text: 'start manyStepsWorkflow {"steps": 4, "events": 8, "durationMs": 20000}',
+            userId: ALICE,
+            channelId: GENERAL,
+          }),
+        ),
+      );
+    }
+    const runIds = await waitFor('60 runs posted', () => {
+      const fresh = [...posts().keys()].filter((id) => !before.has(id));
+      return fresh.length === 60 ? fresh : undefined;
+    });
+    // Each run is held by exactly one replica, and every replica holds some.
+    const owners = await waitFor('every run leased', async () => {
+      const { rows } = await pg.query(
+        `SELECT run_id, owner FROM progress_messages WHERE run_id IN (${runIds.map((id) => `'${id}'`).join(',')})`,
+        database,
+      );
+      return rows.length === 60 && rows.every((r) => r.owner) ? rows : undefined;
+    });
+    const byOwner = new Map<string, string[]>();
+    for (const row of owners) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), row.run_id]);
+    expect(byOwner.size).toBe(3);
+    for (const held of byOwner.values()) expect(held.length).toBeGreaterThanOrEqual(10);
+
+    // Kill the replica that holds the first run, mid-run (replica ids name their process).
+    const { rows: live } = await pg.query('SELECT id FROM replicas', database);
+    expect(live).toHaveLength(3);
+    const victimOwner = owners.find((r) => r.run_id === runIds[0])!.owner as string;
+    const victimRuns = byOwner.get(victimOwner)!;
+    const killed = cluster.replicas.findIndex((r) => victimOwner.includes(`-${r.child.pid}-`));
+    expect(killed).toBeGreaterThanOrEqual(0);
+    expect(victimRuns.some((id) => !messageOf(id)?.text.includes('Succeeded'))).toBe(true);
+    cluster.replicas[killed]!.child.kill('SIGKILL');
+    await cluster.replicas[killed]!.exit;
+
+    await waitFor(
+      'every run succeeded',
+      () => runIds.every((id) => messageOf(id)?.text.includes('Succeeded')),
+      90_000,
+    );
+    await waitFor('every end notified', () => runIds.every((id) => threadReplies(id, 'Run ') >= 1), 30_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const id of runIds) expect(threadReplies(id, 'succeeded')).toBe(1);
+    const dms = emulator
+      .callsOf('chat.postMessage')
+      .filter((c) => !c.params.thread_ts && String(c.params.text).startsWith('Your run of'));
+    expect(dms).toHaveLength(60 + 1); // and the approval run of the first test
+    const { rows: after } = await pg.query(
+      `SELECT COUNT(*)::int AS n FROM progress_messages WHERE final AND run_id IN (${victimRuns.map((id) => `'${id}'`).join(',')})`,
+      database,
+    );
+    expect(after[0]?.n).toBe(victimRuns.length);
+    expect(cluster.routed.filter((n) => n > 0).length).toBe(3);
+  }, 150_000);
+});
