@@ -348,6 +348,8 @@ export function projectRun(tree: DisplayTree, snapshot: RunSnapshot): RunRow[] {
         if (inner.includes('suspended')) row.status = 'suspended';
         else if (inner.includes('waiting') && !inner.includes('running')) row.status = 'waiting';
       }
+      // Mastra records a nested workflow stopped by a cancel as a success: its steps say otherwise.
+      if (row.status === 'success' && inner.includes('canceled')) row.status = 'canceled';
     }
     return row.status;
   };

@@ -188,6 +188,7 @@ describe.concurrent('every construct in the progress message', () => {
 
     await h.click(sleeping, 'flowgate_cancel', { blockId: 'flowgate_run' });
     const canceled = await h.message(runId, (m) => m.text.includes('Canceled'));
+    expect(line(canceled, 'nap')).toContain('canceled');
     expect(line(canceled, 'after-nap')).toContain('skipped');
   });
 });

@@ -214,6 +214,43 @@ describe('loops and foreach', () => {
     });
   });
 
+  test('a nested workflow cut short by a cancel reads canceled, though Mastra records it as a success', () => {
+    // As a real server streams it: the cancel stops the inner sleep, then the nested step "succeeds".
+    const graph = graphOf('121');
+    const sleepId = `nap.${(buildTree(graph).nodes[0] as { children: { key: string }[] }).children[1]!.key.split('.')[1]}`;
+    const at = 1_796_000_000_000;
+    const record = (type: string, payload: Record<string, unknown>) =>
+      toWorkflowEvent({
+        value: { type, runId: 'nap-1', from: 'WORKFLOW', payload: { ...payload, stepName: payload.id } },
+        index: 0,
+        byteOffset: 0,
+        byteLength: 0,
+      });
+    const s = fold(
+      [
+        record('workflow-start', { workflowId: 'napper' }),
+        record('workflow-step-start', { id: 'nap', status: 'running', startedAt: at }),
+        record('workflow-step-start', { id: 'nap.lie-down', status: 'running', startedAt: at }),
+        record('workflow-step-result', {
+          id: 'nap.lie-down',
+          status: 'success',
+          startedAt: at,
+          endedAt: at + 1,
+        }),
+        record('workflow-step-waiting', { id: sleepId, status: 'waiting', startedAt: at + 1 }),
+        record('workflow-canceled', {}),
+        record('workflow-step-result', { id: 'nap', status: 'success', startedAt: at, endedAt: at + 90 }),
+        record('workflow-finish', { workflowStatus: 'canceled', metadata: {}, output: {} }),
+      ],
+      initialSnapshot('nap-1', graph),
+    );
+    const rows = byLabel(s);
+    expect(s.payload.workflowState.status).toBe('canceled');
+    expect(rows.nap?.status).toBe('canceled');
+    expect(rows['nap › lie-down']?.status).toBe('success');
+    expect(rows['nap › wake-up']?.status).toBe('skipped');
+  });
+
   test('a foreach whose iterations suspend: items, done and waiting counts, from the stream and from runById alone', () => {
     const graph = runState('119').serializedStepGraph!;
     const streamed = fold(events('118'), initialSnapshot('items-1', graph));
