@@ -239,8 +239,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     gateway,
     logger,
     refresh: (runId) => progress?.refresh(runId),
-    answerAs: (row, path, suspendedAt, data, note) =>
-      flowgate.answerAsFlowgate(row, path, suspendedAt, data, note),
+    answerAs: (row, question, data, note) => flowgate.answerAsFlowgate(row, question, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
   });
   const scheduler = new DeadlineScheduler({

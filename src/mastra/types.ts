@@ -278,6 +278,25 @@ export interface StepSnapshot {
   metadata?: StepMetadata;
 }
 
+/**
+ * One question a run waits on: the exact resume path, the `.foreach()` iteration (if any) and the
+ * moment it was asked. A loop asking again, or another iteration, is another suspension.
+ */
+export interface Suspension {
+  /** The exact resume path, e.g. `['inner', 'inner-approve']`. */
+  path: StepPath;
+  /** The suspended iteration of a `.foreach()` step (resumed with `forEachIndex`). */
+  forEachIndex?: number;
+  /** How many items the `.foreach()` step iterates over, when known. */
+  forEachTotal?: number;
+  /** When it was asked; unknown only for an iteration the stream named before its details arrived. */
+  suspendedAt?: Date;
+  /** What the step passed to `suspend()`, without Mastra's `__workflow_meta`. */
+  payload?: Record<string, unknown>;
+  /** The `resumeLabel` the step suspended with. */
+  resumeLabel?: string;
+}
+
 export interface RunSnapshot {
   runId: string;
   /**
@@ -295,8 +314,8 @@ export interface RunSnapshot {
       steps: Record<string, StepSnapshot>;
       result?: unknown;
       error?: SerializedError;
-      /** Exact resume paths of the steps that wait for an answer, e.g. `[['inner', 'inner-approve']]`. */
-      suspended: StepPath[];
+      /** The questions the run waits on, one per suspension (a `.foreach()` step: one per iteration). */
+      suspended: Suspension[];
     };
   };
 }

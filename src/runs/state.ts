@@ -9,15 +9,15 @@ import type {
   RunStatus,
   SerializedError,
   StepEventPayload,
-  StepPath,
   StepSnapshot,
   StepStatus,
+  Suspension,
   WorkflowEvent,
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
-import { suspendedPathsOf, withoutWorkflowMeta, withStepEvent } from './suspensions.ts';
+import { suspensionsOf, withoutWorkflowMeta, withProgressEvent, withStepEvent } from './suspensions.ts';
 
 const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([
   'success',
@@ -102,24 +102,30 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
       const { id, completedCount, totalCount, currentIndex, iterationStatus } = event.payload;
       const step = own(state.steps, id) ?? { id, status: 'running' as const };
       const known = Number.isInteger(currentIndex) && currentIndex >= 0 && currentIndex < totalCount;
-      if (
+      // A suspended iteration is a question of its own (src/runs/suspensions.ts).
+      const suspended = withProgressEvent(state.suspended, event.payload);
+      const sameProgress =
         step.progress?.completed === completedCount &&
         step.progress.total === totalCount &&
-        (!known || step.iterations?.[currentIndex] === iterationStatus)
-      )
-        return base;
+        (!known || step.iterations?.[currentIndex] === iterationStatus);
+      if (sameProgress && suspended === state.suspended) return base;
       const iterations = [...(step.iterations ?? [])];
       if (known) iterations[currentIndex] = iterationStatus;
-      return withStep(
-        base,
-        {
-          ...step,
-          progress: { completed: completedCount, total: totalCount },
-          ...(known ? { iterations: Array.from(iterations, (s) => s ?? 'pending') } : {}),
-        },
-        at,
-        false,
-      );
+      const next = sameProgress
+        ? base
+        : withStep(
+            base,
+            {
+              ...step,
+              progress: { completed: completedCount, total: totalCount },
+              ...(known ? { iterations: Array.from(iterations, (s) => s ?? 'pending') } : {}),
+            },
+            at,
+            false,
+          );
+      return suspended === state.suspended
+        ? next
+        : withState(next, { ...next.payload.workflowState, suspended }, at);
     }
     case 'workflow-canceled':
       return finish(base, 'canceled', at);
@@ -215,7 +221,7 @@ export function snapshotFromRunState(run: WorkflowRunState, base?: RunSnapshot):
     }
   }
   const status = run.status;
-  const suspended = status === 'suspended' || status === 'running' ? suspendedPathsOf(run.steps ?? {}) : [];
+  const suspended = status === 'suspended' || status === 'running' ? suspensionsOf(run) : [];
   if (TERMINAL_RUN_STATUSES.has(status)) markUnfinishedSteps(steps, status);
   const stepGraph = sameGraph(run.serializedStepGraph, base?.stepGraph);
   return {
@@ -285,7 +291,7 @@ function isReplay(previous: StepSnapshot | undefined, payload: StepEventPayload)
   );
 }
 
-function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: StepPath[]): RunStatus {
+function liveRunStatus(steps: Record<string, StepSnapshot>, suspended: Suspension[]): RunStatus {
   const all = Object.values(steps);
   if (all.some((s) => s.status === 'running')) return 'running';
   if (all.some((s) => s.status === 'waiting')) return 'waiting';

@@ -123,6 +123,44 @@ export function parseInputs(text: string, schema: JsonSchema | undefined): Input
   return { ok: true, value };
 }
 
+export type StateSplit =
+  | { ok: true; inputs: string; state: Record<string, unknown> | undefined }
+  | { ok: false; message: string };
+
+/**
+ * A run's initial state typed inline: `state={…}` (a JSON object) after the inputs, last in the
+ * text — `start wf {"title": "x"} state={"team": "ops"}` or `start wf title=x state={"team": "ops"}`.
+ * Only for workflows that declare a state schema (elsewhere `state=` stays an input like any other).
+ */
+export function splitInitialState(text: string): StateSplit {
+  const source = normalizeQuotes(text).trim();
+  let at = -1;
+  for (const match of source.matchAll(/(?:^|\s)state=/g)) at = match.index + match[0].length;
+  if (at === -1) return { ok: true, inputs: source, state: undefined };
+  const inputs = source.slice(0, at - 'state='.length).trim();
+  if (source[at] !== '{') {
+    return {
+      ok: false,
+      message: 'Give the initial state as a JSON object after the inputs: `state={"key": "value"}`.',
+    };
+  }
+  const end = matchingBracket(source, at);
+  if (end === -1) return { ok: false, message: 'The initial state has an unclosed `{`.' };
+  if (end !== source.length - 1) {
+    return { ok: false, message: 'Put `state={…}` last, after the inputs.' };
+  }
+  const raw = source.slice(at, end + 1);
+  let state: unknown;
+  try {
+    state = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, message: `The initial state isn't valid JSON: ${jsonErrorMessage(error, raw)}` };
+  }
+  const checked = withoutReservedKeys(state, 'state');
+  if (!checked.ok) return checked;
+  return { ok: true, inputs, state: state as Record<string, unknown> };
+}
+
 function reservedKeyRefusal(key: string, inside = ''): InputsResult {
   const where = inside ? ` (inside \`${inside.replace(/`/g, "'")}\`)` : '';
   return {

@@ -13,8 +13,8 @@ import { isYesNoSchema } from '../forms/index.ts';
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { RunSnapshot, WorkflowInfo } from '../mastra/types.ts';
-import { emptyRecord, own, setOwn } from '../own.ts';
+import type { RunSnapshot, Suspension, WorkflowInfo } from '../mastra/types.ts';
+import { emptyRecord, setOwn } from '../own.ts';
 import {
   type AnswerersRequest,
   answerersFor,
@@ -24,6 +24,7 @@ import {
   type StepDeadlines,
 } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
+import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { SlackGateway } from './gateway.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
@@ -33,16 +34,10 @@ import { listWords } from './render/deadlines.ts';
 /** Who answers and cancels when a deadline settles a step (shown as text, never a mention). */
 export const FLOWGATE = 'Flowgate';
 
-/** The key a suspension's answers, deadlines and votes are stored under. */
-export function suspensionKey(path: readonly string[], suspendedAt: Date | undefined): string {
-  return `${path.join('.')}#${suspendedAt?.getTime() ?? ''}`;
-}
-
 /** What the timeout of a step does when it answers: claims and resumes like a person's answer. */
 export type AnswerAs = (
   row: ProgressMessage,
-  path: string[],
-  suspendedAt: Date | undefined,
+  question: Suspension,
   data: unknown,
   note: string,
 ) => Promise<{ error?: string }>;
@@ -108,15 +103,11 @@ export class Deadlines {
    * cannot be followed for it (an answer that does not fit, a quorum on a richer form), the admins
    * are told in the thread.
    */
-  async suspended(
-    row: ProgressMessage,
-    info: WorkflowInfo,
-    path: string[],
-    suspendedAt: Date | undefined,
-  ): Promise<void> {
+  async suspended(row: ProgressMessage, info: WorkflowInfo, question: Suspension): Promise<void> {
+    const { path } = question;
     const rules = this.#rules(row, path);
-    const since = suspendedAt ?? this.#now();
-    const key = suspensionKey(path, suspendedAt);
+    const since = question.suspendedAt ?? this.#now();
+    const key = suspensionKey(question);
     const planned = plannedDeadlines(rules, since);
     if (planned.length > 0) {
       await this.#deps.store.scheduleDeadlines(
@@ -175,17 +166,14 @@ export class Deadlines {
       });
     }
     let workflow: WorkflowInfo;
-    let path: string[] | undefined;
-    let suspendedAt: Date | undefined;
+    let question: Suspension | undefined;
     try {
       workflow = await catalog.details(row.workflowKey);
       const state = await client.getWorkflow(row.workflowKey).runById(row.runId);
       const snapshot = snapshotFromRunState(state);
-      path = snapshot.payload.workflowState.suspended.find((p) => {
-        const step = own(snapshot.payload.workflowState.steps, p.join('.'));
-        return suspensionKey(p, step?.suspendedAt) === deadline.suspensionKey;
-      });
-      if (path) suspendedAt = own(snapshot.payload.workflowState.steps, path.join('.'))?.suspendedAt;
+      question = snapshot.payload.workflowState.suspended.find(
+        (s) => suspensionKey(s) === deadline.suspensionKey,
+      );
     } catch (error) {
       if (isMastraError(error, 'run_not_found') || isMastraError(error, 'workflow_not_found'))
         return drop('the run is gone');
@@ -198,7 +186,8 @@ export class Deadlines {
       });
       throw error;
     }
-    if (!path) return drop('no longer waiting');
+    if (!question) return drop('no longer waiting');
+    const { path } = question;
     const rules = this.#rules(row, path);
     const waiting = { since: deadline.since, now: info.now };
     const late = info.late ? ' (late: Flowgate was not running when this was due)' : '';
@@ -283,7 +272,7 @@ export class Deadlines {
       return;
     }
     const note = `no answer within ${durationWords(rules.timeoutAfter ?? 0)}`;
-    const result = await this.#deps.answerAs(row, path, suspendedAt, onTimeout.answer, note);
+    const result = await this.#deps.answerAs(row, question, onTimeout.answer, note);
     await store.finishDeadline(deadline, {
       state: result.error ? 'dropped' : 'done',
       firedAt: info.now,
@@ -303,13 +292,13 @@ export class Deadlines {
    */
   async vote(
     row: ProgressMessage,
-    path: readonly string[],
-    suspendedAt: Date | undefined,
+    question: Suspension,
     userId: string,
     approve: boolean,
     required: number,
   ): Promise<{ settled: true; summary: string } | { settled: false; message: string }> {
-    const key = suspensionKey(path, suspendedAt);
+    const { path } = question;
+    const key = suspensionKey(question);
     const at = this.#now();
     const votes = await this.#deps.store.recordVote(row.runId, key, { userId, approve, at });
     const state = quorum(votes, required);
@@ -350,9 +339,10 @@ export class Deadlines {
     ]);
     const state = snapshot.payload.workflowState;
     const open = new Set<string>();
-    for (const path of state.suspended) {
+    for (const question of state.suspended) {
+      const { path } = question;
       const dotted = path.join('.');
-      const key = suspensionKey(path, own(state.steps, dotted)?.suspendedAt);
+      const key = suspensionKey(question);
       open.add(key);
       const mine = deadlines.filter((d) => d.suspensionKey === key);
       const rules = this.#rules(row, path);
@@ -381,7 +371,7 @@ export class Deadlines {
     const keys = new Set([...deadlines.map((d) => d.suspensionKey), ...votes.map((v) => v.suspensionKey)]);
     for (const key of keys) {
       if (open.has(key)) continue;
-      const path = key.slice(0, key.lastIndexOf('#')).split('.');
+      const path = parseSuspensionKey(key).step.split('.');
       const entry: SettledDeadlines = { step: path };
       const escalated = deadlines.find(
         (d) => d.suspensionKey === key && d.kind === 'escalate' && d.state === 'done',

@@ -17,19 +17,19 @@ import {
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { JsonSchema, RunStatus, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
+import type { JsonSchema, RunStatus, Suspension, WorkflowEvent, WorkflowInfo } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
-import { own } from '../own.ts';
 import { canAnswer, canCancel, canStart, type Decision, type Policy, policyGroups } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
+import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { OpenForm, ProgressMessage, Store } from '../store/index.ts';
-import { type Command, parseCommand, parseInputs } from './command-text.ts';
+import { type Command, parseCommand, parseInputs, splitInitialState } from './command-text.ts';
 import { type Deadlines, FLOWGATE } from './deadlines.ts';
 import { requesterOf } from './elsewhere.ts';
 import { notPostedMessage, RefusedError, UserFacingError, userMessage } from './errors.ts';
 import { fitView } from './fit.ts';
 import type { SlackGateway } from './gateway.ts';
-import { handleOf, type StartRef, type SuspensionRef, VIEW } from './ids.ts';
+import { handleOf, refersTo, type StartRef, type SuspensionRef, suspensionRef, VIEW } from './ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from './mrkdwn.ts';
 import type { ProgressMessages } from './progress.ts';
 import {
@@ -40,8 +40,16 @@ import {
   renderWorkflowList,
 } from './render/commands.ts';
 import { renderStatus } from './render/progress.ts';
-import { payloadFields } from './render/suspensions.ts';
+import { itemText, payloadFields } from './render/suspensions.ts';
 import { slackFailure } from './retry.ts';
+import {
+  needsState,
+  readStateSection,
+  STATE_MAX_BLOCKS,
+  STATE_RESERVED_BLOCKS,
+  stateSchemaOf,
+  stateSection,
+} from './start-state.ts';
 
 /** The message a button was clicked on. */
 export interface MessageRef {
@@ -49,12 +57,10 @@ export interface MessageRef {
   ts: string | undefined;
 }
 
-/** A suspended step of a run, as the server has it now. */
-interface Suspension {
-  path: string[];
+/** A question of a run, as the server has it now, with its workflow. */
+interface Waiting {
   info: WorkflowInfo;
-  suspendPayload: unknown;
-  suspendedAt: Date | undefined;
+  suspension: Suspension;
 }
 
 export const MALFORMED_REQUEST =
@@ -159,10 +165,17 @@ export class Flowgate {
     await this.#authorizeStart(entry, input.userId);
     const info = await this.#deps.catalog.details(entry.key);
     const schema = info.inputSchema;
-    const parsed = parseInputs(input.inputs, schema);
+    const stateSchema = stateSchemaOf(info);
+    // `state={…}` after the inputs, for a workflow that declares a state schema.
+    const split = stateSchema
+      ? splitInitialState(input.inputs)
+      : { ok: true as const, inputs: input.inputs, state: undefined };
+    if (!split.ok) throw new UserFacingError(safeText(split.message, 1000));
+    const parsed = parseInputs(split.inputs, schema);
     if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
-    if (parsed.value === undefined && needsInput(schema)) {
-      const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info));
+    const formNeeded = needsInput(schema) || (split.state === undefined && needsState(stateSchema));
+    if (parsed.value === undefined && formNeeded) {
+      const opened = await this.#deps.gateway.openView(input.triggerId, startFormView(info, split.state));
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
       await this.#deps.store.saveForm({
@@ -176,13 +189,32 @@ export class Flowgate {
       return;
     }
     const inputData = parsed.value ?? {};
+    const formHint = `Try \`${safeText(this.#deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`;
     const problems = validationProblems(schema, inputData);
     if (problems.length > 0) {
       throw new UserFacingError(
-        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\nTry \`${safeText(this.#deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`,
+        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\n${formHint}`,
       );
     }
-    await this.#launch(entry, info, inputData, input.userId, input.channelId, respond);
+    // Checked before the run is created: Mastra would only refuse it once the run has begun.
+    const stateProblems =
+      stateSchema && (split.state !== undefined || needsState(stateSchema))
+        ? validationProblems(stateSchema, split.state ?? {})
+        : [];
+    if (stateProblems.length > 0) {
+      const given = split.state === undefined ? ' needs an initial state' : "'s initial state doesn't fit";
+      throw new UserFacingError(
+        `${code(entry.key, 100)}${given}:\n${stateProblems.map((p) => `• ${p}`).join('\n')}\nGive it after the inputs as \`state={…}\` (JSON), or ${formHint.charAt(0).toLowerCase()}${formHint.slice(1)}`,
+      );
+    }
+    await this.#launch(
+      entry,
+      info,
+      { inputData, initialState: split.state },
+      input.userId,
+      input.channelId,
+      respond,
+    );
   }
 
   /**
@@ -217,8 +249,18 @@ export class Flowgate {
       const entry = await this.#resolve(form.workflowKey);
       await this.#authorizeStart(entry, input.userId);
       const info = await this.#deps.catalog.details(entry.key);
-      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: FORM_MAX_BLOCKS });
-      if (!result.ok) return { errors: result.errors };
+      const stateSchema = stateSchemaOf(info);
+      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: inputBlocks(info) });
+      const state = stateSchema ? readStateSection(stateSchema, input.values) : undefined;
+      if (!result.ok || (state && !state.ok)) {
+        return {
+          errors: {
+            ...(result.ok ? {} : result.errors),
+            ...(state && !state.ok ? state.errors : {}),
+          },
+        };
+      }
+      const run = { inputData: result.data, initialState: state?.ok ? state.data : undefined };
       await this.#deps.store.deleteForm(input.viewId);
       return {
         launch: async () => {
@@ -232,7 +274,7 @@ export class Flowgate {
               .catch((error) => logger.warn('could not tell the starter about their form', error));
           };
           try {
-            await this.#launch(entry, info, result.data, input.userId, form.channel, note);
+            await this.#launch(entry, info, run, input.userId, form.channel, note);
           } catch (error) {
             await this.#fail(error, note);
           }
@@ -261,7 +303,7 @@ export class Flowgate {
   async #launch(
     entry: CatalogEntry,
     info: WorkflowInfo,
-    inputData: unknown,
+    { inputData, initialState }: { inputData: unknown; initialState: unknown },
     userId: string,
     channelId: string,
     respond: Respond,
@@ -294,7 +336,11 @@ export class Flowgate {
     }
     let events: AsyncIterable<WorkflowEvent>;
     try {
-      events = await run.stream({ inputData, closeOnSuspend: true });
+      events = await run.stream({
+        inputData,
+        ...(initialState === undefined ? {} : { initialState }),
+        closeOnSuspend: true,
+      });
     } catch (error) {
       const state = await workflow.runById(run.runId).catch(() => undefined);
       if (state && state.status !== 'pending') {
@@ -480,29 +526,31 @@ export class Flowgate {
       const row = await this.#messageRow(input.message);
       // The step as the message showed it, when Flowgate has it at hand: the modal must open within
       // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
-      let waiting: Suspension | undefined;
-      let path = this.#deps.progress.shownSuspension(row.runId, input.ref.h);
+      let waiting: Waiting | undefined;
+      let path = this.#deps.progress.shownSuspension(row.runId, input.ref)?.path;
       if (!path) {
         waiting = await this.#suspension(row, input.ref);
-        path = waiting.path;
+        path = waiting.suspension.path;
       }
       await this.#authorizeAnswer(row, path, input.userId);
       const opened = await this.#deps.gateway.openView(input.triggerId, loadingView());
       viewId = opened.id;
       waiting ??= await this.#suspension(row, input.ref);
+      const { suspension } = waiting;
       await this.#deps.store.saveForm({
         kind: 'answer',
         viewId,
         userId: input.userId,
         openedAt: new Date(),
         runId: row.runId,
-        stepPath: waiting.path,
-        suspendedAt: waiting.suspendedAt ?? null,
+        stepPath: suspension.path,
+        suspendedAt: suspension.suspendedAt ?? null,
+        ...(suspension.forEachIndex === undefined ? {} : { forEachIndex: suspension.forEachIndex }),
       });
-      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
+      const schema = resumeSchemaOf(waiting.info, suspension.path) ?? {};
       await this.#deps.gateway.updateView(
         viewId,
-        answerFormView(waiting.info, row.runId, waiting.path, schema, waiting.suspendPayload),
+        answerFormView(waiting.info, row.runId, suspension, schema),
         'interactive',
       );
     } catch (error) {
@@ -533,12 +581,17 @@ export class Flowgate {
       const form = await this.#openForm(input.viewId, input.userId, 'answer');
       row = await this.#deps.store.getProgressMessage(form.runId);
       if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
-      const waiting = await this.#suspension(row, {
-        h: handleOf(form.stepPath),
-        t: form.suspendedAt?.getTime() ?? null,
-      });
-      await this.#authorizeAnswer(row, waiting.path, input.userId);
-      const schema = resumeSchemaOf(waiting.info, waiting.path) ?? {};
+      const waiting = await this.#suspension(
+        row,
+        suspensionRef({
+          path: form.stepPath,
+          ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
+          ...(form.suspendedAt ? { suspendedAt: form.suspendedAt } : {}),
+        }),
+      );
+      const path = waiting.suspension.path;
+      await this.#authorizeAnswer(row, path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
       // A yes/no step that needs several approvals: this answer is one vote (src/slack/deadlines.ts).
@@ -589,8 +642,9 @@ export class Flowgate {
     try {
       const row = await this.#messageRow(input.message);
       const waiting = await this.#suspension(row, input.ref);
-      await this.#authorizeAnswer(row, waiting.path, input.userId);
-      const schema = resumeSchemaOf(waiting.info, waiting.path);
+      const path = waiting.suspension.path;
+      await this.#authorizeAnswer(row, path, input.userId);
+      const schema = resumeSchemaOf(waiting.info, path);
       const shape = isYesNoSchema(schema ?? {});
       if (!shape) throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
       const data = { [shape.booleanField]: input.approve };
@@ -608,11 +662,11 @@ export class Flowgate {
   }
 
   /** A vote when the step needs more than one approval; undefined when one answer settles it. */
-  async #vote(row: ProgressMessage, waiting: Suspension, userId: string, approve: boolean) {
+  async #vote(row: ProgressMessage, waiting: Waiting, userId: string, approve: boolean) {
     const deadlines = this.#deps.deadlines;
-    const required = deadlines?.required(row, waiting.info, waiting.path) ?? 1;
+    const required = deadlines?.required(row, waiting.info, waiting.suspension.path) ?? 1;
     if (!deadlines || required <= 1) return undefined;
-    return deadlines.vote(row, waiting.path, waiting.suspendedAt, userId, approve, required);
+    return deadlines.vote(row, waiting.suspension, userId, approve, required);
   }
 
   /**
@@ -622,14 +676,13 @@ export class Flowgate {
    */
   async answerAsFlowgate(
     row: ProgressMessage,
-    path: string[],
-    suspendedAt: Date | undefined,
+    question: Suspension,
     data: unknown,
     note: string,
   ): Promise<{ error?: string }> {
     try {
-      const waiting = await this.#suspension(row, { h: handleOf(path), t: suspendedAt?.getTime() ?? null });
-      const problems = validationProblems(resumeSchemaOf(waiting.info, waiting.path), data);
+      const waiting = await this.#suspension(row, suspensionRef(question));
+      const problems = validationProblems(resumeSchemaOf(waiting.info, waiting.suspension.path), data);
       if (problems.length > 0)
         return { error: `the answer does not fit the step's form: ${problems.join('; ')}` };
       const outcome = await this.#claimAndResume(row, waiting, FLOWGATE, data, note);
@@ -641,22 +694,29 @@ export class Flowgate {
     }
   }
 
-  /** First answer wins: the claim is keyed by the step and the moment it suspended (a loop may ask again). */
+  /**
+   * First answer wins, per question: the claim is keyed by the suspension (the step, the
+   * `.foreach()` iteration, the moment it was asked), so a loop asking again and each iteration
+   * are answered on their own.
+   */
   async #claimAndResume(
     row: ProgressMessage,
-    waiting: Suspension,
+    waiting: Waiting,
     userId: string,
     resumeData: unknown,
     note?: string,
   ): Promise<AnswerOutcome> {
     const { store, client, progress, gateway, logger } = this.#deps;
     const runId = row.runId;
-    const step = waiting.path;
-    const key = `${step.join('.')}#${waiting.suspendedAt?.getTime() ?? ''}`;
+    const { suspension } = waiting;
+    const step = suspension.path;
+    const forEachIndex = suspension.forEachIndex;
+    const key = suspensionKey(suspension);
     const claim = await store.claimAnswer(runId, key, userId, new Date());
     if (!claim.claimed) {
-      return { error: `${mentionUser(claim.by)} already answered this step ${slackDate(claim.at)}.` };
+      return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
+    const name = `*${stepName(step, 150)}*${itemText(forEachIndex)}`;
     const summary = truncate(`${note ? `${note}: ` : ''}${inlineValue(resumeData, 280)}`, 280);
     return {
       withdraw: () => store.releaseAnswer(runId, key, userId),
@@ -665,14 +725,14 @@ export class Flowgate {
           const events = await client
             .getWorkflow(row.workflowKey)
             .run(runId)
-            .resumeStream({ step, resumeData });
+            .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) });
           await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           await gateway
             .replyInThread(
               row.channel,
               row.ts,
-              `${mentionUser(userId)} answered *${stepName(step, 150)}*: ${safeText(summary, 300)}`,
+              `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`,
               'background',
             )
             .catch((error) => logger.warn('thread reply failed', error));
@@ -680,7 +740,7 @@ export class Flowgate {
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
           if (userId === FLOWGATE) return this.#logUnexpected(error); // nobody to tell: the deadline logs it
-          const text = `Your answer to *${stepName(step, 150)}* was not accepted: ${userMessage(error)}`;
+          const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
             .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
@@ -734,42 +794,38 @@ export class Flowgate {
   }
 
   /**
-   * The suspension `ref` names, as the server has it now: one of the run's suspended steps, asked at
-   * the moment the person was shown. Refuses when it no longer waits, or has asked again since.
+   * The question `ref` names, as the server has it now: one of the run's suspensions (the step,
+   * the `.foreach()` iteration), asked at the moment the person was shown. Refuses when it no
+   * longer waits, or has asked again since.
    */
-  async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Suspension> {
+  async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Waiting> {
     const [info, state] = await Promise.all([
       this.#deps.catalog.details(row.workflowKey),
       this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId),
     ]);
     const snapshot = snapshotFromRunState(state);
-    const path = snapshot.payload.workflowState.suspended.find((p) => handleOf(p) === ref.h);
-    const step = path ? own(snapshot.payload.workflowState.steps, path.join('.')) : undefined;
-    if (path && (step?.suspendedAt?.getTime() ?? null) === ref.t) {
-      return { path, info, suspendPayload: step?.suspendPayload, suspendedAt: step?.suspendedAt };
-    }
+    const same = snapshot.payload.workflowState.suspended.find(
+      (s) => handleOf(s.path) === ref.h && s.forEachIndex === ref.i,
+    );
+    if (same && refersTo(ref, same)) return { info, suspension: same };
     this.#deps.progress.follow(row.runId);
-    if (path) {
+    if (same) {
       throw new UserFacingError(
         'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
       );
     }
-    // Answers are keyed `<dotted path>#<suspendedAt>`: the moment tells the suspension apart.
-    const asked = (await this.#deps.store.listAnswers(row.runId)).filter(
-      (a) => a.state === 'resumed' && a.stepPath.endsWith(`#${ref.t ?? ''}`),
-    );
-    const answered =
-      asked.find((a) => handleOf(a.stepPath.slice(0, a.stepPath.lastIndexOf('#')).split('.')) === ref.h) ??
-      asked[0];
-    if (answered) {
-      throw new UserFacingError(
-        `${mentionUser(answered.userId)} already answered this step ${slackDate(answered.answeredAt)}.`,
+    const answered = (await this.#deps.store.listAnswers(row.runId)).find((a) => {
+      if (a.state !== 'resumed') return false;
+      const key = parseSuspensionKey(a.stepPath);
+      return (
+        handleOf(key.step.split('.')) === ref.h && key.forEachIndex === ref.i && key.suspendedAt === ref.t
       );
-    }
+    });
+    if (answered) throw new UserFacingError(alreadyAnswered(answered.userId, answered.answeredAt, ref.i));
     const elsewhere = Object.values(snapshot.payload.workflowState.steps).find(
       (s) => handleOf(s.id.split('.')) === ref.h && s.resumedAt !== undefined,
     );
-    if (elsewhere?.resumedAt) {
+    if (elsewhere?.resumedAt && ref.i === undefined) {
       throw new UserFacingError(
         `That step was answered outside Slack (through Mastra's API or Studio) ${slackDate(elsewhere.resumedAt)}.`,
       );
@@ -777,7 +833,9 @@ export class Flowgate {
     throw new UserFacingError(
       TERMINAL_RUN_STATUSES.has(state.status)
         ? `This run is ${safeText(state.status, 20)}, so that step no longer takes answers.`
-        : 'That step is not waiting for an answer any more.',
+        : ref.i === undefined
+          ? 'That step is not waiting for an answer any more.'
+          : `Item ${ref.i + 1} of that step is not waiting for an answer any more.`,
     );
   }
 
@@ -886,8 +944,16 @@ export function noticeView(title: string, text: string): View {
   });
 }
 
-export function startFormView(info: WorkflowInfo): View {
-  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: FORM_MAX_BLOCKS });
+/** Input blocks the start form gives the inputs: all of them, or what the state section leaves. */
+function inputBlocks(info: WorkflowInfo): number {
+  return stateSchemaOf(info) ? FORM_MAX_BLOCKS - STATE_MAX_BLOCKS - STATE_RESERVED_BLOCKS : FORM_MAX_BLOCKS;
+}
+
+/** The start form: the inputs, then — for a workflow with a state schema — a section for its initial state. */
+export function startFormView(info: WorkflowInfo, initialState?: unknown): View {
+  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: inputBlocks(info) });
+  const stateSchema = stateSchemaOf(info);
+  const state = stateSchema ? stateSection(stateSchema, initialState) : [];
   const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
   return fitView({
     type: 'modal',
@@ -895,25 +961,25 @@ export function startFormView(info: WorkflowInfo): View {
     title: { type: 'plain_text', text: 'Start a run' },
     submit: { type: 'plain_text', text: 'Start' },
     close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks],
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks, ...state],
   });
 }
 
 export function answerFormView(
   info: WorkflowInfo,
   runId: string,
-  path: readonly string[],
+  suspension: Suspension,
   schema: JsonSchema,
-  suspendPayload: unknown,
 ): View {
   const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
-  const fields = payloadFields(suspendPayload);
+  const fields = payloadFields(suspension.payload);
+  const name = `${stepName(suspension.path, 200)}${itemText(suspension.forEachIndex, suspension.forEachTotal)}`;
   const blocks: View['blocks'] = [
     {
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${stepName(path, 200)}* is waiting for your answer.\nRun ${code(runId, 100)}`,
+        text: `*${safeText(info.name, 150)}* › *${name}* is waiting for your answer.\nRun ${code(runId, 100)}`,
       },
     },
   ];
@@ -923,9 +989,21 @@ export function answerFormView(
   return fitView({
     type: 'modal',
     callback_id: VIEW.answerForm,
-    title: { type: 'plain_text', text: 'Respond' },
+    // The step's resume label names the question best; fitView keeps it within Slack's 24.
+    title: {
+      type: 'plain_text',
+      text:
+        suspension.resumeLabel ??
+        (suspension.forEachIndex === undefined ? 'Respond' : `Respond · item ${suspension.forEachIndex + 1}`),
+    },
     submit: { type: 'plain_text', text: 'Submit' },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks,
   });
+}
+
+/** Who answered a question first, in the words of a refusal. */
+function alreadyAnswered(userId: string, at: Date, forEachIndex: number | undefined): string {
+  const what = forEachIndex === undefined ? 'this step' : `item ${forEachIndex + 1} of this step`;
+  return `${mentionUser(userId)} already answered ${what} ${slackDate(at)}.`;
 }

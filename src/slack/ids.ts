@@ -9,6 +9,7 @@
  * against what Flowgate recorded.
  */
 import { createHash } from 'node:crypto';
+import type { Suspension } from '../mastra/types.ts';
 
 export const ACTION = {
   start: 'flowgate_start',
@@ -24,10 +25,15 @@ export const VIEW = {
   loading: 'flowgate_loading',
 } as const;
 
-/** What a suspended step's buttons carry: the step (by handle) and when it suspended (ms, or null). */
+/**
+ * What a question's buttons carry: the step (by handle), the `.foreach()` iteration, and when it
+ * was asked (ms, or null) — together they name exactly the suspension the person saw.
+ */
 export interface SuspensionRef {
   /** `handleOf(step path)`. */
   h: string;
+  /** The `.foreach()` iteration, for a step whose iterations each wait for an answer. */
+  i?: number;
   /** `suspendedAt` in epoch ms as shown, so an answer goes to exactly the suspension the person saw. */
   t: number | null;
 }
@@ -43,9 +49,26 @@ export function handleOf(parts: string | readonly string[]): string {
   return createHash('sha256').update(text).digest('base64url').slice(0, 12);
 }
 
-export function encodeSuspensionRef(path: readonly string[], suspendedAt: Date | undefined): string {
-  const ref: SuspensionRef = { h: handleOf(path), t: suspendedAt?.getTime() ?? null };
-  return JSON.stringify(ref);
+export function suspensionRef(s: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>): SuspensionRef {
+  return {
+    h: handleOf(s.path),
+    ...(s.forEachIndex === undefined ? {} : { i: s.forEachIndex }),
+    t: s.suspendedAt?.getTime() ?? null,
+  };
+}
+
+export function encodeSuspensionRef(s: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>): string {
+  return JSON.stringify(suspensionRef(s));
+}
+
+/** Whether `ref` names this suspension: same step, same iteration, asked at the same moment. */
+export function refersTo(
+  ref: SuspensionRef,
+  s: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>,
+): boolean {
+  return (
+    ref.h === handleOf(s.path) && ref.i === s.forEachIndex && ref.t === (s.suspendedAt?.getTime() ?? null)
+  );
 }
 
 export function encodeStartRef(workflowKey: string): string {
@@ -57,9 +80,10 @@ export function encodeStartRef(workflowKey: string): string {
 export function decodeSuspensionRef(value: unknown): SuspensionRef | undefined {
   const parsed = parse(value);
   if (!parsed || !isHandle(parsed.h)) return;
-  const t = parsed.t;
+  const { t, i } = parsed;
   if (t !== null && !(typeof t === 'number' && Number.isSafeInteger(t))) return;
-  return { h: parsed.h, t };
+  if (i !== undefined && !(typeof i === 'number' && Number.isSafeInteger(i) && i >= 0)) return;
+  return { h: parsed.h, ...(i === undefined ? {} : { i }), t };
 }
 
 export function decodeStartRef(value: unknown): StartRef | undefined {
@@ -84,10 +108,13 @@ function parse(value: unknown): Record<string, unknown> | undefined {
   }
 }
 
-/** The block id of a suspended step's buttons: readable for plain short ids, else a handle; unique per step. */
-export function stepBlockId(path: readonly string[]): string {
-  const key = path.join('.');
-  return key.length <= 64 && /^[\w.-]+$/.test(key)
+/**
+ * The block id of a question's buttons: readable for plain short ids (`flowgate_step:approve`,
+ * `flowgate_step:review-item#1` for an iteration), else a handle; unique per step and iteration.
+ */
+export function stepBlockId(s: Pick<Suspension, 'path' | 'forEachIndex'>): string {
+  const key = `${s.path.join('.')}${s.forEachIndex === undefined ? '' : `#${s.forEachIndex}`}`;
+  return key.length <= 64 && /^[\w.-]+(#\d+)?$/.test(key)
     ? `flowgate_step:${key}`
-    : `flowgate_step#${handleOf(path)}`;
+    : `flowgate_step#${handleOf(s.forEachIndex === undefined ? s.path : [...s.path, `#${s.forEachIndex}`])}`;
 }

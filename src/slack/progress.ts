@@ -9,16 +9,23 @@ import { isYesNoSchema } from '../forms/index.ts';
 import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
-import type { RunSnapshot, WorkflowEvent, WorkflowInfo, WorkflowRunState } from '../mastra/types.ts';
+import type {
+  RunSnapshot,
+  Suspension,
+  WorkflowEvent,
+  WorkflowInfo,
+  WorkflowRunState,
+} from '../mastra/types.ts';
 import { emptyRecord, own, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
+import { parseSuspensionKey, questionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { Answer, ProgressMessage, Store } from '../store/index.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { handleOf } from './ids.ts';
+import { handleOf, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
@@ -111,13 +118,13 @@ export class ProgressMessages {
   }
 
   /**
-   * The path of the run's suspended step with this handle, as the message last showed it (no I/O):
+   * The question with this step handle and iteration, as the message last showed it (no I/O):
    * undefined when Flowgate has not seen the run since it started.
    */
-  shownSuspension(runId: string, handle: string): string[] | undefined {
+  shownSuspension(runId: string, ref: SuspensionRef): Suspension | undefined {
     return this.#deps.tracker
       .current(runId)
-      ?.payload.workflowState.suspended.find((path) => handleOf(path) === handle);
+      ?.payload.workflowState.suspended.find((s) => handleOf(s.path) === ref.h && s.forEachIndex === ref.i);
   }
 
   /**
@@ -298,22 +305,38 @@ export class ProgressMessages {
   /** Called synchronously by the tracker, in order: the version is taken now, the store read after. */
   #onSnapshot(context: RunContext, snapshot: RunSnapshot): void {
     this.#background(this.#publish(context, snapshot));
-    for (const path of snapshot.payload.workflowState.suspended) {
-      const key = path.join('.');
-      const step = snapshot.payload.workflowState.steps[key];
-      const mark = `ask:${context.row.runId}:${key}:${step?.suspendedAt?.getTime() ?? ''}`;
-      this.#background(
-        this.#deps.store.markOnce(mark).then(async (first) => {
-          if (!first) return;
-          // Its deadlines are stored before anyone is asked (src/slack/deadlines.ts).
-          if (this.#deps.deadlines) {
-            await this.#deps.deadlines.suspended(context.row, context.info, path, step?.suspendedAt);
-            await this.#publish(context, snapshot); // now with what happens next
-          }
-          await this.#askApprovers(context, path);
-        }),
-      );
+    // Each question once; the new iterations of one `.foreach()` step in one mention, once the
+    // details of all of them have arrived (the stream names iterations before runById tells them).
+    const suspended = snapshot.payload.workflowState.suspended;
+    const pending = new Set(suspended.filter((s) => !s.suspendedAt).map((s) => s.path.join('.')));
+    const known = suspended.filter((s) => !pending.has(s.path.join('.')));
+    if (known.length > 0) this.#background(this.#askOnce(context, known, snapshot));
+  }
+
+  /** Mentions who may answer each question not asked before, one mention per step. */
+  async #askOnce(context: RunContext, questions: Suspension[], snapshot: RunSnapshot): Promise<void> {
+    const runId = context.row.runId;
+    const first = await Promise.all(
+      questions.map((s) =>
+        this.#deps.store.markOnce(`ask:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
+      ),
+    );
+    const asked = new Map<string, Suspension[]>();
+    questions.forEach((s, i) => {
+      if (!first[i]) return;
+      const key = s.path.join('.');
+      asked.set(key, [...(asked.get(key) ?? []), s]);
+    });
+    if (asked.size === 0) return;
+    // Their deadlines are stored before anyone is asked (src/slack/deadlines.ts).
+    const { deadlines } = this.#deps;
+    if (deadlines) {
+      for (const list of asked.values()) {
+        for (const s of list) await deadlines.suspended(context.row, context.info, s);
+      }
+      await this.#publish(context, snapshot); // now with what happens next
     }
+    await Promise.all([...asked.values()].map((list) => this.#askApprovers(context, list)));
   }
 
   /**
@@ -347,32 +370,34 @@ export class ProgressMessages {
     deadlines?: DeadlineView,
   ): ProgressView {
     const { row, info } = context;
-    // Keyed by step ids from the workflow: records without a prototype.
+    // Keyed by the question each answered (`suspensionKey`): records without a prototype.
     const answers = emptyRecord<NonNullable<ProgressView['answers']>[string]>();
-    const inSlack = new Set<string>();
-    for (const answer of given) {
-      inSlack.add(answer.stepPath);
+    const claims = given;
+    for (const answer of claims) {
       if (answer.state !== 'resumed') continue;
-      setOwn(answers, answer.stepPath.split('#')[0]!, {
+      setOwn(answers, answer.stepPath, {
         userId: answer.userId,
         at: answer.answeredAt,
         summary: answer.summary ?? '',
       });
     }
-    // A step that was resumed without an answer (or claim) in Slack was answered outside it.
+    // A step resumed with no answer (or claim) in Slack before that moment was answered outside it.
     for (const [key, step] of Object.entries(snapshot.payload.workflowState.steps)) {
-      if (step.resumedAt === undefined || inSlack.has(`${key}#${step.suspendedAt?.getTime() ?? ''}`))
-        continue;
-      if (Object.hasOwn(answers, key)) continue;
-      setOwn(answers, key, {
+      const resumedAt = step.resumedAt;
+      if (resumedAt === undefined) continue;
+      const inSlack = claims.some(
+        (a) => parseSuspensionKey(a.stepPath).step === key && a.answeredAt.getTime() <= resumedAt.getTime(),
+      );
+      if (inSlack) continue;
+      setOwn(answers, `${key}#`, {
         userId: null,
-        at: step.resumedAt,
+        at: resumedAt,
         summary: step.resumePayload === undefined ? '' : inlineValue(step.resumePayload, 280),
       });
     }
     const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
     const now = new Date();
-    for (const path of snapshot.payload.workflowState.suspended) {
+    for (const { path } of snapshot.payload.workflowState.suspended) {
       const key = path.join('.');
       // How long it has waited decides whether it is escalated (the same as on every click).
       const since = deadlines ? own(deadlines.since, key) : undefined;
@@ -405,14 +430,23 @@ export class ProgressMessages {
    * Mentions who may answer. When the policy leaves nobody, says so instead, to the starter and the
    * admins, with what to change: a step nobody may answer must not wait in silence.
    */
-  async #askApprovers(context: RunContext, path: string[]): Promise<void> {
+  async #askApprovers(context: RunContext, questions: Suspension[]): Promise<void> {
     const { row } = context;
     const { policy } = this.#deps;
+    const path = questions[0]!.path;
     const answerers = answerersFor(
       policy,
       answerersRequest(row, path, await this.#deps.deadlines?.waitingOf(row.runId, path)),
     );
-    const step = `step *${stepName(path, 150)}* of ${safeText(context.info.name, 150)}`;
+    const items = questions
+      .map((q) => q.forEachIndex)
+      .filter((i): i is number => i !== undefined)
+      .map((i) => i + 1);
+    const which =
+      items.length === 0
+        ? ''
+        : ` (${items.length === 1 ? 'item' : 'items'} ${items.slice(0, 20).join(', ')}${items.length > 20 ? ` and ${items.length - 20} more` : ''})`;
+    const step = `step *${stepName(path, 150)}*${which} of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {
       text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;

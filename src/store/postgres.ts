@@ -13,6 +13,7 @@
 import pg from 'pg';
 import {
   claimShare,
+  formDetails,
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
@@ -407,16 +408,12 @@ class PostgresStore implements Store {
 
   async saveForm(form: OpenForm): Promise<void> {
     const openedAt = ms(form.openedAt, 'openedAt');
-    const details =
-      form.kind === 'start'
-        ? { workflowKey: form.workflowKey, channel: form.channel }
-        : { runId: form.runId, stepPath: form.stepPath, suspendedAt: form.suspendedAt?.getTime() ?? null };
     await this.#query('DELETE FROM open_forms WHERE opened_at <= $1', [openedAt - FORM_TTL_MS]);
     await this.#query(
       `INSERT INTO open_forms (view_id, kind, user_id, opened_at, details) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (view_id) DO UPDATE SET
          kind = EXCLUDED.kind, user_id = EXCLUDED.user_id, opened_at = EXCLUDED.opened_at, details = EXCLUDED.details`,
-      [form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details)],
+      [form.viewId, form.kind, form.userId, openedAt, formDetails(form)],
     );
   }
 

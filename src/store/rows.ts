@@ -111,7 +111,22 @@ export function toOpenForm(row: Row): OpenForm {
     runId: String(details.runId),
     stepPath: Array.isArray(details.stepPath) ? details.stepPath.map(String) : [],
     suspendedAt: typeof suspendedAt === 'number' ? new Date(suspendedAt) : null,
+    ...(typeof details.forEachIndex === 'number' ? { forEachIndex: details.forEachIndex } : {}),
   };
+}
+
+/** What an open form is for, as the `details` JSON of its row (read back by `toOpenForm`). */
+export function formDetails(form: OpenForm): string {
+  const details =
+    form.kind === 'start'
+      ? { workflowKey: form.workflowKey, channel: form.channel }
+      : {
+          runId: form.runId,
+          stepPath: form.stepPath,
+          suspendedAt: form.suspendedAt?.getTime() ?? null,
+          ...(form.forEachIndex === undefined ? {} : { forEachIndex: form.forEachIndex }),
+        };
+  return JSON.stringify(details);
 }
 
 /**

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import {
   claimShare,
+  formDetails,
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
@@ -308,12 +309,8 @@ class SqliteStore implements Store {
 
   async saveForm(form: OpenForm): Promise<void> {
     const openedAt = ms(form.openedAt, 'openedAt');
-    const details =
-      form.kind === 'start'
-        ? { workflowKey: form.workflowKey, channel: form.channel }
-        : { runId: form.runId, stepPath: form.stepPath, suspendedAt: form.suspendedAt?.getTime() ?? null };
     this.#expireForms.run(openedAt - FORM_TTL_MS);
-    this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, JSON.stringify(details));
+    this.#saveForm.run(form.viewId, form.kind, form.userId, openedAt, formDetails(form));
   }
 
   async getForm(viewId: string, now = new Date()): Promise<OpenForm | undefined> {

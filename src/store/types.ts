@@ -34,7 +34,10 @@ export interface ProgressMessage {
 /** Who answered (or is answering) a suspended step. */
 export interface Answer {
   runId: string;
-  /** The step path joined with `.`. */
+  /**
+   * The question answered: `suspensionKey()` of src/runs/suspensions.ts (step path, `.foreach()`
+   * iteration, when it was asked), so each new suspension of a step is answered on its own.
+   */
   stepPath: string;
   userId: string;
   answeredAt: Date;
@@ -65,6 +68,8 @@ export type OpenForm =
       stepPath: string[];
       /** When the step suspended, as shown: a later suspension of the same step is another question. */
       suspendedAt: Date | null;
+      /** The `.foreach()` iteration shown, for a step whose iterations each wait for an answer. */
+      forEachIndex?: number;
     };
 
 /** Forms older than this are forgotten: submitting one asks the person to open it again. */

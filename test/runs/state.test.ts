@@ -39,21 +39,21 @@ describe('reduceRun over captured streams', () => {
       status: 'suspended',
       suspendPayload: { requestId: 'REQ-1', amount: 1250 },
     });
-    expect(state(s).suspended).toEqual([['approve']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['approve']]);
     expect(s.payload.currentStep?.id).toBe('approve');
   });
 
   test('the resume stream carries the same run on to success with its result', () => {
     const s = fold(events('26'), fold(events('15')));
     expect(state(s).status).toBe('success');
-    expect(state(s).suspended).toEqual([]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([]);
     expect(state(s).steps.approve?.status).toBe('success');
     expect(state(s).result).toEqual({ requestId: 'REQ-1', decision: 'approved', comment: 'LGTM' });
   });
 
   test('nested suspension: the path comes from the parent record, the inner payload stays clean', () => {
     const s = fold(events('57'));
-    expect(state(s).suspended).toEqual([['inner', 'inner-approve']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['inner', 'inner-approve']]);
     expect(state(s).steps['inner.inner-approve']?.suspendPayload).toEqual({ ask: 'ok to ship widget?' });
     expect(state(s).steps.inner?.suspendPayload).toEqual({ ask: 'ok to ship widget?' });
   });
@@ -88,7 +88,7 @@ describe('reduceRun over captured streams', () => {
   test('closeOnSuspend:false ends with "suspended" after the run went on: not believed', () => {
     const s = fold(events('75'));
     expect(state(s).status).not.toBe('suspended');
-    expect(state(s).suspended).toEqual([]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([]);
     expect(state(s).steps.finalize?.status).toBe('success');
   });
 
@@ -101,7 +101,7 @@ describe('reduceRun over captured streams', () => {
       payload: { id, stepName: id, status: 'suspended', startedAt: AT, suspendedAt: AT, suspendPayload: {} },
     });
     let s = fold([suspended('a'), suspended('b')], base);
-    expect(state(s).suspended).toEqual([['a'], ['b']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['a'], ['b']]);
     s = fold(
       [
         { type: 'workflow-start', runId: 'r', from: 'WORKFLOW', payload: { workflowId: 'w' } },
@@ -121,7 +121,7 @@ describe('reduceRun over captured streams', () => {
       s,
     );
     expect(state(s).status).toBe('suspended');
-    expect(state(s).suspended).toEqual([['b']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['b']]);
   });
 
   test('replaying events changes nothing: folding a stream twice equals folding it once', () => {
@@ -145,13 +145,13 @@ describe('snapshots from runById', () => {
   test('suspended run: the same view as the stream gave', () => {
     const s = snapshotFromRunState(runState('16'));
     expect(state(s).status).toBe('suspended');
-    expect(state(s).suspended).toEqual([['approve']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['approve']]);
     expect(state(s).steps.approve?.suspendPayload).toMatchObject({ reason: 'Needs manager approval' });
   });
 
   test('nested suspended run: the exact path from __workflow_meta, which is stripped from payloads', () => {
     const s = snapshotFromRunState(runState('58'));
-    expect(state(s).suspended).toEqual([['inner', 'inner-approve']]);
+    expect(state(s).suspended.map((q) => q.path)).toEqual([['inner', 'inner-approve']]);
     expect(JSON.stringify(state(s).steps)).not.toContain('__workflow_meta');
   });
 

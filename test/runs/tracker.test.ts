@@ -115,7 +115,9 @@ describe('RunTracker', () => {
     const events = await run.stream({ inputData: { item: 'x' }, closeOnSuspend: true });
     const suspended = await follow(tracker, 'nestedWorkflow', run.runId, events).done;
     expect(suspended.end).toBe('suspended');
-    expect(suspended.snapshot?.payload.workflowState.suspended).toEqual([['inner', 'inner-approve']]);
+    expect(suspended.snapshot?.payload.workflowState.suspended.map((q) => q.path)).toEqual([
+      ['inner', 'inner-approve'],
+    ]);
 
     await client.getWorkflow('nestedWorkflow').deleteRun(run.runId);
     const gone = await follow(tracker, 'nestedWorkflow', run.runId).done;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { parseCommand, parseInputs } from '../../src/slack/command-text.ts';
+import { parseCommand, parseInputs, splitInitialState } from '../../src/slack/command-text.ts';
 
 const schema = {
   type: 'object',
@@ -191,5 +191,55 @@ describe('inputs that are one value', () => {
       message: expect.stringContaining('is not a `key=value` pair'),
     });
     expect(parseInputs('"unclosed', { type: 'object' })).toMatchObject({ ok: false });
+  });
+});
+
+describe('splitInitialState: state={…} last, after the inputs', () => {
+  test('JSON or key=value inputs, then the state; no state leaves the text as it is', () => {
+    expect(splitInitialState('{"title": "x"} state={"team": "ops"}')).toEqual({
+      ok: true,
+      inputs: '{"title": "x"}',
+      state: { team: 'ops' },
+    });
+    expect(splitInitialState('title=x state={"team": {"name": "a b"}}')).toEqual({
+      ok: true,
+      inputs: 'title=x',
+      state: { team: { name: 'a b' } },
+    });
+    expect(splitInitialState('state={\u201Cteam\u201D: \u201Cops\u201D}')).toEqual({
+      ok: true,
+      inputs: '',
+      state: { team: 'ops' },
+    });
+    expect(splitInitialState('title=x')).toEqual({ ok: true, inputs: 'title=x', state: undefined });
+    // Only a whole `state=` word: `mystate=` is an input.
+    expect(splitInitialState('mystate={"a": 1}')).toEqual({
+      ok: true,
+      inputs: 'mystate={"a": 1}',
+      state: undefined,
+    });
+  });
+
+  test('anything else is a clear message', () => {
+    expect(splitInitialState('title=x state=ops')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('JSON object'),
+    });
+    expect(splitInitialState('state={"a": 1')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('unclosed'),
+    });
+    expect(splitInitialState('state={"a": 1} title=x')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('last'),
+    });
+    expect(splitInitialState('state={"a": 1,}')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('valid JSON'),
+    });
+    expect(splitInitialState('state={"__proto__": {"x": 1}}')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('reserved'),
+    });
   });
 });

@@ -230,7 +230,17 @@ const progressViewArb: fc.Arbitrary<ProgressView> = stepIds
     }),
   )
   .map((g) => {
-    const paths = g.suspended.map((s) => (g.nested ? [s, `${s}-inner`] : [s]));
+    // Nested paths, or `.foreach()` iterations (each its own question) when not nested.
+    const suspended = g.suspended.map((s, i) => {
+      const step = g.steps.find((st) => st.id === s);
+      return {
+        path: g.nested ? [s, `${s}-inner`] : [s],
+        ...(g.nested || i % 2 === 0 ? {} : { forEachIndex: i, forEachTotal: g.suspended.length }),
+        suspendedAt: step?.suspendedAt ?? g.startedAt,
+        ...(step?.suspendPayload ? { payload: step.suspendPayload } : {}),
+        ...(i % 3 === 1 ? { resumeLabel: `${s} `.repeat(40) } : {}),
+      };
+    });
     const snapshot: RunSnapshot = {
       runId: g.runId,
       eventTimestamp: g.startedAt,
@@ -239,7 +249,7 @@ const progressViewArb: fc.Arbitrary<ProgressView> = stepIds
         workflowState: {
           status: g.status,
           steps: Object.fromEntries(g.steps.map((s) => [s.id, s])),
-          suspended: paths,
+          suspended,
           ...(g.result === undefined ? {} : { result: g.result }),
           ...(g.error === undefined ? {} : { error: { message: g.error } }),
         },
@@ -254,7 +264,7 @@ const progressViewArb: fc.Arbitrary<ProgressView> = stepIds
       ...(g.notice === undefined ? {} : { notice: g.notice }),
       answers: g.answers,
       suspensions: Object.fromEntries(
-        paths.map((p) => [
+        suspended.map(({ path: p }) => [
           p.join('.'),
           {
             answerers: {
@@ -378,9 +388,7 @@ describe('every payload fits Slack, whatever the workflows contain', () => {
         // are short handles whatever the ids: every suspended step shown that someone may answer
         // keeps its Respond button.
         const { payload } = view.snapshot;
-        const refs = payload.workflowState.suspended.map((s) =>
-          encodeSuspensionRef(s, payload.workflowState.steps[s.join('.')]?.suspendedAt),
-        );
+        const refs = payload.workflowState.suspended.map((s) => encodeSuspensionRef(s));
         expect(refs.every((r) => r.length <= 60)).toBe(true);
         const answerable = Object.values(view.suspensions ?? {}).every(
           (i) => i.answerers.nobody === undefined,
@@ -471,7 +479,14 @@ describe('every payload fits Slack, whatever the workflows contain', () => {
         (schema, key, name, description, path, payload) => {
           const info = workflowInfo(name, description, schema);
           expectViewFits(startFormView(info));
-          expectViewFits(answerFormView(info, `run-${key}`, path, schema, payload));
+          expectViewFits(
+            answerFormView(
+              info,
+              `run-${key}`,
+              { path, suspendedAt: new Date(0), ...(payload ? { payload } : {}), resumeLabel: name },
+              schema,
+            ),
+          );
           expectViewFits(noticeView(name, safeText(description, 20_000)));
           expectViewFits(loadingView());
         },

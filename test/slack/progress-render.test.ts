@@ -118,7 +118,11 @@ describe('renderProgress', () => {
       snapshot: snapshot(
         'suspended',
         [{ id: 'approve', status: 'suspended', suspendPayload: { reason: 'Needs <b>', amount: 1250 } }],
-        { suspended: [['approve']] },
+        {
+          suspended: [
+            { path: ['approve'], suspendedAt: new Date(1), payload: { reason: 'Needs <b>', amount: 1250 } },
+          ],
+        },
       ),
       suspensions: {
         approve: {
@@ -144,7 +148,12 @@ describe('renderProgress', () => {
           { id: 'a', status: 'suspended' },
           { id: 'inner.inner-approve', status: 'suspended' },
         ],
-        { suspended: [['a'], ['inner', 'inner-approve']] },
+        {
+          suspended: [
+            { path: ['a'], suspendedAt: new Date(1) },
+            { path: ['inner', 'inner-approve'], suspendedAt: new Date(2) },
+          ],
+        },
       ),
     });
     const actions = message.blocks.filter(
@@ -156,6 +165,72 @@ describe('renderProgress', () => {
     );
     // Each button names its own suspension by a short handle of the exact path.
     expect(values.map((v) => v.h)).toEqual([handleOf(['a']), handleOf(['inner', 'inner-approve'])]);
+  });
+});
+
+describe('questions: foreach iterations, loops asking again, resume labels', () => {
+  const answerers = { kind: 'starter' as const, users: ['U123'], groups: [], starterRefused: false };
+
+  test('each suspended iteration its own block, payload and label; an unknown moment gets no buttons yet', () => {
+    const message = renderProgress({
+      ...base,
+      snapshot: snapshot('suspended', [{ id: 'review', status: 'suspended' }], {
+        suspended: [
+          {
+            path: ['review'],
+            forEachIndex: 0,
+            forEachTotal: 3,
+            suspendedAt: new Date(5),
+            payload: { name: 'apple' },
+            resumeLabel: 'Review apple',
+          },
+          {
+            path: ['review'],
+            forEachIndex: 2,
+            forEachTotal: 3,
+            suspendedAt: new Date(6),
+            payload: { name: 'plum' },
+          },
+          { path: ['review'], forEachIndex: 1, forEachTotal: 3 },
+        ],
+      }),
+      suspensions: { review: { answerers, yesNo: true } },
+      answers: { 'review[1]#4': { userId: 'U123', at: new Date(7), summary: '{"approved":true}' } },
+    });
+    const actions = message.blocks.filter(
+      (b) => b.type === 'actions' && b.block_id?.startsWith('flowgate_step'),
+    );
+    expect(actions.map((b) => b.block_id)).toEqual(['flowgate_step:review#0', 'flowgate_step:review#2']);
+    const first = actions[0]!.type === 'actions' ? actions[0]!.elements : [];
+    expect(first.map((e) => (e as { text: { text: string } }).text.text)).toEqual([
+      'Review apple',
+      'Approve',
+      'Reject',
+    ]);
+    expect(JSON.parse((first[0] as { value: string }).value)).toEqual({
+      h: handleOf(['review']),
+      i: 0,
+      t: 5,
+    });
+    const text = allText(message.blocks);
+    expect(text).toContain('*review · item 1 of 3* is waiting');
+    expect(text).toContain('*review · item 2 of 3* is waiting');
+    expect(text).toContain('Loading this question');
+    expect(text).toContain('*review* · item 2 answered by <@U123>');
+  });
+
+  test('a step asking again: the earlier answer is history, not the answer to the new question', () => {
+    const message = renderProgress({
+      ...base,
+      snapshot: snapshot('suspended', [{ id: 'ask', status: 'suspended' }], {
+        suspended: [{ path: ['ask'], suspendedAt: new Date(20), payload: { question: 'Question 2' } }],
+      }),
+      suspensions: { ask: { answerers, yesNo: false } },
+      answers: { 'ask#10': { userId: 'U123', at: new Date(11), summary: 'go on' } },
+    });
+    const text = allText(message.blocks);
+    expect(text).toContain(':speech_balloon: earlier: *ask* answered by <@U123>');
+    expect(text).not.toContain(':speech_balloon: *ask*');
   });
 });
 

@@ -374,6 +374,17 @@ export function storeContract(backend: StoreBackend): void {
         stepPath: ['outer', 'in.ner'],
         suspendedAt: new Date(5),
       });
+      // A form for one `.foreach()` iteration keeps which one.
+      await store.saveForm({
+        kind: 'answer',
+        viewId: 'V4',
+        userId: 'U2',
+        openedAt: at,
+        runId: 'run-1',
+        stepPath: ['each'],
+        suspendedAt: new Date(6),
+        forEachIndex: 2,
+      });
       await store.close();
       store = await open();
       expect(await store.getForm('V1', at)).toEqual({
@@ -388,6 +399,8 @@ export function storeContract(backend: StoreBackend): void {
         stepPath: ['outer', 'in.ner'],
         suspendedAt: new Date(5),
       });
+      expect(await store.getForm('V2', at)).not.toHaveProperty('forEachIndex');
+      expect(await store.getForm('V4', at)).toMatchObject({ stepPath: ['each'], forEachIndex: 2 });
       expect(await store.getForm('V1', new Date(at.getTime() + FORM_TTL_MS))).toBeUndefined();
       await store.deleteForm('V2');
       expect(await store.getForm('V2', at)).toBeUndefined();

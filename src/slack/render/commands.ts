@@ -23,7 +23,7 @@ export function renderHelp(command: string, unknownVerb?: string): Reply {
       : '*Flowgate* runs Mastra workflows from Slack.',
     '',
     `\`${c} list [page]\` — the workflows you can start, a page at a time`,
-    `\`${c} start <workflow> [inputs]\` — start a run; inputs as JSON (\`{"amount": 5}\`) or \`key=value\` pairs. With no inputs, a form opens when the workflow needs some.`,
+    `\`${c} start <workflow> [inputs]\` — start a run; inputs as JSON (\`{"amount": 5}\`) or \`key=value\` pairs. With no inputs, a form opens when the workflow needs some. A workflow with a state schema takes its initial state last, as \`state={"team": "ops"}\` (or in the form).`,
     `\`${c} runs <workflow> [status]\` — recent runs (status: running, suspended, success, failed, canceled, …)`,
     `\`${c} status <run id>\` — where a run is now`,
     `\`${c} cancel <run id>\` — cancel a run you started`,

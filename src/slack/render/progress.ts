@@ -43,7 +43,7 @@ export interface ProgressView {
   requester?: string;
   startedAt: Date;
   canceledBy?: string;
-  /** Answers given in Slack, keyed by step path joined with ".". */
+  /** Answers, keyed by the question answered (`suspensionKey` of src/runs/suspensions.ts). */
   answers?: Record<string, AnswerRecord>;
   /** For each suspended step (path joined with "."): who may answer, and whether it is a plain yes/no. */
   suspensions?: Record<string, { answerers: Answerers; yesNo: boolean; deadlines?: WaitingDeadlines }>;

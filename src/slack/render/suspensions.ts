@@ -3,12 +3,13 @@
  * answer, its payload, its buttons) and the answers given. Pure, like the rest of the message.
  */
 import type { KnownBlock } from '@slack/types';
+import type { Suspension } from '../../mastra/types.ts';
 import { own } from '../../own.ts';
 import type { Answerers } from '../../policy.ts';
+import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import { cutMrkdwn } from '../fit.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import {
-  code,
   inlineValue,
   mentionGroup,
   mentionUser,
@@ -20,70 +21,102 @@ import {
 import { settledLine, waitingLines } from './deadlines.ts';
 import type { ProgressView } from './progress.ts';
 
-/** Suspended steps shown with their own buttons (5 blocks each at most). */
+/** Questions shown with their own buttons (3 blocks each at most). */
 const MAX_SUSPENSIONS = 6;
+/** Answer lines shown, latest last. */
+const MAX_ANSWERS = 8;
 
-/** The blocks of every suspension waiting for an answer. */
+/** The blocks of every question waiting for an answer: one per suspension, each `.foreach()` iteration its own. */
 export function renderSuspensions(view: ProgressView): KnownBlock[] {
   const suspended = view.snapshot.payload.workflowState.suspended;
   const blocks: KnownBlock[] = [];
-  for (const path of suspended.slice(0, MAX_SUSPENSIONS)) blocks.push(...renderSuspension(view, path));
+  for (const s of suspended.slice(0, MAX_SUSPENSIONS)) blocks.push(...renderSuspension(view, s));
   if (suspended.length > MAX_SUSPENSIONS) {
-    blocks.push(contextLine(`…and ${suspended.length - MAX_SUSPENSIONS} more steps waiting for an answer.`));
-  }
-  return blocks;
-}
-
-/** The answers given so far, latest last. */
-export function renderAnswers(view: ProgressView): KnownBlock[] {
-  const blocks: KnownBlock[] = [];
-  // What deadlines and quorums did to steps that no longer wait (render/deadlines.ts).
-  for (const settled of (view.settled ?? []).slice(-5)) {
-    const line = settledLine(settled);
-    if (line) blocks.push(contextLine(line));
-  }
-  for (const [key, answer] of Object.entries(view.answers ?? {}).slice(-5)) {
+    const more = suspended.length - MAX_SUSPENSIONS;
     blocks.push(
       contextLine(
-        answer.userId === null
-          ? `:speech_balloon: ${code(key, 80)} answered outside Slack ${slackDate(answer.at)}${answer.summary ? `: ${safeText(answer.summary, 300)}` : ''}`
-          : `:speech_balloon: ${code(key, 80)} answered by ${mentionUser(answer.userId)} ${slackDate(answer.at)}: ${safeText(answer.summary, 300)}`,
+        `…and ${more} more ${more === 1 ? 'question' : 'questions'} waiting for an answer: each gets its buttons here once the ones above are answered.`,
       ),
     );
   }
   return blocks;
 }
 
-function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
-  const key = path.join('.');
-  const step = own(view.snapshot.payload.workflowState.steps, key);
-  const info = own(view.suspensions, key);
+/**
+ * The answers given so far, latest last. An answer to an earlier question of a step that asks
+ * again (a loop), or that a later answer followed, is history: "earlier: …", never shown as the
+ * answer to the question now waiting.
+ */
+export function renderAnswers(view: ProgressView): KnownBlock[] {
+  const waiting = new Set(view.snapshot.payload.workflowState.suspended.map(questionKey));
+  const entries = Object.entries(view.answers ?? {}).map(([key, answer]) => {
+    const parsed = parseSuspensionKey(key);
+    const path = parsed.step.split('.');
+    return { key, answer, path, question: questionKey({ path, forEachIndex: parsed.forEachIndex }), parsed };
+  });
+  entries.sort((a, b) => a.answer.at.getTime() - b.answer.at.getTime());
+  const latest = new Map<string, string>();
+  for (const e of entries) latest.set(e.question, e.key);
+  const current = new Set(view.snapshot.payload.workflowState.suspended.map(suspensionKey));
   const blocks: KnownBlock[] = [];
-  const lines = [`:raised_hand: *${stepName(path, 150)}* is waiting for an answer.`];
+  // What deadlines and quorums did to steps that no longer wait (render/deadlines.ts).
+  for (const settled of (view.settled ?? []).slice(-5)) {
+    const line = settledLine(settled);
+    if (line) blocks.push(contextLine(line));
+  }
+  for (const { key, answer, path, question, parsed } of entries.slice(-MAX_ANSWERS)) {
+    const earlier = latest.get(question) !== key || (waiting.has(question) && !current.has(key));
+    const who =
+      answer.userId === null ? 'answered outside Slack' : `answered by ${mentionUser(answer.userId)}`;
+    const summary = answer.summary ? `: ${safeText(answer.summary, 300)}` : '';
+    blocks.push(
+      contextLine(
+        `:speech_balloon: ${earlier ? 'earlier: ' : ''}*${stepName(path, 100)}*${itemText(parsed.forEachIndex)} ${who} ${slackDate(answer.at)}${summary}`,
+      ),
+    );
+  }
+  return blocks;
+}
+
+/** " · item 2 of 3" for a `.foreach()` iteration (counted from 1, as people do). */
+export function itemText(index: number | undefined, total?: number): string {
+  if (index === undefined) return '';
+  return ` · item ${index + 1}${total === undefined ? '' : ` of ${total}`}`;
+}
+
+function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
+  const info = own(view.suspensions ?? {}, s.path.join('.'));
+  const blocks: KnownBlock[] = [];
+  const name = `${stepName(s.path, 150)}${itemText(s.forEachIndex, s.forEachTotal)}`;
+  const lines = [`:raised_hand: *${name}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
   // Deadlines and approvals so far (render/deadlines.ts).
   if (info?.deadlines) lines.push(...waitingLines(info.deadlines));
+  if (!s.suspendedAt) lines.push('_Loading this question…_');
   blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncate(lines.join('\n'), 3000) } });
-  const fields = payloadFields(step?.suspendPayload);
+  const fields = payloadFields(s.payload);
   if (fields.length > 0) blocks.push({ type: 'section', fields });
-  const value = encodeSuspensionRef(path, step?.suspendedAt);
+  // Not yet known when it was asked: no buttons that could only be refused as another question.
+  if (!s.suspendedAt) return blocks;
+  const value = encodeSuspensionRef(s);
   const elements: Extract<KnownBlock, { type: 'actions' }>['elements'] = [
     {
       type: 'button',
       action_id: ACTION.respond,
-      text: { type: 'plain_text', text: 'Respond…' },
+      text: { type: 'plain_text', text: s.resumeLabel ?? 'Respond…' },
       style: 'primary',
       value,
     },
   ];
   if (info?.yesNo) {
+    const plain = `${stepName(s.path, 100)}${itemText(s.forEachIndex)}`;
     elements.push(
       {
         type: 'button',
         action_id: ACTION.approve,
         text: { type: 'plain_text', text: 'Approve' },
         value,
-        confirm: confirmDialog('Approve?', `Approve ${stepName(path, 100)}?`, 'Approve'),
+        confirm: confirmDialog('Approve?', `Approve ${plain}?`, 'Approve'),
       },
       {
         type: 'button',
@@ -91,12 +124,12 @@ function renderSuspension(view: ProgressView, path: string[]): KnownBlock[] {
         text: { type: 'plain_text', text: 'Reject' },
         style: 'danger',
         value,
-        confirm: confirmDialog('Reject?', `Reject ${stepName(path, 100)}?`, 'Reject'),
+        confirm: confirmDialog('Reject?', `Reject ${plain}?`, 'Reject'),
       },
     );
   }
   // Nobody may answer: no buttons that could only be refused.
-  if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(path), elements });
+  if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(s), elements });
   return blocks;
 }
 
