@@ -17,7 +17,6 @@ import { RunLeases } from './runs/leases.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
-import { Flowgate, validationProblems } from './slack/flowgate.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { ProgressMessages } from './slack/progress.ts';
@@ -34,6 +33,8 @@ import {
   slackFailure,
   socketModeClientOptions,
 } from './slack/retry.ts';
+import { validationProblems } from './slack/usecases/context.ts';
+import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
@@ -121,7 +122,8 @@ async function databaseHealth(store: Store): Promise<string> {
 
 export interface FlowgateApp {
   app: App;
-  flowgate: Flowgate;
+  /** The use cases the listeners call, by capability (src/slack/usecases/). */
+  useCases: UseCases;
   progress: ProgressMessages;
   publisher: Publisher<RenderedMessage>;
   tracker: RunTracker;
@@ -239,7 +241,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     gateway,
     logger,
     refresh: (runId) => progress?.refresh(runId),
-    answerAs: (row, question, data, note) => flowgate.answerAsFlowgate(row, question, data, note),
+    answerAs: (row, question, data, note) => useCases.answering.answerAsFlowgate(row, question, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
   });
   const scheduler = new DeadlineScheduler({
@@ -275,7 +277,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     leases,
     deadlines,
   });
-  const flowgate: Flowgate = new Flowgate({
+  const useCases: UseCases = createUseCases({
     client,
     catalog,
     store,
@@ -297,7 +299,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     intervalMs: config.watchIntervalMs,
   });
-  registerListeners(app, flowgate, config.command);
+  registerListeners(app, useCases, config.command);
   app.error(async (error) => {
     logger.error('unhandled error in a listener', error);
   });
@@ -305,7 +307,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   let server: Server | undefined;
   return {
     app,
-    flowgate,
+    useCases,
     progress,
     publisher,
     tracker,

@@ -3,10 +3,11 @@
  * sent (anything malformed or forged gets a clear answer, never a crash), and calls a use case.
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
-import type { Flowgate, MessageRef, Respond } from './flowgate.ts';
-import { MALFORMED_REQUEST as MALFORMED, noticeView } from './flowgate.ts';
 import { ACTION, decodeStartRef, decodeSuspensionRef, VIEW } from './ids.ts';
 import type { Reply } from './render/commands.ts';
+import type { MessageRef, Respond } from './usecases/context.ts';
+import { MALFORMED_REQUEST as MALFORMED, noticeView } from './usecases/context.ts';
+import type { UseCases } from './usecases/index.ts';
 
 /**
  * Lets pending I/O (other people's requests waiting for their ack) run before the work an ack set
@@ -54,13 +55,14 @@ function clickedMessage(body: BlockAction): MessageRef {
   };
 }
 
-export function registerListeners(app: App, flowgate: Flowgate, command: string): void {
+export function registerListeners(app: App, useCases: UseCases, command: string): void {
+  const { commands, starting, runs, answering } = useCases;
   app.command(command, async ({ command: cmd, ack, respond }) => {
-    const instant = flowgate.instantReply(cmd.text ?? '');
+    const instant = commands.instantReply(cmd.text ?? '');
     if (instant) return void (await ack({ ...instant, response_type: 'ephemeral' }));
     await ack();
     await afterAck();
-    await flowgate.command(
+    await commands.command(
       { text: cmd.text ?? '', userId: cmd.user_id, channelId: cmd.channel_id, triggerId: cmd.trigger_id },
       ephemeral(respond),
     );
@@ -72,7 +74,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     const ref = decodeStartRef(buttonValue(body));
     const channelId = body.channel?.id;
     if (!ref || !channelId) return void (await ephemeral(respond)({ text: MALFORMED }));
-    await flowgate.startFromButton(
+    await starting.startFromButton(
       { ref, userId: body.user.id, triggerId: body.trigger_id, channelId },
       ephemeral(respond),
     );
@@ -81,10 +83,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
   app.action<BlockAction>(ACTION.cancel, async ({ ack, body, respond }) => {
     await ack();
     await afterAck();
-    await flowgate.cancelFromMessage(
-      { message: clickedMessage(body), userId: body.user.id },
-      ephemeral(respond),
-    );
+    await runs.cancelFromMessage({ message: clickedMessage(body), userId: body.user.id }, ephemeral(respond));
   });
 
   app.action<BlockAction>(ACTION.respond, async ({ ack, body, respond }) => {
@@ -92,7 +91,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
     await afterAck();
     const ref = decodeSuspensionRef(buttonValue(body));
     if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
-    await flowgate.openAnswerForm(
+    await answering.openAnswerForm(
       { message: clickedMessage(body), ref, userId: body.user.id, triggerId: body.trigger_id },
       ephemeral(respond),
     );
@@ -107,7 +106,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
       await afterAck();
       const ref = decodeSuspensionRef(buttonValue(body));
       if (!ref) return void (await ephemeral(respond)({ text: MALFORMED }));
-      await flowgate.oneClick(
+      await answering.oneClick(
         { message: clickedMessage(body), ref, userId: body.user.id, approve },
         ephemeral(respond),
       );
@@ -116,7 +115,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
 
   app.view(VIEW.startForm, async ({ ack, body, view }) => {
     const done = await beforeDeadline(
-      flowgate.submitStartForm({ viewId: view.id, userId: body.user.id, values: view.state.values }),
+      starting.submitStartForm({ viewId: view.id, userId: body.user.id, values: view.state.values }),
     );
     if (!done)
       return void (await ack({ response_action: 'update', view: noticeView('Not started', TOO_SLOW) }));
@@ -130,7 +129,7 @@ export function registerListeners(app: App, flowgate: Flowgate, command: string)
   });
 
   app.view(VIEW.answerForm, async ({ ack, body, view }) => {
-    const work = flowgate.submitAnswer({ viewId: view.id, userId: body.user.id, values: view.state.values });
+    const work = answering.submitAnswer({ viewId: view.id, userId: body.user.id, values: view.state.values });
     const done = await beforeDeadline(work);
     if (!done) {
       void work.then((late) => late.withdraw?.()).catch(() => {}); // its claim must not block others

@@ -21,7 +21,6 @@ import {
   type StepSnapshot,
   type WorkflowInfo,
 } from '../../src/mastra/types.ts';
-import { answerFormView, loadingView, noticeView, startFormView } from '../../src/slack/flowgate.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
 import { safeText } from '../../src/slack/mrkdwn.ts';
 import {
@@ -31,6 +30,9 @@ import {
   renderWorkflowList,
 } from '../../src/slack/render/commands.ts';
 import { type ProgressView, renderProgress, renderStatus } from '../../src/slack/render/progress.ts';
+import { answerFormView, loadingView } from '../../src/slack/usecases/answering.ts';
+import { noticeView } from '../../src/slack/usecases/context.ts';
+import { startFormView } from '../../src/slack/usecases/starting.ts';
 import { rootSchema, rootSpecArb } from '../forms/arbitraries.ts';
 
 // ---------------------------------------------------------------------------------------------

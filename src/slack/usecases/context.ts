@@ -1,0 +1,181 @@
+/**
+ * What every use case shares, in one place: the deps they run over; the context holding the
+ * helpers they all need — resolving a workflow name, deciding with the policy (with the person's
+ * user groups), the progress message a button was clicked on, the form Flowgate recorded as opened,
+ * and telling the person what went wrong (logging only what is unexpected); the `UseCase` base each
+ * capability class (commands, starting, runs, answering) is built on; and what both forms use —
+ * schema validation in words, the notice modal, the block budget of a form.
+ */
+import type { View } from '@slack/types';
+import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
+import { compileSchema, describeIssue } from '../../forms/index.ts';
+import type { Logger } from '../../logger.ts';
+import type { MastraClient } from '../../mastra/client.ts';
+import { isMastraError } from '../../mastra/errors.ts';
+import type { JsonSchema } from '../../mastra/types.ts';
+import { type Decision, type Policy, policyGroups } from '../../policy.ts';
+import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
+import type { Deadlines } from '../deadlines.ts';
+import { RefusedError, UserFacingError, userMessage } from '../errors.ts';
+import { fitView } from '../fit.ts';
+import type { SlackGateway } from '../gateway.ts';
+import { VIEW } from '../ids.ts';
+import { code, safeText } from '../mrkdwn.ts';
+import type { ProgressMessages } from '../progress.ts';
+import { type Reply, renderNotice } from '../render/commands.ts';
+
+/** The message a button was clicked on. */
+export interface MessageRef {
+  channel: string | undefined;
+  ts: string | undefined;
+}
+
+export const MALFORMED_REQUEST =
+  'That request did not come with the details Flowgate needs. Try again from the message.';
+
+export interface UseCaseDeps {
+  client: MastraClient;
+  catalog: WorkflowCatalog;
+  store: Store;
+  /** With every admin merged in (the file's and `FLOWGATE_ADMINS`). */
+  policy: Policy;
+  gateway: SlackGateway;
+  progress: ProgressMessages;
+  command: string;
+  logger: Logger;
+  /** Escalation, quorums and answers given on timeout (src/slack/deadlines.ts). */
+  deadlines?: Deadlines;
+}
+
+export type Respond = (reply: Reply) => Promise<void>;
+
+/** Blocks a modal keeps for context above the generated inputs. */
+const FORM_RESERVED_BLOCKS = 5;
+export const FORM_MAX_BLOCKS = 100 - FORM_RESERVED_BLOCKS;
+
+export class UseCaseContext {
+  readonly deps: UseCaseDeps;
+  readonly #groups: string[];
+
+  constructor(deps: UseCaseDeps) {
+    this.deps = deps;
+    this.#groups = policyGroups(deps.policy);
+  }
+
+  /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
+  async openForm<K extends OpenForm['kind']>(
+    viewId: string,
+    userId: string,
+    kind: K,
+  ): Promise<Extract<OpenForm, { kind: K }>> {
+    const form = await this.deps.store.getForm(viewId);
+    if (!form || form.kind !== kind || form.userId !== userId) {
+      throw new UserFacingError(
+        'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
+      );
+    }
+    return form as Extract<OpenForm, { kind: K }>;
+  }
+
+  /** The progress message a button was clicked on, as Flowgate recorded it. */
+  async messageRow(message: MessageRef): Promise<ProgressMessage> {
+    const row =
+      message.channel && message.ts
+        ? await this.deps.store.findProgressMessage(message.channel, message.ts)
+        : undefined;
+    if (!row) throw new UserFacingError(MALFORMED_REQUEST);
+    return row;
+  }
+
+  async resolve(name: string): Promise<CatalogEntry> {
+    const match = await this.deps.catalog.resolve(name);
+    if (match.ok) return match.entry;
+    const known = match.entries.map((e) => code(e.key, 60)).join(', ') || 'none';
+    const hint = match.suggestion ? ` — did you mean ${code(match.suggestion.key, 100)}?` : '';
+    throw new UserFacingError(`No workflow ${code(name, 100)}${hint}\nWorkflows: ${known}`);
+  }
+
+  async authorize(decision: Decision): Promise<void> {
+    if (!decision.allowed) throw new RefusedError(safeText(decision.reason, 500));
+  }
+
+  /** The policy's groups this user belongs to (no lookups at all when the policy names none). */
+  async userGroups(userId: string): Promise<string[]> {
+    if (this.#groups.length === 0) return [];
+    const results = await Promise.all(
+      this.#groups.map(async (group) => {
+        try {
+          const members = await this.deps.gateway.groupMembers(group, 'interactive');
+          return members.includes(userId) ? group : undefined;
+        } catch (error) {
+          this.deps.logger.warn(`cannot read the members of user group ${group}`, error);
+          return undefined;
+        }
+      }),
+    );
+    return results.filter((g): g is string => g !== undefined);
+  }
+
+  async fail(error: unknown, respond: Respond): Promise<void> {
+    this.logUnexpected(error);
+    await respond(renderNotice(userMessage(error))).catch((e) =>
+      this.deps.logger.warn('could not tell the user', e),
+    );
+  }
+
+  logUnexpected(error: unknown): void {
+    if (error instanceof UserFacingError) return;
+    if (
+      isMastraError(error) &&
+      error.code !== 'unavailable' &&
+      error.code !== 'protocol' &&
+      error.code !== 'http'
+    )
+      return;
+    this.deps.logger.error('request failed', error);
+  }
+}
+
+/** What each capability's class is built on: the shared context, and its deps at hand. */
+export abstract class UseCase {
+  protected readonly ctx: UseCaseContext;
+  protected readonly deps: UseCaseDeps;
+
+  constructor(ctx: UseCaseContext) {
+    this.ctx = ctx;
+    this.deps = ctx.deps;
+  }
+}
+
+/** Human messages for every way `value` misses `schema` (empty when it fits, or when there is no schema). */
+export function validationProblems(schema: JsonSchema | undefined, value: unknown): string[] {
+  if (!schema) return [];
+  const validator = compileSchema(schema);
+  if (!validator) return [];
+  const result = validator.safeParse(value);
+  if (result.success) return [];
+  return result.error.issues.slice(0, 10).map((issue) => {
+    const path = issue.path.map(String).join('.');
+    const at = path ? `${code(path, 80)}: ` : '';
+    return `${at}${safeText(describeIssue(issue, valueAt(value, issue.path)), 300)}`;
+  });
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+export function noticeView(title: string, text: string): View {
+  return fitView({
+    type: 'modal',
+    callback_id: VIEW.loading,
+    title: { type: 'plain_text', text: title },
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+  });
+}

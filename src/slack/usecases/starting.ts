@@ -1,0 +1,257 @@
+/**
+ * Starting runs: from command text (inline inputs, `state={…}`, or a form when inputs are needed
+ * and none were typed), from the Start button of `list`, and from the start form's submission.
+ * Each one authorizes first and validates before a run exists; a run is created only once its
+ * progress message is posted, and nothing half-done is left when a step of that fails.
+ */
+import type { View } from '@slack/types';
+import type { CatalogEntry } from '../../catalog.ts';
+import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
+import { canStart } from '../../policy.ts';
+import { parseInputs, splitInitialState } from '../command-text.ts';
+import { notPostedMessage, UserFacingError, userMessage } from '../errors.ts';
+import { fitView } from '../fit.ts';
+import { handleOf, type StartRef, VIEW } from '../ids.ts';
+import { code, safeText } from '../mrkdwn.ts';
+import type { ProgressMessages } from '../progress.ts';
+import { renderNotice } from '../render/commands.ts';
+import { slackFailure } from '../retry.ts';
+import {
+  needsState,
+  readStateSection,
+  STATE_MAX_BLOCKS,
+  STATE_RESERVED_BLOCKS,
+  stateSchemaOf,
+  stateSection,
+} from '../start-state.ts';
+import { FORM_MAX_BLOCKS, type Respond, UseCase, validationProblems } from './context.ts';
+
+export class Starting extends UseCase {
+  /** Start from text: inline inputs, or a form when inputs are needed and none were typed. */
+  async start(
+    input: { entry: CatalogEntry; inputs: string; userId: string; channelId: string; triggerId: string },
+    respond: Respond,
+  ): Promise<void> {
+    const { entry } = input;
+    await this.#authorizeStart(entry, input.userId);
+    const info = await this.deps.catalog.details(entry.key);
+    const schema = info.inputSchema;
+    const stateSchema = stateSchemaOf(info);
+    // `state={…}` after the inputs, for a workflow that declares a state schema.
+    const split = stateSchema
+      ? splitInitialState(input.inputs)
+      : { ok: true as const, inputs: input.inputs, state: undefined };
+    if (!split.ok) throw new UserFacingError(safeText(split.message, 1000));
+    const parsed = parseInputs(split.inputs, schema);
+    if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
+    const formNeeded = needsInput(schema) || (split.state === undefined && needsState(stateSchema));
+    if (parsed.value === undefined && formNeeded) {
+      const opened = await this.deps.gateway.openView(input.triggerId, startFormView(info, split.state));
+      // Where the run will be posted is recorded here, from where the form was opened: never read
+      // back from the modal.
+      await this.deps.store.saveForm({
+        kind: 'start',
+        viewId: opened.id,
+        userId: input.userId,
+        openedAt: new Date(),
+        workflowKey: entry.key,
+        channel: input.channelId,
+      });
+      return;
+    }
+    const inputData = parsed.value ?? {};
+    const formHint = `Try \`${safeText(this.deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`;
+    const problems = validationProblems(schema, inputData);
+    if (problems.length > 0) {
+      throw new UserFacingError(
+        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\n${formHint}`,
+      );
+    }
+    // Checked before the run is created: Mastra would only refuse it once the run has begun.
+    const stateProblems =
+      stateSchema && (split.state !== undefined || needsState(stateSchema))
+        ? validationProblems(stateSchema, split.state ?? {})
+        : [];
+    if (stateProblems.length > 0) {
+      const given = split.state === undefined ? ' needs an initial state' : "'s initial state doesn't fit";
+      throw new UserFacingError(
+        `${code(entry.key, 100)}${given}:\n${stateProblems.map((p) => `• ${p}`).join('\n')}\nGive it after the inputs as \`state={…}\` (JSON), or ${formHint.charAt(0).toLowerCase()}${formHint.slice(1)}`,
+      );
+    }
+    await this.#launch(
+      entry,
+      info,
+      { inputData, initialState: split.state },
+      input.userId,
+      input.channelId,
+      respond,
+    );
+  }
+
+  /**
+   * The Start button of `list`: a form when the workflow needs inputs, else start at once. The
+   * workflow is the catalog's entry whose handle the button carries; the channel is where it was clicked.
+   */
+  async startFromButton(
+    input: { ref: StartRef; userId: string; triggerId: string; channelId: string },
+    respond: Respond,
+  ): Promise<void> {
+    try {
+      const entry = (await this.deps.catalog.list()).find((e) => handleOf(e.key) === input.ref.w);
+      if (!entry) {
+        throw new UserFacingError(
+          `That workflow is not on the Mastra server any more. Try \`${safeText(this.deps.command, 40)} list\` again.`,
+        );
+      }
+      await this.start({ entry, inputs: '', ...input }, respond);
+    } catch (error) {
+      await this.ctx.fail(error, respond);
+    }
+  }
+
+  /** The start form's submission: field errors keep the modal open; valid input starts the run. */
+  async submitStartForm(input: {
+    viewId: string;
+    userId: string;
+    values: ViewStateValues;
+  }): Promise<{ errors?: Record<string, string>; error?: string; launch?: () => Promise<void> }> {
+    try {
+      const form = await this.ctx.openForm(input.viewId, input.userId, 'start');
+      const entry = await this.ctx.resolve(form.workflowKey);
+      await this.#authorizeStart(entry, input.userId);
+      const info = await this.deps.catalog.details(entry.key);
+      const stateSchema = stateSchemaOf(info);
+      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: inputBlocks(info) });
+      const state = stateSchema ? readStateSection(stateSchema, input.values) : undefined;
+      if (!result.ok || (state && !state.ok)) {
+        return {
+          errors: {
+            ...(result.ok ? {} : result.errors),
+            ...(state && !state.ok ? state.errors : {}),
+          },
+        };
+      }
+      const run = { inputData: result.data, initialState: state?.ok ? state.data : undefined };
+      await this.deps.store.deleteForm(input.viewId);
+      return {
+        launch: async () => {
+          // The modal is closed: a DM tells them, or, when Slack will not deliver it, a note in
+          // the channel the form was opened from.
+          const note: Respond = async (reply) => {
+            const { gateway, logger } = this.deps;
+            await gateway
+              .directMessage(input.userId, reply, 'interactive')
+              .catch(() => gateway.ephemeral(form.channel, input.userId, reply, 'interactive'))
+              .catch((error) => logger.warn('could not tell the starter about their form', error));
+          };
+          try {
+            await this.#launch(entry, info, run, input.userId, form.channel, note);
+          } catch (error) {
+            await this.ctx.fail(error, note);
+          }
+        },
+      };
+    } catch (error) {
+      return { error: userMessage(error) };
+    }
+  }
+
+  async #launch(
+    entry: CatalogEntry,
+    info: WorkflowInfo,
+    { inputData, initialState }: { inputData: unknown; initialState: unknown },
+    userId: string,
+    channelId: string,
+    respond: Respond,
+  ): Promise<void> {
+    const { client, progress } = this.deps;
+    const workflow = client.getWorkflow(entry.key);
+    const run = await workflow.createRun({ resourceId: userId });
+    let posted: Awaited<ReturnType<ProgressMessages['post']>>;
+    try {
+      posted = await progress.post({
+        workflowKey: entry.key,
+        info,
+        runId: run.runId,
+        starterId: userId,
+        channel: channelId,
+      });
+    } catch (error) {
+      // Nothing half-done: a run nobody can watch is not started.
+      await workflow.deleteRun(run.runId).catch(() => {});
+      if (slackFailure(error).kind === 'other') throw error;
+      this.deps.logger.warn(`run ${run.runId}: could not post its progress message`, error);
+      throw new UserFacingError(notPostedMessage(error), { cause: error });
+    }
+    if (posted.fellBackToDm) {
+      await respond(
+        renderNotice(
+          `I can't post in this channel, so the progress of ${code(entry.key, 100)} is in your DMs. Invite me to the channel to post here.`,
+        ),
+      );
+    }
+    let events: AsyncIterable<WorkflowEvent>;
+    try {
+      events = await run.stream({
+        inputData,
+        ...(initialState === undefined ? {} : { initialState }),
+        closeOnSuspend: true,
+      });
+    } catch (error) {
+      const state = await workflow.runById(run.runId).catch(() => undefined);
+      if (state && state.status !== 'pending') {
+        progress.follow(run.runId); // it started after all (the reply was lost): keep watching
+        return;
+      }
+      // A run that never started stays `pending` on the server for ever: end its message and
+      // remove it, so nothing is left half-done.
+      await progress.abandon(run.runId);
+      await workflow.deleteRun(run.runId).catch(() => {});
+      throw error;
+    }
+    progress.follow(run.runId, events);
+  }
+
+  async #authorizeStart(entry: CatalogEntry, userId: string): Promise<void> {
+    await this.ctx.authorize(
+      canStart(this.deps.policy, {
+        workflowId: entry.id,
+        workflowKey: entry.key,
+        userId,
+        userGroups: await this.ctx.userGroups(userId),
+      }),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs and the start form (pure)
+
+function needsInput(schema: JsonSchema | undefined): boolean {
+  if (!schema) return false;
+  const required = schema.required;
+  if (Array.isArray(required) && required.length > 0) return true;
+  return schema.type !== undefined && schema.type !== 'object';
+}
+
+/** Input blocks the start form gives the inputs: all of them, or what the state section leaves. */
+function inputBlocks(info: WorkflowInfo): number {
+  return stateSchemaOf(info) ? FORM_MAX_BLOCKS - STATE_MAX_BLOCKS - STATE_RESERVED_BLOCKS : FORM_MAX_BLOCKS;
+}
+
+/** The start form: the inputs, then — for a workflow with a state schema — a section for its initial state. */
+export function startFormView(info: WorkflowInfo, initialState?: unknown): View {
+  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: inputBlocks(info) });
+  const stateSchema = stateSchemaOf(info);
+  const state = stateSchema ? stateSection(stateSchema, initialState) : [];
+  const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
+  return fitView({
+    type: 'modal',
+    callback_id: VIEW.startForm,
+    title: { type: 'plain_text', text: 'Start a run' },
+    submit: { type: 'plain_text', text: 'Start' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks, ...state],
+  });
+}
