@@ -320,7 +320,7 @@ function fastStepPayload(p: unknown): boolean {
     const m = p.metadata;
     if (!isObj(m)) return false;
     const n = m.iterationCount;
-    if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n > 0)) return false;
+    if (n !== undefined && !(typeof n === 'number' && Number.isSafeInteger(n) && n > 0)) return false;
   }
   if (!reviveDates(p)) return false;
   if (p.stepName === undefined) p.stepName = p.id;

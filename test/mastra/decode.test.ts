@@ -386,6 +386,21 @@ describe('fast event decoder agrees with the zod schemas', () => {
     );
   });
 
+  test('a loop count beyond the safe integers is left to zod, which drops it (both paths agree)', () => {
+    const record = (iterationCount: number) => ({
+      type: 'workflow-step-start',
+      runId: 'r',
+      from: 'WORKFLOW',
+      payload: { id: 'ask', status: 'running', startedAt: 1795642077627, metadata: { iterationCount } },
+    });
+    expect(decodeEventFast(record(2 ** 53))).toBeUndefined();
+    const z = zodOutcome(record(2 ** 53));
+    expect(z.ok && z.event.type === 'workflow-step-start' && z.event.payload.metadata).toEqual({});
+    const safe = zodOutcome(record(2 ** 53 - 1));
+    expect(safe.ok).toBe(true);
+    if (safe.ok) expect(decodeEventFast(record(2 ** 53 - 1))).toEqual(safe.event);
+  });
+
   test('records the fast path does not vouch for still decode (or fail) through zod', () => {
     const isoDates = {
       type: 'workflow-step-result',
