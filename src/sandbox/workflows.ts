@@ -4,9 +4,19 @@
  *   form engine makes: radio buttons, select, multi-select, checkboxes, number, date, time,
  *   date-time, email, URL, single and multi-line text);
  * - `deployPipeline`: five steps that take a while, each writing live output;
- * - `releaseTrain`: a nested workflow whose inner step is a plain yes/no gate (one-click Approve / Reject).
+ * - `releaseTrain`: a nested workflow whose inner step is a plain yes/no gate (one-click Approve / Reject);
+ * - `accessReview`: accounts and groups fetched in parallel, a named map step, then a `.foreach()` whose
+ *   every item asks its own yes/no question under its own resume label ("Review Dana's access"), then
+ *   a summary (the sandbox policy settles items nobody reviewed within 10 minutes as revoked);
+ * - `incidentTriage`: a required initial state (`stateSchema`: who is on call), a branch (a sev3 is
+ *   filed as a ticket and the run finishes early with `bail`), a loop that asks for an update until
+ *   the answer is "done", a form with a list of strings and a choice of variants (a discriminated
+ *   union), and a sleep before the write-up;
+ * - `hotfixRollout`: a yes/no sign-off the sandbox policy asks two approvers for (`required: 2`),
+ *   with reminders every minute, escalation to the admin and a deadline, then a short sleep.
  *
- * Every field has a default, so each start form and answer form is pre-filled: Submit alone goes through.
+ * Every field has a default, so each start form and answer form is pre-filled: Submit alone goes through
+ * (but for `incidentTriage`'s initial state, which is required on purpose: who is on call).
  * Steps that wait honour the run's abort signal, so canceling (or stopping the sandbox) ends them at once.
  */
 import type { AnyWorkflow } from '@mastra/core/workflows';
@@ -89,6 +99,79 @@ export const releaseInputSchema = z.object({
   release: z.string().min(1).default('2026.12'),
   services: z.array(z.enum(['api', 'web', 'worker'])).default(['api', 'web']),
 });
+
+/** The people asking `accessReview` for access, by team (make-believe directory data). */
+export const ACCESS_REQUESTS = {
+  payments: [
+    { name: 'Dana', email: 'dana@sandbox.example', asks: 'admin on the billing database' },
+    { name: 'Eli', email: 'eli@sandbox.example', asks: 'read access to refunds' },
+    { name: 'Farah', email: 'farah@sandbox.example', asks: 'deploy rights for payments-api' },
+  ],
+  platform: [
+    { name: 'Gus', email: 'gus@sandbox.example', asks: 'cluster-admin on production' },
+    { name: 'Hana', email: 'hana@sandbox.example', asks: 'write access to the Terraform state' },
+  ],
+} as const;
+
+const GROUPS: Readonly<Record<string, readonly string[]>> = {
+  'dana@sandbox.example': ['payments-eng', 'oncall'],
+  'eli@sandbox.example': ['support'],
+  'farah@sandbox.example': ['payments-eng'],
+  'gus@sandbox.example': ['platform', 'oncall'],
+  'hana@sandbox.example': ['platform'],
+};
+
+export const accessInputSchema = z.object({
+  team: z.enum(['payments', 'platform']).default('payments').describe('Whose access requests to review'),
+});
+
+export const accessOutputSchema = z.object({
+  kept: z.array(z.string()),
+  revoked: z.array(z.string()),
+  summary: z.string(),
+});
+
+export const triageInputSchema = z.object({
+  title: z.string().min(1).default('Checkout latency above 2 s'),
+  severity: z.enum(['sev1', 'sev2', 'sev3']).default('sev2').describe('sev3 is filed as a ticket'),
+});
+
+/** `incidentTriage`'s initial state: the run cannot start without it (`state={…}` or the form's section). */
+export const triageStateSchema = z.object({
+  oncall: z.string().min(1).describe('Who is on call'),
+});
+
+/** What `incidentTriage` asks to close an incident: a list of strings and a choice of variants. */
+export const triageResolutionSchema = z.object({
+  affected: z
+    .array(z.string().min(1).max(40))
+    .min(1)
+    .max(10)
+    .default(['checkout', 'payments-api'])
+    .describe('Affected services, one per line'),
+  how: z
+    .discriminatedUnion('kind', [
+      z.object({ kind: z.literal('fixed'), change: z.url().describe('The pull request that fixed it') }),
+      z.object({ kind: z.literal('rolled back'), toVersion: z.string().min(1) }),
+      z.object({ kind: z.literal('duplicate'), of: z.string().min(1).describe('The other incident') }),
+    ])
+    .default({ kind: 'rolled back', toVersion: '2.3.9' })
+    .describe('How it ended'),
+});
+
+export const triageOutputSchema = z.object({
+  title: z.string(),
+  outcome: z.string(),
+  updates: z.number().describe('Status updates posted'),
+});
+
+export const hotfixInputSchema = z.object({
+  service: z.enum(['api', 'web', 'worker']).default('api'),
+  version: z.string().min(1).default('2.4.1'),
+  reason: z.string().min(1).default('Fixes double charges on retried payments'),
+});
+
+export const hotfixOutputSchema = z.object({ shipped: z.boolean(), outcome: z.string() });
 
 /**
  * Builds a fresh set of the demo workflows, keyed by registry key. Mastra binds storage and a logger
@@ -305,5 +388,338 @@ export function createDemoWorkflows(): Record<string, AnyWorkflow> {
     .then(announce)
     .commit();
 
-  return { expenseApproval, deployPipeline, releaseTrain };
+  // -------------------------------------------------------------------------------------------
+  // accessReview: [fetch-accounts ‖ fetch-groups] → match-requests (map) → foreach(review-access,
+  // each item its own question) → summarize
+
+  const team = accessInputSchema;
+  const account = z.object({ name: z.string(), email: z.string(), asks: z.string() });
+  const accessRequest = account.extend({ team: z.string(), memberOf: z.array(z.string()) });
+  const accessDecision = z.object({
+    name: z.string(),
+    asks: z.string(),
+    approved: z.boolean(),
+    comment: z.string().optional(),
+  });
+
+  const fetchAccounts = createStep({
+    id: 'fetch-accounts',
+    description: 'Reads the accounts that asked for access',
+    inputSchema: team,
+    outputSchema: z.object({ team: z.string(), accounts: z.array(account) }),
+    execute: async ({ inputData, writer, abortSignal }) => {
+      await writer.write({ note: `reading the directory for ${inputData.team}` });
+      await delay(700, abortSignal);
+      return { team: inputData.team, accounts: ACCESS_REQUESTS[inputData.team].map((a) => ({ ...a })) };
+    },
+  });
+
+  const fetchGroups = createStep({
+    id: 'fetch-groups',
+    description: 'Reads the groups each account is in',
+    inputSchema: team,
+    outputSchema: z.object({ groups: z.record(z.string(), z.array(z.string())) }),
+    execute: async ({ inputData, writer, abortSignal }) => {
+      await writer.write({ note: `reading the group memberships of ${inputData.team}` });
+      await delay(400, abortSignal);
+      const groups: Record<string, string[]> = Object.create(null);
+      for (const a of ACCESS_REQUESTS[inputData.team]) groups[a.email] = [...(GROUPS[a.email] ?? [])];
+      return { groups };
+    },
+  });
+
+  const reviewAccess = createStep({
+    id: 'review-access',
+    description: 'An approver keeps or revokes one person’s access',
+    inputSchema: accessRequest,
+    outputSchema: accessDecision,
+    suspendSchema: z.object({ person: z.string(), asks: z.string(), memberOf: z.string() }),
+    resumeSchema: z.object({
+      approved: z.boolean().default(true),
+      comment: z.string().optional().describe('Why (shown in the summary)'),
+    }),
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) {
+        return suspend(
+          {
+            person: `${inputData.name} (${inputData.email})`,
+            asks: inputData.asks,
+            memberOf: inputData.memberOf.join(', ') || 'no groups',
+          },
+          { resumeLabel: `Review ${inputData.name}'s access` },
+        );
+      }
+      return {
+        name: inputData.name,
+        asks: inputData.asks,
+        approved: resumeData.approved,
+        ...(resumeData.comment ? { comment: resumeData.comment } : {}),
+      };
+    },
+  });
+
+  const summarize = createStep({
+    id: 'summarize',
+    description: 'Sums up what was kept and what was revoked',
+    inputSchema: z.array(accessDecision),
+    outputSchema: accessOutputSchema,
+    execute: async ({ inputData }) => {
+      const kept = inputData.filter((d) => d.approved).map((d) => `${d.name}: ${d.asks}`);
+      const revoked = inputData
+        .filter((d) => !d.approved)
+        .map((d) => `${d.name}: ${d.asks}${d.comment ? ` (${d.comment})` : ''}`);
+      return {
+        kept,
+        revoked,
+        summary: `${kept.length} kept, ${revoked.length} revoked of ${inputData.length} requests`,
+      };
+    },
+  });
+
+  const accessReview = createWorkflow({
+    id: 'access-review',
+    description: 'Quarterly access review: every request its own approval',
+    inputSchema: accessInputSchema,
+    outputSchema: accessOutputSchema,
+  })
+    .parallel([fetchAccounts, fetchGroups])
+    .map(
+      async ({ inputData }) => {
+        const { team: name, accounts } = inputData['fetch-accounts'];
+        const groups = inputData['fetch-groups'].groups;
+        return accounts.map((a) => ({ ...a, team: name, memberOf: groups[a.email] ?? [] }));
+      },
+      { id: 'match-requests', description: 'Pairs each account with its groups' },
+    )
+    .foreach(reviewAccess, { concurrency: 3 })
+    .then(summarize)
+    .commit();
+
+  // -------------------------------------------------------------------------------------------
+  // incidentTriage (state: who is on call): assess → branch (file-ticket | open-incident) → route
+  // (a ticket finishes early with bail) → dountil(post-update, until "done") → resolve (list + union form)
+  // → sleep → write-up
+
+  const assessed = triageInputSchema.extend({ oncall: z.string() });
+  const opened = assessed.extend({ bridge: z.string() });
+  const turn = z.object({ title: z.string(), oncall: z.string(), turn: z.number(), update: z.string() });
+
+  const assess = createStep({
+    id: 'assess',
+    description: 'Reads the alert and who is on call',
+    inputSchema: triageInputSchema,
+    outputSchema: assessed,
+    stateSchema: triageStateSchema,
+    execute: async ({ inputData, state, writer, abortSignal }) => {
+      await writer.write({ note: `${inputData.severity}: ${inputData.title}` });
+      await delay(400, abortSignal);
+      return { ...inputData, oncall: state.oncall };
+    },
+  });
+
+  const fileTicket = createStep({
+    id: 'file-ticket',
+    description: 'A sev3 becomes a ticket',
+    inputSchema: assessed,
+    outputSchema: z.object({ title: z.string(), ticket: z.string() }),
+    execute: async ({ inputData }) => ({
+      title: inputData.title,
+      ticket: `filed as a ticket for ${inputData.oncall}: a sev3 needs no incident`,
+    }),
+  });
+
+  const openIncident = createStep({
+    id: 'open-incident',
+    description: 'Opens an incident and pages whoever is on call',
+    inputSchema: assessed,
+    outputSchema: opened,
+    execute: async ({ inputData, writer, abortSignal }) => {
+      await writer.write({ paged: inputData.oncall });
+      await delay(300, abortSignal);
+      return { ...inputData, bridge: `https://meet.example.com/inc-${inputData.severity}` };
+    },
+  });
+
+  // A step, not a map: `bail` ends the whole run only from a step of the workflow itself (from
+  // inside a branch it would end the branch alone).
+  const route = createStep({
+    id: 'route',
+    description: 'Ends here for a ticket; starts the updates for an incident',
+    inputSchema: z.object({
+      'file-ticket': z.object({ title: z.string(), ticket: z.string() }).optional(),
+      'open-incident': opened.optional(),
+    }),
+    outputSchema: turn,
+    execute: async ({ inputData, bail }) => {
+      const ticket = inputData['file-ticket'];
+      if (ticket) return bail({ title: ticket.title, outcome: ticket.ticket, updates: 0 });
+      const incident = inputData['open-incident'] as z.infer<typeof opened>;
+      return { title: incident.title, oncall: incident.oncall, turn: 1, update: '' };
+    },
+  });
+
+  const postUpdate = createStep({
+    id: 'post-update',
+    description: 'Asks for a status update, again and again until it is "done"',
+    inputSchema: turn,
+    outputSchema: turn,
+    suspendSchema: z.object({ incident: z.string(), ask: z.string() }),
+    resumeSchema: z.object({
+      update: z
+        .string()
+        .min(1)
+        .default('Rolled back the config; watching the graphs')
+        .describe('Type done when resolved'),
+    }),
+    execute: async ({ inputData, resumeData, suspend, writer }) => {
+      if (!resumeData) {
+        return suspend(
+          {
+            incident: inputData.title,
+            ask: `Status update ${inputData.turn}: what changed? Answer "done" once it is resolved.`,
+          },
+          { resumeLabel: `Post update ${inputData.turn}` },
+        );
+      }
+      await writer.write({ update: resumeData.update });
+      return { ...inputData, turn: inputData.turn + 1, update: resumeData.update };
+    },
+  });
+
+  const resolve = createStep({
+    id: 'resolve',
+    description: 'Records what was affected and how it ended',
+    inputSchema: turn,
+    outputSchema: turn.extend({ resolution: triageResolutionSchema }),
+    suspendSchema: z.object({ incident: z.string(), updates: z.number() }),
+    resumeSchema: triageResolutionSchema,
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) {
+        return suspend(
+          { incident: inputData.title, updates: inputData.turn - 1 },
+          { resumeLabel: 'Close the incident' },
+        );
+      }
+      return { ...inputData, resolution: resumeData };
+    },
+  });
+
+  const writeUp = createStep({
+    id: 'write-up',
+    description: 'Writes the incident summary',
+    inputSchema: turn.extend({ resolution: triageResolutionSchema }),
+    outputSchema: triageOutputSchema,
+    execute: async ({ inputData }) => {
+      const { affected, how } = inputData.resolution;
+      const ending =
+        how.kind === 'fixed'
+          ? `fixed by ${how.change}`
+          : how.kind === 'rolled back'
+            ? `rolled back to ${how.toVersion}`
+            : `a duplicate of ${how.of}`;
+      return {
+        title: inputData.title,
+        outcome: `${ending}; affected: ${affected.join(', ')}`,
+        updates: inputData.turn - 1,
+      };
+    },
+  });
+
+  const incidentTriage = createWorkflow({
+    id: 'incident-triage',
+    description: 'An alert triaged: a branch, a loop of updates, a list and a choice of variants',
+    inputSchema: triageInputSchema,
+    outputSchema: triageOutputSchema,
+    stateSchema: triageStateSchema,
+  })
+    .then(assess)
+    .branch([
+      [async ({ inputData }) => inputData.severity === 'sev3', fileTicket],
+      [async ({ inputData }) => inputData.severity !== 'sev3', openIncident],
+    ])
+    .then(route)
+    .dountil(postUpdate, async ({ inputData }) => inputData.update.trim().toLowerCase() === 'done')
+    .then(resolve)
+    .sleep(3000, { id: 'cool-down', description: 'Waits a moment before writing it up' })
+    .then(writeUp)
+    .commit();
+
+  // -------------------------------------------------------------------------------------------
+  // hotfixRollout: plan → sign-off (yes/no; the sandbox policy asks two approvers) → bake (sleep)
+  // → roll-out
+
+  const planned = hotfixInputSchema.extend({ diff: z.string() });
+  const signed = planned.extend({ approved: z.boolean(), comment: z.string().optional() });
+
+  const plan = createStep({
+    id: 'plan',
+    description: 'Builds the hotfix and its diff',
+    inputSchema: hotfixInputSchema,
+    outputSchema: planned,
+    execute: async ({ inputData, writer, abortSignal }) => {
+      await writer.write({ note: `building ${inputData.service}@${inputData.version}` });
+      await delay(500, abortSignal);
+      return { ...inputData, diff: '3 files changed, 12 insertions(+), 4 deletions(-)' };
+    },
+  });
+
+  const signOff = createStep({
+    id: 'sign-off',
+    description: 'Two approvers sign off the hotfix',
+    inputSchema: planned,
+    outputSchema: signed,
+    suspendSchema: z.object({ question: z.string(), diff: z.string(), why: z.string() }),
+    resumeSchema: z.object({ approved: z.boolean().default(true), comment: z.string().optional() }),
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) {
+        return suspend(
+          {
+            question: `Roll ${inputData.service}@${inputData.version} out to production now?`,
+            diff: inputData.diff,
+            why: inputData.reason,
+          },
+          { resumeLabel: 'Sign off the hotfix' },
+        );
+      }
+      return {
+        ...inputData,
+        approved: resumeData.approved,
+        ...(resumeData.comment ? { comment: resumeData.comment } : {}),
+      };
+    },
+  });
+
+  const rollOut = createStep({
+    id: 'roll-out',
+    description: 'Rolls the hotfix out, or leaves production alone',
+    inputSchema: signed,
+    outputSchema: hotfixOutputSchema,
+    execute: async ({ inputData, writer, abortSignal }) => {
+      if (!inputData.approved) {
+        return {
+          shipped: false,
+          outcome: `${inputData.service}@${inputData.version} not rolled out${inputData.comment ? `: ${inputData.comment}` : ''}`,
+        };
+      }
+      for (const n of [1, 2, 3]) {
+        await delay(300, abortSignal);
+        await writer.write(`production: pod ${n}/3 on ${inputData.version}`);
+      }
+      return { shipped: true, outcome: `${inputData.service}@${inputData.version} is live in production` };
+    },
+  });
+
+  const hotfixRollout = createWorkflow({
+    id: 'hotfix-rollout',
+    description: 'A production hotfix that needs two sign-offs, with reminders and a deadline',
+    inputSchema: hotfixInputSchema,
+    outputSchema: hotfixOutputSchema,
+  })
+    .then(plan)
+    .then(signOff)
+    .sleep(2000, { id: 'bake', description: 'Lets the signed build settle' })
+    .then(rollOut)
+    .commit();
+
+  return { expenseApproval, deployPipeline, releaseTrain, accessReview, incidentTriage, hotfixRollout };
 }

@@ -84,9 +84,30 @@ export const SANDBOX_WORKSPACE: WorkspaceSeed = {
   ],
 };
 
-/** The built-in sandbox policy: admins may cancel anything; the approvers answer, never the starter. */
+/**
+ * The built-in sandbox policy: admins may cancel anything; the approvers answer, never the starter.
+ * Two demos show the deadline and quorum keys (a listed workflow does not inherit from "*", so each
+ * names its approvers again): `accessReview` reminds every minute and settles an item nobody
+ * reviewed within 10 minutes as revoked; `hotfixRollout`'s sign-off needs both approvers, reminds
+ * every minute, lets the admin answer after 5 minutes and cancels the run after 10.
+ */
 export const SANDBOX_POLICY_TEXT = `admins: [${SANDBOX_USERS.admin}]
 workflows:
+  accessReview:
+    approvers: [${APPROVERS_GROUP}]
+    allowSelfApproval: false
+    remindEvery: 1m
+    timeoutAfter: 10m
+    onTimeout: { answer: { approved: false, comment: "Not reviewed within 10 minutes" } }
+  hotfixRollout:
+    approvers: [${APPROVERS_GROUP}]
+    allowSelfApproval: false
+    required: 2
+    remindEvery: 1m
+    escalateAfter: 5m
+    escalateTo: [${SANDBOX_USERS.admin}]
+    timeoutAfter: 10m
+    onTimeout: cancel
   "*":
     approvers: [${APPROVERS_GROUP}]
     allowSelfApproval: false

@@ -78,7 +78,7 @@ describe.skipIf(!browserAvailable)('the sandbox page', () => {
 
   test('an approval: list → Start → form → live progress → refusal → Respond → field error → answer → done', async () => {
     await type(page, '/flowgate list');
-    const list = message('3 workflows');
+    const list = message('6 workflows');
     await list.getByText('Only visible to you').waitFor();
     const headers = await watchHeaders();
     await list

@@ -375,6 +375,17 @@ function introItem(channel) {
           h('code', null, `${state.workspace?.command ?? '/flowgate'} list`),
           ' below to see the workflows, then switch the Sandbox user to answer as someone else.',
         ),
+        h(
+          'p',
+          null,
+          'Try ',
+          h('code', null, 'accessReview'),
+          ' (every request its own question), ',
+          h('code', null, 'hotfixRollout'),
+          ' (both approvers must approve, with reminders and a deadline) and ',
+          h('code', null, 'incidentTriage'),
+          ' (a branch, a loop of updates until “done”, a list and a choice of variants; it needs who is on call).',
+        ),
       ),
   };
 }
