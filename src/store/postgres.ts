@@ -481,6 +481,15 @@ class PostgresStore implements Store {
     await this.#query('DELETE FROM replicas WHERE id = $1', [replica]);
   }
 
+  async replicaIds(now: Date): Promise<string[]> {
+    const { rows } = await this.#query(
+      `SELECT id FROM replicas WHERE until > $1
+       UNION SELECT owner FROM progress_messages WHERE NOT final AND owner IS NOT NULL`,
+      [ms(now, 'now')],
+    );
+    return rows.map((row) => String(row.id)).sort();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -449,6 +449,17 @@ class SqliteStore implements Store {
     this.#db.prepare('DELETE FROM replicas WHERE id = ?').run(replica);
   }
 
+  async replicaIds(now: Date): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `SELECT id FROM replicas WHERE until > ?
+         UNION SELECT owner FROM progress_messages WHERE final = 0 AND owner IS NOT NULL`,
+      )
+      .all(ms(now, 'now'))
+      .map((row) => String(row.id))
+      .sort();
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -157,6 +157,8 @@ export interface Store {
   heartbeat(replica: string, until: Date, now: Date): Promise<number>;
   /** Forgets a replica that stops. */
   leave(replica: string): Promise<void>;
+  /** The ids of the replicas alive at `now`, and of every holder of an unfinished run's lease. */
+  replicaIds(now: Date): Promise<string[]>;
 
   /** Closes the database. Idempotent. */
   close(): Promise<void>;
