@@ -125,6 +125,11 @@ export class RunLeases {
     return got;
   }
 
+  /** Forgets a run another replica took (it holds the lease now): nothing to give back. */
+  forget(runId: string): void {
+    this.#held.delete(runId);
+  }
+
   /** Gives a run back: following it ended here. */
   async release(runId: string): Promise<void> {
     if (!this.#held.delete(runId)) return;

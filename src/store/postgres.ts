@@ -297,7 +297,10 @@ class PostgresStore implements Store {
     return rows[0] ? toProgressMessage(rows[0]) : undefined;
   }
 
-  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
+  async updateProgressMessage(
+    runId: string,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+  ): Promise<void> {
     const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
     if (fields.length === 0) return;
     const sets = fields.map((f, i) => `${PROGRESS_COLUMNS[f]} = $${i + 1}`).join(', ');

@@ -307,7 +307,10 @@ class SqliteStore implements Store {
     return row ? toProgressMessage(row) : undefined;
   }
 
-  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
+  async updateProgressMessage(
+    runId: string,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+  ): Promise<void> {
     const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
     if (fields.length === 0) return;
     const key = fields.join(',');
