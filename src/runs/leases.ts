@@ -79,6 +79,9 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Replicas running in this very process (tests run several on one store). */
+const HERE = new Set<string>();
+
 export class RunLeases {
   readonly id: string;
   readonly #options: RunLeasesOptions;
@@ -138,6 +141,7 @@ export class RunLeases {
 
   /** First heartbeat and claim — runs waiting for an answer included, to see what changed while down — then the renewal loop. */
   async start(): Promise<void> {
+    HERE.add(this.id);
     await this.#tick(true);
     this.#schedule();
   }
@@ -167,8 +171,8 @@ export class RunLeases {
     for (const id of await store.replicaIds(now)) {
       if (id === this.id) continue;
       const pid = pidInSpace(id, this.#space);
-      // Our own pid under another id: an earlier process, certainly gone.
-      if (pid === undefined || (pid !== process.pid && processAlive(pid))) continue;
+      // Our own pid under an id not running here: an earlier process, certainly gone.
+      if (pid === undefined || HERE.has(id) || (pid !== process.pid && processAlive(pid))) continue;
       logger.info(`replica ${id} is gone (no process ${pid} here): taking its runs over now`);
       await store.releaseRuns(id);
       await store.leave(id);
@@ -196,6 +200,7 @@ export class RunLeases {
   /** Stops renewing and hands every run over at once (a clean stop). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    HERE.delete(this.id);
     clearTimeout(this.#timer);
     await this.#ticking;
     this.#held.clear();
