@@ -3,7 +3,7 @@
  * (started here), behind a round-robin balancer for Slack's requests, with the Slack emulator and a
  * real Mastra server. Every guarantee holds across them: one answer wins, one message per run started
  * elsewhere, each run followed by one replica, a SIGKILLed replica's runs finished by the others and
- * each end notified once.
+ * each end notified once, and one chat.update budget for the three together.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
