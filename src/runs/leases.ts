@@ -6,8 +6,15 @@
  * taken by the others within `leaseMs`; and gives everything back at once when it stops cleanly.
  * Each replica claims up to an even share of the runs among the live ones: no leader.
  * The same heartbeat tells how many replicas are alive, for sharing the workspace's update budget.
+ *
+ * A replica's id names its host, process id and process space (host name, boot and PID namespace):
+ * a holder in this very process space whose process is gone (a SIGKILLed process restarted on the
+ * same database, or a neighbour on the same machine) is known dead at once — its leases are taken
+ * back without waiting for them to run out. A holder elsewhere, or whose pid is alive (even if
+ * reused), waits for its leases as ever.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Logger } from '../logger.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
@@ -16,7 +23,7 @@ export interface RunLeasesOptions {
   store: Store;
   leaseMs: number;
   logger: Logger;
-  /** This replica's id in the store. Default: host, process id and a random part. */
+  /** This replica's id in the store. Default: host, process id, process space and a random part (see {@link replicaId}). */
   replicaId?: string;
   /** Runs claimed from the store (nobody followed them): follow them. */
   onClaimed(runs: ProgressMessage[]): void;
@@ -27,11 +34,60 @@ export interface RunLeasesOptions {
   now?(): number;
 }
 
+function readOr(read: () => string): string {
+  try {
+    return read().trim();
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Tells this process space apart from any other: the host name, the kernel's boot id and the PID
+ * namespace (Linux; elsewhere the host name alone, where one host is one process space). Two
+ * processes see each other's pids exactly when their spaces match.
+ */
+export function processSpace(): string {
+  const parts = [
+    hostname(),
+    readOr(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8')),
+    readOr(() => readlinkSync('/proc/self/ns/pid')),
+  ];
+  return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 8);
+}
+
+/** A replica id: `<host>-<pid>-<space>.<random>`. */
+export function replicaId(pid = process.pid, space = processSpace()): string {
+  return `${hostname()}-${pid}-${space}.${randomUUID().slice(0, 8)}`;
+}
+
+/** The process of a replica id in process space `space`, if the id names one there. */
+export function pidInSpace(id: string, space: string): number | undefined {
+  const match = /-(\d+)-([0-9a-f]{8})\.[0-9a-f]{8}$/.exec(id);
+  if (!match || match[2] !== space) return undefined;
+  const pid = Number(match[1]);
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** False only when no process `pid` exists (ESRCH); a process of another user (EPERM) is alive. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/** Replicas running in this very process (tests run several on one store). */
+const HERE = new Set<string>();
+
 export class RunLeases {
   readonly id: string;
   readonly #options: RunLeasesOptions;
   readonly #held = new Set<string>();
   readonly #now: () => number;
+  readonly #space = processSpace();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
@@ -40,7 +96,7 @@ export class RunLeases {
   constructor(options: RunLeasesOptions) {
     this.#options = options;
     // Names its host and process, so an operator (or a test) can tell which replica holds a run.
-    this.id = options.replicaId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.id = options.replicaId ?? replicaId(process.pid, this.#space);
     this.#now = options.now ?? Date.now;
   }
 
@@ -72,6 +128,11 @@ export class RunLeases {
     return got;
   }
 
+  /** Forgets a run another replica took (it holds the lease now): nothing to give back. */
+  forget(runId: string): void {
+    this.#held.delete(runId);
+  }
+
   /** Gives a run back: following it ended here. */
   async release(runId: string): Promise<void> {
     if (!this.#held.delete(runId)) return;
@@ -80,6 +141,7 @@ export class RunLeases {
 
   /** First heartbeat and claim — runs waiting for an answer included, to see what changed while down — then the renewal loop. */
   async start(): Promise<void> {
+    HERE.add(this.id);
     await this.#tick(true);
     this.#schedule();
   }
@@ -100,11 +162,29 @@ export class RunLeases {
     this.#timer.unref?.();
   }
 
-  /** One round now: heartbeat, renew, claim (tests and benchmarks use it too). */
+  /**
+   * Replicas of this process space whose process is gone: forgotten, their leases given back, so
+   * their runs are claimed now rather than when the leases run out.
+   */
+  async #buryDead(now: Date): Promise<void> {
+    const { store, logger } = this.#options;
+    for (const id of await store.replicaIds(now)) {
+      if (id === this.id) continue;
+      const pid = pidInSpace(id, this.#space);
+      // Our own pid under an id not running here: an earlier process, certainly gone.
+      if (pid === undefined || HERE.has(id) || (pid !== process.pid && processAlive(pid))) continue;
+      logger.info(`replica ${id} is gone (no process ${pid} here): taking its runs over now`);
+      await store.releaseRuns(id);
+      await store.leave(id);
+    }
+  }
+
+  /** One round: forget dead neighbours, heartbeat, renew, claim. */
   async #tick(parked: boolean): Promise<void> {
     const { store } = this.#options;
     const now = new Date(this.#now());
     const until = this.#until();
+    await this.#buryDead(now);
     this.#live = await store.heartbeat(this.id, until, now);
     this.#options.onReplicas?.(this.#live);
     const kept = new Set(await store.renewRuns(this.id, until, now));
@@ -120,6 +200,7 @@ export class RunLeases {
   /** Stops renewing and hands every run over at once (a clean stop). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    HERE.delete(this.id);
     clearTimeout(this.#timer);
     await this.#ticking;
     this.#held.clear();

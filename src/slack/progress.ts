@@ -355,6 +355,15 @@ export class ProgressMessages {
     ]);
     if (row) context.row = row;
     if (!context.row.ts) return;
+    // Another replica took the run (an answer resumed it there, or this replica's lease ran out):
+    // it edits the message now; stop here at once rather than at the next renewal. Finals still go.
+    const { leases } = this.#deps;
+    if (!final && row?.owner !== undefined && row.owner !== leases.id) {
+      this.#deps.logger.debug(`run ${context.row.runId}: followed by ${row.owner} now; letting go`);
+      leases.forget(context.row.runId);
+      void this.#deps.tracker.stop(context.row.runId);
+      return;
+    }
     this.#deps.publisher.publish(
       { channel: context.row.channel, ts: context.row.ts },
       version,

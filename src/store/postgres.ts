@@ -329,7 +329,10 @@ class PostgresStore implements Store {
     return rows[0] ? toProgressMessage(rows[0]) : undefined;
   }
 
-  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
+  async updateProgressMessage(
+    runId: string,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+  ): Promise<void> {
     const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
     if (fields.length === 0) return;
     const sets = fields.map((f, i) => `${PROGRESS_COLUMNS[f]} = $${i + 1}`).join(', ');
@@ -600,6 +603,15 @@ class PostgresStore implements Store {
   async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
     const { rows } = await this.#query('SELECT * FROM votes WHERE run_id = $1 ORDER BY at, seq', [runId]);
     return rows.map(toVote);
+  }
+
+  async replicaIds(now: Date): Promise<string[]> {
+    const { rows } = await this.#query(
+      `SELECT id FROM replicas WHERE until > $1
+       UNION SELECT owner FROM progress_messages WHERE NOT final AND owner IS NOT NULL`,
+      [ms(now, 'now')],
+    );
+    return rows.map((row) => String(row.id)).sort();
   }
 
   async close(): Promise<void> {

@@ -367,7 +367,10 @@ class SqliteStore implements Store {
     return row ? toProgressMessage(row) : undefined;
   }
 
-  async updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void> {
+  async updateProgressMessage(
+    runId: string,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+  ): Promise<void> {
     const fields = (Object.keys(PROGRESS_COLUMNS) as ProgressField[]).filter((f) => patch[f] !== undefined);
     if (fields.length === 0) return;
     const key = fields.join(',');
@@ -570,6 +573,17 @@ class SqliteStore implements Store {
 
   async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
     return this.#listVotes.all(runId).map(toVote);
+  }
+
+  async replicaIds(now: Date): Promise<string[]> {
+    return this.#db
+      .prepare(
+        `SELECT id FROM replicas WHERE until > ?
+         UNION SELECT owner FROM progress_messages WHERE final = 0 AND owner IS NOT NULL`,
+      )
+      .all(ms(now, 'now'))
+      .map((row) => String(row.id))
+      .sort();
   }
 
   async close(): Promise<void> {

@@ -29,6 +29,11 @@ export interface ProgressMessage {
   notifiedAt?: Date;
   /** Link to the progress message, once Slack gave one. */
   permalink?: string;
+  /**
+   * The replica holding the run's lease when the row was read (see `acquireRun`): read only —
+   * saving or updating a message never changes who holds it.
+   */
+  owner?: string;
 }
 
 /** Who answered (or is answering) a suspended step. */
@@ -102,7 +107,10 @@ export interface Store {
   /** The progress message posted as `ts` in `channel`, if Flowgate posted it. */
   findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined>;
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
-  updateProgressMessage(runId: string, patch: Partial<Omit<ProgressMessage, 'runId'>>): Promise<void>;
+  updateProgressMessage(
+    runId: string,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+  ): Promise<void>;
   /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
   listUnfinished(): Promise<ProgressMessage[]>;
   /**
@@ -194,6 +202,8 @@ export interface Store {
   heartbeat(replica: string, until: Date, now: Date): Promise<number>;
   /** Forgets a replica that stops. */
   leave(replica: string): Promise<void>;
+  /** The ids of the replicas alive at `now`, and of every holder of an unfinished run's lease. */
+  replicaIds(now: Date): Promise<string[]>;
 
   /** Closes the database. Idempotent. */
   close(): Promise<void>;

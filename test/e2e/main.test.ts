@@ -181,6 +181,45 @@ describe('npm start', () => {
     expect(await exitWithin(again)).toBe(0);
   });
 
+  test('SIGKILL mid-run, restarted on the same SQLite file: the new process follows the run at once, not when the old lease runs out', async () => {
+    // Leases of 10 minutes: only knowing the old process is gone lets the new one follow before the test times out.
+    const env = socketEnv({
+      LOG_LEVEL: 'info',
+      FLOWGATE_DB: join(dir, 'sigkill.db'),
+      FLOWGATE_LEASE_MS: '600000',
+    });
+    const first = start(env);
+    let runId: string | undefined;
+    try {
+      await waitFor('the connection', () => first.output().includes('connected to Slack'), 20_000);
+      await sendSlashCommand(emulator, {
+        socketMode: true,
+        command: '/flowgate',
+        text: 'start cancelAwareWorkflow {"durationMs": 4000}',
+        userId: ALICE,
+        channelId: GENERAL,
+      });
+      const running = await waitFor('the step to run', () =>
+        emulator.messages(GENERAL).find((m) => m.text.startsWith('cancel-aware: Running')),
+      );
+      runId = /\(run ([^)]+)\)/.exec(running.text)?.[1];
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    await first.exit;
+    const again = start(env);
+    try {
+      await waitFor('the run to succeed', () =>
+        emulator.messages(GENERAL).some((m) => m.text === `cancel-aware: Succeeded (run ${runId})`),
+      );
+      expect(again.output()).toContain(`-${first.child.pid}-`); // named the old process as gone
+      expect(again.output()).toContain('following 1 unfinished run');
+    } finally {
+      again.child.kill('SIGTERM');
+    }
+    expect(await exitWithin(again)).toBe(0);
+  });
+
   test('a bot token Slack refuses: a clear message and exit code 1', async () => {
     const run = start(socketEnv({ SLACK_BOT_TOKEN: 'xoxb-revoked-token', LOG_LEVEL: 'info' }));
     expect(await exitWithin(run)).toBe(1);

@@ -3,7 +3,7 @@
  * (started here), behind a round-robin balancer for Slack's requests, with the Slack emulator and a
  * real Mastra server. Every guarantee holds across them: one answer wins, one message per run started
  * elsewhere, each run followed by one replica, a SIGKILLed replica's runs finished by the others and
- * each end notified once.
+ * each end notified once, and one chat.update budget for the three together.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,9 @@ import { type Replicas, startReplicas } from '../support/replicas.ts';
 
 const FINANCE = 'C0EMU0002';
 const LEASE_MS = 3000;
+/** The workspace's chat.update budget, for all three replicas together: 10 a second, bursts of 30. */
+const UPDATES_PER_MINUTE = 600;
+const BURST = Math.ceil(UPDATES_PER_MINUTE / 20);
 
 let pg: PostgresServer;
 let mastra: MastraTestServer;
@@ -65,7 +68,7 @@ beforeAll(async () => {
       FLOWGATE_LEASE_MS: String(LEASE_MS),
       FLOWGATE_WATCH_INTERVAL_MS: '500',
       FLOWGATE_UPDATE_INTERVAL_MS: '100',
-      FLOWGATE_UPDATES_PER_MINUTE: '100000',
+      FLOWGATE_UPDATES_PER_MINUTE: String(UPDATES_PER_MINUTE),
     },
   });
 }, 120_000);
@@ -169,8 +172,9 @@ describe('three replicas on one PostgreSQL', () => {
     expect(posts().get(runIds[0]!)?.[0]?.channel).toBe(FINANCE);
   });
 
-  test('60 runs spread over the replicas, each followed by one; a SIGKILLed replica’s runs finish on the others, each end notified once', async () => {
+  test('60 runs spread over the replicas, each followed by one; a SIGKILLed replica’s runs finish on the others, each end notified once; one update budget for all', async () => {
     const before = new Set(posts().keys());
+    const updatesBefore = emulator.callsOf('chat.update').length;
     for (let batch = 0; batch < 6; batch++) {
       await Promise.all(
         Array.from({ length: 10 }, () =>
@@ -230,5 +234,22 @@ describe('three replicas on one PostgreSQL', () => {
     );
     expect(after[0]?.n).toBe(victimRuns.length);
     expect(cluster.routed.filter((n) => n > 0).length).toBe(3);
+
+    // The budget holds for the three replicas together (each keeps to its share of the live ones):
+    // however many edits the 60 runs wanted, no stretch of time saw more than a burst plus the rate.
+    const sent = emulator
+      .callsOf('chat.update')
+      .slice(updatesBefore)
+      .filter((c) => !c.rateLimited)
+      .map((c) => c.time)
+      .sort((a, b) => a - b);
+    const perMs = UPDATES_PER_MINUTE / 60_000;
+    let worst = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < sent.length; i++)
+      for (let j = i; j < sent.length; j++)
+        worst = Math.max(worst, j - i + 1 - (BURST + perMs * (sent[j]! - sent[i]!)));
+    expect(worst).toBeLessThanOrEqual(5); // a few calls' jitter between taking a token and the emulator
+    // ...and it was what held them back: the runs wanted more edits than it allowed.
+    expect(sent.length).toBeGreaterThan(BURST + perMs * (sent.at(-1)! - sent[0]!) * 0.5);
   }, 150_000);
 });

@@ -528,6 +528,22 @@ export function storeContract(backend: StoreBackend): void {
       expect(await store.heartbeat('A', at(4000), at(1500))).toBe(1); // B went silent
       await store.health();
     });
+
+    test('replica ids: the live ones and every holder of an unfinished run’s lease', async () => {
+      const store = await open();
+      await store.heartbeat('A', at(1000), t0);
+      await store.heartbeat('B', at(1000), t0);
+      await store.saveProgressMessage(message('held', { ts: '1.0' }));
+      await store.saveProgressMessage(message('done', { ts: '2.0' }));
+      await store.acquireRun('held', 'Z', at(9000), t0);
+      await store.acquireRun('done', 'Y', at(9000), t0);
+      await store.updateProgressMessage('done', { final: true });
+      expect(await store.replicaIds(at(500))).toEqual(['A', 'B', 'Z']);
+      await store.leave('A');
+      await store.releaseRuns('Z');
+      expect(await store.replicaIds(at(500))).toEqual(['B']);
+      expect(await store.replicaIds(at(2000))).toEqual([]);
+    });
   });
 
   describe('deadlines and votes', () => {
