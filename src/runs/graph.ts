@@ -95,7 +95,8 @@ function flow(
   }
   // A map is named for what it feeds: the next node's input, or the flow's result.
   nodes.forEach((node, i) => {
-    if (node.kind !== 'map') return;
+    // A map given its own id (`.map(fn, { id })`) keeps it.
+    if (node.kind !== 'map' || !isMastraId(node.path.at(-1) ?? '')) return;
     const next = nodes.slice(i + 1).find((n) => n.kind !== 'sleep' && n.kind !== 'map');
     const target = next ? firstName(next) : undefined;
     const what = target ? `${target} input` : prefix.length > 0 ? `${prefix.at(-1)} result` : 'result';
@@ -148,7 +149,8 @@ function entryNode(
       const node: SleepNode = {
         kind: 'sleep',
         ...base,
-        label: [...labels, 'sleep'],
+        // A sleep given its own id (`.sleep(ms, { id })`) keeps it; Mastra's own read as "sleep".
+        label: isMastraId(entry.id) ? [...labels, 'sleep'] : base.label,
         computed: typeof entry.fn === 'string',
       };
       if (typeof entry.duration === 'number') node.duration = entry.duration;
@@ -474,6 +476,11 @@ function unclaimedSleeps(tree: DisplayTree, steps: Record<string, StepSnapshot>)
     else queues.set(level, [key]);
   }
   return queues;
+}
+
+/** An id Mastra made up for a map or a sleep (`mapping_<workflow>_<n>`, `sleep_<uuid>`), not one the workflow gave. */
+export function isMastraId(id: string): boolean {
+  return /^mapping_.+_\d+$/.test(id) || /^sleep(?:Until)?_[0-9a-f-]{8,}$/i.test(id);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

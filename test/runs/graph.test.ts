@@ -79,6 +79,24 @@ describe('buildTree: the serialized step graph as display nodes', () => {
     });
   });
 
+  test('a map or a sleep the workflow named keeps its name; the ones Mastra names read as what they are', () => {
+    // As Mastra serializes `.map(fn, { id: 'pair-up' }).sleep(10, { id: 'cool-down' })` and unnamed ones.
+    const { nodes } = buildTree([
+      { type: 'mapping', id: 'pair-up', mapConfig: 'async () => ({})' },
+      { type: 'sleep', id: 'cool-down', duration: 10 },
+      { type: 'mapping', id: 'mapping_w_1', mapConfig: 'async () => ({})' },
+      { type: 'sleep', id: 'sleep_7dc7fdf0-6bc6-4381-ab10-1414cc3b71cd', duration: 10 },
+      { type: 'step', step: { id: 'deploy', canSuspend: false } },
+    ]);
+    expect(nodes.map((n) => ('label' in n ? n.label.join(' › ') : n.kind))).toEqual([
+      'pair-up',
+      'cool-down',
+      'map → deploy input',
+      'sleep',
+      'deploy',
+    ]);
+  });
+
   test('built once per graph object; entries of unknown shape are left out', () => {
     const graph = graphOf('110');
     expect(treeOf(graph)).toBe(treeOf(graph));
