@@ -29,7 +29,11 @@ export interface RunLeasesOptions {
   onClaimed(runs: ProgressMessage[]): void;
   /** Runs another replica holds now: stop following them here. */
   onLost(runIds: string[]): void;
-  /** How many replicas are alive, after every heartbeat. */
+  /**
+   * How many replicas share the workspace, after every heartbeat: the most seen alive within the
+   * last lease, so a peer whose heartbeat is only late (a starved machine) still counts, and the
+   * shares of the budget never add up to more than the whole.
+   */
   onReplicas?(live: number): void;
   now?(): number;
 }
@@ -92,6 +96,8 @@ export class RunLeases {
   #ticking: Promise<void> | undefined;
   #stopped = false;
   #live = 1;
+  /** Live counts of the heartbeats within the last lease. */
+  #recent: { at: number; live: number }[] = [];
 
   constructor(options: RunLeasesOptions) {
     this.#options = options;
@@ -186,7 +192,12 @@ export class RunLeases {
     const until = this.#until();
     await this.#buryDead(now);
     this.#live = await store.heartbeat(this.id, until, now);
-    this.#options.onReplicas?.(this.#live);
+    const at = now.getTime();
+    this.#recent = [
+      ...this.#recent.filter((c) => c.at > at - this.#options.leaseMs),
+      { at, live: this.#live },
+    ];
+    this.#options.onReplicas?.(Math.max(...this.#recent.map((c) => c.live)));
     const kept = new Set(await store.renewRuns(this.id, until, now));
     const lost = [...this.#held].filter((runId) => !kept.has(runId));
     for (const runId of lost) this.#held.delete(runId);
