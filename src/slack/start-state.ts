@@ -7,6 +7,7 @@
 import type { KnownBlock } from '@slack/types';
 import { buildForm, readSubmission, type SubmissionResult, type ViewStateValues } from '../forms/index.ts';
 import type { JsonSchema, WorkflowInfo } from '../mastra/types.ts';
+import { emptyRecord, setOwn } from '../own.ts';
 import { safeText } from './mrkdwn.ts';
 
 const PREFIX = 'state:';
@@ -51,13 +52,14 @@ export function stateSection(schema: JsonSchema, initial?: unknown): KnownBlock[
 
 /** The state section of a submitted start form, typed and validated; errors keyed by the section's block ids. */
 export function readStateSection(schema: JsonSchema, values: ViewStateValues): SubmissionResult {
-  const own: ViewStateValues = {};
+  // Keyed by block ids from the submission: a record without a prototype.
+  const section = emptyRecord<ViewStateValues[string]>();
   for (const [blockId, value] of Object.entries(values)) {
-    if (blockId.startsWith(PREFIX)) own[blockId.slice(PREFIX.length)] = value;
+    if (blockId.startsWith(PREFIX)) setOwn(section, blockId.slice(PREFIX.length), value);
   }
-  const result = readSubmission(schema, own, { maxBlocks: STATE_MAX_BLOCKS });
+  const result = readSubmission(schema, section, { maxBlocks: STATE_MAX_BLOCKS });
   if (result.ok) return result;
-  const errors: Record<string, string> = {};
-  for (const [blockId, message] of Object.entries(result.errors)) errors[`${PREFIX}${blockId}`] = message;
+  const errors = emptyRecord<string>();
+  for (const [blockId, message] of Object.entries(result.errors)) setOwn(errors, `${PREFIX}${blockId}`, message);
   return { ok: false, errors };
 }
