@@ -60,6 +60,7 @@ export function readStateSection(schema: JsonSchema, values: ViewStateValues): S
   const result = readSubmission(schema, section, { maxBlocks: STATE_MAX_BLOCKS });
   if (result.ok) return result;
   const errors = emptyRecord<string>();
-  for (const [blockId, message] of Object.entries(result.errors)) setOwn(errors, `${PREFIX}${blockId}`, message);
+  for (const [blockId, message] of Object.entries(result.errors))
+    setOwn(errors, `${PREFIX}${blockId}`, message);
   return { ok: false, errors };
 }
