@@ -262,7 +262,7 @@ function applyStepEvent(snapshot: RunSnapshot, payload: StepEventPayload, at: Da
     }
   }
   if (payload.status !== 'failed') delete step.error;
-  const suspended = withStepEvent(state.suspended, payload);
+  const suspended = withStepEvent(state.suspended, payload, state.steps);
   const next = withStep(snapshot, step, at, true);
   const nextState = next.payload.workflowState;
   const status = TERMINAL_RUN_STATUSES.has(nextState.status)

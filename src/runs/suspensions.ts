@@ -21,7 +21,7 @@ import type {
   Suspension,
   WorkflowRunState,
 } from '../mastra/types.ts';
-import { emptyRecord, setOwn } from '../own.ts';
+import { emptyRecord, own, setOwn } from '../own.ts';
 
 /** One step's progress event (a `.foreach()` iteration). */
 export interface IterationProgress {
@@ -140,14 +140,18 @@ function question(
  * afresh or finished has no questions left; a step resumed keeps its other iterations' questions
  * (resuming one `.foreach()` iteration leaves the others waiting).
  */
-export function withStepEvent(suspended: Suspension[], payload: StepEventPayload): Suspension[] {
+export function withStepEvent(
+  suspended: Suspension[],
+  payload: StepEventPayload,
+  steps?: Readonly<Record<string, unknown>>,
+): Suspension[] {
   const id = payload.id;
   const ofStep = (s: Suspension) => s.path.join('.') === id || s.path[0] === id;
   const isPlain = (s: Suspension, key: string) => s.forEachIndex === undefined && s.path.join('.') === key;
   if (payload.status === 'suspended') {
     const metaPath = pathOf(workflowMeta(payload.suspendPayload));
     const details: Suspension = {
-      path: [id],
+      path: eventPath(id, steps),
       ...(payload.suspendedAt ? { suspendedAt: payload.suspendedAt } : {}),
       ...payloadOf(payload.suspendPayload),
     };
@@ -169,7 +173,7 @@ export function withStepEvent(suspended: Suspension[], payload: StepEventPayload
     const next: Suspension = {
       ...(current && (sameTime || current.forEachIndex !== undefined) ? current : {}),
       ...details,
-      path: current?.path ?? [id],
+      path: current?.path ?? details.path,
     };
     if (current && sameDetails(current, next)) return suspended;
     if (current) return suspended.map((s) => (s === current ? next : s));
@@ -195,6 +199,18 @@ export function withProgressEvent(suspended: Suspension[], progress: IterationPr
   }
   const kept = suspended.filter((s) => !isIteration(s));
   return kept.length === suspended.length ? suspended : kept;
+}
+
+/**
+ * The step path a step event's id stands for. A step inside a nested workflow has the id
+ * `<parent>.<child>` (`inner.inner-approve`), and its own event comes before its parent's (which
+ * carries the path in `__workflow_meta`): when the id's first segment is a step of the run, the
+ * path is its segments, so the question is never named, mentioned or decided on as one joined name.
+ */
+function eventPath(id: string, steps: Readonly<Record<string, unknown>> | undefined): StepPath {
+  const dot = id.indexOf('.');
+  if (dot <= 0 || !steps || own(steps, id.slice(0, dot)) === undefined) return [id];
+  return id.split('.');
 }
 
 function sameDetails(a: Suspension, b: Suspension): boolean {

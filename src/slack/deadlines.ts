@@ -24,12 +24,13 @@ import {
   type StepDeadlines,
 } from '../policy.ts';
 import { snapshotFromRunState } from '../runs/state.ts';
-import { parseSuspensionKey, suspensionKey } from '../runs/suspensions.ts';
+import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { SlackGateway } from './gateway.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { SettledDeadlines, WaitingDeadlines } from './render/deadlines.ts';
 import { listWords } from './render/deadlines.ts';
+import { howToAnswer } from './render/suspensions.ts';
 
 /** Who answers and cancels when a deadline settles a step (shown as text, never a mention). */
 export const FLOWGATE = 'Flowgate';
@@ -136,12 +137,17 @@ export class Deadlines {
     await gateway.replyInThread(row.channel, row.ts, text, 'background');
   }
 
-  /** How long the step at `path` has waited, for `answerersFor` (undefined when it has no deadlines). */
-  async waitingOf(runId: string, path: readonly string[]): Promise<AnswerersRequest['waiting']> {
-    const dotted = path.join('.');
-    const rows = (await this.#deps.store.listDeadlines(runId)).filter((d) => d.stepPath === dotted);
-    const latest = rows.reduce<Deadline | undefined>((a, d) => (!a || d.since > a.since ? d : a), undefined);
-    return latest ? { since: latest.since, now: this.#now() } : undefined;
+  /**
+   * How long this question has waited, for `answerersFor`: counted from when it (not an earlier
+   * question of its step: a loop asking again, another `.foreach()` item) started waiting, as its
+   * deadlines were stored; undefined when it has none.
+   */
+  async waitingOf(
+    runId: string,
+    question: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>,
+  ): Promise<AnswerersRequest['waiting']> {
+    const since = sinceOf(await this.#deps.store.listDeadlines(runId), suspensionKey(question));
+    return since ? { since, now: this.#now() } : undefined;
   }
 
   /**
@@ -193,6 +199,7 @@ export class Deadlines {
     const late = info.late ? ' (late: Flowgate was not running when this was due)' : '';
     const step = `step *${stepName(path, 150)}* of ${safeText(workflow.name, 150)}`;
     const waited = durationWords(info.now.getTime() - deadline.since.getTime());
+    const buttons = howToAnswer([question], isYesNoSchema(resumeSchemaOf(workflow, path) ?? {}) !== null);
     const voted = (await store.listVotes(row.runId))
       .filter((v) => v.suspensionKey === deadline.suspensionKey)
       .map((v) => v.userId);
@@ -211,7 +218,7 @@ export class Deadlines {
       if (mentions.length === 0) return;
       await this.#reply(
         row,
-        `${mentions}: reminder, ${step} has waited ${waited} for your answer. Use *Respond…* on the message above.${late}`,
+        `${mentions}: reminder, ${step} has waited ${waited} for your answer. ${buttons}${late}`,
       );
       return;
     }
@@ -235,7 +242,7 @@ export class Deadlines {
       if (mentions.length === 0) return;
       await this.#reply(
         row,
-        `${mentions}: ${step} has waited ${waited} without an answer, so you may answer it now. Use *Respond…* on the message above.${late}`,
+        `${mentions}: ${step} has waited ${waited} without an answer, so you may answer it now. ${buttons}${late}`,
       );
       return;
     }
@@ -319,7 +326,11 @@ export class Deadlines {
     };
   }
 
-  /** What the progress message says about deadlines and approvals, for the run's current snapshot. */
+  /**
+   * What the progress message says about deadlines and approvals, for the run's current snapshot:
+   * `waiting` by question (`questionKey`), `since` (when each question started waiting) by
+   * `suspensionKey`.
+   */
   async viewOf(
     row: ProgressMessage,
     info: WorkflowInfo,
@@ -341,14 +352,13 @@ export class Deadlines {
     const open = new Set<string>();
     for (const question of state.suspended) {
       const { path } = question;
-      const dotted = path.join('.');
       const key = suspensionKey(question);
       open.add(key);
       const mine = deadlines.filter((d) => d.suspensionKey === key);
       const rules = this.#rules(row, path);
       const view: WaitingDeadlines = {};
-      const first = mine[0];
-      if (first) setOwn(since, dotted, first.since);
+      const from = sinceOf(mine, key);
+      if (from) setOwn(since, key, from);
       if (rules.remindEvery !== undefined && mine.some((d) => d.kind === 'remind'))
         view.remindEvery = rules.remindEvery;
       const escalation = mine.find((d) => d.kind === 'escalate');
@@ -366,7 +376,7 @@ export class Deadlines {
         const q = quorum(votesOf(votes, key), rules.required);
         view.quorum = { required: rules.required, approvals: q.approvals };
       }
-      setOwn(waiting, dotted, view);
+      setOwn(waiting, questionKey(question), view);
     }
     const keys = new Set([...deadlines.map((d) => d.suspensionKey), ...votes.map((v) => v.suspensionKey)]);
     for (const key of keys) {
@@ -410,6 +420,11 @@ function request(row: ProgressMessage, path: string[]): AnswerersRequest {
     stepPath: path,
     starterId: row.starterId,
   };
+}
+
+/** When the question keyed `key` started waiting, as its stored deadlines say. */
+function sinceOf(deadlines: readonly Deadline[], key: string): Date | undefined {
+  return deadlines.find((d) => d.suspensionKey === key)?.since;
 }
 
 function votesOf(votes: readonly (Vote & { suspensionKey: string })[], key: string): Vote[] {

@@ -26,10 +26,13 @@ export const VIEW = {
 } as const;
 
 /**
- * What a question's buttons carry: the step (by handle), the `.foreach()` iteration, and when it
- * was asked (ms, or null) — together they name exactly the suspension the person saw.
+ * What a question's buttons carry: the run (by handle), the step (by handle), the `.foreach()`
+ * iteration, and when it was asked (ms, or null) — together they name exactly the suspension the
+ * person saw.
  */
 export interface SuspensionRef {
+  /** `handleOf(run id)`: whose message the button was put on (absent from buttons posted before it was added). */
+  r?: string;
   /** `handleOf(step path)`. */
   h: string;
   /** The `.foreach()` iteration, for a step whose iterations each wait for an answer. */
@@ -57,8 +60,12 @@ export function suspensionRef(s: Pick<Suspension, 'path' | 'forEachIndex' | 'sus
   };
 }
 
-export function encodeSuspensionRef(s: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>): string {
-  return JSON.stringify(suspensionRef(s));
+/** The value of a question's buttons on the message of run `runId`. */
+export function encodeSuspensionRef(
+  runId: string,
+  s: Pick<Suspension, 'path' | 'forEachIndex' | 'suspendedAt'>,
+): string {
+  return JSON.stringify({ r: handleOf(runId), ...suspensionRef(s) });
 }
 
 /** Whether `ref` names this suspension: same step, same iteration, asked at the same moment. */
@@ -80,10 +87,11 @@ export function encodeStartRef(workflowKey: string): string {
 export function decodeSuspensionRef(value: unknown): SuspensionRef | undefined {
   const parsed = parse(value);
   if (!parsed || !isHandle(parsed.h)) return;
-  const { t, i } = parsed;
+  const { t, i, r } = parsed;
   if (t !== null && !(typeof t === 'number' && Number.isSafeInteger(t))) return;
   if (i !== undefined && !(typeof i === 'number' && Number.isSafeInteger(i) && i >= 0)) return;
-  return { h: parsed.h, ...(i === undefined ? {} : { i }), t };
+  if (r !== undefined && !isHandle(r)) return;
+  return { ...(r === undefined ? {} : { r }), h: parsed.h, ...(i === undefined ? {} : { i }), t };
 }
 
 export function decodeStartRef(value: unknown): StartRef | undefined {

@@ -20,16 +20,16 @@ import { emptyRecord, own, setOwn } from '../own.ts';
 import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
-import { parseSuspensionKey, questionKey } from '../runs/suspensions.ts';
+import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
 import type { Answer, ProgressMessage, Store } from '../store/index.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { handleOf, type SuspensionRef } from './ids.ts';
+import { refersTo, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
-import { whoMayAnswer } from './render/suspensions.ts';
+import { howToAnswer, whoMayAnswer } from './render/suspensions.ts';
 
 export interface ProgressDeps {
   store: Store;
@@ -68,6 +68,18 @@ function answerersRequest(
 }
 
 type DeadlineView = Awaited<ReturnType<Deadlines['viewOf']>>;
+
+/**
+ * Whether an answer recorded in Slack answered the step `stepKey` (dotted, as the run's steps are
+ * keyed) before it was resumed at `resumedAt`: an answer to that step or to a question inside it
+ * (a step of its nested workflow), asked and given by then.
+ */
+function answeredWithin(answer: Answer, stepKey: string, resumedAt: Date): boolean {
+  const { step, suspendedAt } = parseSuspensionKey(answer.stepPath);
+  if (step !== stepKey && !step.startsWith(`${stepKey}.`)) return false;
+  if (suspendedAt !== null && suspendedAt > resumedAt.getTime()) return false;
+  return answer.answeredAt.getTime() <= resumedAt.getTime();
+}
 
 export class ProgressMessages {
   readonly #deps: ProgressDeps;
@@ -118,13 +130,11 @@ export class ProgressMessages {
   }
 
   /**
-   * The question with this step handle and iteration, as the message last showed it (no I/O):
-   * undefined when Flowgate has not seen the run since it started.
+   * The question `ref` names (its step, iteration and the moment it was asked), as the message last
+   * showed it (no I/O): undefined when Flowgate has not seen that question.
    */
   shownSuspension(runId: string, ref: SuspensionRef): Suspension | undefined {
-    return this.#deps.tracker
-      .current(runId)
-      ?.payload.workflowState.suspended.find((s) => handleOf(s.path) === ref.h && s.forEachIndex === ref.i);
+    return this.#deps.tracker.current(runId)?.payload.workflowState.suspended.find((s) => refersTo(ref, s));
   }
 
   /**
@@ -390,33 +400,32 @@ export class ProgressMessages {
         summary: answer.summary ?? '',
       });
     }
-    // A step resumed with no answer (or claim) in Slack before that moment was answered outside it.
+    // A step resumed with no answer (or claim) in Slack, before that moment, to it or to a question
+    // inside it (a nested workflow's step), was answered outside Slack.
     for (const [key, step] of Object.entries(snapshot.payload.workflowState.steps)) {
       const resumedAt = step.resumedAt;
       if (resumedAt === undefined) continue;
-      const inSlack = claims.some(
-        (a) => parseSuspensionKey(a.stepPath).step === key && a.answeredAt.getTime() <= resumedAt.getTime(),
-      );
-      if (inSlack) continue;
+      if (claims.some((a) => answeredWithin(a, key, resumedAt))) continue;
       setOwn(answers, `${key}#`, {
         userId: null,
         at: resumedAt,
         summary: step.resumePayload === undefined ? '' : inlineValue(step.resumePayload, 280),
       });
     }
+    // Each question on its own (a `.foreach()` item, a loop's new question): who may answer it
+    // depends on how long it has waited, the same as on every click.
     const suspensions = emptyRecord<NonNullable<ProgressView['suspensions']>[string]>();
     const now = new Date();
-    for (const { path } of snapshot.payload.workflowState.suspended) {
-      const key = path.join('.');
-      // How long it has waited decides whether it is escalated (the same as on every click).
-      const since = deadlines ? own(deadlines.since, key) : undefined;
+    for (const question of snapshot.payload.workflowState.suspended) {
+      const key = questionKey(question);
+      const since = deadlines ? own(deadlines.since, suspensionKey(question)) : undefined;
       const waiting = deadlines?.waiting ? own(deadlines.waiting, key) : undefined;
       setOwn(suspensions, key, {
         answerers: answerersFor(
           this.#deps.policy,
-          answerersRequest(row, path, since ? { since, now } : undefined),
+          answerersRequest(row, question.path, since ? { since, now } : undefined),
         ),
-        yesNo: isYesNoSchema(resumeSchemaOf(info, path) ?? {}) !== null,
+        yesNo: isYesNoSchema(resumeSchemaOf(info, question.path) ?? {}) !== null,
         ...(waiting ? { deadlines: waiting } : {}),
       });
     }
@@ -442,10 +451,13 @@ export class ProgressMessages {
   async #askApprovers(context: RunContext, questions: Suspension[]): Promise<void> {
     const { row } = context;
     const { policy } = this.#deps;
-    const path = questions[0]!.path;
+    const first = questions[0]!;
+    const path = first.path;
+    // The same decision as the message's text and the check of every click: the step's full path,
+    // and how long this question has waited.
     const answerers = answerersFor(
       policy,
-      answerersRequest(row, path, await this.#deps.deadlines?.waitingOf(row.runId, path)),
+      answerersRequest(row, path, await this.#deps.deadlines?.waitingOf(row.runId, first)),
     );
     const items = questions
       .map((q) => q.forEachIndex)
@@ -458,7 +470,9 @@ export class ProgressMessages {
     const step = `step *${stepName(path, 150)}*${which} of ${safeText(context.info.name, 150)}`;
     let text: string;
     if (answerers.nobody === undefined) {
-      text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. Use *Respond…* on the message above.`;
+      const yesNo = isYesNoSchema(resumeSchemaOf(context.info, path) ?? {}) !== null;
+      const labelled = await this.#withLabels(row, questions);
+      text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. ${howToAnswer(labelled, yesNo)}`;
     } else {
       const people = [
         ...(row.starterId ? [mentionUser(row.starterId)] : []),
@@ -470,6 +484,26 @@ export class ProgressMessages {
       text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
     }
     await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
+  }
+
+  /**
+   * The questions with their resume labels, so the thread names their buttons as the message shows
+   * them: the stream does not carry labels, the stored run does (src/runs/suspensions.ts). As they
+   * were when the server cannot be asked.
+   */
+  async #withLabels(row: ProgressMessage, questions: Suspension[]): Promise<Suspension[]> {
+    if (questions.every((q) => q.resumeLabel !== undefined)) return questions;
+    try {
+      const state = await this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId);
+      const stored = snapshotFromRunState(state).payload.workflowState.suspended;
+      return questions.map((q) => {
+        const label = stored.find((s) => questionKey(s) === questionKey(q))?.resumeLabel;
+        return q.resumeLabel === undefined && label !== undefined ? { ...q, resumeLabel: label } : q;
+      });
+    } catch (error) {
+      this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error);
+      return questions;
+    }
   }
 
   async #onEnd(context: RunContext, result: FollowResult): Promise<void> {

@@ -390,8 +390,8 @@ describe('every payload fits Slack, whatever the workflows contain', () => {
         // are short handles whatever the ids: every suspended step shown that someone may answer
         // keeps its Respond button.
         const { payload } = view.snapshot;
-        const refs = payload.workflowState.suspended.map((s) => encodeSuspensionRef(s));
-        expect(refs.every((r) => r.length <= 60)).toBe(true);
+        const refs = payload.workflowState.suspended.map((s) => encodeSuspensionRef(view.snapshot.runId, s));
+        expect(refs.every((r) => r.length <= 80)).toBe(true);
         const answerable = Object.values(view.suspensions ?? {}).every(
           (i) => i.answerers.nobody === undefined,
         );

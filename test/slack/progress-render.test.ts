@@ -194,7 +194,12 @@ describe('questions: foreach iterations, loops asking again, resume labels', () 
           { path: ['review'], forEachIndex: 1, forEachTotal: 3 },
         ],
       }),
-      suspensions: { review: { answerers, yesNo: true } },
+      // Keyed by question: each item its own "who may answer" (how long it waited is its own).
+      suspensions: {
+        'review[0]': { answerers, yesNo: true },
+        'review[1]': { answerers, yesNo: true },
+        'review[2]': { answerers, yesNo: true },
+      },
       answers: { 'review[1]#4': { userId: 'U123', at: new Date(7), summary: '{"approved":true}' } },
     });
     const actions = message.blocks.filter(
@@ -208,6 +213,7 @@ describe('questions: foreach iterations, loops asking again, resume labels', () 
       'Reject',
     ]);
     expect(JSON.parse((first[0] as { value: string }).value)).toEqual({
+      r: handleOf('run-1'),
       h: handleOf(['review']),
       i: 0,
       t: 5,

@@ -85,7 +85,7 @@ export function itemText(index: number | undefined, total?: number): string {
 }
 
 function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
-  const info = own(view.suspensions ?? {}, s.path.join('.'));
+  const info = own(view.suspensions ?? {}, questionKey(s));
   const blocks: KnownBlock[] = [];
   const name = `${stepName(s.path, 150)}${itemText(s.forEachIndex, s.forEachTotal)}`;
   const lines = [`:raised_hand: *${name}* is waiting for an answer.`];
@@ -98,12 +98,12 @@ function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   // Not yet known when it was asked: no buttons that could only be refused as another question.
   if (!s.suspendedAt) return blocks;
-  const value = encodeSuspensionRef(s);
+  const value = encodeSuspensionRef(view.snapshot.runId, s);
   const elements: Extract<KnownBlock, { type: 'actions' }>['elements'] = [
     {
       type: 'button',
       action_id: ACTION.respond,
-      text: { type: 'plain_text', text: s.resumeLabel ?? 'Respond…' },
+      text: { type: 'plain_text', text: respondLabel(s) },
       style: 'primary',
       value,
     },
@@ -114,14 +114,14 @@ function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
       {
         type: 'button',
         action_id: ACTION.approve,
-        text: { type: 'plain_text', text: 'Approve' },
+        text: { type: 'plain_text', text: APPROVE },
         value,
         confirm: confirmDialog('Approve?', `Approve ${plain}?`, 'Approve'),
       },
       {
         type: 'button',
         action_id: ACTION.reject,
-        text: { type: 'plain_text', text: 'Reject' },
+        text: { type: 'plain_text', text: REJECT },
         style: 'danger',
         value,
         confirm: confirmDialog('Reject?', `Reject ${plain}?`, 'Reject'),
@@ -131,6 +131,27 @@ function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
   // Nobody may answer: no buttons that could only be refused.
   if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(s), elements });
   return blocks;
+}
+
+const APPROVE = 'Approve';
+const REJECT = 'Reject';
+
+/** The text of a question's Respond button: its step's resume label, else "Respond…". */
+export function respondLabel(s: Pick<Suspension, 'resumeLabel'>): string {
+  return s.resumeLabel ?? 'Respond…';
+}
+
+/**
+ * Where to answer, naming the buttons as the message shows them (the thread's mentions, reminders
+ * and escalations): "Use *Approve* or *Reject* (or *Review Dana's access*) on the message above."
+ */
+export function howToAnswer(questions: readonly Pick<Suspension, 'resumeLabel'>[], yesNo: boolean): string {
+  const labels = [...new Set(questions.map(respondLabel))];
+  const named = labels.slice(0, 3).map((label) => `*${safeText(label, 75)}*`);
+  const respond = `${named.join(' or ')}${labels.length > 3 ? ` (or another item's button)` : ''}`;
+  return yesNo
+    ? `Use *${APPROVE}* or *${REJECT}* (or ${respond}) on the message above.`
+    : `Use ${respond} on the message above.`;
 }
 
 /** "Who may answer" as mentions — or, when the policy leaves nobody, that plain fact and why. */

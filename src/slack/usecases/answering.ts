@@ -24,7 +24,7 @@ import { fitView } from '../fit.ts';
 import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../mrkdwn.ts';
 import { renderNotice } from '../render/commands.ts';
-import { itemText, payloadFields } from '../render/suspensions.ts';
+import { itemText, payloadFields, respondLabel } from '../render/suspensions.ts';
 import {
   FORM_MAX_BLOCKS,
   type MessageRef,
@@ -70,12 +70,12 @@ export class Answering extends UseCase {
       // The step as the message showed it, when Flowgate has it at hand: the modal must open within
       // the trigger's 3 s, so the server is asked only after, for the form and to check it still waits.
       let waiting: Waiting | undefined;
-      let path = this.deps.progress.shownSuspension(row.runId, input.ref)?.path;
-      if (!path) {
+      let question = this.deps.progress.shownSuspension(row.runId, input.ref);
+      if (!question) {
         waiting = await this.#suspension(row, input.ref);
-        path = waiting.suspension.path;
+        question = waiting.suspension;
       }
-      await this.#authorizeAnswer(row, path, input.userId);
+      await this.#authorizeAnswer(row, question, input.userId);
       const opened = await this.deps.gateway.openView(input.triggerId, loadingView());
       viewId = opened.id;
       waiting ??= await this.#suspension(row, input.ref);
@@ -133,7 +133,7 @@ export class Answering extends UseCase {
         }),
       );
       const path = waiting.suspension.path;
-      await this.#authorizeAnswer(row, path, input.userId);
+      await this.#authorizeAnswer(row, waiting.suspension, input.userId);
       const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
@@ -184,13 +184,13 @@ export class Answering extends UseCase {
       const row = await this.ctx.messageRow(input.message);
       const waiting = await this.#suspension(row, input.ref);
       const path = waiting.suspension.path;
-      await this.#authorizeAnswer(row, path, input.userId);
+      await this.#authorizeAnswer(row, waiting.suspension, input.userId);
       const schema = resumeSchemaOf(waiting.info, path);
       const shape = isYesNoSchema(schema ?? {});
-      if (!shape) throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
+      const more = `This step needs more than a yes or no: use *${safeText(respondLabel(waiting.suspension), 75)}*.`;
+      if (!shape) throw new UserFacingError(more);
       const data = { [shape.booleanField]: input.approve };
-      if (validationProblems(schema, data).length > 0)
-        throw new UserFacingError('This step needs more than a yes or no: use *Respond…*.');
+      if (validationProblems(schema, data).length > 0) throw new UserFacingError(more);
       // A step that needs several approvals: this click is one vote (src/slack/deadlines.ts).
       const vote = await this.#vote(row, waiting, input.userId, input.approve);
       if (vote?.settled === false) return await respond(renderNotice(vote.message));
@@ -292,25 +292,25 @@ export class Answering extends UseCase {
     };
   }
 
-  /** May this person answer this step of this run? Throws a user-facing refusal if not. */
-  async #authorizeAnswer(row: ProgressMessage, stepPath: readonly string[], userId: string): Promise<void> {
+  /**
+   * May this person answer this question of this run? Throws a user-facing refusal if not. The
+   * step's full path and how long this very question has waited: the same decision as the
+   * message's "Who may answer" and the thread's mentions.
+   */
+  async #authorizeAnswer(row: ProgressMessage, question: Suspension, userId: string): Promise<void> {
+    const waiting = await this.deps.deadlines?.waitingOf(row.runId, question);
     await this.ctx.authorize(
       canAnswer(this.deps.policy, {
         workflowId: row.workflowId,
         workflowKey: row.workflowKey,
-        stepPath,
+        stepPath: question.path,
         userId,
         userGroups: await this.ctx.userGroups(userId),
         starterId: row.starterId,
-        // How long the step has waited: escalated people may answer it (src/slack/deadlines.ts).
-        ...(await this.#waiting(row.runId, stepPath)),
+        // Escalated people may answer once it has waited long enough (src/slack/deadlines.ts).
+        ...(waiting ? { waiting } : {}),
       }),
     );
-  }
-
-  async #waiting(runId: string, stepPath: readonly string[]) {
-    const waiting = await this.deps.deadlines?.waitingOf(runId, stepPath);
-    return waiting ? { waiting } : {};
   }
 
   /**
@@ -319,6 +319,8 @@ export class Answering extends UseCase {
    * longer waits, or has asked again since.
    */
   async #suspension(row: ProgressMessage, ref: SuspensionRef): Promise<Waiting> {
+    // A value copied from another run's message names that run: nothing here to answer.
+    if (ref.r !== undefined && ref.r !== handleOf(row.runId)) throw new UserFacingError(OTHER_RUN);
     const [info, state] = await Promise.all([
       this.deps.catalog.details(row.workflowKey),
       this.deps.client.getWorkflow(row.workflowKey).runById(row.runId),
@@ -330,6 +332,11 @@ export class Answering extends UseCase {
     if (same && refersTo(ref, same)) return { info, suspension: same };
     this.deps.progress.follow(row.runId);
     if (same) {
+      // Asked again since only when the button's question came before this one, within this run.
+      const asked = same.suspendedAt?.getTime();
+      const earlier =
+        ref.t !== null && asked !== undefined && ref.t < asked && ref.t >= state.createdAt.getTime();
+      if (!earlier) throw new UserFacingError(UNKNOWN_QUESTION);
       throw new UserFacingError(
         'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
       );
@@ -410,6 +417,11 @@ export function answerFormView(
     blocks,
   });
 }
+
+const OTHER_RUN =
+  "That button belongs to another run's message, so nothing was answered. Answer on the run's own message.";
+const UNKNOWN_QUESTION =
+  'That button does not name a question this run asked, so nothing was answered. Use the buttons the message shows now.';
 
 /** Who answered a question first, in the words of a refusal. */
 function alreadyAnswered(userId: string, at: Date, forEachIndex: number | undefined): string {
