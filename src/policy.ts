@@ -54,6 +54,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument 
 import { z } from 'zod';
 import { DURATION_EXPECTED, durationWords, parseDuration } from './deadlines/durations.ts';
 import { emptyRecord, isReservedKey, own, setOwn } from './own.ts';
+import { stepText } from './slack/mrkdwn.ts';
 
 /** What becomes of a step nobody answered within `timeoutAfter`. */
 export type OnTimeout = 'cancel' | { answer: Record<string, unknown> };
@@ -606,7 +607,8 @@ function matches(entries: readonly string[], userId: string, userGroups: readonl
 }
 
 const nameOf = (ref: WorkflowRef) => ref.workflowKey || ref.workflowId;
-const stepName = (stepPath: readonly string[]) => stepPath.join('.');
+/** A step as people read it everywhere (src/slack/mrkdwn.ts), in the plain text of a reason. */
+const stepName = (stepPath: readonly string[]) => stepText(stepPath);
 
 export function canStart(policy: Policy, request: StartRequest): Decision {
   const start = own(workflowPolicyFor(policy, request), 'start');

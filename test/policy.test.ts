@@ -509,7 +509,7 @@ describe('decisions', () => {
       expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U5' }).allowed).toBe(true);
       expect(answer({ stepPath: ['inner', 'inner-approve'], userId: 'U6' })).toEqual({
         allowed: false,
-        reason: 'You are not an approver for step inner.inner-approve.',
+        reason: 'You are not an approver for step inner › inner-approve.',
       });
       expect(answer({ stepPath: ['other', 'inner-approve'], userId: 'U6' }).allowed).toBe(true);
       expect(answer({ stepPath: ['other', 'inner-approve'], userId: 'U5' }).allowed).toBe(false);

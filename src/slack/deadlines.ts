@@ -27,7 +27,7 @@ import { snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { SlackGateway } from './gateway.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
+import { inlineValue, mentionGroup, mentionUser, safeText, stepName, stepText } from './mrkdwn.ts';
 import type { SettledDeadlines, WaitingDeadlines } from './render/deadlines.ts';
 import { listWords } from './render/deadlines.ts';
 import { howToAnswer } from './render/suspensions.ts';
@@ -83,7 +83,7 @@ export class Deadlines {
     const { required } = this.#rules(row, path);
     if (required <= 1) return undefined;
     if (isYesNoSchema(resumeSchemaOf(info, path) ?? {})) return undefined;
-    return `The policy asks ${required} approvals of step ${path.join('.')}, but its form is more than a yes or no, so one answer settles it. Set required only on yes/no steps.`;
+    return `The policy asks ${required} approvals of step ${stepText(path)}, but its form is more than a yes or no, so one answer settles it. Set required only on yes/no steps.`;
   }
 
   /** Approvals needed for this step: `required` on yes/no steps, else 1. */

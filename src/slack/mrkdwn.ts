@@ -88,9 +88,14 @@ export function stepName(
   max = 150,
   style: 'plain' | 'code' = 'plain',
 ): string {
-  const segments = typeof path === 'string' ? [path] : path;
-  const text = segments.map(readableSegment).join(' › ');
+  const text = stepText(path);
   return style === 'code' ? code(text, max) : safeName(text, max);
+}
+
+/** The same name as plain text, not escaped (for text escaped later, such as the policy's reasons). */
+export function stepText(path: readonly string[] | string): string {
+  const segments = typeof path === 'string' ? [path] : path;
+  return segments.map(readableSegment).join(' › ');
 }
 
 function readableSegment(segment: string): string {

@@ -160,3 +160,52 @@ describe('suspension keys', () => {
     expect(parseSuspensionKey('no key at all')).toEqual({ step: 'no key at all', suspendedAt: null });
   });
 });
+
+describe('a step inside a nested workflow', () => {
+  // What a real Mastra server streams (test/support/mastra/fixtures/57-stream-nested-suspends.http):
+  // the inner step's own events (`id: "inner.inner-approve"`) before its parent's.
+  const record = (type: string, payload: Record<string, unknown>) =>
+    toWorkflowEvent({
+      value: { type, runId: 'nest-1', from: 'WORKFLOW', payload },
+      index: 0,
+      byteOffset: 0,
+      byteLength: 0,
+    });
+  const inner = { stepName: 'inner.inner-approve', id: 'inner.inner-approve', startedAt: 4 };
+  const stream = [
+    record('workflow-start', { workflowId: 'outer' }),
+    record('workflow-step-start', { stepName: 'inner', id: 'inner', startedAt: 3, status: 'running' }),
+    record('workflow-step-start', { ...inner, status: 'running' }),
+    record('workflow-step-suspended', {
+      ...inner,
+      status: 'suspended',
+      suspendPayload: { ask: 'ok?' },
+      suspendedAt: 5,
+    }),
+  ];
+
+  test("its question has the step's full path from the inner step's own event on, never one joined name", () => {
+    expect(questions(fold(stream)).map((s) => s.path)).toEqual([['inner', 'inner-approve']]);
+    const parent = record('workflow-step-suspended', {
+      stepName: 'inner',
+      id: 'inner',
+      startedAt: 3,
+      status: 'suspended',
+      suspendPayload: { ask: 'ok?', __workflow_meta: { runId: 'nest-1', path: ['inner-approve'] } },
+      suspendedAt: 5,
+    });
+    const both = questions(fold([...stream, parent]));
+    expect(both.map((s) => [s.path, s.payload])).toEqual([[['inner', 'inner-approve'], { ask: 'ok?' }]]);
+  });
+
+  test('a step whose id has a dot but no step of the run before it keeps its id whole', () => {
+    const list = withStepEvent(
+      [],
+      { id: 'deploy.prod', stepName: 'deploy.prod', status: 'suspended', suspendedAt: AT },
+      {
+        build: { id: 'build', status: 'success' },
+      },
+    );
+    expect(list.map((s) => s.path)).toEqual([['deploy.prod']]);
+  });
+});
