@@ -15,6 +15,7 @@
  *     allowSelfApproval: false   # default false: with approvers configured, the starter may not answer
  *     channel: C0FINANCE         # runs Flowgate did not start are posted here (a channel ID)
  *     announce: suspended        # when: suspended (default, a step first waits), all (as soon as seen), none
+ *     view: [channel, S0AUDIT]   # who may see its runs besides starter/requester, answerers and admins
  *     remindEvery: 4h            # deadlines (durations 90s, 30m, 4h, 2d, 1h30m): mention who may answer again
  *     escalateAfter: 1d          # then escalateTo may answer too, and are mentioned
  *     escalateTo: [U5, S0ONCALL]
@@ -38,6 +39,8 @@
  *   case-insensitive), else `"*"`, else the built-in default (anyone starts, starter answers).
  * - Start: allowed when `start` is omitted or lists the user. Admins get no special start right.
  * - Cancel: the starter, admins (file `admins` + `FLOWGATE_ADMINS`), and anyone in `cancel`.
+ * - View (`canView`): the starter or requester, everyone who may answer any of its steps, admins, and
+ *   the `view` entries: IDs, `channel` (members of the run's conversation, the default), `everyone`.
  * - Answer: step rule = the step entry matching the full dotted step path, else the one matching the
  *   step id (last segment); its `approvers` / `allowSelfApproval` override the workflow's when given.
  *   - No approvers configured: the starter is the approver. For runs started outside Slack
@@ -89,6 +92,12 @@ export interface WorkflowPolicy extends DeadlineRules {
   channel?: string;
   /** When such a run is posted: when a step first waits (default), as soon as it is seen, or never. */
   announce?: Announce;
+  /**
+   * Who may see its runs besides their starter or requester, the people who may answer them and
+   * admins: user and group IDs, `channel` (members of the conversation where the run's message
+   * is) and `everyone`. Omitted = `[channel]`.
+   */
+  view?: readonly string[];
   /** Keyed by step id or dotted step path, as written. */
   steps: ReadonlyMap<string, StepPolicy>;
 }
@@ -345,6 +354,7 @@ const WORKFLOW_KEYS = [
   'allowSelfApproval',
   'channel',
   'announce',
+  'view',
   'steps',
   ...DEADLINE_KEYS,
 ] as const;
@@ -480,6 +490,20 @@ const channel = z
     },
   });
 
+export const VIEW_WORDS = ['channel', 'everyone'] as const;
+const VIEW_ENTRY = `a Slack user ID (U…/W…), a user-group ID (S…), channel (members of the conversation where the run's message is) or everyone`;
+const viewEntry = z
+  .string({ error: (issue) => `expected ${VIEW_ENTRY}, got ${got(issue)}` })
+  .transform((value) => value.trim())
+  .refine((value) => ID.test(value) || (VIEW_WORDS as readonly string[]).includes(value), {
+    error: (issue) => `expected ${VIEW_ENTRY}, got ${got(issue)}`,
+  });
+const viewList = z
+  .array(viewEntry, {
+    error: (issue) => `expected a list, each ${VIEW_ENTRY}, e.g. [channel, S0456EFGH], got ${got(issue)}`,
+  })
+  .transform(unique);
+
 const workflowRules = rulesOf(
   z
     .strictObject(
@@ -492,6 +516,7 @@ const workflowRules = rulesOf(
         announce: z
           .enum(ANNOUNCE, { error: (issue) => `expected one of ${ANNOUNCE.join(', ')}, got ${got(issue)}` })
           .optional(),
+        view: viewList.optional(),
         steps: z.preprocess((value) => (value === null ? emptyRecord() : value), stepsSchema).optional(),
         ...deadlineShape,
       },
@@ -632,6 +657,64 @@ export function canCancel(policy: Policy, request: CancelRequest): Decision {
   return starterId === null
     ? deny(`This run was started outside Slack: only ${list} may cancel it.`)
     : deny(`Only ${list} may cancel this run.`);
+}
+
+/** Who may see a run (see `viewersFor`); the facts only the caller can look up come with it. */
+export interface ViewRequest extends WorkflowRef {
+  userId: string;
+  userGroups: readonly string[];
+  /** The run's starter, or its requester when it was started elsewhere; null when nobody is known. */
+  starterId: string | null;
+  /**
+   * Whether the user is a member of the conversation where the run's progress message is;
+   * undefined when the run has no message, or it was not (yet) looked up.
+   */
+  inConversation?: boolean;
+}
+
+/**
+ * Who may see a run of a workflow — its status, its runs list entry, its outputs and questions:
+ * the `view` entries (default `[channel]`), plus always the starter or requester, everyone who may
+ * answer one of its steps (any step's approvers, escalation included) and admins.
+ */
+export interface Viewers {
+  everyone: boolean;
+  /** Members of the conversation where the run's progress message is. */
+  conversation: boolean;
+  users: string[];
+  groups: string[];
+}
+
+export function viewersFor(policy: Policy, ref: WorkflowRef, starterId: string | null): Viewers {
+  const workflow = workflowPolicyFor(policy, ref);
+  const view = own(workflow, 'view') ?? ['channel'];
+  const ids = [...policy.admins, ...view.filter((entry) => ID.test(entry))];
+  if (starterId !== null) ids.push(starterId);
+  const approvers = own(workflow, 'approvers');
+  // With no approvers configured, the starter answers (or, without one, the admins): both are in already.
+  if (approvers !== undefined) ids.push(...approvers);
+  ids.push(...(own(workflow, 'escalateTo') ?? []));
+  for (const step of own(workflow, 'steps')?.values() ?? [])
+    ids.push(...(own(step, 'approvers') ?? []), ...(own(step, 'escalateTo') ?? []));
+  const all = unique(ids);
+  return {
+    everyone: view.includes('everyone'),
+    conversation: view.includes('channel'),
+    users: all.filter((id) => !id.startsWith('S')),
+    groups: all.filter((id) => id.startsWith('S')),
+  };
+}
+
+export function canView(policy: Policy, request: ViewRequest): Decision {
+  const who = viewersFor(policy, request, request.starterId);
+  if (who.everyone || matches([...who.users, ...who.groups], request.userId, request.userGroups))
+    return ALLOWED;
+  if (who.conversation && request.inConversation === true) return ALLOWED;
+  return deny(
+    who.conversation
+      ? 'You may not see this run: its message is in a conversation you are not in. Ask the person who started it, or an admin.'
+      : `You may not see this run: the policy limits who may see runs of ${nameOf(request)}. Ask the person who started it, or an admin.`,
+  );
 }
 
 /**
@@ -828,6 +911,7 @@ export function policyGroups(policy: Policy): string[] {
       ...(own(workflow, 'start') ?? []),
       ...(own(workflow, 'cancel') ?? []),
       ...(own(workflow, 'approvers') ?? []),
+      ...(own(workflow, 'view') ?? []),
     );
     ids.push(...(own(workflow, 'escalateTo') ?? []));
     for (const step of workflow.steps.values())

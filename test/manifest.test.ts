@@ -29,6 +29,10 @@ describe('Slack app manifests', () => {
         'im:write',
         'usergroups:read',
         'users:read.email',
+        'channels:read',
+        'groups:read',
+        'im:read',
+        'mpim:read',
       ]) {
         expect(manifest.oauth_config.scopes.bot).toContain(scope);
       }

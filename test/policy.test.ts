@@ -9,6 +9,7 @@ import {
   canAnswer,
   canCancel,
   canStart,
+  canView,
   deadlineRulesFor,
   defaultPolicy,
   loadPolicy,
@@ -17,6 +18,7 @@ import {
   parsePolicy,
   policyGroups,
   quorumRules,
+  viewersFor,
   withAdmins,
   workflowPolicyFor,
 } from '../src/policy.ts';
@@ -173,7 +175,7 @@ describe('parsePolicy errors', () => {
       'config/policy.yaml:2:1: extra: unknown key: expected one of admins, workflows',
       'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
       'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
-      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
+      'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, view, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
       'config/policy.yaml:8:24: workflows.approvalWorkflow.allowSelfApproval: expected true or false, got "no"',
       'config/policy.yaml:11:21: workflows.approvalWorkflow.steps.approve.approvers[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "@carol" (use the member ID, not a name or mention)',
       'config/policy.yaml:11:31: workflows.approvalWorkflow.steps.approve.approvers[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got 12',
@@ -182,7 +184,7 @@ describe('parsePolicy errors', () => {
       'config/policy.yaml:14:7: workflows.approvalWorkflow.steps["inner..x"]: expected a step id or dotted step path such as "inner.approve" (empty segment)',
       'config/policy.yaml:15:12: workflows.approvalWorkflow.steps["*"]: expected a mapping with the keys approvers, allowSelfApproval, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got a list',
       'config/policy.yaml:16:3: workflows.ApprovalWorkflow: duplicates workflows.approvalWorkflow (workflow names are matched case-insensitively)',
-      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got a list',
+      'config/policy.yaml:17:8: workflows["*"]: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, view, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got a list',
       'config/policy.yaml:18:19: workflows.other.steps: expected a mapping from step ids or dotted step paths to rules, got a list',
     ]);
     expect(error.message.split('\n')[0]).toBe('Invalid policy file config/policy.yaml (15 problems):');
@@ -207,7 +209,7 @@ describe('parsePolicy errors', () => {
 
   test('a workflow rule must be a mapping; a missing list value says "nothing"', () => {
     expect(policyError('workflows:\n  a: yes\n  b:\n    start:\n').problems).toEqual([
-      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got "yes"',
+      'policy.yaml:2:6: workflows.a: expected a mapping with the keys start, cancel, approvers, allowSelfApproval, channel, announce, view, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required, got "yes"',
       'policy.yaml:4:5: workflows.b.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got nothing',
     ]);
   });
@@ -901,5 +903,62 @@ describe('deadlines and quorums: remindEvery, escalateAfter, escalateTo, timeout
       'policy.yaml:14:20: workflows.b.steps.s.onTimeout: expected cancel, or { answer: { … } } with the answer to resume the step with, e.g. { answer: { approved: false } }, got a mapping',
       'policy.yaml:15:19: workflows.b.steps.s.required: expected a whole number of approvals of at least 1, got 1.5',
     ]);
+  });
+});
+
+describe('who may see a run: view', () => {
+  const policy = parsePolicy(
+    `
+admins: [U0ADMIN]
+workflows:
+  payroll:
+    view: [S0AUDIT, U0AUDITOR]
+    approvers: [U0LEAD]
+    steps:
+      sign: { approvers: [U0SIGNER], escalateTo: [U0HEAD] }
+  openBook:
+    view: [everyone]
+  plain: {}
+`,
+    'view.yaml',
+  );
+  const ref = (workflowKey: string) => ({ workflowKey, workflowId: workflowKey });
+  const view = (workflowKey: string, userId: string, extra: Record<string, unknown> = {}) =>
+    canView(policy, { ...ref(workflowKey), userId, userGroups: [], starterId: 'U0STARTER', ...extra })
+      .allowed;
+
+  test('by default: members of the conversation, the starter, admins; nobody else', () => {
+    expect(view('plain', 'U0STARTER')).toBe(true);
+    expect(view('plain', 'U0ADMIN')).toBe(true);
+    expect(view('plain', 'U0MEMBER', { inConversation: true })).toBe(true);
+    expect(view('plain', 'U0OTHER', { inConversation: false })).toBe(false);
+    expect(view('plain', 'U0OTHER')).toBe(false);
+    expect(view('plain', 'U0OTHER', { starterId: null })).toBe(false);
+    expect(viewersFor(policy, ref('plain'), 'U0STARTER')).toEqual({
+      everyone: false,
+      conversation: true,
+      users: ['U0ADMIN', 'U0STARTER'],
+      groups: [],
+    });
+  });
+
+  test('view replaces the conversation with whom it lists; everyone who may answer a step may see', () => {
+    expect(view('payroll', 'U0MEMBER', { inConversation: true })).toBe(false);
+    expect(view('payroll', 'U0AUDITOR')).toBe(true);
+    expect(view('payroll', 'U0X', { userGroups: ['S0AUDIT'] })).toBe(true);
+    for (const answerer of ['U0LEAD', 'U0SIGNER', 'U0HEAD']) expect(view('payroll', answerer)).toBe(true);
+    const refused = canView(policy, { ...ref('payroll'), userId: 'U0X', userGroups: [], starterId: null });
+    expect(refused).toEqual({
+      allowed: false,
+      reason: expect.stringContaining('limits who may see runs of payroll'),
+    });
+    expect(view('openBook', 'U0ANYONE')).toBe(true);
+    expect(policyGroups(policy)).toContain('S0AUDIT');
+  });
+
+  test('bad entries are refused with their line', () => {
+    const error = policyError('workflows:\n  a:\n    view: [channel, "#general", u0lower]\n');
+    expect(error.problems.join('\n')).toMatch(/:3:\d+: workflows\.a\.view\[1\].*channel.*everyone/);
+    expect(error.problems).toHaveLength(2);
   });
 });

@@ -404,6 +404,22 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
     return { ok: true, channel: channelObject(store, channel, params.bool('include_num_members')) };
   },
 
+  'conversations.members': ({ store, params }) => {
+    const channel = resolveChannel(store, params.string('channel'));
+    // Public channels list their members to any app with `channels:read`; others only to a member.
+    if (channel.type !== 'public' && !store.botIsMember(channel))
+      throw new SlackApiError('channel_not_found');
+    const limit = Math.min(Math.max(params.int('limit') ?? 100, 1), 1000);
+    const offset = decodeCursor(params.string('cursor'));
+    const members = channel.members.slice(offset, offset + limit);
+    const more = offset + limit < channel.members.length;
+    return {
+      ok: true,
+      members,
+      response_metadata: { next_cursor: more ? encodeCursor(offset + limit) : '' },
+    };
+  },
+
   'conversations.join': ({ store, params }) => {
     const channel = resolveChannel(store, params.string('channel'));
     if (channel.type !== 'public') {

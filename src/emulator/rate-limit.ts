@@ -38,6 +38,7 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimitSetting>> = O
   'views.push': TIER4,
   'conversations.open': TIER3,
   'conversations.info': TIER3,
+  'conversations.members': TIER4,
   'conversations.join': TIER3,
   'conversations.history': TIER3,
   'conversations.replies': TIER3,

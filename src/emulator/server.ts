@@ -65,6 +65,10 @@ const DEFAULT_SCOPES = [
   'users:read',
   'users:read.email',
   'usergroups:read',
+  'channels:read',
+  'groups:read',
+  'im:read',
+  'mpim:read',
 ];
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 

@@ -33,6 +33,7 @@ export interface MessageContent {
 const CANNOT_POST = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
 
 const EMAIL_TTL_MS = 10 * 60_000;
+const MAX_MEMBER_PAGES = 20;
 
 export function slackErrorCode(error: unknown): string | undefined {
   const data = (error as { data?: { error?: unknown } } | undefined)?.data;
@@ -60,6 +61,8 @@ export class SlackGateway {
   readonly #clients: Record<SlackCallPolicyName, WebClient>;
   readonly #groupCache = new Map<string, { at: number; members: string[] }>();
   readonly #emailCache = new Map<string, { at: number; userId: string | undefined }>();
+  readonly #userEmailCache = new Map<string, { at: number; email: string | undefined }>();
+  readonly #memberCache = new Map<string, { at: number; members: ReadonlySet<string> }>();
   readonly #groupTtlMs: number;
   readonly #stopping = new AbortController();
   /** `chat.postMessage` calls in progress that someone waits for, by channel. */
@@ -163,6 +166,39 @@ export class SlackGateway {
     const members = result.users ?? [];
     this.#groupCache.set(groupId, { at: Date.now(), members });
     return members;
+  }
+
+  /**
+   * Who is in a conversation (`conversations.members`; needs `channels:read`, `groups:read`,
+   * `im:read`, `mpim:read`), cached like groups. Pages through at most {@link MAX_MEMBER_PAGES}
+   * pages of 1,000: someone past them reads as not a member (never the other way round).
+   */
+  async conversationMembers(channel: string, policy: SlackCallPolicyName): Promise<ReadonlySet<string>> {
+    const cached = this.#memberCache.get(channel);
+    if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.members;
+    const members = new Set<string>();
+    const call = this.#scope(policy);
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_MEMBER_PAGES; page++) {
+      const result = await call((c) =>
+        c.conversations.members({ channel, limit: 1000, ...(cursor ? { cursor } : {}) }),
+      );
+      for (const member of result.members ?? []) members.add(member);
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    this.#memberCache.set(channel, { at: Date.now(), members });
+    return members;
+  }
+
+  /** A person's e-mail address (`users.info`, needs `users:read.email`), cached for ten minutes; undefined when Slack has none. */
+  async emailOf(userId: string, policy: SlackCallPolicyName): Promise<string | undefined> {
+    const cached = this.#userEmailCache.get(userId);
+    if (cached && Date.now() - cached.at < EMAIL_TTL_MS) return cached.email;
+    const result = await this.#scope(policy)((c) => c.users.info({ user: userId }));
+    const email = result.user?.profile?.email?.trim().toLowerCase() || undefined;
+    this.#userEmailCache.set(userId, { at: Date.now(), email });
+    return email;
   }
 
   /** Posts in `channel` only (no DM fallback): for runs started elsewhere, which have nobody's DMs to fall back to. */

@@ -274,6 +274,27 @@ describe('conversations', () => {
     );
   });
 
+  test('conversations.members lists who is in a conversation, in pages; private ones only to a member', async () => {
+    const { client, emulator } = await setup();
+    const priv = await client.conversations.members({ channel: PRIVATE });
+    expect(new Set(priv.members)).toEqual(new Set([ALICE, BOB, emulator.workspace.botUserId]));
+    const first = await client.conversations.members({ channel: GENERAL, limit: 2 });
+    expect(first.members).toHaveLength(2);
+    const next = first.response_metadata?.next_cursor ?? '';
+    expect(next).not.toBe('');
+    const rest = await client.conversations.members({ channel: GENERAL, limit: 100, cursor: next });
+    expect(rest.response_metadata?.next_cursor).toBe('');
+    expect(new Set([...(first.members ?? []), ...(rest.members ?? [])])).toContain(CAROL);
+    const dm = (await client.conversations.open({ users: ALICE })).channel?.id ?? '';
+    expect(new Set((await client.conversations.members({ channel: dm })).members)).toEqual(
+      new Set([ALICE, emulator.workspace.botUserId]),
+    );
+    emulator.store.updateChannel(PRIVATE, { botIsMember: false });
+    expect((await slackError(client.conversations.members({ channel: PRIVATE }))).error).toBe(
+      'channel_not_found',
+    );
+  });
+
   test('history paginates with cursors', async () => {
     const { client, clock } = await setup();
     for (let i = 0; i < 5; i++) {

@@ -155,10 +155,20 @@ export function renderRunList(
   items: RunListItem[],
   total: number,
   status?: string,
+  /** Runs among the latest that the reader may not see: counted, never shown. */
+  hidden = 0,
 ): Reply {
   const filter = status ? ` with status ${code(status, 30)}` : '';
+  const notShown =
+    hidden > 0
+      ? `\n${hidden === 1 ? '1 more run' : `${hidden} more runs`} among the latest ${hidden === 1 ? 'is' : 'are'} not shown: you may not see ${hidden === 1 ? 'it' : 'them'} (${hidden === 1 ? 'its' : 'their'} message is in a conversation you are not in, or the policy limits who may see them).`
+      : '';
   if (items.length === 0) {
-    return renderNotice(`No runs of ${safeText(workflowName, 150)}${filter} yet.`);
+    return renderNotice(
+      hidden > 0
+        ? `No runs of ${safeText(workflowName, 150)}${filter} that you may see.${notShown}`
+        : `No runs of ${safeText(workflowName, 150)}${filter} yet.`,
+    );
   }
   const lines = items.map((run) => {
     const requester = run.starter
@@ -175,7 +185,7 @@ export function renderRunList(
     return `${statusEmoji(run.status)} ${code(run.runId, 60)} ${statusLabel(run.status).toLowerCase()} · ${who} · ${slackDate(run.createdAt)}${link}`;
   });
   const title = `*Runs of ${safeText(workflowName, 150)}*${filter}`;
-  const more = total > items.length ? `\nShowing the latest ${items.length} of ${total}.` : '';
+  const more = `${total > items.length + hidden ? `\nShowing the latest ${items.length + hidden} of ${total}.` : ''}${notShown}`;
   const room = SLACK_LIMITS.sectionText - title.length - more.length - 1;
   const body = fitLines(lines, room, (n) => `…and ${n} more not shown.`);
   const text = `${title}\n${body}${more}`;

@@ -52,9 +52,12 @@ export class Commands extends UseCase {
           return await this.#starting.start({ entry, inputs: parsed.inputs, ...input }, respond);
         }
         case 'runs':
-          return await this.#runs.listRuns(parsed.workflow, parsed.status, respond);
+          return await this.#runs.listRuns(
+            { name: parsed.workflow, status: parsed.status, userId: input.userId },
+            respond,
+          );
         case 'status':
-          return await this.#runs.status(parsed.runId, respond);
+          return await this.#runs.status({ runId: parsed.runId, userId: input.userId }, respond);
         case 'cancel':
           return await this.#runs.cancel({ runId: parsed.runId, userId: input.userId }, respond);
       }

@@ -13,7 +13,7 @@ import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError } from '../../mastra/errors.ts';
 import type { JsonSchema } from '../../mastra/types.ts';
-import { type Decision, type Policy, policyGroups } from '../../policy.ts';
+import { canView, type Decision, type Policy, policyGroups, viewersFor } from '../../policy.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
 import type { Deadlines } from '../deadlines.ts';
 import { RefusedError, UserFacingError, userMessage } from '../errors.ts';
@@ -23,6 +23,7 @@ import { VIEW } from '../ids.ts';
 import { code, safeText } from '../mrkdwn.ts';
 import type { ProgressMessages } from '../progress.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
+import { PerPersonLimit } from './per-person-limit.ts';
 
 /** The message a button was clicked on. */
 export interface MessageRef {
@@ -45,9 +46,25 @@ export interface UseCaseDeps {
   logger: Logger;
   /** Escalation, quorums and answers given on timeout (src/slack/deadlines.ts). */
   deadlines?: Deadlines;
+  /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
+  lookupLimit?: { burst: number; refillMs: number };
 }
 
 export type Respond = (reply: Reply) => Promise<void>;
+
+/** What Flowgate knows of a run when deciding who may see it. */
+export interface RunAudience {
+  workflowId: string;
+  workflowKey: string;
+  /** Its starter, or its requester as a Slack user; null when nobody is known. */
+  starterId: string | null;
+  /** Its requester as text when no Slack user is known for it (e.g. an e-mail address). */
+  requester?: string;
+  /** Where its progress message is, when it has one. */
+  channel?: string;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** Blocks a modal keeps for context above the generated inputs. */
 const FORM_RESERVED_BLOCKS = 5;
@@ -56,10 +73,25 @@ export const FORM_MAX_BLOCKS = 100 - FORM_RESERVED_BLOCKS;
 export class UseCaseContext {
   readonly deps: UseCaseDeps;
   readonly #groups: string[];
+  readonly #lookups: PerPersonLimit;
 
   constructor(deps: UseCaseDeps) {
     this.deps = deps;
     this.#groups = policyGroups(deps.policy);
+    this.#lookups = new PerPersonLimit(deps.lookupLimit ?? { burst: 6, refillMs: 5_000 });
+  }
+
+  /**
+   * Counts one request that costs the Mastra server or Slack's lookups more than a store read
+   * (`runs`, `status` of a run Flowgate has no record of) against the person's allowance; refuses
+   * once they have asked too often.
+   */
+  spendLookup(userId: string): void {
+    const waitMs = this.#lookups.take(userId);
+    if (waitMs === 0) return;
+    throw new UserFacingError(
+      `You have looked up runs often in the last minute. Try again in ${Math.ceil(waitMs / 1000)} s.`,
+    );
   }
 
   /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
@@ -114,6 +146,39 @@ export class UseCaseContext {
       }),
     );
     return results.filter((g): g is string => g !== undefined);
+  }
+
+  /**
+   * Whether `userId` may see a run (policy `canView`). Looks up only what the decision still
+   * needs, at most once each per person and conversation (cached): the person's e-mail address
+   * when the run's requester is one, then the members of the run's conversation. A lookup that
+   * fails refuses (never shows a run it could not check).
+   */
+  async viewDecision(run: RunAudience, userId: string, userGroups?: readonly string[]): Promise<Decision> {
+    const groups = userGroups ?? (await this.userGroups(userId));
+    const request = { ...run, userId, userGroups: groups };
+    const first = canView(this.deps.policy, request);
+    if (first.allowed) return first;
+    try {
+      if (run.starterId === null && run.requester && EMAIL.test(run.requester.trim())) {
+        const email = await this.deps.gateway.emailOf(userId, 'interactive');
+        if (email !== undefined && email === run.requester.trim().toLowerCase()) {
+          const asRequester = canView(this.deps.policy, { ...request, starterId: userId });
+          if (asRequester.allowed) return asRequester;
+        }
+      }
+      if (run.channel === undefined || !viewersFor(this.deps.policy, run, run.starterId).conversation)
+        return first;
+      const members = await this.deps.gateway.conversationMembers(run.channel, 'interactive');
+      return canView(this.deps.policy, { ...request, inConversation: members.has(userId) });
+    } catch (error) {
+      this.deps.logger.warn(`cannot check who may see a run of ${run.workflowKey}`, error);
+      return {
+        allowed: false,
+        reason:
+          'Flowgate could not check that you may see this run (Slack did not answer). Try again in a minute.',
+      };
+    }
   }
 
   async fail(error: unknown, respond: Respond): Promise<void> {

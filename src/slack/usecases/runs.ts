@@ -10,70 +10,77 @@ import { RUN_STATUSES } from '../../mastra/types.ts';
 import { canCancel } from '../../policy.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import type { ProgressMessage } from '../../store/index.ts';
-import { requesterOf } from '../elsewhere.ts';
 import { UserFacingError } from '../errors.ts';
 import { code, safeText } from '../mrkdwn.ts';
 import { renderNotice, renderRunList } from '../render/commands.ts';
 import { renderStatus } from '../render/progress.ts';
-import { type MessageRef, type Respond, UseCase } from './context.ts';
+import { type MessageRef, type Respond, type RunAudience, UseCase } from './context.ts';
+
+const SLACK_USER = /^[UW][A-Z0-9]+$/;
 
 export class Runs extends UseCase {
-  /** `runs <workflow> [status]`: its latest runs. Throws a user-facing error for the caller to report. */
-  async listRuns(name: string, status: string | undefined, respond: Respond): Promise<void> {
-    const entry = await this.ctx.resolve(name);
+  /**
+   * `runs <workflow> [status]`: its latest runs that this person may see (the others are counted,
+   * not shown). Throws a user-facing error for the caller to report.
+   */
+  async listRuns(
+    input: { name: string; status: string | undefined; userId: string },
+    respond: Respond,
+  ): Promise<void> {
+    const { status, userId } = input;
+    const entry = await this.ctx.resolve(input.name);
     if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) {
       throw new UserFacingError(
         `${code(status, 30)} is not a run status. Use one of: ${RUN_STATUSES.map((s) => code(s)).join(', ')}.`,
       );
     }
+    this.ctx.spendLookup(userId);
     const page = await this.deps.client
       .getWorkflow(entry.key)
       .runs({ perPage: 15, page: 0, ...(status ? { status: status as RunStatus } : {}) });
     const rows = await Promise.all(page.runs.map((run) => this.deps.store.getProgressMessage(run.runId)));
-    const items = page.runs.map((run, i) => {
-      const row = rows[i];
-      return {
+    const userGroups = await this.ctx.userGroups(userId);
+    const runs = page.runs.map((run, i) => ({
+      run,
+      row: rows[i],
+      audience: audienceOf(entry, run, rows[i]),
+    }));
+    const decisions = await Promise.all(
+      runs.map(({ audience }) => this.ctx.viewDecision(audience, userId, userGroups)),
+    );
+    const items = runs
+      .filter((_, i) => decisions[i]?.allowed)
+      .map(({ run, row, audience }) => ({
         runId: run.runId,
         status: run.status,
-        starter:
-          row?.starterId ??
-          (run.resourceId && /^[UW][A-Z0-9]+$/.test(run.resourceId) ? run.resourceId : null),
-        ...(row
-          ? row.requester
-            ? { requester: row.requester }
-            : {}
-          : run.resourceId
-            ? { requester: run.resourceId }
-            : {}),
+        starter: audience.starterId,
+        ...(audience.requester ? { requester: audience.requester } : {}),
         elsewhere: row ? row.origin === 'elsewhere' : true,
         createdAt: run.createdAt,
         ...(row?.permalink ? { permalink: row.permalink } : {}),
-      };
-    });
-    await respond(renderRunList(entry.id, items, page.total, status));
+      }));
+    await respond(renderRunList(entry.id, items, page.total, status, runs.length - items.length));
   }
 
-  /** `status <run id>`: the run as its progress message would show it. Throws for the caller to report. */
-  async status(runId: string, respond: Respond): Promise<void> {
-    const located = await this.#locateRun(runId);
-    const state = await this.deps.client.getWorkflow(located.key).runById(runId);
-    const row = await this.deps.store.getProgressMessage(runId);
-    const info = await this.deps.catalog.details(located.key);
+  /**
+   * `status <run id>`: the run as its progress message would show it, to people who may see it.
+   * Throws for the caller to report.
+   */
+  async status(input: { runId: string; userId: string }, respond: Respond): Promise<void> {
+    const { runId, userId } = input;
+    const { entry, row } = await this.#locateRun(runId, userId);
+    const state = await this.deps.client.getWorkflow(entry.key).runById(runId);
+    const audience = audienceOf(entry, state, row);
+    await this.ctx.authorize(await this.ctx.viewDecision(audience, userId));
+    const info = await this.deps.catalog.details(entry.key);
     const snapshot = snapshotFromRunState(state);
     const message = renderStatus(
       {
-        workflow: { key: located.key, name: info.name },
+        workflow: { key: entry.key, name: info.name },
         snapshot,
-        ...(row
-          ? {
-              starterId: row.starterId,
-              ...(row.origin ? { origin: row.origin } : {}),
-              ...(row.requester ? { requester: row.requester } : {}),
-            }
-          : await requesterOf(state.resourceId, this.deps.gateway, 'interactive').then((who) => ({
-              origin: 'elsewhere' as const,
-              ...who,
-            }))),
+        starterId: audience.starterId,
+        ...(row ? (row.origin ? { origin: row.origin } : {}) : { origin: 'elsewhere' as const }),
+        ...(audience.requester ? { requester: audience.requester } : {}),
         startedAt: row?.startedAt ?? state.createdAt,
         ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
       },
@@ -82,14 +89,18 @@ export class Runs extends UseCase {
     await respond(message);
   }
 
-  /** Which workflow a run belongs to: from the store when Flowgate started it, else by asking. */
-  async #locateRun(runId: string): Promise<CatalogEntry> {
+  /**
+   * Which workflow a run belongs to: from the store when Flowgate has a message for it; else by
+   * asking the Mastra server about each workflow — a cost counted against the person's allowance.
+   */
+  async #locateRun(
+    runId: string,
+    userId: string,
+  ): Promise<{ entry: CatalogEntry; row: ProgressMessage | undefined }> {
     const row = await this.deps.store.getProgressMessage(runId);
+    if (row) return { entry: await this.ctx.resolve(row.workflowKey), row };
+    this.ctx.spendLookup(userId);
     const entries = await this.deps.catalog.list();
-    if (row) {
-      const entry = entries.find((e) => e.key === row.workflowKey);
-      if (entry) return entry;
-    }
     const found = await Promise.all(
       entries.map((entry) =>
         this.deps.client
@@ -105,14 +116,13 @@ export class Runs extends UseCase {
     );
     const entry = found.find((e) => e !== undefined);
     if (!entry) throw new UserFacingError(`No run ${code(runId, 100)} on the Mastra server.`);
-    return entry;
+    return { entry, row: undefined };
   }
 
   /** `cancel <run id>`: the run's workflow from what Flowgate recorded, else asked of the server. */
   async cancel(input: { runId: string; userId: string }, respond: Respond): Promise<void> {
     try {
-      const row = await this.deps.store.getProgressMessage(input.runId);
-      const entry = row ? await this.ctx.resolve(row.workflowKey) : await this.#locateRun(input.runId);
+      const { entry, row } = await this.#locateRun(input.runId, input.userId);
       await this.#cancel(entry, input.runId, row, input.userId, respond);
     } catch (error) {
       await this.ctx.fail(error, respond);
@@ -162,4 +172,29 @@ export class Runs extends UseCase {
     }
     await respond(renderNotice(`Canceled run ${code(runId, 100)} of ${safeText(entry.id, 150)}.`));
   }
+}
+
+/**
+ * Who a run is for, from what Flowgate recorded, else from its `resourceId`: a Slack user ID is its
+ * requester; anything else (an e-mail address…) is kept as text — no lookup, so that listing runs
+ * never spends Slack's lookup limits — and shown only to people who may see the run.
+ */
+function audienceOf(
+  entry: CatalogEntry,
+  run: { resourceId?: string | null },
+  row: ProgressMessage | undefined,
+): RunAudience {
+  const ref = { workflowId: entry.id, workflowKey: entry.key };
+  if (row) {
+    return {
+      ...ref,
+      starterId: row.starterId,
+      channel: row.channel,
+      ...(row.requester ? { requester: row.requester } : {}),
+    };
+  }
+  const id = run.resourceId?.trim();
+  if (!id) return { ...ref, starterId: null };
+  if (SLACK_USER.test(id)) return { ...ref, starterId: id };
+  return { ...ref, starterId: null, requester: id.slice(0, 200) };
 }
