@@ -21,6 +21,7 @@ import {
   toDeadline,
   toOpenForm,
   toProgressMessage,
+  toQuestionDm,
   toVote,
 } from './rows.ts';
 import {
@@ -32,6 +33,7 @@ import {
   FORM_TTL_MS,
   type OpenForm,
   type ProgressMessage,
+  type QuestionDm,
   type Store,
   type Vote,
 } from './types.ts';
@@ -111,6 +113,19 @@ export const PG_MIGRATIONS: readonly string[] = [
     seq            BIGSERIAL,
     PRIMARY KEY (run_id, suspension_key, user_id)
   );
+  `,
+  `
+  CREATE TABLE question_dms (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    channel        TEXT    NOT NULL,
+    ts             TEXT    NOT NULL,
+    at             BIGINT  NOT NULL,
+    seq            BIGSERIAL,
+    PRIMARY KEY (run_id, suspension_key, user_id)
+  );
+  CREATE INDEX question_dms_by_message ON question_dms (channel, ts);
   `,
 ];
 
@@ -326,7 +341,29 @@ class PostgresStore implements Store {
       channel,
       ts,
     ]);
-    return rows[0] ? toProgressMessage(rows[0]) : undefined;
+    if (rows[0]) return toProgressMessage(rows[0]);
+    const dm = await this.#query(
+      `SELECT p.* FROM question_dms d JOIN progress_messages p ON p.run_id = d.run_id
+       WHERE d.channel = $1 AND d.ts = $2 LIMIT 1`,
+      [channel, ts],
+    );
+    return dm.rows[0] ? toProgressMessage(dm.rows[0]) : undefined;
+  }
+
+  async saveQuestionDm(dm: QuestionDm): Promise<void> {
+    await this.#query(
+      `INSERT INTO question_dms (run_id, suspension_key, user_id, channel, ts, at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (run_id, suspension_key, user_id) DO UPDATE SET
+         channel = excluded.channel, ts = excluded.ts, at = excluded.at`,
+      [dm.runId, dm.suspensionKey, dm.userId, dm.channel, dm.ts, ms(dm.at, 'at')],
+    );
+  }
+
+  async listQuestionDms(runId: string): Promise<QuestionDm[]> {
+    const { rows } = await this.#query('SELECT * FROM question_dms WHERE run_id = $1 ORDER BY at, seq', [
+      runId,
+    ]);
+    return rows.map(toQuestionDm);
   }
 
   async updateProgressMessage(

@@ -2,7 +2,7 @@
  * Rows ⇄ records, shared by the SQLite and PostgreSQL stores: the same columns (dates as epoch
  * milliseconds, `final` as 0/1 or a boolean), the same checks on what comes back.
  */
-import type { Answer, Deadline, OpenForm, ProgressMessage, Vote } from './types.ts';
+import type { Answer, Deadline, OpenForm, ProgressMessage, QuestionDm, Vote } from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -162,6 +162,17 @@ export function toDeadline(row: Row): Deadline {
   const outcome = optionalText(row, 'outcome');
   if (outcome !== undefined) deadline.outcome = outcome;
   return deadline;
+}
+
+export function toQuestionDm(row: Row): QuestionDm {
+  return {
+    runId: text(row, 'run_id'),
+    suspensionKey: text(row, 'suspension_key'),
+    userId: text(row, 'user_id'),
+    channel: text(row, 'channel'),
+    ts: text(row, 'ts'),
+    at: date(row, 'at'),
+  };
 }
 
 export function toVote(row: Row): Vote & { suspensionKey: string } {

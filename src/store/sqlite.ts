@@ -19,6 +19,7 @@ import {
   toDeadline,
   toOpenForm,
   toProgressMessage,
+  toQuestionDm,
   toVote,
 } from './rows.ts';
 import {
@@ -30,6 +31,7 @@ import {
   FORM_TTL_MS,
   type OpenForm,
   type ProgressMessage,
+  type QuestionDm,
   type Store,
   type Vote,
 } from './types.ts';
@@ -114,6 +116,18 @@ export const MIGRATIONS: readonly string[] = [
     at             INTEGER NOT NULL,
     PRIMARY KEY (run_id, suspension_key, user_id)
   ) STRICT;
+  `,
+  `
+  CREATE TABLE question_dms (
+    run_id         TEXT    NOT NULL,
+    suspension_key TEXT    NOT NULL,
+    user_id        TEXT    NOT NULL,
+    channel        TEXT    NOT NULL,
+    ts             TEXT    NOT NULL,
+    at             INTEGER NOT NULL,
+    PRIMARY KEY (run_id, suspension_key, user_id)
+  ) STRICT;
+  CREATE INDEX question_dms_by_message ON question_dms (channel, ts);
   `,
 ];
 
@@ -223,6 +237,9 @@ class SqliteStore implements Store {
   readonly #insertVote: StatementSync;
   readonly #votesOf: StatementSync;
   readonly #listVotes: StatementSync;
+  readonly #findByDm: StatementSync;
+  readonly #saveDm: StatementSync;
+  readonly #listDms: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -296,6 +313,14 @@ class SqliteStore implements Store {
       'SELECT * FROM votes WHERE run_id = ? AND suspension_key = ? ORDER BY at, rowid',
     );
     this.#listVotes = db.prepare('SELECT * FROM votes WHERE run_id = ? ORDER BY at, rowid');
+    this.#findByDm = db.prepare(`
+      SELECT p.* FROM question_dms d JOIN progress_messages p ON p.run_id = d.run_id
+      WHERE d.channel = ? AND d.ts = ? LIMIT 1`);
+    this.#saveDm = db.prepare(`
+      INSERT INTO question_dms (run_id, suspension_key, user_id, channel, ts, at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (run_id, suspension_key, user_id) DO UPDATE SET
+        channel = excluded.channel, ts = excluded.ts, at = excluded.at`);
+    this.#listDms = db.prepare('SELECT * FROM question_dms WHERE run_id = ? ORDER BY at, rowid');
   }
 
   async ready(): Promise<void> {
@@ -303,8 +328,16 @@ class SqliteStore implements Store {
   }
 
   async findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined> {
-    const row = this.#findProgress.get(channel, ts);
+    const row = this.#findProgress.get(channel, ts) ?? this.#findByDm.get(channel, ts);
     return row ? toProgressMessage(row) : undefined;
+  }
+
+  async saveQuestionDm(dm: QuestionDm): Promise<void> {
+    this.#saveDm.run(dm.runId, dm.suspensionKey, dm.userId, dm.channel, dm.ts, ms(dm.at, 'at'));
+  }
+
+  async listQuestionDms(runId: string): Promise<QuestionDm[]> {
+    return this.#listDms.all(runId).map(toQuestionDm);
   }
 
   async saveForm(form: OpenForm): Promise<void> {

@@ -55,6 +55,21 @@ export interface Answer {
  * How long a claim may wait for its resume to land or fail. Well above the workflow client's
  * request timeout, so only a claim stranded by a stopped process outlives it.
  */
+/**
+ * A question also asked in a person's DMs, because they cannot read the conversation the run's
+ * message is in (src/slack/progress.ts).
+ */
+export interface QuestionDm {
+  runId: string;
+  /** The question (`suspensionKey` of src/runs/suspensions.ts). */
+  suspensionKey: string;
+  userId: string;
+  /** Where the DM was posted. */
+  channel: string;
+  ts: string;
+  at: Date;
+}
+
 export const CLAIM_LEASE_MS = 120_000;
 
 /**
@@ -104,8 +119,16 @@ export interface Store {
   /** Drops a claim whose message was never posted (`ts` still empty), so it can be tried again. */
   releaseProgressMessage(runId: string): Promise<void>;
   getProgressMessage(runId: string): Promise<ProgressMessage | undefined>;
-  /** The progress message posted as `ts` in `channel`, if Flowgate posted it. */
+  /**
+   * The progress message posted as `ts` in `channel`, if Flowgate posted it — or the one of the run
+   * whose question Flowgate asked as `ts` in a person's DMs (`saveQuestionDm`): a click there is
+   * taken as on the run's own message.
+   */
   findProgressMessage(channel: string, ts: string): Promise<ProgressMessage | undefined>;
+  /** Records a question asked in a person's DMs (replacing a record of the same question and person). */
+  saveQuestionDm(dm: QuestionDm): Promise<void>;
+  /** The questions of a run asked in people's DMs, oldest first. */
+  listQuestionDms(runId: string): Promise<QuestionDm[]>;
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
   updateProgressMessage(
     runId: string,

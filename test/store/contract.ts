@@ -354,6 +354,32 @@ export function storeContract(backend: StoreBackend): void {
       expect(await store.findProgressMessage('C1', '2.2')).toBeUndefined();
     });
 
+    test("a question asked in a person's DMs: recorded once per question and person, its message found as the run's", async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(message('run-a', { channel: 'C1', ts: '1.1' }));
+      const dm = {
+        runId: 'run-a',
+        suspensionKey: 'gate#5',
+        userId: 'U1',
+        channel: 'D1',
+        ts: '2.2',
+        at: new Date(10),
+      };
+      await a.saveQuestionDm(dm);
+      await b.saveQuestionDm({ ...dm, userId: 'U2', channel: 'D2', ts: '3.3', at: new Date(11) });
+      // The same question and person again: replaced, not doubled.
+      await b.saveQuestionDm({ ...dm, ts: '2.5', at: new Date(12) });
+      expect((await b.findProgressMessage('D2', '3.3'))?.runId).toBe('run-a');
+      expect((await a.findProgressMessage('D1', '2.5'))?.runId).toBe('run-a');
+      expect(await a.findProgressMessage('D1', '2.2')).toBeUndefined();
+      expect((await a.listQuestionDms('run-a')).map((d) => [d.userId, d.channel, d.ts, d.at])).toEqual([
+        ['U2', 'D2', '3.3', new Date(11)],
+        ['U1', 'D1', '2.5', new Date(12)],
+      ]);
+      expect(await a.listQuestionDms('run-b')).toEqual([]);
+    });
+
     test('forms are recorded by view id, kept across reopening, and forgotten after a day', async () => {
       const at = new Date('2026-01-01T00:00:00Z');
       let store = await open();
