@@ -128,10 +128,17 @@ export class SlackGateway {
     );
   }
 
-  async directMessage(userId: string, content: MessageContent, policy: SlackCallPolicyName): Promise<void> {
+  async directMessage(
+    userId: string,
+    content: MessageContent,
+    policy: SlackCallPolicyName,
+  ): Promise<PostedMessage> {
     const call = this.#scope(policy);
     const channel = await this.#openDm(userId, call);
-    await call.post(channel, (c) => c.chat.postMessage({ channel, ...content, unfurl_links: false }));
+    const posted = await call.post(channel, (c) =>
+      c.chat.postMessage({ channel, ...content, unfurl_links: false }),
+    );
+    return { channel: posted.channel ?? channel, ts: String(posted.ts), fellBackToDm: false };
   }
 
   async ephemeral(

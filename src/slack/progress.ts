@@ -17,19 +17,19 @@ import type {
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { emptyRecord, own, setOwn } from '../own.ts';
-import { type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
+import { type Answerers, type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
-import type { Answer, ProgressMessage, Store } from '../store/index.ts';
+import type { Answer, ProgressMessage, QuestionDm, Store } from '../store/index.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
-import { howToAnswer, whoMayAnswer } from './render/suspensions.ts';
+import { howToAnswer, renderQuestionDm, whoMayAnswer } from './render/suspensions.ts';
 
 export interface ProgressDeps {
   store: Store;
@@ -68,6 +68,9 @@ function answerersRequest(
 }
 
 type DeadlineView = Awaited<ReturnType<Deadlines['viewOf']>>;
+
+/** At most this many people are asked by DM per question (a big group: its first members). */
+const MAX_DM_PEOPLE = 20;
 
 /**
  * Whether an answer recorded in Slack answered the step `stepKey` (dotted, as the run's steps are
@@ -358,10 +361,11 @@ export class ProgressMessages {
     // ignored as stale, whatever order the store answers in.
     context.version += 1;
     const version = context.version;
-    const [row, answers, deadlines] = await Promise.all([
+    const [row, answers, deadlines, dms] = await Promise.all([
       this.#deps.store.getProgressMessage(context.row.runId),
       this.#deps.store.listAnswers(context.row.runId),
       this.#deps.deadlines?.viewOf(context.row, context.info, snapshot),
+      this.#deps.store.listQuestionDms(context.row.runId),
     ]);
     if (row) context.row = row;
     if (!context.row.ts) return;
@@ -377,7 +381,7 @@ export class ProgressMessages {
     this.#deps.publisher.publish(
       { channel: context.row.channel, ts: context.row.ts },
       version,
-      renderProgress(this.#view(context, snapshot, answers, deadlines)),
+      renderProgress(this.#view(context, snapshot, answers, deadlines, dms)),
       { final },
     );
   }
@@ -387,6 +391,7 @@ export class ProgressMessages {
     snapshot: RunSnapshot,
     given: readonly Answer[] = [],
     deadlines?: DeadlineView,
+    dms: readonly QuestionDm[] = [],
   ): ProgressView {
     const { row, info } = context;
     // Keyed by the question each answered (`suspensionKey`): records without a prototype.
@@ -420,7 +425,9 @@ export class ProgressMessages {
       const key = questionKey(question);
       const since = deadlines ? own(deadlines.since, suspensionKey(question)) : undefined;
       const waiting = deadlines?.waiting ? own(deadlines.waiting, key) : undefined;
+      const asked = dms.filter((d) => d.suspensionKey === suspensionKey(question)).map((d) => d.userId);
       setOwn(suspensions, key, {
+        ...(asked.length > 0 ? { askedByDm: asked } : {}),
         answerers: answerersFor(
           this.#deps.policy,
           answerersRequest(row, question.path, since ? { since, now } : undefined),
@@ -484,6 +491,85 @@ export class ProgressMessages {
       text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
     }
     await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
+    if (answerers.nobody === undefined)
+      await this.askWhereTheyCanRead(row, context.info, questions, answerers);
+  }
+
+  /**
+   * Asks the questions in the DMs of the people who may answer them but cannot read the
+   * conversation the run's message is in (a DM with the starter, a private channel they are not
+   * in): once per question and person, across replicas; the message then says so. A click in the
+   * DM is taken as on the run's message (the store finds the run by the DM), so it goes through
+   * the same checks and first-answer-wins claim. Groups are asked member by member, at most
+   * `MAX_DM_PEOPLE` people in all. Nobody is asked when who reads the conversation is unknown.
+   */
+  async askWhereTheyCanRead(
+    row: ProgressMessage,
+    info: WorkflowInfo,
+    questions: Suspension[],
+    answerers: Answerers,
+  ): Promise<void> {
+    const { gateway, store, logger } = this.#deps;
+    let outside: string[];
+    try {
+      const people = await this.#peopleOf(answerers, row.starterId);
+      const readers = row.channel.startsWith('D')
+        ? new Set(row.starterId ? [row.starterId] : []) // a DM: the person and the bot, no one else
+        : await gateway.conversationMembers(row.channel, 'background');
+      outside = people.filter((id) => !readers.has(id)).slice(0, MAX_DM_PEOPLE);
+    } catch (error) {
+      logger.warn(`run ${row.runId}: cannot tell who reads its conversation; nobody asked by DM`, error);
+      return;
+    }
+    if (outside.length === 0) return;
+    const yesNo = isYesNoSchema(resumeSchemaOf(info, questions[0]!.path) ?? {}) !== null;
+    const labelled = await this.#withLabels(row, questions);
+    const permalink =
+      row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
+    let asked = false;
+    for (const userId of outside) {
+      const marks = await Promise.all(
+        labelled.map((q) => store.markOnce(`dm:${row.runId}:${suspensionKey(q)}:${userId}`)),
+      );
+      const fresh = labelled.filter((_, i) => marks[i]);
+      if (fresh.length === 0) continue;
+      const content = renderQuestionDm({
+        workflowName: info.name,
+        runId: row.runId,
+        ...(permalink ? { permalink } : {}),
+        questions: fresh.map((question) => ({ question, info: { answerers, yesNo } })),
+      });
+      try {
+        const posted = await gateway.directMessage(userId, content, 'background');
+        const at = new Date();
+        for (const q of fresh) {
+          await store.saveQuestionDm({
+            runId: row.runId,
+            suspensionKey: suspensionKey(q),
+            userId,
+            channel: posted.channel,
+            ts: posted.ts,
+            at,
+          });
+        }
+        asked = true;
+      } catch (error) {
+        logger.warn(`run ${row.runId}: could not ask ${userId} by DM`, error);
+      }
+    }
+    if (asked) this.refresh(row.runId);
+  }
+
+  /** The people `answerers` names, groups member by member (bounded); the starter left out when refused. */
+  async #peopleOf(answerers: Answerers, starterId: string | null): Promise<string[]> {
+    const people = new Set(answerers.users);
+    for (const group of answerers.groups) {
+      if (people.size >= MAX_DM_PEOPLE * 2) break;
+      const members = await this.#deps.gateway.groupMembers(group, 'background');
+      for (const id of members.slice(0, MAX_DM_PEOPLE * 2)) people.add(id);
+    }
+    if (answerers.starterRefused && starterId) people.delete(starterId);
+    return [...people];
   }
 
   /**

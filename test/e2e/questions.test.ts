@@ -3,15 +3,16 @@
  * server): a loop's new question waits its own escalation window; a step inside a nested workflow
  * is decided, named and mentioned by its full path, with its buttons as they appear; its answer in
  * Slack is not taken for one outside it; a button value from another run's message is refused
- * for what it is.
+ * for what it is; people who may answer but cannot read the run's conversation are asked by DM.
  */
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
+import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { parsePolicy } from '../../src/policy.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
-import { ALICE, BOB, CAROL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
+import { ALICE, BOB, CAROL, type Harness, ONCALL_GROUP, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
 /** dountil(ask) until the answer is "stop": each turn asks a new question, labelled. */
@@ -86,6 +87,7 @@ workflows:
     approvers: [${CAROL}]
     steps:
       sign-off: { approvers: [${BOB}] }
+  unseen: { approvers: [${ONCALL_GROUP}, ${CAROL}] }
 `,
   'questions-policy.yaml',
 );
@@ -100,6 +102,7 @@ beforeAll(async () => {
       loopGate: loopWorkflow('loopGate'),
       byPath: nestedWorkflow('byPath'),
       byStepId: nestedWorkflow('byStepId'),
+      unseen: nestedWorkflow('unseen'),
     },
     intercept: async (request, pass) => {
       const gate = held;
@@ -174,8 +177,10 @@ describe('a loop asking again: its new question waits its own escalation window'
     await h.submit(form.id, await h.formValues('loopGate', 'ask', { answer: 'stop' }), { user: CAROL });
     const final = await h.message(runId, (m) => m.text.includes('Succeeded'));
     // Every mention named the button as it appeared: the step's resume label.
-    const mentions = thread(final).filter((t) => t.includes('is waiting for your answer'));
-    expect(mentions).toHaveLength(2);
+    const mentions = await waitFor('both mentions', () => {
+      const found = thread(final).filter((t) => t.includes('is waiting for your answer'));
+      return found.length === 2 && found;
+    });
     for (const mention of mentions) expect(mention).toContain('Use *Answer this turn* on the message above');
   });
 });
@@ -226,5 +231,96 @@ describe('refusals say why', () => {
     expect((await stored('byPath', runB)).status).toBe('suspended');
     expect(await h.flowgate.store.listAnswers(runA)).toEqual([]);
     expect(await h.flowgate.store.listAnswers(runB)).toEqual([]);
+  });
+});
+
+describe('people who may answer but cannot read the conversation', () => {
+  const PRIVATE = 'C0EMU0003'; // ops-private: Alice and Bob (and the bot), not Carol
+  /** What the bot posted in `user`'s DMs, as the emulator holds it (top-level messages). */
+  const dms = (user: string) => {
+    const im = h.emulator.imWith(user);
+    return im ? h.emulator.messages(im.id).map((m) => ({ ...m, channel: im.id })) : [];
+  };
+  const asked = (user: string, runId: string) =>
+    dms(user).filter(
+      (m) => m.text.includes('is waiting for your answer') && JSON.stringify(m.blocks ?? []).includes(runId),
+    );
+
+  test('a run started in a DM with the app: each approver (a group member by member, not the starter) is asked in their own DMs, once, and answers there', async () => {
+    const client = new WebClient(h.emulator.botToken, {
+      slackApiUrl: h.emulator.apiUrl,
+      logLevel: LogLevel.ERROR,
+    });
+    const im = (await client.conversations.open({ users: ALICE })).channel?.id;
+    expect(im).toMatch(/^D/);
+    const before = h.runIds().length;
+    await h.slash('start unseen {"version": "3.0"}', { user: ALICE, channel: im! });
+    const runId = await waitFor('the run', () =>
+      h.runIds().length > before ? h.runIds().at(-1) : undefined,
+    );
+    const message = await h.message(runId, (m) => m.blocks.includes('by DM'));
+    expect(message.channel).toBe(im);
+    expect(message.blocks).toMatch(
+      /Asked <@U0EMU000[23]> and <@U0EMU000[23]> by DM: they are not in this conversation/,
+    );
+    const [bob] = await waitFor('bob asked', () => asked(BOB, runId).length === 1 && asked(BOB, runId));
+    expect(asked(CAROL, runId)).toHaveLength(1);
+    expect(asked(ALICE, runId)).toHaveLength(0); // the starter may not answer: not asked
+    // The question as the message shows it, a link to the run, the same buttons.
+    const blocks = JSON.stringify(bob!.blocks);
+    expect(blocks).toContain('gates › sign-off');
+    expect(blocks).toContain('3.0');
+    expect(blocks).toContain('View the run');
+    for (const action of ['flowgate_respond', 'flowgate_approve', 'flowgate_reject'])
+      expect(blocks).toContain(action);
+
+    // An answer from the DM goes through the same checks and claim as one on the message.
+    await h.click({ channel: bob!.channel, ts: bob!.ts }, 'flowgate_approve', {
+      user: BOB,
+      blockId: blockId('gates.sign-off'),
+    });
+    const final = await h.message(runId, (m) => m.text.includes('Succeeded'));
+    expect(final.blocks).toContain(`answered by <@${BOB}>`);
+    expect((await h.flowgate.store.listAnswers(runId)).map((a) => [a.userId, a.state])).toEqual([
+      [BOB, 'resumed'],
+    ]);
+    // Carol's DM is now a question answered: her click is told so, nothing else happens.
+    const carol = asked(CAROL, runId)[0]!;
+    await h.click({ channel: carol.channel, ts: carol.ts }, 'flowgate_approve', {
+      user: CAROL,
+      blockId: blockId('gates.sign-off'),
+    });
+    await waitFor('carol told', () => h.replies(CAROL).some((t) => t.includes(`<@${BOB}> already answered`)));
+    // Asked once per question and person, also when the message is followed again.
+    h.flowgate.progress.follow(runId);
+    await h.flowgate.progress.idle();
+    expect(asked(BOB, runId)).toHaveLength(1);
+    expect(asked(CAROL, runId)).toHaveLength(1);
+  });
+
+  test('a private channel: only the approvers who are not in it are asked by DM; their form answers the run', async () => {
+    const before = h.runIds().length;
+    await h.slash('start unseen {"version": "3.1"}', { user: ALICE, channel: PRIVATE });
+    const runId = await waitFor('the run', () =>
+      h.runIds().length > before ? h.runIds().at(-1) : undefined,
+    );
+    const message = await h.message(runId, (m) => m.blocks.includes('by DM'));
+    expect(message.channel).toBe(PRIVATE);
+    expect(message.blocks).toContain(`Asked <@${CAROL}> by DM: they are not in this conversation`);
+    const [carol] = await waitFor(
+      'carol asked',
+      () => asked(CAROL, runId).length === 1 && asked(CAROL, runId),
+    );
+    expect(asked(BOB, runId)).toHaveLength(0); // Bob reads the channel
+    await h.click({ channel: carol!.channel, ts: carol!.ts }, 'flowgate_respond', {
+      user: CAROL,
+      blockId: blockId('gates.sign-off'),
+    });
+    const form = await h.answerForm(CAROL, runId);
+    await h.submit(form.id, await h.formValues('unseen', 'gates.sign-off', { approved: false }), {
+      user: CAROL,
+    });
+    const final = await h.message(runId, (m) => m.text.includes('Succeeded'));
+    expect(final.blocks).toContain(`answered by <@${CAROL}>`);
   });
 });

@@ -45,8 +45,15 @@ export interface ProgressView {
   canceledBy?: string;
   /** Answers, keyed by the question answered (`suspensionKey` of src/runs/suspensions.ts). */
   answers?: Record<string, AnswerRecord>;
-  /** For each suspended step (path joined with "."): who may answer, and whether it is a plain yes/no. */
-  suspensions?: Record<string, { answerers: Answerers; yesNo: boolean; deadlines?: WaitingDeadlines }>;
+  /**
+   * For each question waiting (`questionKey` of src/runs/suspensions.ts: the step's path joined
+   * with ".", and its `.foreach()` item): who may answer, whether it is a plain yes/no, its
+   * deadlines, and who was asked by DM as they cannot read this conversation.
+   */
+  suspensions?: Record<
+    string,
+    { answerers: Answerers; yesNo: boolean; deadlines?: WaitingDeadlines; askedByDm?: string[] }
+  >;
   /** Deadlines and quorums of steps that no longer wait: what happened (render/deadlines.ts). */
   settled?: SettledDeadlines[];
   /** Set when the message cannot follow the run any more (e.g. the Mastra server is unreachable). */

@@ -7,9 +7,10 @@ import type { Suspension } from '../../mastra/types.ts';
 import { own } from '../../own.ts';
 import type { Answerers } from '../../policy.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
-import { cutMrkdwn } from '../fit.ts';
+import { cutMrkdwn, fitMessage, type MessageContent } from '../fit.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import {
+  code,
   inlineValue,
   mentionGroup,
   mentionUser,
@@ -18,7 +19,7 @@ import {
   stepName,
   truncate,
 } from '../mrkdwn.ts';
-import { settledLine, waitingLines } from './deadlines.ts';
+import { listWords, settledLine, waitingLines } from './deadlines.ts';
 import type { ProgressView } from './progress.ts';
 
 /** Questions shown with their own buttons (3 blocks each at most). */
@@ -85,11 +86,25 @@ export function itemText(index: number | undefined, total?: number): string {
 }
 
 function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
-  const info = own(view.suspensions ?? {}, questionKey(s));
+  return questionBlocks(view.snapshot.runId, s, own(view.suspensions ?? {}, questionKey(s)));
+}
+
+/** What the message shows of one question (`ProgressView['suspensions']`'s entry). */
+export type QuestionInfo = NonNullable<ProgressView['suspensions']>[string];
+
+/**
+ * One question: its heading, who may answer, deadlines, payload and buttons — in the progress
+ * message, and the same in a DM to someone who cannot read the run's conversation.
+ */
+export function questionBlocks(runId: string, s: Suspension, info: QuestionInfo | undefined): KnownBlock[] {
   const blocks: KnownBlock[] = [];
   const name = `${stepName(s.path, 150)}${itemText(s.forEachIndex, s.forEachTotal)}`;
   const lines = [`:raised_hand: *${name}* is waiting for an answer.`];
   if (info) lines.push(`Who may answer: ${whoMayAnswer(info.answerers)}`);
+  if (info?.askedByDm && info.askedByDm.length > 0) {
+    const names = listWords(info.askedByDm.slice(0, 20).map(mentionUser));
+    lines.push(`Asked ${names} by DM: they are not in this conversation.`);
+  }
   // Deadlines and approvals so far (render/deadlines.ts).
   if (info?.deadlines) lines.push(...waitingLines(info.deadlines));
   if (!s.suspendedAt) lines.push('_Loading this question…_');
@@ -98,7 +113,7 @@ function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
   if (fields.length > 0) blocks.push({ type: 'section', fields });
   // Not yet known when it was asked: no buttons that could only be refused as another question.
   if (!s.suspendedAt) return blocks;
-  const value = encodeSuspensionRef(view.snapshot.runId, s);
+  const value = encodeSuspensionRef(runId, s);
   const elements: Extract<KnownBlock, { type: 'actions' }>['elements'] = [
     {
       type: 'button',
@@ -131,6 +146,39 @@ function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
   // Nobody may answer: no buttons that could only be refused.
   if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(s), elements });
   return blocks;
+}
+
+/**
+ * A question asked in the DMs of someone who may answer it but cannot read the conversation the
+ * run's message is in: the question as the message shows it, the same buttons (a click here is
+ * taken as on the run's message), and a link to the run.
+ */
+export function renderQuestionDm(args: {
+  workflowName: string;
+  runId: string;
+  permalink?: string;
+  questions: readonly { question: Suspension; info: QuestionInfo }[];
+}): MessageContent {
+  const { workflowName, runId, permalink } = args;
+  const shown = args.questions.slice(0, MAX_SUSPENSIONS);
+  const first = shown[0]?.question;
+  const step = first ? stepName(first.path, 150) : 'a step';
+  const link = permalink ? ` <${permalink}|View the run>` : '';
+  const intro = `*${safeText(workflowName, 150)}* is waiting for your answer (run ${code(runId, 100)}). You are not in the conversation its message is in, so Flowgate asks you here; your answer counts as on the message.${link}`;
+  const blocks: KnownBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: cutMrkdwn(intro, 3000) } }];
+  for (const { question, info } of shown) blocks.push(...questionBlocks(runId, question, info));
+  if (args.questions.length > shown.length) {
+    const more = args.questions.length - shown.length;
+    blocks.push(
+      contextLine(
+        `…and ${more} more ${more === 1 ? 'question' : 'questions'}: answer them on the run's message.`,
+      ),
+    );
+  }
+  return fitMessage({
+    text: `${truncate(workflowName, 150)} › ${step} is waiting for your answer.`,
+    blocks,
+  });
 }
 
 const APPROVE = 'Approve';

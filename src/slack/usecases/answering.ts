@@ -156,6 +156,8 @@ export class Answering extends UseCase {
           resume: () =>
             this.deps.gateway
               .ephemeral(where.channel, input.userId, { text }, 'interactive')
+              // Someone asked by DM is not in the run's conversation: told in their DMs.
+              .catch(() => this.deps.gateway.directMessage(input.userId, { text }, 'interactive'))
               .then(() => undefined)
               .catch((error) => this.deps.logger.warn('could not tell the person their vote counted', error)),
         };
