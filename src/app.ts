@@ -241,6 +241,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     gateway,
     logger,
     refresh: (runId) => progress?.refresh(runId),
+    askWhereTheyCanRead: async (row, info, question, who) =>
+      progress?.askWhereTheyCanRead(row, info, [question], who),
     answerAs: (row, question, data, note) => useCases.answering.answerAsFlowgate(row, question, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
   });

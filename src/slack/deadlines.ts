@@ -16,6 +16,7 @@ import { isMastraError } from '../mastra/errors.ts';
 import type { RunSnapshot, Suspension, WorkflowInfo } from '../mastra/types.ts';
 import { emptyRecord, setOwn } from '../own.ts';
 import {
+  type Answerers,
   type AnswerersRequest,
   answerersFor,
   deadlineRulesFor,
@@ -52,6 +53,16 @@ export interface DeadlinesDeps {
   logger: Logger;
   /** Renders the run's message again (after an escalation, a vote, a timeout). */
   refresh(runId: string): void;
+  /**
+   * Asks a question in the DMs of whom `who` names but who cannot read the run's conversation
+   * (src/slack/progress.ts): the people an escalation adds are asked where they can answer too.
+   */
+  askWhereTheyCanRead?(
+    row: ProgressMessage,
+    info: WorkflowInfo,
+    question: Suspension,
+    who: Answerers,
+  ): Promise<void>;
   /** Answers a step as Flowgate (the timeout's `onTimeout.answer`). */
   answerAs: AnswerAs;
   /** Checks an answer against a resume schema: the problems, empty when it fits. */
@@ -233,6 +244,12 @@ export class Deadlines {
       const who = answerersFor(this.#deps.policy, { ...request(row, path), waiting });
       const to = who.escalated?.to ?? [];
       this.#deps.refresh(row.runId);
+      if (who.nobody === undefined)
+        await this.#deps
+          .askWhereTheyCanRead?.(row, workflow, question, who)
+          .catch((error) =>
+            this.#deps.logger.warn(`run ${row.runId}: could not ask by DM after the escalation`, error),
+          );
       const mentions = mentionsOf(
         stillToAnswer(
           { users: to.filter((id) => !id.startsWith('S')), groups: to.filter((id) => id.startsWith('S')) },

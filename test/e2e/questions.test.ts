@@ -88,6 +88,7 @@ workflows:
     steps:
       sign-off: { approvers: [${BOB}] }
   unseen: { approvers: [${ONCALL_GROUP}, ${CAROL}] }
+  unseenLater: { approvers: [${BOB}], escalateAfter: 1s, escalateTo: [${CAROL}] }
 `,
   'questions-policy.yaml',
 );
@@ -103,6 +104,7 @@ beforeAll(async () => {
       byPath: nestedWorkflow('byPath'),
       byStepId: nestedWorkflow('byStepId'),
       unseen: nestedWorkflow('unseen'),
+      unseenLater: nestedWorkflow('unseenLater'),
     },
     intercept: async (request, pass) => {
       const gate = held;
@@ -322,5 +324,29 @@ describe('people who may answer but cannot read the conversation', () => {
     });
     const final = await h.message(runId, (m) => m.text.includes('Succeeded'));
     expect(final.blocks).toContain(`answered by <@${CAROL}>`);
+  });
+
+  test('an escalation to someone who cannot read the conversation asks them by DM then, not before', async () => {
+    const before = h.runIds().length;
+    await h.slash('start unseenLater {"version": "3.2"}', { user: ALICE, channel: PRIVATE });
+    const runId = await waitFor('the run', () =>
+      h.runIds().length > before ? h.runIds().at(-1) : undefined,
+    );
+    const message = await h.message(runId, (m) => m.blocks.includes('Escalates to'));
+    expect(message.blocks).not.toContain('by DM');
+    expect(asked(CAROL, runId)).toHaveLength(0);
+    const escalated = await h.message(runId, (m) => m.blocks.includes(`Asked <@${CAROL}> by DM`));
+    expect(escalated.blocks).toContain(`Who may answer: <@${BOB}>, <@${CAROL}>`);
+    const [carol] = await waitFor(
+      'carol asked',
+      () => asked(CAROL, runId).length === 1 && asked(CAROL, runId),
+    );
+    await h.click({ channel: carol!.channel, ts: carol!.ts }, 'flowgate_reject', {
+      user: CAROL,
+      blockId: blockId('gates.sign-off'),
+    });
+    const final = await h.message(runId, (m) => m.text.includes('Succeeded'));
+    expect(final.blocks).toContain(`answered by <@${CAROL}>`);
+    expect(asked(BOB, runId)).toHaveLength(0);
   });
 });
