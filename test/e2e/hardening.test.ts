@@ -134,7 +134,7 @@ describe('refs from Slack are resolved against what Flowgate recorded', () => {
       blockId: 'flowgate_step:review',
       value: buttonValue(laxMessage, 'flowgate_approve'),
     });
-    expect(await lastReply(ALICE, before)).toContain('not waiting for an answer');
+    expect(await lastReply(ALICE, before)).toContain("That button belongs to another run's message");
     for (const [workflow, runId] of [
       ['expenses', strict],
       ['lax', lax],
