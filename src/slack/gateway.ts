@@ -63,6 +63,7 @@ export class SlackGateway {
   readonly #emailCache = new Map<string, { at: number; userId: string | undefined }>();
   readonly #userEmailCache = new Map<string, { at: number; email: string | undefined }>();
   readonly #memberCache = new Map<string, { at: number; members: ReadonlySet<string> }>();
+  readonly #publicCache = new Map<string, { at: number; open: boolean }>();
   readonly #groupTtlMs: number;
   readonly #stopping = new AbortController();
   /** `chat.postMessage` calls in progress that someone waits for, by channel. */
@@ -196,6 +197,21 @@ export class SlackGateway {
     }
     this.#memberCache.set(channel, { at: Date.now(), members });
     return members;
+  }
+
+  /**
+   * Whether anyone in the workspace may read `channel`: a public channel (`conversations.info`,
+   * needs `channels:read`), cached like members. A DM, a group DM or a private channel: false.
+   */
+  async isPublicChannel(channel: string, policy: SlackCallPolicyName): Promise<boolean> {
+    if (channel.startsWith('D') || channel.startsWith('G')) return false;
+    const cached = this.#publicCache.get(channel);
+    if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.open;
+    const result = await this.#scope(policy)((c) => c.conversations.info({ channel }));
+    const info = result.channel;
+    const open = info !== undefined && !info.is_private && !info.is_im && !info.is_mpim;
+    this.#publicCache.set(channel, { at: Date.now(), open });
+    return open;
   }
 
   /** A person's e-mail address (`users.info`, needs `users:read.email`), cached for ten minutes; undefined when Slack has none. */

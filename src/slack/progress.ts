@@ -476,9 +476,10 @@ export class ProgressMessages {
         : ` (${items.length === 1 ? 'item' : 'items'} ${items.slice(0, 20).join(', ')}${items.length > 20 ? ` and ${items.length - 20} more` : ''})`;
     const step = `step *${stepName(path, 150)}*${which} of ${safeText(context.info.name, 150)}`;
     let text: string;
+    let labelled = questions;
     if (answerers.nobody === undefined) {
       const yesNo = isYesNoSchema(resumeSchemaOf(context.info, path) ?? {}) !== null;
-      const labelled = await this.#withLabels(row, questions);
+      labelled = await this.#withLabels(row, questions);
       text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. ${howToAnswer(labelled, yesNo)}`;
     } else {
       const people = [
@@ -492,7 +493,7 @@ export class ProgressMessages {
     }
     await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
     if (answerers.nobody === undefined)
-      await this.askWhereTheyCanRead(row, context.info, questions, answerers);
+      await this.askWhereTheyCanRead(row, context.info, labelled, answerers);
   }
 
   /**
@@ -501,7 +502,8 @@ export class ProgressMessages {
    * in): once per question and person, across replicas; the message then says so. A click in the
    * DM is taken as on the run's message (the store finds the run by the DM), so it goes through
    * the same checks and first-answer-wins claim. Groups are asked member by member, at most
-   * `MAX_DM_PEOPLE` people in all. Nobody is asked when who reads the conversation is unknown.
+   * `MAX_DM_PEOPLE` people in all. Nobody is asked when who reads the conversation is unknown,
+   * nor in a public channel (anyone may open it). The questions come with their resume labels.
    */
   async askWhereTheyCanRead(
     row: ProgressMessage,
@@ -512,6 +514,8 @@ export class ProgressMessages {
     const { gateway, store, logger } = this.#deps;
     let outside: string[];
     try {
+      // Anyone in the workspace may open a public channel's message.
+      if (await gateway.isPublicChannel(row.channel, 'background')) return;
       const people = await this.#peopleOf(answerers, row.starterId);
       const readers = row.channel.startsWith('D')
         ? new Set(row.starterId ? [row.starterId] : []) // a DM: the person and the bot, no one else
@@ -523,15 +527,14 @@ export class ProgressMessages {
     }
     if (outside.length === 0) return;
     const yesNo = isYesNoSchema(resumeSchemaOf(info, questions[0]!.path) ?? {}) !== null;
-    const labelled = await this.#withLabels(row, questions);
     const permalink =
       row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
     let asked = false;
     for (const userId of outside) {
       const marks = await Promise.all(
-        labelled.map((q) => store.markOnce(`dm:${row.runId}:${suspensionKey(q)}:${userId}`)),
+        questions.map((q) => store.markOnce(`dm:${row.runId}:${suspensionKey(q)}:${userId}`)),
       );
-      const fresh = labelled.filter((_, i) => marks[i]);
+      const fresh = questions.filter((_, i) => marks[i]);
       if (fresh.length === 0) continue;
       const content = renderQuestionDm({
         workflowName: info.name,

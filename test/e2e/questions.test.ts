@@ -326,6 +326,21 @@ describe('people who may answer but cannot read the conversation', () => {
     expect(final.blocks).toContain(`answered by <@${CAROL}>`);
   });
 
+  test('a public channel: anyone may open its message, so nobody is asked by DM', async () => {
+    h.emulator.addChannel({ id: 'C0QPUBLIC1', name: 'releases', members: [ALICE] });
+    const before = h.runIds().length;
+    await h.slash('start unseen {"version": "3.3"}', { user: ALICE, channel: 'C0QPUBLIC1' });
+    const runId = await waitFor('the run', () =>
+      h.runIds().length > before ? h.runIds().at(-1) : undefined,
+    );
+    const message = await h.message(runId);
+    await waitFor('the mention', () => thread(message).some((t) => t.includes('is waiting for your answer')));
+    await h.flowgate.progress.idle();
+    expect(asked(BOB, runId)).toHaveLength(0);
+    expect(asked(CAROL, runId)).toHaveLength(0);
+    expect(h.progressMessage(runId)?.blocks).not.toContain('by DM');
+  });
+
   test('an escalation to someone who cannot read the conversation asks them by DM then, not before', async () => {
     const before = h.runIds().length;
     await h.slash('start unseenLater {"version": "3.2"}', { user: ALICE, channel: PRIVATE });
