@@ -8,6 +8,7 @@ import { textLength } from '../../src/slack/fit.ts';
 import { handleOf } from '../../src/slack/ids.ts';
 import { stepName } from '../../src/slack/mrkdwn.ts';
 import { renderProgress } from '../../src/slack/render/progress.ts';
+import { renderQuestionDm } from '../../src/slack/render/suspensions.ts';
 import { loadFixture } from '../support/mastra/fixtures.ts';
 
 function snapshot(
@@ -446,5 +447,45 @@ describe('the step list drawn from the step graph', () => {
     for (const block of message.blocks) {
       if (block.type === 'section' && block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000);
     }
+  });
+});
+
+describe('a question asked by DM', () => {
+  const answerers = { kind: 'approvers' as const, users: ['U2', 'U3'], groups: [], starterRefused: true };
+  const question = {
+    path: ['gates', 'sign-off'],
+    suspendedAt: new Date(5),
+    payload: { version: '<!channel> 2.0' },
+    resumeLabel: 'Sign off',
+  };
+
+  test('the question as the message shows it, escaped, with the same buttons and a link to the run', () => {
+    const dm = renderQuestionDm({
+      workflowName: 'release <!here>',
+      runId: 'run-1',
+      permalink: 'https://example.slack.com/archives/C1/p1',
+      questions: [{ question, info: { answerers, yesNo: true } }],
+    });
+    const text = allText(dm.blocks);
+    expect(dm.text).toBe('release &lt;!here&gt; › gates › sign-off is waiting for your answer.');
+    expect(text).not.toContain('<!here>');
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('<https://example.slack.com/archives/C1/p1|View the run>');
+    expect(text).toContain('Who may answer: <@U2>, <@U3>');
+    const buttons = dm.blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    expect(buttons.map((e) => (e as { text: { text: string } }).text.text)).toEqual([
+      'Sign off',
+      'Approve',
+      'Reject',
+    ]);
+    // The value a button carries on the run's message: a click in the DM answers that question.
+    const message = renderProgress({
+      ...base,
+      snapshot: snapshot('suspended', [{ id: 'gates', status: 'suspended' }], { suspended: [question] }),
+      suspensions: { 'gates.sign-off': { answerers, yesNo: true, askedByDm: ['U3'] } },
+    });
+    const onMessage = message.blocks.flatMap((b) => (b.type === 'actions' ? b.elements : []));
+    expect((buttons[0] as { value: string }).value).toBe((onMessage[0] as { value: string }).value);
+    expect(allText(message.blocks)).toContain('Asked <@U3> by DM: they are not in this conversation.');
   });
 });

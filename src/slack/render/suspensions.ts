@@ -7,7 +7,7 @@ import type { Suspension } from '../../mastra/types.ts';
 import { own } from '../../own.ts';
 import type { Answerers } from '../../policy.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
-import { cutMrkdwn, fitMessage, type MessageContent } from '../fit.ts';
+import { cutMrkdwn, fitMessage } from '../fit.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import {
   code,
@@ -158,7 +158,7 @@ export function renderQuestionDm(args: {
   runId: string;
   permalink?: string;
   questions: readonly { question: Suspension; info: QuestionInfo }[];
-}): MessageContent {
+}): { text: string; blocks: KnownBlock[] } {
   const { workflowName, runId, permalink } = args;
   const shown = args.questions.slice(0, MAX_SUSPENSIONS);
   const first = shown[0]?.question;
@@ -176,7 +176,7 @@ export function renderQuestionDm(args: {
     );
   }
   return fitMessage({
-    text: `${truncate(workflowName, 150)} › ${step} is waiting for your answer.`,
+    text: `${safeText(workflowName, 150)} › ${step} is waiting for your answer.`,
     blocks,
   });
 }
