@@ -26,7 +26,7 @@ import type { Answer, ProgressMessage, QuestionDm, Store } from '../store/index.
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
+import { inlineValue, mentionGroup, mentionUser, safeText, stepName, truncate } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
 import { howToAnswer, renderQuestionDm, whoMayAnswer } from './render/suspensions.ts';
@@ -561,6 +561,26 @@ export class ProgressMessages {
       }
     }
     if (asked) this.refresh(row.runId);
+  }
+
+  /**
+   * A question was answered: its copies in people's DMs say so instead of showing buttons that can
+   * only be refused (a DM that also holds other questions is left as it is). Best effort: one try.
+   */
+  async answeredInDms(runId: string, suspensionKey: string, text: string): Promise<void> {
+    const dms = await this.#deps.store.listQuestionDms(runId);
+    for (const dm of dms.filter((d) => d.suspensionKey === suspensionKey)) {
+      const shared = dms.some(
+        (d) => d.channel === dm.channel && d.ts === dm.ts && d.suspensionKey !== suspensionKey,
+      );
+      if (shared) continue;
+      await this.#deps.gateway
+        .updateMessage(dm.channel, dm.ts, {
+          text,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
+        })
+        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error));
+    }
   }
 
   /** The people `answerers` names, groups member by member (bounded); the starter left out when refused. */

@@ -243,10 +243,25 @@ describe('people who may answer but cannot read the conversation', () => {
     const im = h.emulator.imWith(user);
     return im ? h.emulator.messages(im.id).map((m) => ({ ...m, channel: im.id })) : [];
   };
+  const buttonValueOf = (m: { blocks?: unknown }, actionId: string): string => {
+    const blocks = JSON.parse(JSON.stringify(m.blocks ?? [])) as {
+      elements?: { action_id?: string; value?: string }[];
+    }[];
+    const value = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId)?.value;
+    if (!value) throw new Error(`no ${actionId}`);
+    return value;
+  };
+  /** The DMs asking `user` a question of `runId` (as first posted: found by the run in their buttons' message or text). */
   const asked = (user: string, runId: string) =>
-    dms(user).filter(
-      (m) => m.text.includes('is waiting for your answer') && JSON.stringify(m.blocks ?? []).includes(runId),
-    );
+    dms(user).filter((m) => {
+      const posted = h.emulator
+        .callsOf('chat.postMessage')
+        .find((c) => c.response.ts === m.ts && c.response.channel === m.channel);
+      return (
+        String(posted?.params.text).includes('is waiting for your answer') &&
+        JSON.stringify(posted?.params.blocks ?? '').includes(runId)
+      );
+    });
 
   test('a run started in a DM with the app: each approver (a group member by member, not the starter) is asked in their own DMs, once, and answers there', async () => {
     const client = new WebClient(h.emulator.botToken, {
@@ -268,6 +283,7 @@ describe('people who may answer but cannot read the conversation', () => {
     const [bob] = await waitFor('bob asked', () => asked(BOB, runId).length === 1 && asked(BOB, runId));
     expect(asked(CAROL, runId)).toHaveLength(1);
     expect(asked(ALICE, runId)).toHaveLength(0); // the starter may not answer: not asked
+    const carolValue = buttonValueOf(asked(CAROL, runId)[0]!, 'flowgate_approve');
     // The question as the message shows it, a link to the run, the same buttons.
     const blocks = JSON.stringify(bob!.blocks);
     expect(blocks).toContain('gates › sign-off');
@@ -275,6 +291,12 @@ describe('people who may answer but cannot read the conversation', () => {
     expect(blocks).toContain('View the run');
     for (const action of ['flowgate_respond', 'flowgate_approve', 'flowgate_reject'])
       expect(blocks).toContain(action);
+
+    // Asked once per question and person: following the run again asks nobody again.
+    h.flowgate.progress.follow(runId);
+    await h.flowgate.progress.idle();
+    expect(asked(BOB, runId)).toHaveLength(1);
+    expect(asked(CAROL, runId)).toHaveLength(1);
 
     // An answer from the DM goes through the same checks and claim as one on the message.
     await h.click({ channel: bob!.channel, ts: bob!.ts }, 'flowgate_approve', {
@@ -286,16 +308,20 @@ describe('people who may answer but cannot read the conversation', () => {
     expect((await h.flowgate.store.listAnswers(runId)).map((a) => [a.userId, a.state])).toEqual([
       [BOB, 'resumed'],
     ]);
-    // Carol's DM is now a question answered: her click is told so, nothing else happens.
+    // Carol's DM now says who answered, without buttons; a click from a stale client is told so.
     const carol = asked(CAROL, runId)[0]!;
+    await waitFor('carol’s DM updated', () => {
+      const now = h.emulator.message(carol.channel, carol.ts);
+      return (
+        now?.text.includes(`<@${BOB}> answered`) && !JSON.stringify(now.blocks).includes('flowgate_approve')
+      );
+    });
     await h.click({ channel: carol.channel, ts: carol.ts }, 'flowgate_approve', {
       user: CAROL,
       blockId: blockId('gates.sign-off'),
+      value: carolValue,
     });
     await waitFor('carol told', () => h.replies(CAROL).some((t) => t.includes(`<@${BOB}> already answered`)));
-    // Asked once per question and person, also when the message is followed again.
-    h.flowgate.progress.follow(runId);
-    await h.flowgate.progress.idle();
     expect(asked(BOB, runId)).toHaveLength(1);
     expect(asked(CAROL, runId)).toHaveLength(1);
   });

@@ -271,14 +271,11 @@ export class Answering extends UseCase {
             .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) });
           await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
+          const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
           await gateway
-            .replyInThread(
-              row.channel,
-              row.ts,
-              `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`,
-              'background',
-            )
+            .replyInThread(row.channel, row.ts, answered, 'background')
             .catch((error) => logger.warn('thread reply failed', error));
+          await progress.answeredInDms(runId, key, answered);
         } catch (error) {
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
