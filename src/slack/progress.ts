@@ -601,14 +601,18 @@ export class ProgressMessages {
    * were when the server cannot be asked.
    */
   async #withLabels(row: ProgressMessage, questions: Suspension[]): Promise<Suspension[]> {
+    const label = (from: readonly Suspension[]) =>
+      questions.map((q) => {
+        const found = from.find((s) => questionKey(s) === questionKey(q))?.resumeLabel;
+        return q.resumeLabel === undefined && found !== undefined ? { ...q, resumeLabel: found } : q;
+      });
     if (questions.every((q) => q.resumeLabel !== undefined)) return questions;
+    // The stored run's state, when the tracker has read it since (it does once the stream ends).
+    const known = label(this.#deps.tracker.current(row.runId)?.payload.workflowState.suspended ?? []);
+    if (known.every((q) => q.resumeLabel !== undefined)) return known;
     try {
       const state = await this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId);
-      const stored = snapshotFromRunState(state).payload.workflowState.suspended;
-      return questions.map((q) => {
-        const label = stored.find((s) => questionKey(s) === questionKey(q))?.resumeLabel;
-        return q.resumeLabel === undefined && label !== undefined ? { ...q, resumeLabel: label } : q;
-      });
+      return label(snapshotFromRunState(state).payload.workflowState.suspended);
     } catch (error) {
       this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error);
       return questions;
