@@ -6,6 +6,7 @@ import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
+import { run as visibility } from './visibility.ts';
 
 console.log(await mastra());
 console.log('');
@@ -20,3 +21,5 @@ console.log('');
 console.log(await replicas());
 console.log('');
 console.log(await deadlines());
+console.log('');
+console.log(await visibility());

@@ -160,6 +160,8 @@ export interface FlowgateAppOptions {
   deadlineIntervalMs?: number;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
+  /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
+  lookupLimit?: { burst: number; refillMs: number };
 }
 
 export function createFlowgateApp(config: Config, options: FlowgateAppOptions = {}): FlowgateApp {
@@ -287,6 +289,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     command: config.command,
     logger,
     deadlines,
+    ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
   });
   const elsewhere = new RunsStartedElsewhere({
     client,

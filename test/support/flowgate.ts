@@ -43,6 +43,8 @@ export interface HarnessOptions {
   emulator?: SlackEmulator;
   /** Benchmarks: the naive publisher as a baseline. */
   naivePublisher?: boolean;
+  /** Each person's allowance of run lookups (benchmarks lift it). */
+  lookupLimit?: { burst: number; refillMs: number };
   /** How often runs started elsewhere are looked for (default 250 ms). */
   watchIntervalMs?: number;
   /** Run the app in Socket Mode (no HTTP endpoint: `appUrl` is empty). */
@@ -122,6 +124,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pollIntervalMs: 100,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
   const client = new MastraClient({ baseUrl: mastra.url });
