@@ -185,7 +185,9 @@ export class SandboxWeb {
     this.#route(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       if (status === 500) this.#logger.error('sandbox page request failed', error);
-      const message = error instanceof Error ? error.message : String(error);
+      // What failed inside (an address, a stack) is in the log; the page gets words.
+      const message =
+        error instanceof HttpError ? error.message : 'Something went wrong in the sandbox; see its log.';
       if (res.headersSent) res.destroy();
       else this.#json(res, status, { ok: false, error: message });
     });

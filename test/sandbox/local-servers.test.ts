@@ -8,13 +8,18 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
+import { createLogger } from '../../src/logger.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 import { SANDBOX_CHANNELS, SANDBOX_USERS } from '../../src/sandbox/workspace.ts';
 import { waitFor } from '../support/flowgate.ts';
 
 let sandbox: Sandbox;
+const logs: string[] = [];
 beforeAll(async () => {
-  sandbox = await startSandbox({ env: { PORT: '0' } });
+  sandbox = await startSandbox({
+    env: { PORT: '0' },
+    logger: createLogger('warn', (line) => logs.push(line)),
+  });
 }, 30_000);
 afterAll(async () => {
   await sandbox?.stop();
@@ -208,5 +213,31 @@ describe('the sandbox’s local servers refuse foreign Host and cross-site reque
     );
     expect(list).toBeDefined();
     expect(await mastraRuns('deployPipeline')).toBe(before);
+  });
+});
+
+describe('when something fails inside the sandbox', () => {
+  test('the page is told in words; the address and the error go to the log only', async () => {
+    const rey = SANDBOX_USERS.requester;
+    const page = sandbox.url.slice(0, -1);
+    const json = { 'content-type': 'application/json' };
+    await raw(page, '/api/command', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ user: rey, channel: SANDBOX_CHANNELS.random, text: 'a message to click' }),
+    });
+    const ts = sandbox.emulator.messages(SANDBOX_CHANNELS.random).at(-1)?.ts;
+    await sandbox.flowgate.stop(); // its receiver is gone: the click cannot be delivered
+    const reply = await raw(page, '/api/action', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ user: rey, channel: SANDBOX_CHANNELS.random, ts, actionId: 'x' }),
+    });
+    expect(reply.status).toBe(500);
+    expect(JSON.parse(reply.body)).toEqual({
+      ok: false,
+      error: 'Something went wrong in the sandbox; see its log.',
+    });
+    expect(logs.join('\n')).toMatch(/ERROR sandbox page request failed .*ECONNREFUSED 127\.0\.0\.1:\d+/);
   });
 });
