@@ -5,8 +5,8 @@
  * `/api/action`, `/api/submit`) through the emulator's signed request helpers.
  *
  * Only the page itself may use it: its server is guarded like every local server of the sandbox
- * (src/loopback.ts: this server's Host, no other origin), and every POST is JSON. Every response carries a
- * strict Content-Security-Policy; the page renders every text it gets as text.
+ * (src/loopback.ts: this server's Host, no other origin), and every POST is JSON. Every response
+ * carries a strict Content-Security-Policy; the page renders every text it gets as text.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
