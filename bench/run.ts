@@ -2,6 +2,7 @@
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as patterns } from './patterns.ts';
 import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
@@ -20,3 +21,5 @@ console.log('');
 console.log(await replicas());
 console.log('');
 console.log(await deadlines());
+console.log('');
+console.log(await patterns());
