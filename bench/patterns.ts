@@ -8,32 +8,20 @@
  * temporary directory at bench time.
  * Run alone: `node bench/patterns.ts`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildForm, readSubmission, stateFromInitial } from '../src/forms/index.ts';
 import type { JsonSchema } from '../src/mastra/types.ts';
+import { baselineSource } from './lib/baseline.ts';
 import { fmt, gc, median, runSections, table } from './lib/stats.ts';
 
 /** The commit before schema patterns were matched by RE2. */
 const BASELINE = '8aa5ad3';
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
 type ReadSubmission = typeof readSubmission;
 
 /** `readSubmission` of commit `BASELINE`, and how to remove its copy. */
 async function baseline(): Promise<{ readSubmission: ReadSubmission; dispose: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'flowgate-baseline-'));
-  const archive = execFileSync('git', ['-C', ROOT, 'archive', BASELINE, 'src'], { maxBuffer: 64 << 20 });
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const forms = await import(join(dir, 'src/forms/index.ts'));
-  return {
-    readSubmission: forms.readSubmission as ReadSubmission,
-    dispose: () => rmSync(dir, { recursive: true, force: true }),
-  };
+  const source = baselineSource(BASELINE);
+  const forms = await source.load('src/forms/index.ts');
+  return { readSubmission: forms.readSubmission as ReadSubmission, dispose: source.dispose };
 }
 
 const LONG = 10_000;
