@@ -37,6 +37,13 @@ test('a backtracking-prone pattern in an answer form is checked in linear time',
   if (!respond?.block_id) throw new Error('no Respond button');
   await h.click(message, 'flowgate_respond', { blockId: respond.block_id });
   const view = await h.answerForm(ALICE, runId);
+  const tagBlock = (view.blocks as { block_id?: string; hint?: { text: string } }[]).find(
+    (b) => b.block_id === 'f:tag',
+  );
+  expect(tagBlock?.hint?.text).toBe(
+    "Flowgate cannot check this field's pattern safely (it uses a backreference (`\\1`)), so it refuses " +
+      'answers here: leave it empty if you may.',
+  );
   const base = await h.formValues(WORKFLOW, 'check', undefined);
 
   // The answer that makes a backtracking engine try every split of 3,000 characters.

@@ -99,6 +99,23 @@ describe('patterns RE2 cannot express', () => {
     };
     expect(submit(schema, { 'f:note': text('ok') })).toEqual({ ok: true, data: { note: 'ok' } });
   });
+
+  test('the form says so up front, on the field (and on a list whose items have such a pattern)', () => {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: {
+        answer: { type: 'string', pattern: '(a)\\1', description: 'A code.' },
+        tags: { type: 'array', items: { type: 'string', pattern: '^(?!x)' } },
+      },
+    };
+    const hints = buildForm(schema).blocks.map((b) => b.hint?.text);
+    expect(hints).toEqual([
+      "A code. Flowgate cannot check this field's pattern safely (it uses a backreference (`\\1`)), so it " +
+        'refuses answers here: leave it empty if you may.',
+      "One item per line. Flowgate cannot check this field's pattern safely (it uses lookahead (`(?=…)` or " +
+        '`(?!…)`)), so it refuses answers here: leave it empty if you may.',
+    ]);
+  });
 });
 
 describe('ordinary patterns keep their ECMA-262 meaning', () => {
