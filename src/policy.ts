@@ -327,6 +327,10 @@ function readDocument(
     problem(offsetOf(aliases[MAX_ALIASES]), null, `more than ${MAX_ALIASES} aliases (*name): ${ALIAS_HINT}`);
     return { data: undefined, positions };
   }
+  const unresolved = aliases.filter((alias) => targets.get(alias) === undefined);
+  for (const alias of unresolved)
+    problem(offsetOf(alias), null, `*${alias.source}: no anchor &${alias.source} before this alias`);
+  if (unresolved.length > 0) return { data: undefined, positions };
   if (aliases.length > 0) {
     try {
       doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

@@ -200,6 +200,12 @@ describe('aliases and size are bounded', () => {
     ]);
   });
 
+  test('an alias without an anchor before it is named', () => {
+    expect(
+      problemsOf(() => parsePolicy('admins: &a [U1]\nworkflows:\n  a: { approvers: *b }\n', 'p.yaml')),
+    ).toEqual(['p.yaml:3:19: *b: no anchor &b before this alias']);
+  });
+
   test('a file over 1 MiB is refused before it is parsed', () => {
     const text = `admins: [U1]\n${'#'.repeat(1024 * 1024)}\n`;
     expect(problemsOf(() => parsePolicy(text, 'p.yaml'))).toEqual([
