@@ -2,6 +2,8 @@
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as patterns } from './patterns.ts';
+import { run as policy } from './policy.ts';
 import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
@@ -23,3 +25,7 @@ console.log('');
 console.log(await deadlines());
 console.log('');
 console.log(await visibility());
+console.log('');
+console.log(await patterns());
+console.log('');
+console.log(await policy());

@@ -8,7 +8,7 @@
  */
 import type { View } from '@slack/types';
 import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
-import { compileSchema, describeIssue } from '../../forms/index.ts';
+import { checkValue, describeIssue } from '../../forms/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError, type MastraErrorCode } from '../../mastra/errors.ts';
@@ -226,11 +226,9 @@ export abstract class UseCase {
 /** Human messages for every way `value` misses `schema` (empty when it fits, or when there is no schema). */
 export function validationProblems(schema: JsonSchema | undefined, value: unknown): string[] {
   if (!schema) return [];
-  const validator = compileSchema(schema);
-  if (!validator) return [];
-  const result = validator.safeParse(value);
-  if (result.success) return [];
-  return result.error.issues.slice(0, 10).map((issue) => {
+  const result = checkValue(schema, value);
+  if (result === null || result.ok) return [];
+  return result.issues.slice(0, 10).map((issue) => {
     const path = issue.path.map(String).join('.');
     const at = path ? `${code(path, 80)}: ` : '';
     return `${at}${safeText(describeIssue(issue, valueAt(value, issue.path)), 300)}`;
