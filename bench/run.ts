@@ -10,22 +10,8 @@ import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
 import { run as visibility } from './visibility.ts';
 
-console.log(await mastra());
-console.log('');
-console.log(await slack());
-console.log('');
-console.log(await elsewhere());
-console.log('');
-console.log(await sandbox());
-console.log('');
-console.log(await tree());
-console.log('');
-console.log(await replicas());
-console.log('');
-console.log(await deadlines());
-console.log('');
-console.log(await visibility());
-console.log('');
-console.log(await patterns());
-console.log('');
-console.log(await policy());
+const benchmarks = [mastra, slack, elsewhere, sandbox, tree, replicas, deadlines, visibility, patterns, policy];
+for (const [i, run] of benchmarks.entries()) {
+  if (i > 0) console.log('');
+  console.log(await run());
+}
