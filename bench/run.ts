@@ -2,21 +2,16 @@
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as patterns } from './patterns.ts';
+import { run as policy } from './policy.ts';
 import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
 import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
+import { run as visibility } from './visibility.ts';
 
-console.log(await mastra());
-console.log('');
-console.log(await slack());
-console.log('');
-console.log(await elsewhere());
-console.log('');
-console.log(await sandbox());
-console.log('');
-console.log(await tree());
-console.log('');
-console.log(await replicas());
-console.log('');
-console.log(await deadlines());
+const benchmarks = [mastra, slack, elsewhere, sandbox, tree, replicas, deadlines, visibility, patterns, policy];
+for (const [i, run] of benchmarks.entries()) {
+  if (i > 0) console.log('');
+  console.log(await run());
+}

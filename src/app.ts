@@ -10,6 +10,7 @@ import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
 import { DeadlineScheduler } from './deadlines/scheduler.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { loopbackOnly } from './loopback.ts';
 import { MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
@@ -156,10 +157,14 @@ export interface FlowgateAppOptions {
   policy?: Policy;
   /** Interface to listen on in HTTP mode (default: all). */
   host?: string;
+  /** HTTP mode on loopback (the sandbox): refuse requests not addressed to it there, or cross-site (src/loopback.ts). */
+  loopbackOnly?: boolean;
   /** How often stored deadlines are looked for (the worst delay of a deadline). Default 250 ms. */
   deadlineIntervalMs?: number;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
+  /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
+  lookupLimit?: { burst: number; refillMs: number };
 }
 
 export function createFlowgateApp(config: Config, options: FlowgateAppOptions = {}): FlowgateApp {
@@ -289,6 +294,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     command: config.command,
     logger,
     deadlines,
+    ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
   });
   const elsewhere = new RunsStartedElsewhere({
     client,
@@ -347,6 +353,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         server = (await app.start(listen).catch((error: unknown) => {
           throw startupError(error, config, 'SLACK_BOT_TOKEN');
         })) as Server;
+        // In the same tick as it started listening: no request has been read yet.
+        if (options.loopbackOnly) loopbackOnly(server);
         port = (server.address() as AddressInfo).port;
         logger.info(`Flowgate listening on port ${port} (POST /slack/events, GET /healthz)`);
       } else {

@@ -52,8 +52,18 @@
  * - Deadlines (`deadlineRulesFor`): each key from the step entry when it sets it, else the workflow's.
  *   The format is one zod schema (`policySchema`); problems are reported at their YAML line:column.
  */
-import { readFileSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { readFileSync, statSync } from 'node:fs';
+import {
+  type Alias,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import { z } from 'zod';
 import { DURATION_EXPECTED, durationWords, parseDuration } from './deadlines/durations.ts';
 import { emptyRecord, isReservedKey, own, setOwn } from './own.ts';
@@ -198,8 +208,11 @@ export function loadPolicy(path?: string, options: { admins?: readonly string[] 
   if (path === undefined || path.trim() === '') return defaultPolicy(admins);
   let text: string;
   try {
+    const { size } = statSync(path);
+    if (size > MAX_POLICY_BYTES) throw new PolicyError(path, [tooBig(path, size)]);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof PolicyError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const what =
       code === 'ENOENT'
@@ -224,6 +237,8 @@ export function loadPolicy(path?: string, options: { admins?: readonly string[] 
  * @throws PolicyError listing every problem.
  */
 export function parsePolicy(text: string, source: string): Policy {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_POLICY_BYTES) throw new PolicyError(source, [tooBig(source, bytes)]);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const found: { offset: number; text: string }[] = [];
@@ -246,8 +261,9 @@ export function parsePolicy(text: string, source: string): Policy {
   }
 
   const { data, positions } = readDocument(doc, (offset, path, message) =>
-    report(offset, `${formatPath(path)}: ${message}`),
+    report(offset, path === null ? message : `${formatPath(path)}: ${message}`),
   );
+  if (data === undefined) throw new PolicyError(source, problems()); // aliases refused
   const result = policySchema.safeParse(data);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -276,17 +292,80 @@ export function parsePolicy(text: string, source: string): Policy {
 type Path = readonly (string | number)[];
 const pathKey = (path: Path) => JSON.stringify(path);
 
+/** A policy file larger than this is refused before it is parsed. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+/** At most this many aliases (`*name`) in a policy file. */
+export const MAX_ALIASES = 100;
+/** The `yaml` library's own limit on alias expansion (its `maxAliasCount`; its default too). */
+const MAX_ALIAS_COUNT = 100;
+/** At most this many values read through aliases, each alias counted as often as it is used. */
+export const MAX_ALIAS_VALUES = 10_000;
+
+function tooBig(source: string, bytes: number): string {
+  const size = bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : `${bytes} bytes`;
+  return `${source}: the policy file is ${size}; a policy file may be at most 1 MiB`;
+}
+
+const ALIAS_HINT = 'write the values out, or use fewer and less nested aliases';
+
 /**
  * The document as plain data (prototype-free records, aliases followed), and where each value and
  * its key start. Keys must be non-empty strings (the only problem reported here: zod sees strings).
+ *
+ * Aliases are bounded before anything is expanded: at most `MAX_ALIASES` of them, then the `yaml`
+ * library's own limit (`toJS` with `maxAliasCount`, which refuses a "billion laughs" file without
+ * expanding it), and `MAX_ALIAS_VALUES` values read through aliases. Each alias is followed to the last
+ * anchor before it, found in one pass over the document.
  */
 function readDocument(
   doc: ReturnType<typeof parseDocument>,
-  problem: (offset: number | undefined, path: Path, message: string) => void,
+  /** `path` null: a problem of the whole file, not of one value. */
+  problem: (offset: number | undefined, path: Path | null, message: string) => void,
 ): { data: unknown; positions: Map<string, { key?: number; value?: number; empty?: boolean }> } {
   const positions = new Map<string, { key?: number; value?: number; empty?: boolean }>();
-  const read = (raw: unknown, path: Path, depth: number): unknown => {
-    const node = isAlias(raw) ? raw.resolve(doc) : raw;
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node | undefined>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  const aliases = [...targets.keys()];
+  const offsetOf = (node: Alias | undefined) => node?.range?.[0];
+  if (aliases.length > MAX_ALIASES) {
+    problem(offsetOf(aliases[MAX_ALIASES]), null, `more than ${MAX_ALIASES} aliases (*name): ${ALIAS_HINT}`);
+    return { data: undefined, positions };
+  }
+  const unresolved = aliases.filter((alias) => targets.get(alias) === undefined);
+  for (const alias of unresolved)
+    problem(offsetOf(alias), null, `*${alias.source}: no anchor &${alias.source} before this alias`);
+  if (unresolved.length > 0) return { data: undefined, positions };
+  if (aliases.length > 0) {
+    try {
+      doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      problem(offsetOf(aliases[0]), null, `the aliases (*name) expand too much (${reason}): ${ALIAS_HINT}`);
+      return { data: undefined, positions };
+    }
+  }
+  let expanded = 0;
+  let over = false;
+  /** `via`: the outermost alias this value is read through. */
+  const read = (raw: unknown, path: Path, depth: number, via?: Alias): unknown => {
+    if (over) return undefined;
+    const through = via ?? (isAlias(raw) ? raw : undefined);
+    const node = isAlias(raw) ? targets.get(raw) : raw;
+    if (through !== undefined && ++expanded > MAX_ALIAS_VALUES) {
+      over = true;
+      problem(
+        offsetOf(through),
+        path,
+        `the aliases (*name) expand to more than ${MAX_ALIAS_VALUES.toLocaleString('en-US')} values: ${ALIAS_HINT}`,
+      );
+      return undefined;
+    }
     const at = positions.get(pathKey(path)) ?? {};
     at.value = (node as Node | null | undefined)?.range?.[0] ?? at.value;
     positions.set(pathKey(path), at);
@@ -294,7 +373,7 @@ function readDocument(
     if (isMap(node)) {
       const out = emptyRecord<unknown>();
       for (const pair of node.items) {
-        const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        const key = isAlias(pair.key) ? targets.get(pair.key) : pair.key;
         if (!isScalar(key) || typeof key.value !== 'string' || key.value.trim() === '') {
           problem(
             (key as Node | null)?.range?.[0],
@@ -305,17 +384,18 @@ function readDocument(
         }
         const childPath = [...path, key.value];
         positions.set(pathKey(childPath), { key: key.range?.[0] });
-        const value = read(pair.value, childPath, depth + 1);
+        const value = read(pair.value, childPath, depth + 1, through);
         if (value === null || value === undefined) positions.get(pathKey(childPath))!.empty = true;
         setOwn(out, key.value, value ?? null);
       }
       return out;
     }
-    if (isSeq(node)) return node.items.map((item, index) => read(item, [...path, index], depth + 1));
+    if (isSeq(node)) return node.items.map((item, index) => read(item, [...path, index], depth + 1, through));
     if (isScalar(node)) return node.value;
     return null;
   };
-  return { data: read(doc.contents, [], 0), positions };
+  const data = read(doc.contents, [], 0);
+  return { data: over ? undefined : data, positions };
 }
 
 /** What a value is, for "got …" in messages. */

@@ -142,6 +142,78 @@ describe('parsePolicy', () => {
     const policy = parsePolicy('admins: &leads [U7, S0LEADS]\nworkflows:\n  a: { approvers: *leads }\n', 'p');
     expect(policy.workflows.get('a')!.approvers).toEqual(['U7', 'S0LEADS']);
   });
+
+  test('a list reused twice through an alias', () => {
+    const policy = parsePolicy(
+      'admins: &leads [U7, S0LEADS]\nworkflows:\n  a: { approvers: *leads }\n  b: { cancel: *leads }\n',
+      'p',
+    );
+    expect(policy.workflows.get('a')!.approvers).toEqual(['U7', 'S0LEADS']);
+    expect(policy.workflows.get('b')!.cancel).toEqual(['U7', 'S0LEADS']);
+  });
+});
+
+/** The error's problems, or a failure when `fn` does not throw a PolicyError. */
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PolicyError) return error.problems;
+    throw error;
+  }
+  throw new Error('no PolicyError');
+}
+
+describe('aliases and size are bounded', () => {
+  /** A "billion laughs": each level a list of nine aliases to the level before. */
+  function laughs(levels: number): string {
+    const lines = ['admins: &l0 [U1, U1, U1, U1, U1, U1, U1, U1, U1]', 'workflows:'];
+    for (let i = 1; i <= levels; i++)
+      lines.push(
+        `  w${i}: { approvers: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(', ')}] }`,
+      );
+    return `${lines.join('\n')}\n`;
+  }
+
+  test("a file whose aliases multiply is refused at its first alias, by the YAML library's own limit", () => {
+    expect(problemsOf(() => parsePolicy(laughs(8), 'p.yaml'))).toEqual([
+      'p.yaml:3:25: the aliases (*name) expand too much (Excessive alias count indicates a resource exhaustion ' +
+        'attack): write the values out, or use fewer and less nested aliases',
+    ]);
+  });
+
+  test('one long list aliased many times is refused at the alias that passes 10,000 values', () => {
+    const ids = Array.from({ length: 500 }, (_, i) => `U${i}`).join(', ');
+    const lines = [`admins: &all [${ids}]`, 'workflows:'];
+    for (let i = 0; i < 30; i++) lines.push(`  w${i}: { approvers: *all }`);
+    expect(problemsOf(() => parsePolicy(`${lines.join('\n')}\n`, 'p.yaml'))).toEqual([
+      'p.yaml:22:21: workflows.w19.approvers[480]: the aliases (*name) expand to more than 10,000 values: ' +
+        'write the values out, or use fewer and less nested aliases',
+    ]);
+  });
+
+  test('more than 100 aliases are refused at the 101st', () => {
+    const lines = ['admins: &a [U1]', 'workflows:'];
+    for (let i = 0; i < 101; i++) lines.push(`  w${i}: { approvers: *a }`);
+    expect(problemsOf(() => parsePolicy(`${lines.join('\n')}\n`, 'p.yaml'))).toEqual([
+      'p.yaml:103:22: more than 100 aliases (*name): write the values out, or use fewer and less nested aliases',
+    ]);
+  });
+
+  test('an alias without an anchor before it is named', () => {
+    expect(
+      problemsOf(() => parsePolicy('admins: &a [U1]\nworkflows:\n  a: { approvers: *b }\n', 'p.yaml')),
+    ).toEqual(['p.yaml:3:19: *b: no anchor &b before this alias']);
+  });
+
+  test('a file over 1 MiB is refused before it is parsed', () => {
+    const text = `admins: [U1]\n${'#'.repeat(1024 * 1024)}\n`;
+    expect(problemsOf(() => parsePolicy(text, 'p.yaml'))).toEqual([
+      'p.yaml: the policy file is 1.0 MiB; a policy file may be at most 1 MiB',
+    ]);
+  });
 });
 
 describe('parsePolicy errors', () => {
@@ -276,6 +348,14 @@ describe('loadPolicy', () => {
     expect(() => loadPolicy(badPath)).toThrow(
       `${badPath}:2:16: workflows.a.start[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "nope"`,
     );
+  });
+
+  test('a file over 1 MiB is refused by its size, naming the path', () => {
+    const bigPath = join(dir, 'big.yaml');
+    writeFileSync(bigPath, `admins: [U1]\n${'# padding\n'.repeat(200_000)}`);
+    expect(problemsOf(() => loadPolicy(bigPath))).toEqual([
+      `${bigPath}: the policy file is 1.9 MiB; a policy file may be at most 1 MiB`,
+    ]);
   });
 
   test('a missing file or a directory is a PolicyError naming the path', () => {

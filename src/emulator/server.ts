@@ -7,9 +7,12 @@
  * Routes: `POST|GET /api/<method>` (form-urlencoded, JSON or multipart bodies), `POST /response/<id>`
  * (response URLs handed out with slash commands / interactions built by ./requests.ts), and Socket
  * Mode: `apps.connections.open` with the app token, then a WebSocket at `/socket-mode` (./socket.ts).
+ * Like Slack, it is for programs: requests (and WebSocket upgrades) not addressed to it on
+ * loopback (`Host: 127.0.0.1:PORT`), or sent cross-site by a browser, are refused (src/loopback.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loopbackOnly } from '../loopback.ts';
 import { SlackApiError } from './errors.ts';
 import { DEFAULT_LIMITS, type EmulatorLimits } from './limits.ts';
 import { METHODS } from './methods.ts';
@@ -35,7 +38,7 @@ import type {
 export interface StartSlackEmulatorOptions {
   /** Default 0 (a free port). */
   port?: number;
-  /** Default `127.0.0.1`. */
+  /** Default `127.0.0.1`: a loopback address (it answers requests addressed to it there only). */
   host?: string;
   /** The bot token the API accepts. Default `xoxb-emulator-token`. */
   botToken?: string;
@@ -178,12 +181,14 @@ export class SlackEmulator {
   /** Starts listening (done by {@link startSlackEmulator}). */
   async listen(): Promise<this> {
     if (this.#server) return this;
-    const server = createServer((req, res) => {
-      this.#handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) send(res, 500, { ok: false, error: 'fatal_error', detail: String(error) });
-        else res.destroy();
-      });
-    });
+    const server = loopbackOnly(
+      createServer((req, res) => {
+        this.#handle(req, res).catch((error: unknown) => {
+          if (!res.headersSent) send(res, 500, { ok: false, error: 'fatal_error', detail: String(error) });
+          else res.destroy();
+        });
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#port, this.#host, () => {

@@ -9,6 +9,7 @@ import {
   type FormField,
   type LayoutNode,
 } from './layout.ts';
+import { safePattern } from './pattern.ts';
 import { asSchema, type EnumValue, enumValues, isRecord, unwrapNullable } from './schema.ts';
 import { formatNumber, plain, SLACK_LIMITS, truncate } from './text.ts';
 
@@ -103,10 +104,23 @@ function inputBlock(field: FormField, initial: unknown): InputBlock {
     ? tooLongNote(field, initial, text.length)
     : unlistable(field, initial)
       ? 'The current list has items that cannot be shown one per line (empty, or with line breaks or spaces at the ends); enter it again.'
-      : '';
+      : unsupportedPatternNote(field);
   const hint = hintText(field, note);
   if (hint !== '') block.hint = plain(hint, SLACK_LIMITS.hint);
   return block;
+}
+
+/**
+ * Said up front when the field's own pattern (or its list items') is one Flowgate cannot check in
+ * linear time: an answer here is refused (validate.ts), so people know before they type.
+ */
+function unsupportedPatternNote(field: FormField): string {
+  const items = field.kind === 'list' && isRecord(field.schema.items) ? field.schema.items : undefined;
+  const pattern = (items ?? field.schema).pattern;
+  if (typeof pattern !== 'string') return '';
+  const safe = safePattern(pattern);
+  if (safe.ok) return '';
+  return `Flowgate cannot check this field's pattern safely (${safe.reason}), so it refuses answers here: leave it empty if you may.`;
 }
 
 /** What a text input would be pre-filled with (undefined for other inputs, or when there is nothing). */

@@ -4,7 +4,7 @@
  * - `buildForm(schema, { initial, maxBlocks })` lays a schema out as input blocks (see README notes in
  *   layout.ts / build.ts for the mapping rules) pre-filled from typed data and `default`s.
  * - `readSubmission(schema, view.state.values, { maxBlocks })` recomputes the same layout, converts the
- *   state to typed data and validates it with zod 4 (`z.fromJSONSchema`); errors are keyed by block id,
+ *   state to typed data and validates it with zod 4 (`z.fromJSONSchema`, patterns matched by RE2); errors are keyed by block id,
  *   ready for `ack({ response_action: 'errors', errors })`.
  * - `stateFromInitial(form)` is the state Slack would send for an untouched form (tests, emulator).
  * - `isYesNoSchema(schema)` spots schemas answerable with one click.
@@ -43,5 +43,5 @@ export {
   type ViewStateValues,
 } from './submission.ts';
 export { humanize, SLACK_LIMITS } from './text.ts';
-export { compileSchema, describeIssue } from './validate.ts';
+export { checkValue, describeIssue } from './validate.ts';
 export { isYesNoSchema, type YesNoShape } from './yesno.ts';

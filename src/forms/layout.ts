@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
+import { safePattern } from './pattern.ts';
 import {
   discriminatedUnion,
   type EnumValue,
@@ -543,12 +544,8 @@ const PATTERN_MISSES = ['hello', 'x', '2024', ''];
  * accepts while it rejects ordinary words.
  */
 export function patternKind(pattern: string): 'date' | 'datetime' | 'time' | undefined {
-  let re: RegExp;
-  try {
-    re = new RegExp(pattern);
-  } catch {
-    return undefined;
-  }
+  const re = safePattern(pattern);
+  if (!re.ok) return undefined;
   if (PATTERN_MISSES.some((s) => re.test(s))) return undefined;
   for (const [kind, samples] of PATTERN_SAMPLES) {
     if (samples.some((s) => re.test(s))) return kind as 'date' | 'datetime' | 'time';

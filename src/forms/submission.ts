@@ -13,7 +13,7 @@ import {
 } from './layout.ts';
 import { acceptsString, resolveUnions } from './schema.ts';
 import { formatPath, truncate } from './text.ts';
-import { compileSchema, describeIssue, formatValues, type Issue, satisfies } from './validate.ts';
+import { checkValue, describeIssue, formatValues, type Issue, satisfies } from './validate.ts';
 
 /** `view.state.values`: block id → action id → element state. */
 export type ViewStateValues = Record<string, Record<string, ViewStateValue>>;
@@ -57,16 +57,14 @@ export function readSubmission(
   const data = withoutPrototypes(assembled.value);
 
   // Each discriminated union checked as the variant chosen, so issues land on that variant's fields.
-  const validator = compileSchema(resolveUnions(schema, data) as JsonSchema);
-  if (validator === null) {
+  const result = checkValue(resolveUnions(schema, data) as JsonSchema, data);
+  if (result === null) {
     return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, data: withPrototypes(data) };
   }
-  const result = validator.safeParse(data);
-  if (result.success && Object.keys(errors).length === 0)
-    return { ok: true, data: withPrototypes(result.data) };
-  if (!result.success) {
+  if (result.ok && Object.keys(errors).length === 0) return { ok: true, data: withPrototypes(result.data) };
+  if (!result.ok) {
     const messages = new Map<string, string[]>();
-    for (const issue of relevantIssues(result.error.issues)) {
+    for (const issue of relevantIssues(result.issues)) {
       const { blockId, message } = placeIssue(issue, active, data);
       if (errors[blockId] !== undefined) continue; // a conversion error already explains this field
       const list = messages.get(blockId) ?? [];

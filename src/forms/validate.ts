@@ -2,36 +2,218 @@
 
 import { z } from 'zod';
 import type { JsonSchema } from '../mastra/types.ts';
+import { type SafePattern, safePattern } from './pattern.ts';
 
 export type Validator = z.ZodType;
 export type Issue = z.core.$ZodIssue;
 
+/** A value checked against a schema: zod's parse, or its issues (regex issues name the schema's own pattern). */
+export type Checked = { ok: true; data: unknown } | { ok: false; issues: Issue[] };
+
 const compiled = new WeakMap<object, Validator | null>();
+const patternsOf = new WeakMap<object, readonly string[]>();
 
 /**
  * The zod schema for a JSON Schema, or null when zod cannot read it (e.g. `if`/`then`, external `$ref`).
  * Uses a private registry so titles and ids do not accumulate in zod's global registry.
+ * zod runs every `pattern` with a native, backtracking RegExp: give it only schemas whose patterns
+ * `withLiteralPatterns` has replaced (`checkValue` does).
  */
-export function compileSchema(schema: JsonSchema): Validator | null {
-  const hit = compiled.get(schema);
-  if (hit !== undefined) return hit;
-  let v: Validator | null;
+function compileZod(schema: JsonSchema): Validator | null {
   try {
-    v = z.fromJSONSchema(schema as z.core.JSONSchema.JSONSchema, {
+    return z.fromJSONSchema(schema as z.core.JSONSchema.JSONSchema, {
       registry: z.registry(),
       defaultTarget: 'draft-7',
     });
   } catch {
-    v = null;
+    return null;
   }
-  compiled.set(schema, v);
-  return v;
+}
+
+/**
+ * `value` checked against `schema`, or null when zod cannot read the schema. Every `pattern` (and
+ * `patternProperties` key) is matched by RE2 (`pattern.ts`), in time linear in the answer: zod
+ * itself sees each pattern replaced by the list of this value's strings that RE2 says match it, so
+ * its native RegExp only ever compares literal strings. A pattern RE2 cannot express matches
+ * nothing, and its issue says why (`describeIssue`).
+ */
+export function checkValue(schema: JsonSchema, value: unknown): Checked | null {
+  const patterns = schemaPatterns(schema);
+  if (patterns.length === 0) {
+    let v = compiled.get(schema);
+    if (v === undefined) {
+      v = compileZod(schema);
+      compiled.set(schema, v);
+    }
+    return v === null ? null : parse(v, value, new Map());
+  }
+  const strings = [...stringsIn(value)];
+  const replacements = new Map<string, string>();
+  const originals = new Map<string, SafePattern>();
+  patterns.forEach((pattern, index) => {
+    const safe = safePattern(pattern);
+    const source = literalSource(index, safe.ok ? strings.filter((s) => safe.test(s)) : []);
+    replacements.set(pattern, source);
+    originals.set(`/${source}/`, safe);
+  });
+  const v = compileZod(withLiteralPatterns(schema, replacements) as JsonSchema);
+  return v === null ? null : parse(v, value, originals);
+}
+
+function parse(v: Validator, value: unknown, originals: ReadonlyMap<string, SafePattern>): Checked {
+  const result = v.safeParse(value);
+  if (result.success) return { ok: true, data: result.data };
+  return { ok: false, issues: result.error.issues.map((issue) => restorePattern(issue, originals)) };
+}
+
+/** A regex issue about a replaced pattern, made about the schema's pattern again (nested ones too). */
+function restorePattern(issue: Issue, originals: ReadonlyMap<string, SafePattern>): Issue {
+  if (originals.size === 0) return issue;
+  if (issue.code === 'invalid_format' && issue.format === 'regex' && typeof issue.pattern === 'string') {
+    const safe = originals.get(issue.pattern);
+    if (safe === undefined) return issue;
+    if (safe.ok) return { ...issue, pattern: `/${safe.pattern}/` };
+    const { path, input } = issue;
+    return { code: 'custom', path, input, message: unsupportedPatternMessage(safe.pattern, safe.reason) };
+  }
+  if (issue.code === 'invalid_union')
+    return { ...issue, errors: issue.errors.map((b) => b.map((i) => restorePattern(i, originals))) } as Issue;
+  if (issue.code === 'invalid_key' || issue.code === 'invalid_element')
+    return { ...issue, issues: issue.issues.map((i) => restorePattern(i, originals)) };
+  return issue;
+}
+
+function shown(pattern: string): string {
+  return pattern.length > 200 ? `${pattern.slice(0, 199)}…` : pattern;
+}
+
+/** Why an answer that must match a pattern RE2 cannot express is refused, and what to do. */
+export function unsupportedPatternMessage(pattern: string, reason: string): string {
+  return (
+    `Flowgate cannot check this answer safely: the workflow's pattern /${shown(pattern)}/ cannot be ` +
+    `matched in linear time because ${reason}. Leave it empty if you may, or ask the workflow's ` +
+    'owner to rewrite the pattern without backreferences or lookahead.'
+  );
 }
 
 /** True when `value` satisfies `schema` (or when the schema cannot be checked). */
 export function satisfies(schema: JsonSchema, value: unknown): boolean {
-  const v = compileSchema(schema);
-  return v === null || v.safeParse(value).success;
+  const checked = checkValue(schema, value);
+  return checked === null || checked.ok;
+}
+
+/** Keywords whose value is a schema or a list of schemas (as zod's `fromJSONSchema` reads them). */
+const SCHEMA_KEYWORDS = new Set([
+  'items',
+  'prefixItems',
+  'additionalItems',
+  'additionalProperties',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'contentSchema',
+]);
+/** Keywords whose value maps names to schemas (`patternProperties`' names are patterns). */
+const SCHEMA_MAP_KEYWORDS = new Set([
+  'properties',
+  'patternProperties',
+  'dependentSchemas',
+  'dependencies',
+  '$defs',
+  'definitions',
+]);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Every distinct pattern of the schema: `pattern` values and `patternProperties` names. */
+function schemaPatterns(schema: JsonSchema): readonly string[] {
+  const hit = patternsOf.get(schema);
+  if (hit !== undefined) return hit;
+  const found = new Set<string>();
+  const walk = (s: unknown): void => {
+    if (Array.isArray(s)) {
+      for (const item of s) walk(item);
+      return;
+    }
+    if (!isObject(s)) return;
+    if (typeof s.pattern === 'string') found.add(s.pattern);
+    if (isObject(s.patternProperties)) for (const key of Object.keys(s.patternProperties)) found.add(key);
+    for (const [key, sub] of Object.entries(s)) {
+      if (SCHEMA_KEYWORDS.has(key)) walk(sub);
+      else if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(sub))
+        for (const inner of Object.values(sub)) walk(inner);
+    }
+  };
+  walk(schema);
+  const patterns = [...found];
+  patternsOf.set(schema, patterns);
+  return patterns;
+}
+
+/** A copy of the schema with each pattern (value or `patternProperties` name) replaced. */
+function withLiteralPatterns(schema: unknown, replacements: ReadonlyMap<string, string>): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => withLiteralPatterns(s, replacements));
+  if (!isObject(schema)) return schema;
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [key, sub] of Object.entries(schema)) {
+    let value = sub;
+    if (key === 'pattern' && typeof sub === 'string') value = replacements.get(sub) ?? sub;
+    else if (SCHEMA_KEYWORDS.has(key)) value = withLiteralPatterns(sub, replacements);
+    else if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(sub)) {
+      const map: Record<string, unknown> = Object.create(null);
+      for (const [name, inner] of Object.entries(sub)) {
+        const renamed = key === 'patternProperties' ? (replacements.get(name) ?? name) : name;
+        map[renamed] = withLiteralPatterns(inner, replacements);
+      }
+      value = map;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/** Every string of a JSON value, and every object key, at any depth. */
+function stringsIn(value: unknown, found = new Set<string>(), seen = new Set<object>()): Set<string> {
+  if (typeof value === 'string') found.add(value);
+  else if (value !== null && typeof value === 'object' && !seen.has(value)) {
+    seen.add(value);
+    if (Array.isArray(value)) for (const item of value) stringsIn(item, found, seen);
+    else
+      for (const key of Object.keys(value)) {
+        found.add(key);
+        stringsIn((value as Record<string, unknown>)[key], found, seen);
+      }
+  }
+  return found;
+}
+
+/**
+ * A native pattern that matches exactly `strings`, whole: an anchored list of literals (every
+ * character but ASCII letters and digits written `\uXXXX`), which cannot backtrack beyond one
+ * literal at a time. The first, impossible alternative carries `index`, so two patterns matching
+ * the same strings stay apart.
+ */
+function literalSource(index: number, strings: readonly string[]): string {
+  const escaped = strings.map((s) => {
+    let out = '';
+    for (let k = 0; k < s.length; k++) {
+      const unit = s.charCodeAt(k);
+      const plain = (unit >= 48 && unit <= 57) || (unit >= 65 && unit <= 90) || (unit >= 97 && unit <= 122);
+      out += plain ? s[k] : `\\u${unit.toString(16).padStart(4, '0')}`;
+    }
+    return out;
+  });
+  return `^(?:[^\\s\\S]${index}${escaped.map((e) => `|${e}`).join('')})$`;
 }
 
 const TYPE_WORDS: Record<string, string> = {
@@ -112,7 +294,7 @@ export function describeIssue(issue: Issue, value: unknown, choice = false): str
     case 'invalid_format': {
       if (issue.format === 'regex') {
         const pattern = 'pattern' in issue && typeof issue.pattern === 'string' ? issue.pattern : '';
-        return `Must match the pattern ${pattern.length > 200 ? `${pattern.slice(0, 199)}…` : pattern}`;
+        return `Must match the pattern ${shown(pattern)}`;
       }
       if (issue.format === 'starts_with' && 'prefix' in issue)
         return `Must start with "${String(issue.prefix)}"`;

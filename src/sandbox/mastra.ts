@@ -1,6 +1,7 @@
 /**
  * The sandbox's embedded Mastra server (shared/mastra/CONTRACT.md §7): Mastra with the demo
- * workflows and Mastra's in-memory store, served by Hono on 127.0.0.1 (a free port), API under `/api`.
+ * workflows and Mastra's in-memory store, served by Hono on 127.0.0.1 (a free port), API under `/api`,
+ * to requests addressed to it on loopback from no other origin (src/loopback.ts).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { Mastra } from '@mastra/core/mastra';
 import { InMemoryStore } from '@mastra/core/storage';
 import { MastraServer } from '@mastra/hono';
 import { Hono } from 'hono';
+import { loopbackOnly } from '../loopback.ts';
 import { createDemoWorkflows } from './workflows.ts';
 
 export interface EmbeddedMastra {
@@ -33,6 +35,8 @@ export async function startEmbeddedMastra(): Promise<EmbeddedMastra> {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
       resolve({ httpServer: s as Server, port: info.port }),
     ) as Server;
+    // Guarded before it listens: only Flowgate (and tools on this machine) may call it, no web page.
+    loopbackOnly(s);
     s.once('error', reject);
   });
   let closed: Promise<void> | undefined;

@@ -4,7 +4,9 @@
  * demo one, or `MASTRA_URL`'s), and the web page that plays the Slack client — all on 127.0.0.1.
  *
  * The page's port (`PORT`, default 3000) is bound first, so a busy port fails at once; requests
- * that arrive while the rest starts wait for it.
+ * that arrive while the rest starts wait for it. Every one of these servers answers only requests
+ * addressed to it on 127.0.0.1 from its own origin (src/loopback.ts): no web page open in the same
+ * browser can reach them.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +16,7 @@ import { createFlowgateApp, type FlowgateApp, StartupError } from '../app.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { type SlackEmulator, startSlackEmulator } from '../emulator/index.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { loopbackOnly } from '../loopback.ts';
 import { SandboxWeb } from './web.ts';
 import { SANDBOX_WORKSPACE, sandboxPolicy } from './workspace.ts';
 
@@ -32,6 +35,8 @@ export interface Sandbox {
   embeddedMastra: boolean;
   emulator: SlackEmulator;
   flowgate: FlowgateApp;
+  /** Where Flowgate receives Slack's requests, e.g. `http://127.0.0.1:54321/slack/events`. */
+  appUrl: string;
   /** Stops everything, promptly: open streams are dropped, running demo steps are aborted. */
   stop(): Promise<void>;
 }
@@ -98,7 +103,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const mastraWorker = settings.ownMastra ? Promise.resolve(undefined) : startMastraWorker();
   mastraWorker.catch(() => {});
   const web = new SandboxWeb({ command: settings.config.command, logger });
-  const server = createServer((req, res) => web.handle(req, res));
+  const server = loopbackOnly(createServer((req, res) => web.handle(req, res)));
   server.on('clientError', (_error, socket) => socket.destroy());
   let port: number;
   try {
@@ -118,6 +123,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let emulator: SlackEmulator | undefined;
   let flowgate: FlowgateApp | undefined;
   let embedded: { url: string; close(): Promise<void> } | undefined;
+  let appUrl = '';
   const closeAll = async () => {
     web.close();
     server.closeAllConnections();
@@ -152,10 +158,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     flowgate = createFlowgateApp(config, {
       logger,
       host: '127.0.0.1',
+      loopbackOnly: true,
       ...(config.policyPath ? {} : { policy: sandboxPolicy() }),
     });
     const started = await flowgate.start();
-    web.connect({ appUrl: `http://127.0.0.1:${started.port}/slack/events`, signingSecret });
+    appUrl = `http://127.0.0.1:${started.port}/slack/events`;
+    web.connect({ appUrl, signingSecret });
   } catch (error) {
     web.fail(error);
     await closeAll();
@@ -170,6 +178,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     embeddedMastra: embedded !== undefined,
     emulator,
     flowgate,
+    appUrl,
     stop() {
       stopped ??= closeAll();
       return stopped;

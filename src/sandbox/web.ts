@@ -4,9 +4,9 @@
  * and what the user does in the page, sent to Flowgate as Slack sends it (`POST /api/command`,
  * `/api/action`, `/api/submit`) through the emulator's signed request helpers.
  *
- * Only the page itself may use it: the Host must be this server's (no DNS rebinding), and every
- * POST is JSON from the page's own origin (no cross-site form posts). Every response carries a
- * strict Content-Security-Policy; the page renders every text it gets as text.
+ * Only the page itself may use it: its server is guarded like every local server of the sandbox
+ * (src/loopback.ts: this server's Host, no other origin), and every POST is JSON. Every response
+ * carries a strict Content-Security-Policy; the page renders every text it gets as text.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -185,20 +185,16 @@ export class SandboxWeb {
     this.#route(req, res).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       if (status === 500) this.#logger.error('sandbox page request failed', error);
-      const message = error instanceof Error ? error.message : String(error);
+      // What failed inside (an address, a stack) is in the log; the page gets words.
+      const message =
+        error instanceof HttpError ? error.message : 'Something went wrong in the sandbox; see its log.';
       if (res.headersSent) res.destroy();
       else this.#json(res, status, { ok: false, error: message });
     });
   }
 
   async #route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const origin = this.origin;
-    const port = new URL(origin).port;
-    const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      throw new HttpError(421, 'The sandbox answers on 127.0.0.1 only.');
-    }
-    const url = new URL(req.url ?? '/', origin);
+    const url = new URL(req.url ?? '/', this.origin);
     const path = url.pathname;
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (path === '/' || path === '/index.html' || path.startsWith('/archives/'))
@@ -217,9 +213,7 @@ export class SandboxWeb {
       throw new HttpError(404, 'not found');
     }
     if (req.method !== 'POST') throw new HttpError(405, 'method not allowed');
-    const from = req.headers.origin;
-    if (from !== undefined && from !== origin && from !== `http://localhost:${port}`)
-      throw new HttpError(403, 'cross-origin requests are refused');
+    // JSON only: a cross-site page cannot send it without a preflight, which the guard refuses.
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
       throw new HttpError(415, 'send JSON');
     const body = await readJson(req);

@@ -1,6 +1,6 @@
 /**
  * The one place where failures become words for the person in Slack. Messages are mrkdwn-safe,
- * never carry tokens or internal URLs, and say what to do next.
+ * never carry tokens, internal URLs or the servers' raw replies, and say what to do next.
  */
 import { isMastraError } from '../mastra/errors.ts';
 import { code, safeText } from './mrkdwn.ts';
@@ -16,9 +16,16 @@ export class RefusedError extends UserFacingError {
   override readonly name = 'RefusedError';
 }
 
+/**
+ * What the person is told. The Mastra server's URL, its raw replies and transport errors are for
+ * the logs (`UseCaseContext.logUnexpected`), never for Slack: people get what failed, with the
+ * HTTP status at most, and what to do. What the server says about the person's own input (its
+ * field issues, its "Invalid input data" message) is theirs to read, escaped.
+ */
 export function userMessage(error: unknown): string {
   if (error instanceof UserFacingError) return error.message;
   if (isMastraError(error)) {
+    const status = error.status === undefined ? '' : ` (HTTP ${error.status})`;
     switch (error.code) {
       case 'workflow_not_found':
         return 'The Mastra server does not know that workflow (any more). Try `list` to see what it has.';
@@ -26,11 +33,11 @@ export function userMessage(error: unknown): string {
         return 'The Mastra server does not know that run.';
       case 'invalid_input': {
         const issues = (error.issues ?? []).map((i) => `• ${code(i.field, 80)}: ${safeText(i.message, 200)}`);
-        const detail =
-          issues.length > 0
-            ? `\n${issues.join('\n')}`
-            : `\n${safeText(error.serverMessage ?? error.message, 600)}`;
-        return `The Mastra server refused the input.${detail}`;
+        const said = error.serverMessage;
+        if (issues.length > 0) return `The Mastra server refused the input.\n${issues.join('\n')}`;
+        if (said !== undefined && INPUT_REFUSAL.test(said))
+          return `The Mastra server refused the input.\n${safeText(said, 600)}`;
+        return `The Mastra server refused the input${status}. Check it and try again; if it keeps happening, tell whoever runs Flowgate.`;
       }
       case 'not_suspended':
         return 'That step is no longer waiting for an answer.';
@@ -39,11 +46,15 @@ export function userMessage(error: unknown): string {
       case 'already_finished':
         return `The run had already finished${error.runStatus ? ` (${safeText(error.runStatus, 20)})` : ''}.`;
       case 'unavailable':
-        return 'The Mastra server is not reachable right now. Try again in a minute; if it keeps failing, tell whoever runs Flowgate.';
+        return error.status === undefined
+          ? 'The Mastra server is not reachable right now. Try again in a minute; if it keeps failing, tell whoever runs Flowgate.'
+          : `The Mastra server could not do that right now${status}. Try again in a minute; if it keeps failing, tell whoever runs Flowgate.`;
       case 'protocol':
         return 'The Mastra server sent a reply Flowgate could not read. Tell whoever runs Flowgate.';
+      case 'aborted':
+        return 'The request to the Mastra server was cut short. Try again.';
       default:
-        return `The Mastra server answered with an error: ${safeText(error.serverMessage ?? error.message, 300)}`;
+        return `The Mastra server refused the request${status}. Try again; if it keeps happening, tell whoever runs Flowgate.`;
     }
   }
   const slack = slackFailure(error);
@@ -52,6 +63,9 @@ export function userMessage(error: unknown): string {
     return `Slack could not do that right now (${slackProblem(slack)}). Try again in a minute.`;
   return 'Something went wrong on Flowgate’s side. It has been logged; try again, and tell whoever runs Flowgate if it keeps happening.';
 }
+
+/** Mastra's own words about input it refused (its validation of inputs and resume data). */
+const INPUT_REFUSAL = /^invalid (input|resume) data\b/i;
 
 /** A failed Slack call in a few words: `HTTP 500`, `timed out`, `channel_not_found`, … */
 function slackProblem(failure: SlackFailure): string {

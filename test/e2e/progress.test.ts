@@ -142,7 +142,9 @@ describe('the progress message', () => {
       expect(message.blocks).toContain('The run did not start.');
       expect(message.blocks).not.toContain('flowgate_cancel');
       expect((await h.flowgate.store.getProgressMessage(runId))?.status).toBe('failed');
-      await waitFor('the reason', () => h.replies(ALICE).find((r) => r.includes('not reachable')));
+      await waitFor('the reason', () =>
+        h.replies(ALICE).find((r) => r.includes('could not do that right now (HTTP 503)')),
+      );
       const gone = await fetch(`${mastra.url}/api/workflows/noopWorkflow/runs/${runId}`);
       expect(gone.status).toBe(404);
       // Nothing keeps following it, and nobody is told it "finished".

@@ -17,7 +17,7 @@ import {
   startSlackEmulator,
 } from '../../src/emulator/index.ts';
 import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
-import { silentLogger } from '../../src/logger.ts';
+import { type Logger, silentLogger } from '../../src/logger.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
 import type { Policy } from '../../src/policy.ts';
@@ -43,10 +43,14 @@ export interface HarnessOptions {
   emulator?: SlackEmulator;
   /** Benchmarks: the naive publisher as a baseline. */
   naivePublisher?: boolean;
+  /** Each person's allowance of run lookups (benchmarks lift it). */
+  lookupLimit?: { burst: number; refillMs: number };
   /** How often runs started elsewhere are looked for (default 250 ms). */
   watchIntervalMs?: number;
   /** Run the app in Socket Mode (no HTTP endpoint: `appUrl` is empty). */
   socketMode?: boolean;
+  /** The app's logger (default: silent). */
+  logger?: Logger;
 }
 
 export interface Harness {
@@ -118,10 +122,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logLevel: 'error',
   };
   const flowgate = createFlowgateApp(config, {
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     pollIntervalMs: 100,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
   const client = new MastraClient({ baseUrl: mastra.url });

@@ -233,6 +233,7 @@ export class Answering extends UseCase {
       await outcome.resume?.();
       return {};
     } catch (error) {
+      this.ctx.logUnexpected(error);
       return { error: userMessage(error) };
     }
   }

@@ -8,10 +8,10 @@
  */
 import type { View } from '@slack/types';
 import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
-import { compileSchema, describeIssue } from '../../forms/index.ts';
+import { checkValue, describeIssue } from '../../forms/index.ts';
 import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
-import { isMastraError } from '../../mastra/errors.ts';
+import { isMastraError, type MastraErrorCode } from '../../mastra/errors.ts';
 import type { JsonSchema } from '../../mastra/types.ts';
 import { canView, type Decision, type Policy, policyGroups, viewersFor } from '../../policy.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
@@ -188,18 +188,29 @@ export class UseCaseContext {
     );
   }
 
+  /**
+   * Logs what people are not told (src/slack/errors.ts keeps the detail out of Slack): the
+   * Mastra server's URL, status and reply, the transport's error. Answers the person can act on
+   * themselves (no such run, already answered, …) are not logged.
+   */
   logUnexpected(error: unknown): void {
     if (error instanceof UserFacingError) return;
-    if (
-      isMastraError(error) &&
-      error.code !== 'unavailable' &&
-      error.code !== 'protocol' &&
-      error.code !== 'http'
-    )
-      return;
-    this.deps.logger.error('request failed', error);
+    if (isMastraError(error) && EXPECTED_MASTRA_ANSWERS.has(error.code)) return;
+    // A MastraError's message names the method, URL and status, and carries the server's reply.
+    if (isMastraError(error, 'invalid_input'))
+      this.deps.logger.warn('the Mastra server refused the input', error);
+    else this.deps.logger.error('request failed', error);
   }
 }
+
+/** Answers from the Mastra server that people act on themselves: nothing to log. */
+const EXPECTED_MASTRA_ANSWERS: ReadonlySet<MastraErrorCode> = new Set<MastraErrorCode>([
+  'workflow_not_found',
+  'run_not_found',
+  'not_suspended',
+  'already_resumed',
+  'already_finished',
+]);
 
 /** What each capability's class is built on: the shared context, and its deps at hand. */
 export abstract class UseCase {
@@ -215,11 +226,9 @@ export abstract class UseCase {
 /** Human messages for every way `value` misses `schema` (empty when it fits, or when there is no schema). */
 export function validationProblems(schema: JsonSchema | undefined, value: unknown): string[] {
   if (!schema) return [];
-  const validator = compileSchema(schema);
-  if (!validator) return [];
-  const result = validator.safeParse(value);
-  if (result.success) return [];
-  return result.error.issues.slice(0, 10).map((issue) => {
+  const result = checkValue(schema, value);
+  if (result === null || result.ok) return [];
+  return result.issues.slice(0, 10).map((issue) => {
     const path = issue.path.map(String).join('.');
     const at = path ? `${code(path, 80)}: ` : '';
     return `${at}${safeText(describeIssue(issue, valueAt(value, issue.path)), 300)}`;

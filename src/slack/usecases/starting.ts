@@ -153,6 +153,7 @@ export class Starting extends UseCase {
         },
       };
     } catch (error) {
+      this.ctx.logUnexpected(error);
       return { error: userMessage(error) };
     }
   }

@@ -519,6 +519,41 @@ export function createFormsWorkflow() {
     .commit();
 }
 
+/** What `check` of `patterns` asks: a code with a backtracking-prone pattern, a tag RE2 cannot express. */
+export const patternsResumeSchema = z.object({
+  code: z.string().regex(/^(a|aa)+$/),
+  tag: z
+    .string()
+    .regex(/^(\w)\1$/)
+    .optional(),
+});
+
+/**
+ * `patterns` (not in `testWorkflows`, register it explicitly): `check` suspends for
+ * `patternsResumeSchema` and returns exactly what it got.
+ */
+export function createPatternsWorkflow() {
+  const check = createStep({
+    id: 'check',
+    description: 'Asks for a code that must match a backtracking-prone pattern',
+    inputSchema: z.object({}),
+    outputSchema: patternsResumeSchema,
+    resumeSchema: patternsResumeSchema,
+    execute: async ({ resumeData, suspend }) => {
+      if (!resumeData) return suspend({});
+      return resumeData;
+    },
+  });
+  return createWorkflow({
+    id: 'patterns',
+    description: 'check (suspends for a code with a backtracking-prone pattern)',
+    inputSchema: z.object({}),
+    outputSchema: patternsResumeSchema,
+  })
+    .then(check)
+    .commit();
+}
+
 export type TestWorkflows = ReturnType<typeof createTestWorkflows>;
 
 /**
