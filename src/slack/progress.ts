@@ -567,12 +567,10 @@ export class ProgressMessages {
    * A question was answered: its copies in people's DMs say so instead of showing buttons that can
    * only be refused (a DM that also holds other questions is left as it is). Best effort: one try.
    */
-  async answeredInDms(runId: string, suspensionKey: string, text: string): Promise<void> {
+  async answeredInDms(runId: string, key: string, text: string): Promise<void> {
     const dms = await this.#deps.store.listQuestionDms(runId);
-    for (const dm of dms.filter((d) => d.suspensionKey === suspensionKey)) {
-      const shared = dms.some(
-        (d) => d.channel === dm.channel && d.ts === dm.ts && d.suspensionKey !== suspensionKey,
-      );
+    for (const dm of dms.filter((d) => d.suspensionKey === key)) {
+      const shared = dms.some((d) => d.channel === dm.channel && d.ts === dm.ts && d.suspensionKey !== key);
       if (shared) continue;
       await this.#deps.gateway
         .updateMessage(dm.channel, dm.ts, {
@@ -588,7 +586,10 @@ export class ProgressMessages {
     const people = new Set(answerers.users);
     for (const group of answerers.groups) {
       if (people.size >= MAX_DM_PEOPLE * 2) break;
-      const members = await this.#deps.gateway.groupMembers(group, 'background');
+      const members = await this.#deps.gateway.groupMembers(group, 'background').catch((error) => {
+        this.#deps.logger.warn(`cannot read the members of user group ${group}`, error);
+        return [];
+      });
       for (const id of members.slice(0, MAX_DM_PEOPLE * 2)) people.add(id);
     }
     if (answerers.starterRefused && starterId) people.delete(starterId);
