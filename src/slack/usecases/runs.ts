@@ -70,10 +70,12 @@ export class Runs extends UseCase {
               ...(row.origin ? { origin: row.origin } : {}),
               ...(row.requester ? { requester: row.requester } : {}),
             }
-          : await requesterOf(state.resourceId, this.deps.gateway, 'interactive').then((who) => ({
-              origin: 'elsewhere' as const,
-              ...who,
-            }))),
+          : await requesterOf(state.resourceId, this.deps.gateway, this.deps.policy, 'interactive').then(
+              (who) => ({
+                origin: 'elsewhere' as const,
+                ...who,
+              }),
+            )),
         startedAt: row?.startedAt ?? state.createdAt,
         ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
       },
