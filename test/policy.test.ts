@@ -289,6 +289,7 @@ describe('loadPolicy', () => {
     expect(readFileSync(path, 'utf8')).toContain('allowSelfApproval');
     const policy = loadPolicy(path);
     expect(policy.admins).toEqual(['U0ADMIN01']);
+    expect(policy.requesters).toEqual({ userIds: true, emailDomains: ['example.com'] });
     const approval = { workflowKey: 'approvalWorkflow', workflowId: 'approval-workflow' };
     expect(canStart(policy, { ...approval, userId: 'U0ALICE01', userGroups: [] }).allowed).toBe(true);
     expect(canStart(policy, { ...approval, userId: 'U0OTHER', userGroups: ['S0FINANCE'] }).allowed).toBe(
