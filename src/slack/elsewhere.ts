@@ -36,9 +36,14 @@ export interface ElsewhereDeps {
   intervalMs: number;
 }
 
-/** A Slack user ID: U… or W…, letters and digits (with at least one digit), in any case. */
-const SLACK_USER = /^[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,}$/;
-const MENTION = /^<@([^|>]+)(?:\|[^>]*)?>$/;
+/** A Slack user ID as Slack writes it (and inside a mention `<@…>`, in any case). */
+const SLACK_USER = /^[UW][A-Z0-9]+$/;
+/**
+ * A user ID in another case (`u0abc123`): only with a digit after its U or W, as Slack's have, so
+ * that a name such as `webhooks` stays text.
+ */
+const SLACK_USER_ANY_CASE = /^[UW]\d[A-Z0-9]{5,}$/;
+const MENTION = /^<@([^|>\s]+)(?:\|[^>]*)?>$/;
 const REFUSED_RETRY_MS = 60_000;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 /** The longest wait between two lookups of a requester not yet known. */
@@ -56,8 +61,10 @@ export type ResourceIdentity = { userId: string } | { email: string } | { text: 
 export function identityOf(resourceId: string | null): ResourceIdentity | undefined {
   const id = resourceId?.trim();
   if (!id) return undefined;
-  const user = (MENTION.exec(id)?.[1] ?? id).trim().toUpperCase();
-  if (SLACK_USER.test(user)) return { userId: user };
+  if (SLACK_USER.test(id)) return { userId: id };
+  const mentioned = MENTION.exec(id)?.[1]?.toUpperCase();
+  if (mentioned !== undefined && SLACK_USER.test(mentioned)) return { userId: mentioned };
+  if (SLACK_USER_ANY_CASE.test(id.toUpperCase())) return { userId: id.toUpperCase() };
   if (EMAIL.test(id)) return { email: id.toLowerCase() };
   return { text: id.slice(0, 200) };
 }
