@@ -226,7 +226,8 @@ export class RunsStartedElsewhere {
   /**
    * Requesters not yet known whose next lookup is due: each try claimed in the store (one replica
    * per try, the back-off moved on first), then the message, the starter's rights and the end DM
-   * follow once Slack answers.
+   * follow once Slack answers. A failure ends this round: while Slack fails or rate-limits, one
+   * lookup per check at most (the others stay due, soonest first).
    */
   async #lookUpRequesters(): Promise<void> {
     const { store, gateway, policy, progress, logger, intervalMs } = this.#deps;
@@ -244,7 +245,7 @@ export class RunsStartedElsewhere {
           `run ${row.runId}: looking up its requester failed again; next try ${next.toISOString()}`,
           error,
         );
-        continue;
+        return;
       }
       // The policy is read again: it may have changed since the run was found.
       const allowed = userId !== undefined && requesterAllowed(policy, { email: pending.lookup });

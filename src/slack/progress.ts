@@ -345,8 +345,11 @@ export class ProgressMessages {
   async #askOnce(context: RunContext, questions: Suspension[], snapshot: RunSnapshot): Promise<void> {
     const runId = context.row.runId;
     const { store, deadlines, policy } = this.#deps;
-    // The requester may have become known since this process last read the row.
-    const row = (await store.getProgressMessage(runId)) ?? context.row;
+    // A requester not yet known may have become known since this process read the row (only that
+    // way round: a requester is never pending again).
+    const row = context.row.requesterPending
+      ? ((await store.getProgressMessage(runId)) ?? context.row)
+      : context.row;
     context.row = row;
     const held = questions.map(
       (s) => answerersFor(policy, answerersRequest(row, s.path)).pending !== undefined,
@@ -576,11 +579,10 @@ export class ProgressMessages {
     } catch (error) {
       logger.warn(`run ${row.runId}: thread reply failed`, error);
     }
-    // A requester not yet known gets it once they are (`requesterKnown`): the row is read after the
+    // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
     // run was recorded final, and the DM is sent once, so one of the two sends it.
-    const latest = (await store.getProgressMessage(row.runId)) ?? row;
-    if (latest.starterId)
-      await this.#dmEnd(latest, context.info.name, snapshot.payload.workflowState.error?.message);
+    if (row.starterId)
+      await this.#dmEnd(row, context.info.name, snapshot.payload.workflowState.error?.message);
     await store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
   }
 

@@ -153,7 +153,7 @@ describe('requesters Slack could not look up yet', () => {
     emulator.failCalls('users.lookupByEmail', { status: 503, count: Number.POSITIVE_INFINITY });
     const runId = await startElsewhere('claimReport', 40, ` Alice@Emulator.Slack.Local `);
     const message = await posted(runId, (b) => b.includes('not yet known'));
-    expect(message.blocks).toContain('requested by Alice@Emulator.Slack.Local (not yet known in Slack');
+    expect(message.blocks).toContain('requested by Alice@Emulator.Slack.Local (not yet known in Slack)');
     expect(message.blocks).toContain('The requester of this run is not yet known in Slack');
     // Nobody may answer yet: no buttons, and a click made anyway (by the requester, an approver
     // or an admin) is refused on the server side.

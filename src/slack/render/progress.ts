@@ -221,7 +221,7 @@ function runContext(view: ProgressView): string {
     const requester = view.starterId
       ? mentionUser(view.starterId)
       : view.requester
-        ? `${safeText(view.requester, 100)}${view.requesterPending ? ' (not yet known in Slack: Flowgate keeps looking them up)' : ''}`
+        ? `${safeText(view.requester, 100)}${view.requesterPending ? ' (not yet known in Slack)' : ''}`
         : undefined;
     parts.push(requester ? `started outside Slack · requested by ${requester}` : 'started outside Slack');
   } else {
