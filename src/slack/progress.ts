@@ -371,14 +371,18 @@ export class ProgressMessages {
       asked.set(key, [...(asked.get(key) ?? []), s]);
     });
     if (waiting.length === 0) return;
-    // Their deadlines are stored before anyone is asked (src/slack/deadlines.ts), once per question
-    // (a held question is seen again when it is asked).
+    // Their deadlines are stored before anyone is asked (src/slack/deadlines.ts), once per question:
+    // a question held while the requester of a run started elsewhere was not yet known is seen
+    // again when it is asked.
     if (deadlines) {
-      const seen = await Promise.all(
-        waiting.map((s) =>
-          store.markOnce(`seen:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
-        ),
-      );
+      const seen =
+        row.origin === 'elsewhere'
+          ? await Promise.all(
+              waiting.map((s) =>
+                store.markOnce(`seen:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
+              ),
+            )
+          : waiting.map(() => true);
       for (const [i, s] of waiting.entries()) if (seen[i]) await deadlines.suspended(row, context.info, s);
       await this.#publish(context, snapshot); // now with what happens next
     }

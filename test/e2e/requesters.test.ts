@@ -6,6 +6,9 @@
  * `resourceId`s are Slack identities at all. Runs are started through the Mastra server's own API,
  * as another system would.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
@@ -52,6 +55,7 @@ beforeAll(async () => {
       claimReport: gateWorkflow('claim-report'),
       lateReport: gateWorkflow('late-report'),
       namedReport: gateWorkflow('named-report'),
+      restartReport: gateWorkflow('restart-report'),
       trustedReport: gateWorkflow('trusted-report'),
     },
   });
@@ -233,6 +237,44 @@ describe('requesters Slack could not look up yet', () => {
     expect((await h.flowgate.store.getProgressMessage(runId))?.starterId).toBe(BOB);
     await h.flowgate.elsewhere.checkNow();
     expect(dmsTo(BOB).filter((t) => t.startsWith('Your run of late-report'))).toHaveLength(1);
+  });
+});
+
+describe('requesters not yet known across a restart', () => {
+  test('the pending lookup is stored: a process started later on the same database resolves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flowgate-requesters-'));
+    const policy = parsePolicy(
+      `admins: [${CAROL}]\nworkflows:\n  restartReport:\n    approvers: [${ALICE}, ${BOB}]\n    channel: ${FINANCE}\n`,
+      'restart.yaml',
+    );
+    const dbPath = join(dir, 'flowgate.db');
+    try {
+      emulator.failCalls('users.lookupByEmail', { status: 500, count: Number.POSITIVE_INFINITY });
+      const first = await startHarness({ mastra, emulator, policy, dbPath });
+      const runId = await startElsewhere('restartReport', 42, 'Carol@Emulator.Slack.Local');
+      try {
+        await waitFor('posted, its requester not yet known', async () =>
+          (await first.flowgate.store.getProgressMessage(runId))?.ts ? true : undefined,
+        );
+        expect((await first.flowgate.store.getProgressMessage(runId))?.requesterPending).toBeDefined();
+      } finally {
+        await first.close();
+      }
+      lookupsWork();
+      const second = await startHarness({ mastra, emulator, policy, dbPath });
+      try {
+        await waitFor('known after the restart', async () =>
+          (await second.flowgate.store.getProgressMessage(runId))?.starterId === CAROL ? true : undefined,
+        );
+        await waitFor('the message shows them', () =>
+          second.progressMessage(runId)?.blocks.includes(`requested by <@${CAROL}>`),
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
