@@ -10,7 +10,18 @@ import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
 import { run as visibility } from './visibility.ts';
 
-const benchmarks = [mastra, slack, elsewhere, sandbox, tree, replicas, deadlines, visibility, patterns, policy];
+const benchmarks = [
+  mastra,
+  slack,
+  elsewhere,
+  sandbox,
+  tree,
+  replicas,
+  deadlines,
+  visibility,
+  patterns,
+  policy,
+];
 for (const [i, run] of benchmarks.entries()) {
   if (i > 0) console.log('');
   console.log(await run());

@@ -23,6 +23,7 @@ export {
   FORM_TTL_MS,
   type OpenForm,
   type ProgressMessage,
+  type RequesterLookup,
   type Store,
   type Vote,
 } from './types.ts';

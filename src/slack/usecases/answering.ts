@@ -303,6 +303,8 @@ export class Answering extends UseCase {
         userId,
         userGroups: await this.ctx.userGroups(userId),
         starterId: row.starterId,
+        // A requester not yet known is never taken for "no requester" (src/policy.ts).
+        ...(row.requesterPending ? { starterPending: true } : {}),
         // How long the step has waited: escalated people may answer it (src/slack/deadlines.ts).
         ...(await this.#waiting(row.runId, stepPath)),
       }),
