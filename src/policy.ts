@@ -7,6 +7,9 @@
  *
  * ```yaml
  * admins: [U0ADMIN]              # may cancel any run (and answer runs started outside Slack, see below)
+ * requesters:                    # which `resourceId`s of runs started elsewhere are Slack identities
+ *   userIds: true                # a Slack user ID names that user (default true)
+ *   emailDomains: [example.com]  # only addresses in these domains are looked up (omitted = any)
  * workflows:
  *   approvalWorkflow:            # registry key or workflow id, matched case-insensitively
  *     start: [U1, S0GROUP]       # who may start; omitted = anyone; [] = nobody (from Slack)
@@ -49,6 +52,11 @@
  *     refused, even if listed, unless `allowSelfApproval` is true. Admins follow the same rule.
  *   - Escalation: once the step has waited `escalateAfter` (the request says since when), the
  *     people and groups in `escalateTo` may answer too (the starter still not, without self-approval).
+ * - Requester not yet known (`starterPending`: a run started elsewhere whose requester could not be
+ *   looked up yet): nobody may answer a step whose rule depends on who the requester is (the
+ *   starter answers, or self-approval is off) until they are known; cancel as with no starter.
+ * - Requesters (`requesterAllowed`): a run's `resourceId` is trusted as its requester's identity
+ *   unless `requesters` says otherwise; one it does not allow is text only (the run has no starter).
  * - Deadlines (`deadlineRulesFor`): each key from the step entry when it sets it, else the workflow's.
  *   The format is one zod schema (`policySchema`); problems are reported at their YAML line:column.
  */
@@ -112,11 +120,24 @@ export interface WorkflowPolicy extends DeadlineRules {
   steps: ReadonlyMap<string, StepPolicy>;
 }
 
+/**
+ * Which `resourceId`s of runs started elsewhere are taken as Slack identities (whoever can call
+ * Mastra's API can name any requester). Omitted: user IDs and e-mail addresses of any domain.
+ */
+export interface RequesterRules {
+  /** A Slack user ID names that user (default true). */
+  userIds: boolean;
+  /** Only e-mail addresses in these domains (lower-cased, exact) are looked up; omitted = any. */
+  emailDomains?: readonly string[];
+}
+
 export interface Policy {
   /** The file the policy came from; `null` for the built-in default. */
   source: string | null;
   /** Admin user IDs and group IDs (file `admins`, merged with `FLOWGATE_ADMINS` by `loadPolicy`). */
   admins: readonly string[];
+  /** Which requesters of runs started elsewhere are trusted as Slack identities; omitted = all. */
+  requesters?: RequesterRules;
   /** Keyed by lower-cased workflow name; `*` is the default for workflows not listed. */
   workflows: ReadonlyMap<string, WorkflowPolicy>;
 }
@@ -143,6 +164,11 @@ export interface AnswerersRequest extends WorkflowRef {
   stepPath: readonly string[];
   starterId: string | null;
   /**
+   * The run has a requester who is not yet known (`starterId` is null until they are): whoever
+   * answers might be them, so steps whose rule depends on the starter take no answers meanwhile.
+   */
+  starterPending?: boolean;
+  /**
    * How long the step has waited: from `since` (when it suspended) to `now`. With it, people named
    * by `escalateTo` may answer once `escalateAfter` has passed; without it, nobody is escalated to.
    */
@@ -167,6 +193,11 @@ export interface Answerers {
   starterRefused: boolean;
   /** Set when the rules leave nobody who may answer: why, and what to change in the policy (plain text). */
   nobody?: string;
+  /**
+   * Set while the run's requester is not yet known and the rule depends on who they are: nobody may
+   * answer until they are (plain text, why). `users` and `groups` are then empty.
+   */
+  pending?: string;
   /** Set once the step has waited `escalateAfter`: the people and groups added by `escalateTo` (already in `users`/`groups`). */
   escalated?: { after: number; to: string[] };
 }
@@ -426,7 +457,9 @@ const DEADLINE_KEYS = [
   'onTimeout',
   'required',
 ] as const;
-const TOP_KEYS = ['admins', 'workflows'] as const;
+const TOP_KEYS = ['admins', 'requesters', 'workflows'] as const;
+const REQUESTER_KEYS = ['userIds', 'emailDomains'] as const;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const WORKFLOW_KEYS = [
   'start',
   'cancel',
@@ -605,6 +638,37 @@ const workflowRules = rulesOf(
     .superRefine(checkDeadlines, EVEN_WITH_ISSUES),
 );
 
+const emailDomain = z
+  .string({ error: (issue) => `expected a domain name, e.g. example.com, got ${got(issue)}` })
+  .transform((value) => value.trim().toLowerCase())
+  .refine((value) => DOMAIN.test(value), {
+    error: (issue) => {
+      const value = String(issue.input).trim();
+      const hint = value.includes('@') ? ' (the domain only, without the part before @)' : '';
+      return `expected a domain name, e.g. example.com, got ${got(issue)}${hint}`;
+    },
+  });
+
+const requestersSchema = rulesOf(
+  z.strictObject(
+    {
+      userIds: yesNo.optional(),
+      emailDomains: z
+        .array(emailDomain, {
+          error: (issue) => `expected a list of domain names, e.g. [example.com], got ${got(issue)}`,
+        })
+        .transform(unique)
+        .optional(),
+    },
+    { error: unknownKey(REQUESTER_KEYS) },
+  ),
+).transform(
+  ({ userIds, emailDomains }): RequesterRules => ({
+    userIds: userIds ?? true,
+    ...(emailDomains ? { emailDomains } : {}),
+  }),
+);
+
 const workflowsSchema = z
   .record(z.string(), workflowRules, {
     error: (issue) => `expected a mapping from workflow names to rules, got ${got(issue)}`,
@@ -639,6 +703,7 @@ export const policySchema = z
     z.strictObject(
       {
         admins: idList.optional(),
+        requesters: requestersSchema.optional(),
         workflows: z
           .preprocess((value) => (value === null ? emptyRecord() : value), workflowsSchema)
           .optional(),
@@ -646,7 +711,7 @@ export const policySchema = z
       { error: unknownKey(TOP_KEYS) },
     ),
   )
-  .transform(({ admins, workflows }) => {
+  .transform(({ admins, requesters, workflows }) => {
     const byName = new Map<string, WorkflowPolicy>();
     for (const [name, rules] of Object.entries(workflows ?? {})) {
       const { steps, ...rest } = rules;
@@ -658,7 +723,11 @@ export const policySchema = z
         definedOnly({ name, ...rest, steps: stepMap }) as unknown as WorkflowPolicy,
       );
     }
-    return { admins: admins ?? [], workflows: byName as ReadonlyMap<string, WorkflowPolicy> };
+    return {
+      admins: admins ?? [],
+      ...(requesters ? { requesters } : {}),
+      workflows: byName as ReadonlyMap<string, WorkflowPolicy>,
+    };
   });
 
 /** A prototype-free copy with only the keys that have a value. */
@@ -798,6 +867,21 @@ export function canView(policy: Policy, request: ViewRequest): Decision {
 }
 
 /**
+ * Whether a run's `resourceId`, read as a Slack user ID or an e-mail address (lower-cased), may be
+ * taken as its requester's Slack identity under the policy's `requesters`; one that may not is
+ * shown as text only, and the run is answered and canceled as one with no starter.
+ */
+export function requesterAllowed(policy: Policy, who: { userId: string } | { email: string }): boolean {
+  const rules = own(policy, 'requesters');
+  if (rules === undefined) return true;
+  if ('userId' in who) return own(rules, 'userIds') !== false;
+  const domains = own(rules, 'emailDomains');
+  if (domains === undefined) return true;
+  const domain = who.email.slice(who.email.lastIndexOf('@') + 1).toLowerCase();
+  return domains.includes(domain);
+}
+
+/**
  * Where and when runs of a workflow that Flowgate did not start are posted: its entry's `channel`
  * and `announce` (default `suspended`); undefined when they are not posted at all.
  */
@@ -830,6 +914,7 @@ export function announcementChannels(policy: Policy): { channel: string; workflo
  */
 export function answerersFor(policy: Policy, request: AnswerersRequest): Answerers {
   const base = baseAnswerers(policy, request);
+  if (base.pending !== undefined) return base;
   const { escalateAfter, escalateTo } = deadlineRulesFor(policy, request, request.stepPath);
   const { waiting } = request;
   if (
@@ -858,6 +943,26 @@ function baseAnswerers(policy: Policy, request: AnswerersRequest): Answerers {
     users: ids.filter((id) => !id.startsWith('S')),
     groups: ids.filter((id) => id.startsWith('S')),
   });
+  // The requester is not yet known: never treated as a run with no starter. Anyone who might be
+  // them is refused while the rule depends on who they are.
+  if (request.starterPending && starterId === null) {
+    if (rule.approvers === undefined)
+      return {
+        kind: 'starter',
+        users: [],
+        groups: [],
+        starterRefused: false,
+        pending: `The requester of this run is not yet known in Slack; step ${step} is answered by the requester, so it can be answered once Flowgate knows who they are.`,
+      };
+    if (!rule.allowSelfApproval)
+      return {
+        kind: 'approvers',
+        users: [],
+        groups: [],
+        starterRefused: true,
+        pending: `The requester of this run is not yet known in Slack; step ${step} of ${nameOf(request)} does not allow approving your own run, so nobody may answer it until Flowgate knows who the requester is.`,
+      };
+  }
   if (rule.approvers === undefined) {
     if (starterId !== null) return { kind: 'starter', users: [starterId], groups: [], starterRefused: false };
     const admins = { kind: 'admins' as const, ...split(policy.admins), starterRefused: false };
@@ -937,6 +1042,7 @@ export function quorumRules(policy: Policy): { workflow: string; step?: string; 
 export function canAnswer(policy: Policy, request: AnswerRequest): Decision {
   const { userId, userGroups, starterId } = request;
   const who = answerersFor(policy, request);
+  if (who.pending !== undefined) return deny(who.pending);
   if (who.nobody !== undefined) return deny(who.nobody);
   const step = stepName(request.stepPath);
   const listed = matches([...who.users, ...who.groups], userId, userGroups);

@@ -18,6 +18,7 @@ import {
   parsePolicy,
   policyGroups,
   quorumRules,
+  requesterAllowed,
   viewersFor,
   withAdmins,
   workflowPolicyFor,
@@ -244,7 +245,7 @@ describe('parsePolicy errors', () => {
     expect(error.source).toBe('config/policy.yaml');
     expect(error.problems).toEqual([
       'config/policy.yaml:1:16: admins[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "bob"',
-      'config/policy.yaml:2:1: extra: unknown key: expected one of admins, workflows',
+      'config/policy.yaml:2:1: extra: unknown key: expected one of admins, requesters, workflows',
       'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
       'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
       'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, view, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
@@ -265,10 +266,10 @@ describe('parsePolicy errors', () => {
 
   test('top level must be a mapping', () => {
     expect(policyError('[U1]').problems).toEqual([
-      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, workflows, got a list',
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, workflows, got a list',
     ]);
     expect(policyError('"just text"').problems).toEqual([
-      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, workflows, got "just text"',
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, workflows, got "just text"',
     ]);
   });
 
@@ -370,6 +371,7 @@ describe('loadPolicy', () => {
     expect(readFileSync(path, 'utf8')).toContain('allowSelfApproval');
     const policy = loadPolicy(path);
     expect(policy.admins).toEqual(['U0ADMIN01']);
+    expect(policy.requesters).toEqual({ userIds: true, emailDomains: ['example.com'] });
     const approval = { workflowKey: 'approvalWorkflow', workflowId: 'approval-workflow' };
     expect(canStart(policy, { ...approval, userId: 'U0ALICE01', userGroups: [] }).allowed).toBe(true);
     expect(canStart(policy, { ...approval, userId: 'U0OTHER', userGroups: ['S0FINANCE'] }).allowed).toBe(
@@ -1040,5 +1042,108 @@ workflows:
     const error = policyError('workflows:\n  a:\n    view: [channel, "#general", u0lower]\n');
     expect(error.problems.join('\n')).toMatch(/:3:\d+: workflows\.a\.view\[1\].*channel.*everyone/);
     expect(error.problems).toHaveLength(2);
+  });
+});
+
+describe('requesters of runs started elsewhere', () => {
+  test('requesters: user IDs on or off, e-mail domains lower-cased; omitted = every requester trusted', () => {
+    const policy = parsePolicy(
+      'requesters:\n  userIds: false\n  emailDomains: [Example.COM, example.com, corp.example.org]\n',
+      'p.yaml',
+    );
+    expect(policy.requesters).toEqual({ userIds: false, emailDomains: ['example.com', 'corp.example.org'] });
+    expect(requesterAllowed(policy, { userId: 'U0ABC1234' })).toBe(false);
+    expect(requesterAllowed(policy, { email: 'ada@example.com' })).toBe(true);
+    expect(requesterAllowed(policy, { email: 'ada@corp.example.org' })).toBe(true);
+    // Exact domains: neither another domain nor a look-alike ending.
+    expect(requesterAllowed(policy, { email: 'ada@evil.com' })).toBe(false);
+    expect(requesterAllowed(policy, { email: 'ada@notexample.com' })).toBe(false);
+    expect(requesterAllowed(policy, { email: 'ada@mail.example.com' })).toBe(false);
+    const emailsOff = parsePolicy('requesters: { emailDomains: [] }', 'p.yaml');
+    expect(emailsOff.requesters).toEqual({ userIds: true, emailDomains: [] });
+    expect(requesterAllowed(emailsOff, { userId: 'U0ABC1234' })).toBe(true);
+    expect(requesterAllowed(emailsOff, { email: 'ada@example.com' })).toBe(false);
+    for (const open of [defaultPolicy(), parsePolicy('requesters:\n', 'p.yaml')]) {
+      expect(requesterAllowed(open, { userId: 'U0ABC1234' })).toBe(true);
+      expect(requesterAllowed(open, { email: 'ada@anything.io' })).toBe(true);
+    }
+  });
+
+  test('requesters: every problem with its line and what was expected', () => {
+    expect(
+      policyError(
+        [
+          'requesters:', //                                   1
+          '  userIds: "no"', //                               2
+          '  emailDomains: [ada@example.com, "not a domain", 7]', // 3
+          '  domains: [example.com]', //                      4
+        ].join('\n'),
+      ).problems,
+    ).toEqual([
+      'policy.yaml:2:12: requesters.userIds: expected true or false, got "no"',
+      'policy.yaml:3:18: requesters.emailDomains[0]: expected a domain name, e.g. example.com, got "ada@example.com" (the domain only, without the part before @)',
+      'policy.yaml:3:35: requesters.emailDomains[1]: expected a domain name, e.g. example.com, got "not a domain"',
+      'policy.yaml:3:51: requesters.emailDomains[2]: expected a domain name, e.g. example.com, got 7',
+      'policy.yaml:4:3: requesters.domains: unknown key: expected one of userIds, emailDomains',
+    ]);
+    expect(policyError('requesters: [example.com]').problems).toEqual([
+      'policy.yaml:1:13: requesters: expected a mapping with the keys userIds, emailDomains, got a list',
+    ]);
+  });
+
+  test('a requester not yet known is never "no requester": answers that depend on them are refused, by one decision', () => {
+    const policy = parsePolicy(
+      [
+        'admins: [U0ADMIN]',
+        'workflows:',
+        '  gated:',
+        '    approvers: [U1, S0LEADS]',
+        '    escalateAfter: 1h',
+        '    escalateTo: [U5]',
+        '    steps:',
+        '      relaxed: { allowSelfApproval: true }',
+        '  open: {}',
+      ].join('\n'),
+      'p.yaml',
+    );
+    const pending = (workflowKey: string, step: string) => ({
+      ...wf(workflowKey),
+      stepPath: [step],
+      starterId: null,
+      starterPending: true,
+      waiting: { since: new Date(0), now: new Date(2 * 3600_000) },
+    });
+    // Self-approval off: any approver, escalated or not, might be the requester.
+    const gated = answerersFor(policy, pending('gated', 'review'));
+    expect(gated).toMatchObject({ users: [], groups: [], pending: expect.stringContaining('not yet known') });
+    expect(gated.escalated).toBeUndefined();
+    for (const userId of ['U1', 'U5', 'U0ADMIN'])
+      expect(canAnswer(policy, { ...pending('gated', 'review'), userId, userGroups: ['S0LEADS'] })).toEqual({
+        allowed: false,
+        reason: gated.pending,
+      });
+    // The requester answers: nobody knows who that is yet (not the admins' "no starter" rule).
+    const open = answerersFor(policy, pending('open', 'review'));
+    expect(open.kind).toBe('starter');
+    expect(open.pending).toContain('answered by the requester');
+    expect(
+      canAnswer(policy, { ...pending('open', 'review'), userId: 'U0ADMIN', userGroups: [] }).allowed,
+    ).toBe(false);
+    // Self-approval allowed: who the requester is does not matter.
+    const relaxed = answerersFor(policy, pending('gated', 'relaxed'));
+    expect(relaxed.pending).toBeUndefined();
+    expect(canAnswer(policy, { ...pending('gated', 'relaxed'), userId: 'U1', userGroups: [] }).allowed).toBe(
+      true,
+    );
+    // Without the flag, the same run is one with no starter: admins answer (the defect this prevents).
+    expect(
+      canAnswer(policy, {
+        ...wf('open'),
+        stepPath: ['review'],
+        starterId: null,
+        userId: 'U0ADMIN',
+        userGroups: [],
+      }).allowed,
+    ).toBe(true);
   });
 });

@@ -24,6 +24,8 @@ export interface WatcherOptions {
   onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<void>;
   /** After a workflow's check: the ids of its runs that are suspended now. */
   onChecked(workflowKey: string, suspended: ReadonlySet<string>): Promise<void>;
+  /** Other work due on every check, alongside the workflows' (its errors go to `onError`). */
+  onCheck?(): Promise<void>;
   onError(error: unknown, workflowKey?: string): void;
 }
 
@@ -60,8 +62,9 @@ export class RunWatcher {
   /** One check of every target now (tests, benchmarks). */
   async checkNow(): Promise<void> {
     const signal = this.#controller.signal;
+    const extra = this.#options.onCheck?.().catch((error) => this.#options.onError(error));
     const targets = await this.#options.targets();
-    await Promise.all(targets.map((target) => this.#check(target, signal)));
+    await Promise.all([...targets.map((target) => this.#check(target, signal)), extra]);
   }
 
   #schedule(delay: number): void {

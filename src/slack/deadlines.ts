@@ -224,7 +224,7 @@ export class Deadlines {
         late: info.late,
         ...(next ? { next } : {}),
       });
-      if (who.nobody !== undefined) return;
+      if (who.nobody !== undefined || who.pending !== undefined) return;
       const mentions = mentionsOf(stillToAnswer(who, voted));
       if (mentions.length === 0) return;
       await this.#reply(
@@ -436,6 +436,7 @@ function request(row: ProgressMessage, path: string[]): AnswerersRequest {
     workflowKey: row.workflowKey,
     stepPath: path,
     starterId: row.starterId,
+    ...(row.requesterPending ? { starterPending: true } : {}),
   };
 }
 

@@ -80,6 +80,7 @@ export class SlackGateway {
       modal: client('modal'),
       background: client('background'),
       update: client('update'),
+      lookup: client('lookup'),
     };
     this.#groupTtlMs = options.groupTtlMs ?? 60_000;
   }

@@ -22,7 +22,7 @@ import type { RunLeases } from '../runs/leases.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
-import type { Answer, ProgressMessage, QuestionDm, Store } from '../store/index.ts';
+import type { Answer, ProgressMessage, QuestionDm, RequesterLookup, Store } from '../store/index.ts';
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
@@ -63,6 +63,7 @@ function answerersRequest(
     workflowKey: row.workflowKey,
     stepPath,
     starterId: row.starterId,
+    ...(row.requesterPending ? { starterPending: true } : {}),
     ...(waiting ? { waiting } : {}),
   };
 }
@@ -152,6 +153,8 @@ export class ProgressMessages {
     channel: string;
     starterId: string | null;
     requester?: string;
+    /** The requester could not be looked up yet (src/slack/elsewhere.ts). */
+    requesterPending?: RequesterLookup;
   }): Promise<boolean> {
     const { store, gateway } = this.#deps;
     const { state, info } = args;
@@ -164,6 +167,7 @@ export class ProgressMessages {
       starterId: args.starterId,
       origin: 'elsewhere',
       ...(args.requester !== undefined ? { requester: args.requester } : {}),
+      ...(args.requesterPending ? { requesterPending: args.requesterPending } : {}),
       startedAt: state.createdAt,
       status: state.status,
       final: false,
@@ -189,6 +193,26 @@ export class ProgressMessages {
     this.#background(this.#rememberPermalink(row));
     this.follow(state.runId);
     return true;
+  }
+
+  /**
+   * The requester of a run started elsewhere became known (or Slack said there is no such user):
+   * the message shows them, the questions held back meanwhile are asked, and a run that has ended
+   * already gets its DM to the requester now.
+   */
+  async requesterKnown(runId: string): Promise<void> {
+    const row = await this.#deps.store.getProgressMessage(runId);
+    if (!row) return;
+    const context = this.#runs.get(runId);
+    if (context) context.row = row;
+    if (row.final) {
+      if (row.starterId) await this.#dmEnd(row, context?.info.name ?? row.workflowId);
+      return;
+    }
+    const snapshot = this.#deps.tracker.current(runId);
+    // Followed here: its live snapshot again; otherwise followed afresh from the server.
+    if (context && snapshot && this.#deps.tracker.isFollowing(runId)) this.#onSnapshot(context, snapshot);
+    else this.follow(runId);
   }
 
   /**
@@ -326,30 +350,75 @@ export class ProgressMessages {
     if (known.length > 0) this.#background(this.#askOnce(context, known, snapshot));
   }
 
-  /** Mentions who may answer each question not asked before, one mention per step. */
+  /**
+   * Mentions who may answer each question not asked before, one mention per step. A question nobody
+   * may answer until the run's requester is known is held: the admins are told once per run, and it
+   * is asked once the requester is known (`requesterKnown`).
+   */
   async #askOnce(context: RunContext, questions: Suspension[], snapshot: RunSnapshot): Promise<void> {
     const runId = context.row.runId;
+    const { store, deadlines, policy } = this.#deps;
+    // A requester not yet known may have become known since this process read the row (only that
+    // way round: a requester is never pending again).
+    const row = context.row.requesterPending
+      ? ((await store.getProgressMessage(runId)) ?? context.row)
+      : context.row;
+    context.row = row;
+    const held = questions.map(
+      (s) => answerersFor(policy, answerersRequest(row, s.path)).pending !== undefined,
+    );
     const first = await Promise.all(
-      questions.map((s) =>
-        this.#deps.store.markOnce(`ask:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
+      questions.map((s, i) =>
+        store.markOnce(
+          `${held[i] ? 'held' : 'ask'}:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`,
+        ),
       ),
     );
     const asked = new Map<string, Suspension[]>();
+    const waiting: Suspension[] = [];
     questions.forEach((s, i) => {
       if (!first[i]) return;
+      waiting.push(s);
+      if (held[i]) return;
       const key = s.path.join('.');
       asked.set(key, [...(asked.get(key) ?? []), s]);
     });
-    if (asked.size === 0) return;
-    // Their deadlines are stored before anyone is asked (src/slack/deadlines.ts).
-    const { deadlines } = this.#deps;
+    if (waiting.length === 0) return;
+    // Their deadlines are stored before anyone is asked (src/slack/deadlines.ts), once per question:
+    // a question held while the requester of a run started elsewhere was not yet known is seen
+    // again when it is asked.
     if (deadlines) {
-      for (const list of asked.values()) {
-        for (const s of list) await deadlines.suspended(context.row, context.info, s);
-      }
+      const seen =
+        row.origin === 'elsewhere'
+          ? await Promise.all(
+              waiting.map((s) =>
+                store.markOnce(`seen:${runId}:${questionKey(s)}:${s.suspendedAt?.getTime() ?? ''}`),
+              ),
+            )
+          : waiting.map(() => true);
+      for (const [i, s] of waiting.entries()) if (seen[i]) await deadlines.suspended(row, context.info, s);
       await this.#publish(context, snapshot); // now with what happens next
     }
-    await Promise.all([...asked.values()].map((list) => this.#askApprovers(context, list)));
+    const heldBack = waiting.filter((s) => !asked.get(s.path.join('.'))?.includes(s));
+    await Promise.all([
+      ...[...asked.values()].map((list) => this.#askApprovers(context, list)),
+      ...(heldBack.length > 0 ? [this.#tellRequesterPending(context, heldBack[0]!)] : []),
+    ]);
+  }
+
+  /** Tells the admins, once per run, that a question waits for its requester to be known. */
+  async #tellRequesterPending(context: RunContext, question: Suspension): Promise<void> {
+    const { row } = context;
+    const { policy, store, gateway } = this.#deps;
+    if (!(await store.markOnce(`requester-pending:${row.runId}`))) return;
+    const answerers = answerersFor(policy, answerersRequest(row, question.path));
+    const admins = policy.admins
+      .map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id)))
+      .slice(0, 20);
+    const who = row.requester ? ` (${safeText(row.requester, 100)})` : '';
+    const step = `step *${stepName(question.path, 150)}* of ${safeText(context.info.name, 150)}`;
+    const text = `${admins.length > 0 ? `${admins.join(', ')}: ` : ''}:warning: ${step} is waiting, but Slack could not tell who requested this run${who} yet. ${safeText(answerers.pending ?? '', 600)} Flowgate keeps looking them up and mentions who may answer once it knows; an admin may cancel the run meanwhile.`;
+    await gateway.replyInThread(row.channel, row.ts, text, 'background');
   }
 
   /**
@@ -442,6 +511,7 @@ export class ProgressMessages {
       starterId: row.starterId,
       ...(row.origin ? { origin: row.origin } : {}),
       ...(row.requester ? { requester: row.requester } : {}),
+      ...(row.requesterPending ? { requesterPending: row.requesterPending } : {}),
       startedAt: row.startedAt,
       ...(row.canceledBy ? { canceledBy: row.canceledBy } : {}),
       answers,
@@ -650,30 +720,41 @@ export class ProgressMessages {
     const { gateway, store, logger } = this.#deps;
     const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
     const status = snapshot.payload.workflowState.status;
-    const outcome = `${safeText(context.info.name, 150)} ${statusLabel(status).toLowerCase()}`;
-    const error = snapshot.payload.workflowState.error?.message;
-    const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
-    const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
-    const permalink =
-      row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
-    const link = permalink ? ` <${permalink}|View the run>` : '';
+    const { outcome, by, detail } = endWords(
+      row,
+      context.info.name,
+      status,
+      snapshot.payload.workflowState.error?.message,
+    );
     try {
       await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`, 'background');
     } catch (error) {
       logger.warn(`run ${row.runId}: thread reply failed`, error);
     }
-    if (row.starterId) {
-      try {
-        await gateway.directMessage(
-          row.starterId,
-          { text: `Your run of ${outcome}${by}${detail}.${link}` },
-          'background',
-        );
-      } catch (error) {
-        logger.warn(`run ${row.runId}: DM to the starter failed`, error);
-      }
-    }
+    // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
+    // run was recorded final, and the DM is sent once, so one of the two sends it.
+    if (row.starterId)
+      await this.#dmEnd(row, context.info.name, snapshot.payload.workflowState.error?.message);
     await store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
+  }
+
+  /** The starter's DM at the end of a run, once per run (the end, or their becoming known, sends it). */
+  async #dmEnd(row: ProgressMessage, name: string, error?: string): Promise<void> {
+    const { gateway, store, logger } = this.#deps;
+    if (!row.starterId || !(await store.markOnce(`end-dm:${row.runId}`))) return;
+    const { outcome, by, detail } = endWords(row, name, row.status, error);
+    const permalink =
+      row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
+    const link = permalink ? ` <${permalink}|View the run>` : '';
+    try {
+      await gateway.directMessage(
+        row.starterId,
+        { text: `Your run of ${outcome}${by}${detail}.${link}` },
+        'background',
+      );
+    } catch (error) {
+      logger.warn(`run ${row.runId}: DM to the starter failed`, error);
+    }
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
@@ -689,4 +770,12 @@ export class ProgressMessages {
     this.#pending.add(tracked);
     void tracked.finally(() => this.#pending.delete(tracked));
   }
+}
+
+/** How a run ended, in the words of the thread reply and the starter's DM. */
+function endWords(row: ProgressMessage, name: string, status: string, error: string | undefined) {
+  const outcome = `${safeText(name, 150)} ${statusLabel(status as RunSnapshot['payload']['workflowState']['status']).toLowerCase()}`;
+  const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
+  const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
+  return { outcome, by, detail };
 }

@@ -11,7 +11,7 @@
  */
 import type { RetryOptions, WebClientOptions } from '@slack/web-api';
 
-export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update';
+export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup';
 
 export interface SlackCallPolicy {
   /** Attempts in all (1: never retried here). */
@@ -48,6 +48,12 @@ export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<
    * again (Retry-After of that message, backoff on 5xx, finals first), see `publisher.ts`.
    */
   update: { attempts: 1, timeoutMs: 10_000, deadlineMs: 10_000, backoffMs: 0, maxBackoffMs: 0 },
+  /**
+   * The requester lookup of a run started elsewhere (`users.lookupByEmail`): one attempt here. A
+   * failed lookup is stored as pending and tried again from the database with back-off, see
+   * `elsewhere.ts`, so the check of runs started elsewhere never waits on Slack's retries.
+   */
+  lookup: { attempts: 1, timeoutMs: 5000, deadlineMs: 5000, backoffMs: 0, maxBackoffMs: 0 },
 };
 
 /**

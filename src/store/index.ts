@@ -24,6 +24,7 @@ export {
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
+  type RequesterLookup,
   type Store,
   type Vote,
 } from './types.ts';

@@ -115,6 +115,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   `,
   `
+  ALTER TABLE progress_messages ADD COLUMN requester_lookup TEXT;
+  ALTER TABLE progress_messages ADD COLUMN requester_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE progress_messages ADD COLUMN requester_retry_at BIGINT;
+  CREATE INDEX progress_messages_requester_due ON progress_messages (requester_retry_at)
+    WHERE requester_lookup IS NOT NULL;
+  `,
+  `
   CREATE TABLE question_dms (
     run_id         TEXT    NOT NULL,
     suspension_key TEXT    NOT NULL,
@@ -130,6 +137,16 @@ export const PG_MIGRATIONS: readonly string[] = [
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** The columns of a pending requester lookup: `requester_lookup`, `requester_attempts`, `requester_retry_at`. */
+function lookupColumns(m: ProgressMessage): [string | null, number, number | null] {
+  const pending = m.requesterPending;
+  return [
+    pending?.lookup ?? null,
+    pending?.attempts ?? 0,
+    pending ? ms(pending.retryAt, 'requesterPending.retryAt') : null,
+  ];
+}
 
 /** The advisory lock that serializes migrations across replicas (any constant; "flowgate"). */
 const MIGRATION_LOCK = 0x666c6f77;
@@ -276,14 +293,16 @@ class PostgresStore implements Store {
   async saveProgressMessage(m: ProgressMessage): Promise<void> {
     await this.#query(
       `INSERT INTO progress_messages
-         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester,
+          requester_lookup, requester_attempts, requester_retry_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
        ON CONFLICT (run_id) DO UPDATE SET
          workflow_key = EXCLUDED.workflow_key, workflow_id = EXCLUDED.workflow_id, channel = EXCLUDED.channel,
          ts = EXCLUDED.ts, starter_id = EXCLUDED.starter_id, started_at = EXCLUDED.started_at,
          status = EXCLUDED.status, final = EXCLUDED.final, canceled_by = EXCLUDED.canceled_by,
          notified_at = EXCLUDED.notified_at, permalink = EXCLUDED.permalink, origin = EXCLUDED.origin,
-         requester = EXCLUDED.requester`,
+         requester = EXCLUDED.requester, requester_lookup = EXCLUDED.requester_lookup,
+         requester_attempts = EXCLUDED.requester_attempts, requester_retry_at = EXCLUDED.requester_retry_at`,
       [
         m.runId,
         m.workflowKey,
@@ -299,6 +318,7 @@ class PostgresStore implements Store {
         m.permalink ?? null,
         m.origin ?? 'slack',
         m.requester ?? null,
+        ...lookupColumns(m),
       ],
     );
   }
@@ -307,8 +327,9 @@ class PostgresStore implements Store {
     const startedAt = ms(m.startedAt, 'startedAt');
     const result = await this.#query(
       `INSERT INTO progress_messages
-         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester)
-       VALUES ($1, $2, $3, $4, '', $5, $6, $7, false, $8, $9)
+         (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester,
+          requester_lookup, requester_attempts, requester_retry_at)
+       VALUES ($1, $2, $3, $4, '', $5, $6, $7, false, $8, $9, $11, $12, $13)
        ON CONFLICT (run_id) DO UPDATE SET started_at = EXCLUDED.started_at
          WHERE progress_messages.ts = '' AND progress_messages.started_at <= $10`,
       [
@@ -322,6 +343,7 @@ class PostgresStore implements Store {
         m.origin ?? 'slack',
         m.requester ?? null,
         startedAt - CLAIM_LEASE_MS,
+        ...lookupColumns(m),
       ],
     );
     return result.rowCount === 1;
@@ -384,6 +406,36 @@ class PostgresStore implements Store {
       "SELECT * FROM progress_messages WHERE NOT final AND ts <> '' ORDER BY started_at, run_id",
     );
     return rows.map(toProgressMessage);
+  }
+
+  async dueRequesterLookups(now: Date, limit: number): Promise<ProgressMessage[]> {
+    const { rows } = await this.#query(
+      `SELECT * FROM progress_messages
+       WHERE requester_lookup IS NOT NULL AND requester_retry_at <= $1 AND ts <> ''
+       ORDER BY requester_retry_at, run_id LIMIT $2`,
+      [ms(now, 'now'), limit],
+    );
+    return rows.map(toProgressMessage);
+  }
+
+  async claimRequesterLookup(runId: string, retryAt: Date, next: Date): Promise<boolean> {
+    const result = await this.#query(
+      `UPDATE progress_messages SET requester_attempts = requester_attempts + 1, requester_retry_at = $1
+       WHERE run_id = $2 AND requester_lookup IS NOT NULL AND requester_retry_at = $3`,
+      [ms(next, 'next'), runId, ms(retryAt, 'retryAt')],
+    );
+    return result.rowCount === 1;
+  }
+
+  async settleRequester(runId: string, starterId: string | null): Promise<boolean> {
+    const result = await this.#query(
+      `UPDATE progress_messages SET starter_id = coalesce($2::text, starter_id),
+         requester = CASE WHEN $2::text IS NULL THEN requester ELSE NULL END,
+         requester_lookup = NULL, requester_attempts = 0, requester_retry_at = NULL
+       WHERE run_id = $1 AND requester_lookup IS NOT NULL`,
+      [runId, starterId],
+    );
+    return result.rowCount === 1;
   }
 
   async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {

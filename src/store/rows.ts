@@ -20,7 +20,7 @@ export const PROGRESS_COLUMNS = {
   permalink: 'permalink',
   origin: 'origin',
   requester: 'requester',
-} as const satisfies Record<keyof Omit<ProgressMessage, 'runId' | 'owner'>, string>;
+} as const satisfies Record<keyof Omit<ProgressMessage, 'runId' | 'owner' | 'requesterPending'>, string>;
 
 export type ProgressField = keyof typeof PROGRESS_COLUMNS;
 
@@ -71,6 +71,14 @@ export function toProgressMessage(row: Row): ProgressMessage {
   if (optionalText(row, 'origin') === 'elsewhere') message.origin = 'elsewhere';
   const requester = optionalText(row, 'requester');
   if (requester !== undefined) message.requester = requester;
+  const lookup = optionalText(row, 'requester_lookup');
+  if (lookup !== undefined) {
+    message.requesterPending = {
+      lookup,
+      attempts: Number(row.requester_attempts ?? 0),
+      retryAt: date(row, 'requester_retry_at'),
+    };
+  }
   const owner = optionalText(row, 'owner');
   if (owner !== undefined) message.owner = owner;
   return message;

@@ -118,6 +118,13 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   `,
   `
+  ALTER TABLE progress_messages ADD COLUMN requester_lookup TEXT;
+  ALTER TABLE progress_messages ADD COLUMN requester_attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE progress_messages ADD COLUMN requester_retry_at INTEGER;
+  CREATE INDEX progress_messages_requester_due ON progress_messages (requester_retry_at)
+    WHERE requester_lookup IS NOT NULL;
+  `,
+  `
   CREATE TABLE question_dms (
     run_id         TEXT    NOT NULL,
     suspension_key TEXT    NOT NULL,
@@ -132,6 +139,16 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The columns of a pending requester lookup (all null when there is none). */
+function lookupColumns(m: ProgressMessage) {
+  const pending = m.requesterPending;
+  return {
+    requester_lookup: pending?.lookup ?? null,
+    requester_attempts: pending?.attempts ?? 0,
+    requester_retry_at: pending ? ms(pending.retryAt, 'requesterPending.retryAt') : null,
+  };
+}
 
 /** How long a connection waits for another process's write lock before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -240,23 +257,31 @@ class SqliteStore implements Store {
   readonly #findByDm: StatementSync;
   readonly #saveDm: StatementSync;
   readonly #listDms: StatementSync;
+  readonly #dueRequesters: StatementSync;
+  readonly #claimRequester: StatementSync;
+  readonly #settleRequester: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
     this.#save = db.prepare(`
       INSERT INTO progress_messages
-        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester)
-      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at, :permalink, :origin, :requester)
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, canceled_by, notified_at, permalink, origin, requester,
+         requester_lookup, requester_attempts, requester_retry_at)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, :ts, :starter_id, :started_at, :status, :final, :canceled_by, :notified_at, :permalink, :origin, :requester,
+         :requester_lookup, :requester_attempts, :requester_retry_at)
       ON CONFLICT (run_id) DO UPDATE SET
         workflow_key = excluded.workflow_key, workflow_id = excluded.workflow_id, channel = excluded.channel,
         ts = excluded.ts, starter_id = excluded.starter_id, started_at = excluded.started_at,
         status = excluded.status, final = excluded.final, canceled_by = excluded.canceled_by,
         notified_at = excluded.notified_at, permalink = excluded.permalink, origin = excluded.origin,
-        requester = excluded.requester`);
+        requester = excluded.requester, requester_lookup = excluded.requester_lookup,
+        requester_attempts = excluded.requester_attempts, requester_retry_at = excluded.requester_retry_at`);
     this.#claimMessage = db.prepare(`
       INSERT INTO progress_messages
-        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester)
-      VALUES (:run_id, :workflow_key, :workflow_id, :channel, '', :starter_id, :started_at, :status, 0, :origin, :requester)
+        (run_id, workflow_key, workflow_id, channel, ts, starter_id, started_at, status, final, origin, requester,
+         requester_lookup, requester_attempts, requester_retry_at)
+      VALUES (:run_id, :workflow_key, :workflow_id, :channel, '', :starter_id, :started_at, :status, 0, :origin, :requester,
+         :requester_lookup, :requester_attempts, :requester_retry_at)
       ON CONFLICT (run_id) DO UPDATE SET started_at = excluded.started_at
         WHERE progress_messages.ts = '' AND progress_messages.started_at <= :stale_before`);
     this.#releaseMessage = db.prepare(`DELETE FROM progress_messages WHERE run_id = ? AND ts = ''`);
@@ -321,6 +346,19 @@ class SqliteStore implements Store {
       ON CONFLICT (run_id, suspension_key, user_id) DO UPDATE SET
         channel = excluded.channel, ts = excluded.ts, at = excluded.at`);
     this.#listDms = db.prepare('SELECT * FROM question_dms WHERE run_id = ? ORDER BY at, rowid');
+    // The partial index progress_messages_requester_due answers this whatever the number of runs.
+    this.#dueRequesters = db.prepare(`
+      SELECT * FROM progress_messages INDEXED BY progress_messages_requester_due
+      WHERE requester_lookup IS NOT NULL AND requester_retry_at <= ? AND ts != ''
+      ORDER BY requester_retry_at, run_id LIMIT ?`);
+    this.#claimRequester = db.prepare(`
+      UPDATE progress_messages SET requester_attempts = requester_attempts + 1, requester_retry_at = ?
+      WHERE run_id = ? AND requester_lookup IS NOT NULL AND requester_retry_at = ?`);
+    this.#settleRequester = db.prepare(`
+      UPDATE progress_messages SET starter_id = coalesce(:starter_id, starter_id),
+        requester = CASE WHEN :starter_id IS NULL THEN requester ELSE NULL END,
+        requester_lookup = NULL, requester_attempts = 0, requester_retry_at = NULL
+      WHERE run_id = :run_id AND requester_lookup IS NOT NULL`);
   }
 
   async ready(): Promise<void> {
@@ -371,6 +409,7 @@ class SqliteStore implements Store {
       permalink: m.permalink ?? null,
       origin: m.origin ?? 'slack',
       requester: m.requester ?? null,
+      ...lookupColumns(m),
     });
   }
 
@@ -386,6 +425,7 @@ class SqliteStore implements Store {
       status: m.status,
       origin: m.origin ?? 'slack',
       requester: m.requester ?? null,
+      ...lookupColumns(m),
       stale_before: startedAt - CLAIM_LEASE_MS,
     });
     return Number(result.changes) === 1;
@@ -418,6 +458,19 @@ class SqliteStore implements Store {
 
   async listUnfinished(): Promise<ProgressMessage[]> {
     return this.#listUnfinished.all().map(toProgressMessage);
+  }
+
+  async dueRequesterLookups(now: Date, limit: number): Promise<ProgressMessage[]> {
+    return this.#dueRequesters.all(ms(now, 'now'), limit).map(toProgressMessage);
+  }
+
+  async claimRequesterLookup(runId: string, retryAt: Date, next: Date): Promise<boolean> {
+    const result = this.#claimRequester.run(ms(next, 'next'), runId, ms(retryAt, 'retryAt'));
+    return Number(result.changes) === 1;
+  }
+
+  async settleRequester(runId: string, starterId: string | null): Promise<boolean> {
+    return Number(this.#settleRequester.run({ run_id: runId, starter_id: starterId }).changes) === 1;
   }
 
   async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {

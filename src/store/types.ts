@@ -20,6 +20,12 @@ export interface ProgressMessage {
   origin?: 'slack' | 'elsewhere';
   /** A run started elsewhere whose `resourceId` is no Slack user: that text, to show as the requester. */
   requester?: string;
+  /**
+   * A run started elsewhere whose requester could not be looked up yet (Slack failed or rate-limited
+   * the lookup): `starterId` stays null, `requester` shows the address, and the lookup is tried
+   * again from here until Slack answers. Never read as "no requester".
+   */
+  requesterPending?: RequesterLookup;
   startedAt: Date;
   /** The run status last rendered. */
   status: string;
@@ -34,6 +40,14 @@ export interface ProgressMessage {
    * saving or updating a message never changes who holds it.
    */
   owner?: string;
+}
+
+/** A requester lookup still to be done: what to look up, how many tries so far, when to try next. */
+export interface RequesterLookup {
+  /** The e-mail address to look up (trimmed, lower-cased). */
+  lookup: string;
+  attempts: number;
+  retryAt: Date;
 }
 
 /** Who answered (or is answering) a suspended step. */
@@ -132,8 +146,24 @@ export interface Store {
   /** Changes the given fields; `undefined` values are ignored. Does nothing if `runId` is unknown. */
   updateProgressMessage(
     runId: string,
-    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner'>>,
+    patch: Partial<Omit<ProgressMessage, 'runId' | 'owner' | 'requesterPending'>>,
   ): Promise<void>;
+  /**
+   * Posted messages whose requester lookup is due at `now` (`requesterPending.retryAt`), soonest
+   * first, at most `limit`, finished runs included (their requester is still owed the end DM).
+   */
+  dueRequesterLookups(now: Date, limit: number): Promise<ProgressMessage[]>;
+  /**
+   * Claims the next try of a pending requester lookup: true for exactly one caller across every
+   * Store sharing the database (a conditional update on `retryAt` as read), which counts the try
+   * and moves `retryAt` to `next` (the back-off, should this try fail too).
+   */
+  claimRequesterLookup(runId: string, retryAt: Date, next: Date): Promise<boolean>;
+  /**
+   * Ends a pending lookup: the requester is `starterId` (then the `requester` text is dropped), or
+   * Slack said no such user (`null`: the text stays). True when the run was pending until now.
+   */
+  settleRequester(runId: string, starterId: string | null): Promise<boolean>;
   /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
   listUnfinished(): Promise<ProgressMessage[]>;
   /**

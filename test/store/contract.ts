@@ -487,6 +487,79 @@ export function storeContract(backend: StoreBackend): void {
     });
   });
 
+  describe('requesters not yet known', () => {
+    const t0 = new Date('2026-02-10T00:00:00Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const pendingRow = (runId: string, retryAt: Date, over: Partial<ProgressMessage> = {}) =>
+      message(runId, {
+        origin: 'elsewhere',
+        starterId: null,
+        requester: 'Ada@Example.com',
+        requesterPending: { lookup: 'ada@example.com', attempts: 1, retryAt },
+        ...over,
+      });
+
+    test('stored pending with the message (save and claim), due by retry time, one claim per try, settled once', async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(pendingRow('pend-1', at(5000)));
+      expect(await b.claimProgressMessage(pendingRow('pend-2', at(1000), { ts: '' }))).toBe(true);
+      await a.saveProgressMessage(message('known-1'));
+      expect(await b.getProgressMessage('pend-1')).toMatchObject({
+        starterId: null,
+        requester: 'Ada@Example.com',
+        requesterPending: { lookup: 'ada@example.com', attempts: 1, retryAt: at(5000) },
+      });
+      expect((await a.getProgressMessage('known-1'))?.requesterPending).toBeUndefined();
+      // Only posted messages are looked up; soonest first; not before their time; `limit` at most.
+      expect(await a.dueRequesterLookups(at(10_000), 10)).toHaveLength(1);
+      await b.updateProgressMessage('pend-2', { ts: '2.2' });
+      expect((await a.dueRequesterLookups(at(10_000), 10)).map((m) => m.runId)).toEqual(['pend-2', 'pend-1']);
+      expect((await a.dueRequesterLookups(at(10_000), 1)).map((m) => m.runId)).toEqual(['pend-2']);
+      expect((await a.dueRequesterLookups(at(2000), 10)).map((m) => m.runId)).toEqual(['pend-2']);
+      expect(await a.dueRequesterLookups(at(999), 10)).toEqual([]);
+      // A finished run is still looked up: its requester is owed the end DM.
+      await a.updateProgressMessage('pend-1', { final: true, status: 'success' });
+      expect((await b.dueRequesterLookups(at(10_000), 10)).map((m) => m.runId)).toContain('pend-1');
+      // One try per due time, whichever store asks first; it moves the next try on.
+      const [first, second] = await Promise.all([
+        a.claimRequesterLookup('pend-1', at(5000), at(20_000)),
+        b.claimRequesterLookup('pend-1', at(5000), at(20_000)),
+      ]);
+      expect([first, second].filter(Boolean)).toHaveLength(1);
+      expect((await a.getProgressMessage('pend-1'))?.requesterPending).toEqual({
+        lookup: 'ada@example.com',
+        attempts: 2,
+        retryAt: at(20_000),
+      });
+      expect((await a.dueRequesterLookups(at(10_000), 10)).map((m) => m.runId)).toEqual(['pend-2']);
+      expect(await a.claimRequesterLookup('pend-1', at(5000), at(30_000))).toBe(false);
+      expect(await a.claimRequesterLookup('known-1', at(5000), at(30_000))).toBe(false);
+      // Known: the starter, the text dropped, no longer pending nor due; settled once.
+      expect(await b.settleRequester('pend-1', 'U0ADA0001')).toBe(true);
+      expect(await a.settleRequester('pend-1', 'U0OTHER01')).toBe(false);
+      const known = await a.getProgressMessage('pend-1');
+      expect(known?.starterId).toBe('U0ADA0001');
+      expect(known?.requester).toBeUndefined();
+      expect(known?.requesterPending).toBeUndefined();
+      expect(known?.final).toBe(true);
+      // No such user: the text stays, and nobody is the starter.
+      expect(await a.settleRequester('pend-2', null)).toBe(true);
+      expect(await b.getProgressMessage('pend-2')).toMatchObject({
+        starterId: null,
+        requester: 'Ada@Example.com',
+      });
+      expect((await b.getProgressMessage('pend-2'))?.requesterPending).toBeUndefined();
+      expect(await a.dueRequesterLookups(at(10 ** 9), 10)).toEqual([]);
+      // Saving a row again without it clears it; updates never touch it.
+      await a.saveProgressMessage(pendingRow('pend-3', at(1)));
+      await a.updateProgressMessage('pend-3', { status: 'suspended' });
+      expect((await a.getProgressMessage('pend-3'))?.requesterPending?.lookup).toBe('ada@example.com');
+      await a.saveProgressMessage(message('pend-3'));
+      expect((await a.getProgressMessage('pend-3'))?.requesterPending).toBeUndefined();
+    });
+  });
+
   describe('run leases', () => {
     const t0 = new Date('2026-03-01T00:00:00Z');
     const at = (ms: number) => new Date(t0.getTime() + ms);

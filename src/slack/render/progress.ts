@@ -41,6 +41,8 @@ export interface ProgressView {
   origin?: 'slack' | 'elsewhere';
   /** The requester of a run started elsewhere when it is no Slack user (shown as text). */
   requester?: string;
+  /** Set while the requester (`requester`, an address) is still being looked up in Slack. */
+  requesterPending?: { lookup: string };
   startedAt: Date;
   canceledBy?: string;
   /** Answers, keyed by the question answered (`suspensionKey` of src/runs/suspensions.ts). */
@@ -226,7 +228,7 @@ function runContext(view: ProgressView): string {
     const requester = view.starterId
       ? mentionUser(view.starterId)
       : view.requester
-        ? safeText(view.requester, 100)
+        ? `${safeText(view.requester, 100)}${view.requesterPending ? ' (not yet known in Slack)' : ''}`
         : undefined;
     parts.push(requester ? `started outside Slack · requested by ${requester}` : 'started outside Slack');
   } else {

@@ -143,8 +143,9 @@ export function questionBlocks(runId: string, s: Suspension, info: QuestionInfo 
       },
     );
   }
-  // Nobody may answer: no buttons that could only be refused.
-  if (!info?.answerers.nobody) blocks.push({ type: 'actions', block_id: stepBlockId(s), elements });
+  // Nobody may answer (yet): no buttons that could only be refused.
+  if (!info?.answerers.nobody && !info?.answerers.pending)
+    blocks.push({ type: 'actions', block_id: stepBlockId(s), elements });
   return blocks;
 }
 
@@ -204,6 +205,7 @@ export function howToAnswer(questions: readonly Pick<Suspension, 'resumeLabel'>[
 
 /** "Who may answer" as mentions — or, when the policy leaves nobody, that plain fact and why. */
 export function whoMayAnswer(answerers: Answerers): string {
+  if (answerers.pending !== undefined) return `nobody yet. ${safeText(answerers.pending, 600)}`;
   if (answerers.nobody !== undefined) return `nobody. ${safeText(answerers.nobody, 600)}`;
   const names = [...answerers.users.map(mentionUser), ...answerers.groups.map(mentionGroup)];
   const more = names.length > 20 ? ` and ${names.length - 20} more` : '';

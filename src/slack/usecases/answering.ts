@@ -307,6 +307,8 @@ export class Answering extends UseCase {
         userId,
         userGroups: await this.ctx.userGroups(userId),
         starterId: row.starterId,
+        // A requester not yet known is never taken for "no requester" (src/policy.ts).
+        ...(row.requesterPending ? { starterPending: true } : {}),
         // Escalated people may answer once it has waited long enough (src/slack/deadlines.ts).
         ...(waiting ? { waiting } : {}),
       }),

@@ -13,9 +13,17 @@ import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError, type MastraErrorCode } from '../../mastra/errors.ts';
 import type { JsonSchema } from '../../mastra/types.ts';
-import { canView, type Decision, type Policy, policyGroups, viewersFor } from '../../policy.ts';
+import {
+  canView,
+  type Decision,
+  type Policy,
+  policyGroups,
+  requesterAllowed,
+  viewersFor,
+} from '../../policy.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
 import type { Deadlines } from '../deadlines.ts';
+import { identityOf } from '../elsewhere.ts';
 import { RefusedError, UserFacingError, userMessage } from '../errors.ts';
 import { fitView } from '../fit.ts';
 import type { SlackGateway } from '../gateway.ts';
@@ -63,8 +71,6 @@ export interface RunAudience {
   /** Where its progress message is, when it has one. */
   channel?: string;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
 /** Blocks a modal keeps for context above the generated inputs. */
 const FORM_RESERVED_BLOCKS = 5;
@@ -160,9 +166,10 @@ export class UseCaseContext {
     const first = canView(this.deps.policy, request);
     if (first.allowed) return first;
     try {
-      if (run.starterId === null && run.requester && EMAIL.test(run.requester.trim())) {
+      const named = run.starterId === null ? identityOf(run.requester ?? null) : undefined;
+      if (named && 'email' in named && requesterAllowed(this.deps.policy, named)) {
         const email = await this.deps.gateway.emailOf(userId, 'interactive');
-        if (email !== undefined && email === run.requester.trim().toLowerCase()) {
+        if (email !== undefined && email === named.email) {
           const asRequester = canView(this.deps.policy, { ...request, starterId: userId });
           if (asRequester.allowed) return asRequester;
         }

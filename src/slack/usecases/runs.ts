@@ -7,16 +7,15 @@ import type { CatalogEntry } from '../../catalog.ts';
 import { isMastraError } from '../../mastra/errors.ts';
 import type { RunStatus } from '../../mastra/types.ts';
 import { RUN_STATUSES } from '../../mastra/types.ts';
-import { canCancel } from '../../policy.ts';
+import { canCancel, type Policy, requesterAllowed } from '../../policy.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import type { ProgressMessage } from '../../store/index.ts';
+import { identityOf } from '../elsewhere.ts';
 import { UserFacingError } from '../errors.ts';
 import { code, safeText } from '../mrkdwn.ts';
 import { renderNotice, renderRunList } from '../render/commands.ts';
 import { renderStatus } from '../render/progress.ts';
 import { type MessageRef, type Respond, type RunAudience, UseCase } from './context.ts';
-
-const SLACK_USER = /^[UW][A-Z0-9]+$/;
 
 export class Runs extends UseCase {
   /**
@@ -43,7 +42,7 @@ export class Runs extends UseCase {
     const runs = page.runs.map((run, i) => ({
       run,
       row: rows[i],
-      audience: audienceOf(entry, run, rows[i]),
+      audience: audienceOf(this.deps.policy, entry, run, rows[i]),
     }));
     const decisions = await Promise.all(
       runs.map(({ audience }) => this.ctx.viewDecision(audience, userId, userGroups)),
@@ -70,7 +69,7 @@ export class Runs extends UseCase {
     const { runId, userId } = input;
     const { entry, row } = await this.#locateRun(runId, userId);
     const state = await this.deps.client.getWorkflow(entry.key).runById(runId);
-    const audience = audienceOf(entry, state, row);
+    const audience = audienceOf(this.deps.policy, entry, state, row);
     await this.ctx.authorize(await this.ctx.viewDecision(audience, userId));
     const info = await this.deps.catalog.details(entry.key);
     const snapshot = snapshotFromRunState(state);
@@ -180,6 +179,7 @@ export class Runs extends UseCase {
  * never spends Slack's lookup limits — and shown only to people who may see the run.
  */
 function audienceOf(
+  policy: Policy,
   entry: CatalogEntry,
   run: { resourceId?: string | null },
   row: ProgressMessage | undefined,
@@ -193,8 +193,9 @@ function audienceOf(
       ...(row.requester ? { requester: row.requester } : {}),
     };
   }
-  const id = run.resourceId?.trim();
-  if (!id) return { ...ref, starterId: null };
-  if (SLACK_USER.test(id)) return { ...ref, starterId: id };
-  return { ...ref, starterId: null, requester: id.slice(0, 200) };
+  const identity = identityOf(run.resourceId ?? null);
+  if (!identity) return { ...ref, starterId: null };
+  if ('userId' in identity && requesterAllowed(policy, identity))
+    return { ...ref, starterId: identity.userId };
+  return { ...ref, starterId: null, requester: run.resourceId?.trim().slice(0, 200) ?? '' };
 }
