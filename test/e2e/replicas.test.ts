@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   type SlackEmulator,
@@ -175,6 +176,12 @@ describe('three replicas on one PostgreSQL', () => {
   test('60 runs spread over the replicas, each followed by one; a SIGKILLed replica’s runs finish on the others, each end notified once; one update budget for all', async () => {
     const before = new Set(posts().keys());
     const updatesBefore = emulator.callsOf('chat.update').length;
+    // The emulator stamps each call when this process reads it: while this process is held up
+    // (the in-process Mastra server ending 60 runs at once can hold it for seconds on 2 cores),
+    // calls the replicas sent over that time are read together. How long it was held up is
+    // measured, and allowed for below.
+    const held = monitorEventLoopDelay({ resolution: 10 });
+    held.enable();
     for (let batch = 0; batch < 6; batch++) {
       await Promise.all(
         Array.from({ length: 10 }, () =>
@@ -236,19 +243,23 @@ describe('three replicas on one PostgreSQL', () => {
     expect(cluster.routed.filter((n) => n > 0).length).toBe(3);
 
     // The budget holds for the three replicas together (each keeps to its share of the live ones):
-    // however many edits the 60 runs wanted, no stretch of time saw more than a burst plus the rate.
+    // however many edits the 60 runs wanted, no stretch of time saw more than a burst plus the rate
+    // — give or take a few calls' jitter between taking a token and the emulator reading the call,
+    // and what was sent while this process was held up (read at once when it went on).
+    held.disable();
+    const perMs = UPDATES_PER_MINUTE / 60_000;
+    const jitter = 5 + perMs * (held.max / 1e6);
     const sent = emulator
       .callsOf('chat.update')
       .slice(updatesBefore)
       .filter((c) => !c.rateLimited)
       .map((c) => c.time)
       .sort((a, b) => a - b);
-    const perMs = UPDATES_PER_MINUTE / 60_000;
     let worst = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < sent.length; i++)
       for (let j = i; j < sent.length; j++)
         worst = Math.max(worst, j - i + 1 - (BURST + perMs * (sent[j]! - sent[i]!)));
-    expect(worst).toBeLessThanOrEqual(5); // a few calls' jitter between taking a token and the emulator
+    expect(worst).toBeLessThanOrEqual(jitter);
     // ...and it was what held them back: the runs wanted more edits than it allowed.
     expect(sent.length).toBeGreaterThan(BURST + perMs * (sent.at(-1)! - sent[0]!) * 0.5);
   }, 150_000);
