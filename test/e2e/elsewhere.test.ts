@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { type SlackEmulator, startSlackEmulator } from '../../src/emulator/index.ts';
 import { parsePolicy } from '../../src/policy.ts';
+import { startElsewhere as startRunElsewhere } from '../support/elsewhere.ts';
 import { ALICE, BOB, CAROL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
@@ -91,22 +92,8 @@ afterAll(async () => {
 });
 
 /** Starts a run the way another system would: Mastra's HTTP API, no Slack anywhere. */
-async function startElsewhere(workflow: string, amount: number, resourceId?: string): Promise<string> {
-  const api = `${mastra.url}/api/workflows/${workflow}`;
-  const created = await fetch(`${api}/create-run`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(resourceId ? { resourceId } : {}),
-  });
-  const { runId } = (await created.json()) as { runId: string };
-  const started = await fetch(`${api}/start?runId=${runId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputData: { amount } }),
-  });
-  expect(started.status).toBe(200);
-  return runId;
-}
+const startElsewhere = (workflow: string, amount: number, resourceId?: string) =>
+  startRunElsewhere(mastra, workflow, { amount }, resourceId);
 
 async function status(workflow: string, runId: string): Promise<string> {
   return String((await h.mastraGet(`/api/workflows/${workflow}/runs/${runId}`)).status);

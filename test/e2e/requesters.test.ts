@@ -17,6 +17,7 @@ import { MastraClient } from '../../src/mastra/client.ts';
 import { parsePolicy } from '../../src/policy.ts';
 import { snapshotFromRunState } from '../../src/runs/state.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
+import { startElsewhere as startRunElsewhere } from '../support/elsewhere.ts';
 import { ALICE, BOB, CAROL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
@@ -112,22 +113,8 @@ afterAll(async () => {
   await mastra?.close();
 });
 
-async function startElsewhere(workflow: string, amount: number, resourceId: string): Promise<string> {
-  const api = `${mastra.url}/api/workflows/${workflow}`;
-  const created = await fetch(`${api}/create-run`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceId }),
-  });
-  const { runId } = (await created.json()) as { runId: string };
-  const started = await fetch(`${api}/start?runId=${runId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputData: { amount } }),
-  });
-  expect(started.status).toBe(200);
-  return runId;
-}
+const startElsewhere = (workflow: string, amount: number, resourceId: string) =>
+  startRunElsewhere(mastra, workflow, { amount }, resourceId);
 
 const posted = (runId: string, check: (blocks: string) => boolean = () => true) =>
   waitFor(`the message of ${runId}`, () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parsePolicy } from '../../src/policy.ts';
+import { startElsewhere as startRunElsewhere } from '../support/elsewhere.ts';
 import { ALICE, BOB, CAROL, GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
@@ -70,22 +71,8 @@ async function finishedRun(workflow: string, inputs: string, user: string, chann
   return runId;
 }
 
-/** Starts a run the way another system would: Mastra's HTTP API, with `resourceId` naming the requester. */
-async function startElsewhere(workflow: string, inputData: unknown, resourceId: string): Promise<string> {
-  const api = `${mastra.url}/api/workflows/${workflow}`;
-  const created = await fetch(`${api}/create-run`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceId }),
-  });
-  const { runId } = (await created.json()) as { runId: string };
-  await fetch(`${api}/start-async?runId=${runId}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputData }),
-  });
-  return runId;
-}
+const startElsewhere = (workflow: string, inputData: unknown, resourceId: string) =>
+  startRunElsewhere(mastra, workflow, inputData, resourceId);
 
 describe('who may see a run', () => {
   test('a run in a private channel: its members see it; anyone else is refused its status and does not find it in runs', async () => {
