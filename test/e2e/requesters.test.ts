@@ -165,6 +165,13 @@ describe('requesters Slack could not look up yet', () => {
     await waitFor('cancel refused', () =>
       repliesSince(ALICE, beforeCancel).some((t) => t.includes('only admins may cancel')),
     );
+    // `status` says so too, to the requester (known by the address Slack has for them).
+    const beforeStatus = h.replies(ALICE).length;
+    await h.slash(`status ${runId}`, { user: ALICE });
+    await waitFor('status while pending', () =>
+      repliesSince(ALICE, beforeStatus).some((t) => t.includes(runId)),
+    );
+    expect(JSON.stringify(emulator.ephemerals(ALICE).at(-1)?.blocks)).toContain('(not yet known in Slack)');
     // The admins are told once, in the thread; the approvers are not asked yet.
     const notice = await waitFor('the admins told', () =>
       emulator.thread(FINANCE, message.ts).find((m) => m.text.includes('could not tell who requested')),

@@ -80,6 +80,7 @@ export class Runs extends UseCase {
         starterId: audience.starterId,
         ...(row ? (row.origin ? { origin: row.origin } : {}) : { origin: 'elsewhere' as const }),
         ...(audience.requester ? { requester: audience.requester } : {}),
+        ...(row?.requesterPending ? { requesterPending: row.requesterPending } : {}),
         startedAt: row?.startedAt ?? state.createdAt,
         ...(row?.canceledBy ? { canceledBy: row.canceledBy } : {}),
       },
