@@ -651,6 +651,29 @@ export class ProgressMessages {
     }
   }
 
+  /**
+   * The run ended: the questions it asked in people's DMs and nobody answered in Slack (it was
+   * canceled, timed out, answered outside Slack) lose their buttons, which could only be refused.
+   * A DM that also holds a question someone answered keeps saying who did. Best effort: one try each.
+   */
+  async #closeDms(row: ProgressMessage, text: string): Promise<void> {
+    const { store, gateway, logger } = this.#deps;
+    const dms = await store.listQuestionDms(row.runId);
+    if (dms.length === 0) return;
+    const answered = new Set((await store.listAnswers(row.runId)).map((a) => a.stepPath));
+    const where = (dm: QuestionDm) => `${dm.channel}:${dm.ts}`;
+    const keep = new Set(dms.filter((dm) => answered.has(dm.suspensionKey)).map(where));
+    const open = new Map(dms.filter((dm) => !keep.has(where(dm))).map((dm) => [where(dm), dm]));
+    for (const dm of open.values()) {
+      await gateway
+        .updateMessage(dm.channel, dm.ts, {
+          text,
+          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
+        })
+        .catch((error) => logger.warn(`run ${row.runId}: could not update a DM`, error));
+    }
+  }
+
   /** The people `answerers` names, groups member by member (bounded); the starter left out when refused. */
   async #peopleOf(answerers: Answerers, starterId: string | null): Promise<string[]> {
     const people = new Set(answerers.users);
@@ -731,6 +754,7 @@ export class ProgressMessages {
     } catch (error) {
       logger.warn(`run ${row.runId}: thread reply failed`, error);
     }
+    await this.#closeDms(row, `Run ${outcome}${by}: nothing is left to answer here.`);
     // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
     // run was recorded final, and the DM is sent once, so one of the two sends it.
     if (row.starterId)

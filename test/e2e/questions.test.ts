@@ -352,6 +352,27 @@ describe('people who may answer but cannot read the conversation', () => {
     expect(final.blocks).toContain(`answered by <@${CAROL}>`);
   });
 
+  test('a run that ends with its question unanswered (canceled): the question in people’s DMs loses its buttons', async () => {
+    const before = h.runIds().length;
+    await h.slash('start unseen {"version": "3.4"}', { user: ALICE, channel: PRIVATE });
+    const runId = await waitFor('the run', () =>
+      h.runIds().length > before ? h.runIds().at(-1) : undefined,
+    );
+    const [carol] = await waitFor(
+      'carol asked',
+      () => asked(CAROL, runId).length === 1 && asked(CAROL, runId),
+    );
+    expect(JSON.stringify(carol!.blocks)).toContain('flowgate_respond');
+    await h.slash(`cancel ${runId}`, { user: ALICE, channel: PRIVATE });
+    await h.message(runId, (m) => m.text.includes('Canceled'));
+    const closed = await waitFor('the DM closed', () => {
+      const now = h.emulator.messages(carol!.channel).find((m) => m.ts === carol!.ts);
+      return now?.text.includes('nothing is left to answer') ? now : undefined;
+    });
+    expect(JSON.stringify(closed.blocks)).not.toContain('flowgate_respond');
+    expect(closed.text).toContain(`canceled by <@${ALICE}>`);
+  });
+
   test('a public channel: anyone may open its message, so nobody is asked by DM', async () => {
     h.emulator.addChannel({ id: 'C0QPUBLIC1', name: 'releases', members: [ALICE] });
     const before = h.runIds().length;
