@@ -176,6 +176,14 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     baseUrl: config.mastra.url,
     apiPrefix: config.mastra.apiPrefix,
     ...(config.mastra.authToken ? { headers: { authorization: `Bearer ${config.mastra.authToken}` } } : {}),
+    ...(config.mastra.streams !== undefined ? { streamConnections: config.mastra.streams } : {}),
+    ...(config.mastra.connections !== undefined ? { connections: config.mastra.connections } : {}),
+    onExhausted: ({ budget, connections, queued }) =>
+      logger.warn(
+        budget === 'streams'
+          ? `All ${connections} connections for runs' event streams to the Mastra server are in use; ${queued} more wait for one (raise FLOWGATE_MASTRA_STREAMS).`
+          : `All ${connections} connections for calls to the Mastra server are in use; ${queued} more wait for one (raise FLOWGATE_MASTRA_CONNECTIONS).`,
+      ),
   });
   const slackLogLevel = {
     debug: BoltLogLevel.DEBUG,
