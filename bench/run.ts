@@ -1,4 +1,5 @@
 /** `npm run bench`: every benchmark, printed as the markdown kept in BENCHMARKS.md. */
+import { run as budgets } from './budgets.ts';
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
@@ -21,6 +22,7 @@ const benchmarks = [
   visibility,
   patterns,
   policy,
+  budgets,
 ];
 for (const [i, run] of benchmarks.entries()) {
   if (i > 0) console.log('');

@@ -176,6 +176,14 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     baseUrl: config.mastra.url,
     apiPrefix: config.mastra.apiPrefix,
     ...(config.mastra.authToken ? { headers: { authorization: `Bearer ${config.mastra.authToken}` } } : {}),
+    ...(config.mastra.streams !== undefined ? { streamConnections: config.mastra.streams } : {}),
+    ...(config.mastra.connections !== undefined ? { connections: config.mastra.connections } : {}),
+    onExhausted: ({ budget, connections }) =>
+      logger.warn(
+        budget === 'streams'
+          ? `Every one of the ${connections} connections for runs' event streams to the Mastra server is in use; further runs wait for one to end (raise FLOWGATE_MASTRA_STREAMS).`
+          : `Every one of the ${connections} connections for calls to the Mastra server is in use; further calls wait for one (raise FLOWGATE_MASTRA_CONNECTIONS).`,
+      ),
   });
   const slackLogLevel = {
     debug: BoltLogLevel.DEBUG,

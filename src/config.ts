@@ -45,6 +45,10 @@ export interface MastraConfig {
   apiPrefix: string;
   /** Sent as `Authorization: Bearer <token>` when set. */
   authToken?: string;
+  /** Connections for runs' event streams (each held for a run's life). Default 64. */
+  streams?: number;
+  /** Connections for every other call (lists, details, starting, answering, canceling, run state). Default 16. */
+  connections?: number;
 }
 
 export interface Config {
@@ -79,6 +83,8 @@ export const DEFAULTS = {
   updatesPerMinute: 50,
   watchIntervalMs: 5000,
   leaseMs: 15_000,
+  mastraStreams: 64,
+  mastraConnections: 16,
   logLevel: 'info',
 } as const satisfies {
   port: number;
@@ -90,6 +96,8 @@ export const DEFAULTS = {
   updatesPerMinute: number;
   watchIntervalMs: number;
   leaseMs: number;
+  mastraStreams: number;
+  mastraConnections: number;
   logLevel: LogLevel;
 };
 
@@ -132,6 +140,10 @@ const WHAT = {
   FLOWGATE_DB:
     'a SQLite file path (default .flowgate/flowgate.db) or a PostgreSQL URL such as postgres://user:password@host:5432/flowgate',
   FLOWGATE_LEASE_MS: `how long a replica holds a run it follows without renewing, in milliseconds, an integer ≥ ${MIN_LEASE_MS} (default 15000): another replica takes over a stopped one's runs within it`,
+  FLOWGATE_MASTRA_STREAMS:
+    'how many event streams of runs are held open to the Mastra server at once, an integer ≥ 1 (default 64)',
+  FLOWGATE_MASTRA_CONNECTIONS:
+    'how many connections every other call to the Mastra server (lists, starting, answering, run state) may use, an integer ≥ 1 (default 16)',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
 } as const;
 
@@ -241,6 +253,22 @@ export function loadConfig(env: Env = process.env): Config {
   if (authToken !== undefined && /\s/.test(authToken))
     malformed('MASTRA_AUTH_TOKEN', 'it contains whitespace');
 
+  let streams: number = DEFAULTS.mastraStreams;
+  const streamsRaw = get('FLOWGATE_MASTRA_STREAMS');
+  if (streamsRaw !== undefined) {
+    const n = /^\d+$/.test(streamsRaw) ? Number(streamsRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 1) streams = n;
+    else malformed('FLOWGATE_MASTRA_STREAMS', `got ${shown(streamsRaw)}`);
+  }
+
+  let connections: number = DEFAULTS.mastraConnections;
+  const connectionsRaw = get('FLOWGATE_MASTRA_CONNECTIONS');
+  if (connectionsRaw !== undefined) {
+    const n = /^\d+$/.test(connectionsRaw) ? Number(connectionsRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 1) connections = n;
+    else malformed('FLOWGATE_MASTRA_CONNECTIONS', `got ${shown(connectionsRaw)}`);
+  }
+
   // --- Everything else ---------------------------------------------------------------------------
   let command: string = DEFAULTS.command;
   const commandRaw = get('SLACK_COMMAND');
@@ -322,7 +350,7 @@ export function loadConfig(env: Env = process.env): Config {
   else if (signingSecret !== undefined) slack = { botToken, mode: 'http', signingSecret, port };
   else throw new ConfigError(problems); // unreachable: covered by the checks above
 
-  const mastra: MastraConfig = { url: mastraUrl, apiPrefix };
+  const mastra: MastraConfig = { url: mastraUrl, apiPrefix, streams, connections };
   if (authToken !== undefined) mastra.authToken = authToken;
 
   const config: Config = {

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       slack: { botToken: BOT, mode: 'socket', appToken: APP },
       slackApiUrl: 'https://slack.com/api/',
       command: '/flowgate',
-      mastra: { url: 'http://localhost:4111', apiPrefix: '/api' },
+      mastra: { url: 'http://localhost:4111', apiPrefix: '/api', streams: 64, connections: 16 },
       admins: [],
       dbPath: '.flowgate/flowgate.db',
       leaseMs: 15_000,
@@ -97,6 +97,8 @@ describe('loadConfig', () => {
         FLOWGATE_UPDATE_INTERVAL_MS: '100',
         FLOWGATE_UPDATES_PER_MINUTE: '20',
         FLOWGATE_WATCH_INTERVAL_MS: '250',
+        FLOWGATE_MASTRA_STREAMS: '200',
+        FLOWGATE_MASTRA_CONNECTIONS: '8',
         LOG_LEVEL: 'DEBUG',
       }),
     );
@@ -105,6 +107,8 @@ describe('loadConfig', () => {
       url: 'https://mastra.example.com/base',
       apiPrefix: '/v2/api',
       authToken: MASTRA_TOKEN,
+      streams: 200,
+      connections: 8,
     });
     expect(config.command).toBe('/run-flow_2');
     expect(config.policyPath).toBe('./policy.yaml');
@@ -304,6 +308,22 @@ describe('loadConfig', () => {
       }
     });
 
+    test('FLOWGATE_MASTRA_STREAMS and FLOWGATE_MASTRA_CONNECTIONS must be integers ≥ 1', () => {
+      for (const bad of ['0', '-1', '1.5', '48k']) {
+        expect(
+          configError(socketEnv({ FLOWGATE_MASTRA_STREAMS: bad, FLOWGATE_MASTRA_CONNECTIONS: bad })).problems,
+        ).toEqual([
+          expect.stringMatching(/^FLOWGATE_MASTRA_STREAMS is malformed.*≥ 1 \(default 64\)/),
+          expect.stringMatching(/^FLOWGATE_MASTRA_CONNECTIONS is malformed.*≥ 1 \(default 16\)/),
+        ]);
+      }
+      const config = loadConfig(
+        socketEnv({ FLOWGATE_MASTRA_STREAMS: '1', FLOWGATE_MASTRA_CONNECTIONS: '64' }),
+      );
+      expect(config.mastra.streams).toBe(1);
+      expect(config.mastra.connections).toBe(64);
+    });
+
     test('FLOWGATE_LEASE_MS must be an integer ≥ 1000; FLOWGATE_DB may be a PostgreSQL URL', () => {
       for (const bad of ['999', '0', '15s']) {
         expect(configError(socketEnv({ FLOWGATE_LEASE_MS: bad })).problems).toEqual([
@@ -337,7 +357,13 @@ describe('redact', () => {
     const text = JSON.stringify(safe);
     expect(text).not.toContain('SECRET');
     expect(safe.slack).toEqual({ botToken: 'xoxb-***', mode: 'socket', appToken: 'xapp-***' });
-    expect(safe.mastra).toEqual({ url: 'http://localhost:4111', apiPrefix: '/api', authToken: '***' });
+    expect(safe.mastra).toEqual({
+      url: 'http://localhost:4111',
+      apiPrefix: '/api',
+      authToken: '***',
+      streams: 64,
+      connections: 16,
+    });
     expect(safe.admins).toEqual(['U0A1']);
     expect(safe.command).toBe(config.command);
     // the original is untouched

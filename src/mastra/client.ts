@@ -16,7 +16,7 @@ import {
   workflowListSchema,
   workflowResultSchema,
 } from './schemas.ts';
-import type { CallOptions, OpenStream, Query } from './transport.ts';
+import type { BudgetExhausted, CallOptions, OpenStream, Query } from './transport.ts';
 import { Transport } from './transport.ts';
 import type {
   RunCounts,
@@ -29,7 +29,7 @@ import type {
 } from './types.ts';
 import { TERMINAL_RUN_STATUSES } from './types.ts';
 
-export type { CallOptions } from './transport.ts';
+export type { Budget, BudgetExhausted, CallOptions } from './transport.ts';
 
 export interface MastraClientOptions {
   /** Server origin, optionally with a base path: `http://127.0.0.1:4111`. */
@@ -55,9 +55,31 @@ export interface MastraClientOptions {
   retryMinDelayMs?: number;
   /** Longest retry delay. Default 1000 ms. */
   retryMaxDelayMs?: number;
-  /** Keep-alive connections to the server. Default 64. */
+  /**
+   * Overall time of a call that is not a stream (waiting for a connection, every attempt and retry
+   * delay included): past it the call fails `unavailable`. Default 30 s; a call's own `timeoutMs`
+   * or `deadlineMs` extends it.
+   */
+  deadlineMs?: number;
+  /**
+   * Keep-alive connections for every call that is not a stream (lists, details, create, start,
+   * resume, cancel, run state). Default 16. Streams never take these, so such calls never wait
+   * behind streams.
+   */
   connections?: number;
-  /** An undici dispatcher to use instead of the client's own keep-alive `Pool`. */
+  /**
+   * Keep-alive connections for event streams (`stream`, `resumeStream`, `observe`), each held for
+   * the stream's life. Default 64 (as many live runs as the one pool of 64 allowed before); a stream beyond them waits for one to end.
+   */
+  streamConnections?: number;
+  /**
+   * Told (at most once per `exhaustedNoticeMs` per budget) when every connection of a budget is in
+   * use and calls start to wait.
+   */
+  onExhausted?: (info: BudgetExhausted) => void;
+  /** Default 60 s. */
+  exhaustedNoticeMs?: number;
+  /** An undici dispatcher for every call (both budgets) instead of the client's own keep-alive `Pool`s. */
   dispatcher?: Dispatcher;
   /** `observe()` reconnects in a row without progress before giving up. Default 3. */
   observeReconnects?: number;
@@ -209,8 +231,12 @@ export class MastraClient {
       retries: opts.retries ?? 3,
       retryMinDelayMs: opts.retryMinDelayMs ?? 100,
       retryMaxDelayMs: opts.retryMaxDelayMs ?? 1_000,
-      connections: opts.connections ?? 64,
+      connections: opts.connections ?? 16,
+      streamConnections: opts.streamConnections ?? 64,
+      deadlineMs: opts.deadlineMs ?? 30_000,
       dispatcher: opts.dispatcher,
+      onExhausted: opts.onExhausted,
+      exhaustedNoticeMs: opts.exhaustedNoticeMs ?? 60_000,
     });
     this.#observeReconnects = opts.observeReconnects ?? 3;
     this.#observeReconnectDelayMs = opts.observeReconnectDelayMs ?? 100;
@@ -586,6 +612,7 @@ export class Run {
       fields: [],
       signal: params.signal,
       timeoutMs: params.timeoutMs,
+      deadlineMs: params.deadlineMs,
     });
     if (TERMINAL_RUN_STATUSES.has(state.status)) {
       throw new MastraError(

@@ -1,4 +1,6 @@
 export type {
+  Budget,
+  BudgetExhausted,
   CallOptions,
   CreateRunParams,
   ListWorkflowsParams,

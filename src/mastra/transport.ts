@@ -1,7 +1,9 @@
 /**
- * HTTP transport of the Mastra client, on undici: a keep-alive `Pool` for the server's origin,
- * connect/headers/body timeouts, JSON calls with p-retry where repeating is safe, and streaming
- * calls whose body is handed over unread (consumed with backpressure, never buffered whole).
+ * HTTP transport of the Mastra client, on undici: two keep-alive `Pool`s for the server's origin,
+ * one for long-lived event streams and one for everything else (so calls a person waits on never
+ * queue behind streams), connect/headers/body timeouts, JSON calls with p-retry where repeating is
+ * safe under one overall deadline, and streaming calls whose body is handed over unread (consumed
+ * with backpressure, never buffered whole).
  */
 import pRetry from 'p-retry';
 import type { Dispatcher } from 'undici';
@@ -22,15 +24,39 @@ export interface TransportOptions {
   retries: number;
   retryMinDelayMs: number;
   retryMaxDelayMs: number;
+  /** Connections for JSON calls (the control budget). */
   connections: number;
+  /** Connections for event streams (the stream budget). */
+  streamConnections: number;
+  /** Overall time for a JSON call, its retries and waits included. */
+  deadlineMs: number;
+  /** One dispatcher for both budgets instead of the transport's own pools. */
   dispatcher?: Dispatcher | undefined;
+  /** Told when calls start to wait for a connection of a budget; at most once per `exhaustedNoticeMs` per budget. */
+  onExhausted?: ((info: BudgetExhausted) => void) | undefined;
+  exhaustedNoticeMs: number;
+}
+
+export type Budget = 'streams' | 'control';
+
+export interface BudgetExhausted {
+  budget: Budget;
+  /** The budget's size (connections). */
+  connections: number;
+  /** Calls waiting for one of its connections when noticed. */
+  queued: number;
 }
 
 export interface CallOptions {
   /** Aborts the call (and any retry waiting) at once: a `MastraError` with code `aborted`. */
   signal?: AbortSignal | undefined;
-  /** Overrides the client's `timeoutMs` for this call (e.g. a long `startAsync`). */
+  /**
+   * Overrides the client's `timeoutMs` for this call (e.g. a long `startAsync`); a JSON call's
+   * overall deadline is then at least this long.
+   */
   timeoutMs?: number | undefined;
+  /** Overrides the client's overall deadline of a JSON call (retries and waits included). */
+  deadlineMs?: number | undefined;
 }
 
 export type Query = Record<string, string | number | boolean | undefined>;
@@ -96,8 +122,13 @@ export class Transport {
   /** Base path + API prefix, e.g. `/api`. */
   readonly prefix: string;
   readonly #opts: TransportOptions;
-  readonly #dispatcher: Dispatcher;
+  readonly #control: Dispatcher;
+  readonly #streams: Dispatcher;
   readonly #ownsDispatcher: boolean;
+  readonly #noticedAt: Record<Budget, number> = {
+    streams: Number.NEGATIVE_INFINITY,
+    control: Number.NEGATIVE_INFINITY,
+  };
   readonly #baseHeaders: Record<string, string>;
   readonly #jsonHeaders: Record<string, string>;
 
@@ -111,20 +142,38 @@ export class Transport {
     this.#baseHeaders = { accept: 'application/json', ...opts.headers };
     this.#jsonHeaders = { ...this.#baseHeaders, 'content-type': 'application/json' };
     if (opts.dispatcher) {
-      this.#dispatcher = opts.dispatcher;
+      this.#control = opts.dispatcher;
+      this.#streams = opts.dispatcher;
       this.#ownsDispatcher = false;
     } else {
-      this.#dispatcher = new Pool(this.origin, {
-        connections: opts.connections,
-        // Below Node's default server keep-alive (5 s) so we never reuse a socket the server is closing.
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 60_000,
-        connect: { timeout: opts.connectTimeoutMs },
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
-      });
+      const pool = (connections: number) =>
+        new Pool(this.origin, {
+          connections,
+          // Below Node's default server keep-alive (5 s) so we never reuse a socket the server is closing.
+          keepAliveTimeout: 4_000,
+          keepAliveMaxTimeout: 60_000,
+          connect: { timeout: opts.connectTimeoutMs },
+          headersTimeout: opts.timeoutMs,
+          bodyTimeout: opts.timeoutMs,
+        });
+      this.#control = pool(opts.connections);
+      this.#streams = pool(opts.streamConnections);
       this.#ownsDispatcher = true;
     }
+  }
+
+  /** Tells `onExhausted` when the request just dispatched had to wait for a connection of `budget`. */
+  #noticeQueue(budget: Budget): void {
+    const notify = this.#opts.onExhausted;
+    if (notify === undefined || !this.#ownsDispatcher) return;
+    const pool = (budget === 'streams' ? this.#streams : this.#control) as Pool;
+    const { queued } = pool.stats;
+    if (queued === 0) return;
+    const now = performance.now();
+    if (now - this.#noticedAt[budget] < this.#opts.exhaustedNoticeMs) return;
+    this.#noticedAt[budget] = now;
+    const connections = budget === 'streams' ? this.#opts.streamConnections : this.#opts.connections;
+    notify({ budget, connections, queued });
   }
 
   url(path: string, query?: Query): string {
@@ -132,6 +181,7 @@ export class Transport {
   }
 
   async #send(
+    budget: Budget,
     method: string,
     pathAndQuery: string,
     body: unknown,
@@ -139,7 +189,8 @@ export class Transport {
     headersTimeout: number,
     bodyTimeout: number,
   ): Promise<Dispatcher.ResponseData> {
-    return this.#dispatcher.request({
+    // undici queues the request synchronously when every connection is busy.
+    const reply = (budget === 'streams' ? this.#streams : this.#control).request({
       origin: this.origin,
       path: pathAndQuery,
       method: method as Dispatcher.HttpMethod,
@@ -149,22 +200,54 @@ export class Transport {
       headersTimeout,
       bodyTimeout,
     });
+    this.#noticeQueue(budget);
+    return reply;
   }
 
-  /** One JSON call; retried (p-retry) on `unavailable` only when `req.retry`. */
+  /**
+   * One JSON call; retried (p-retry) on `unavailable` only when `req.retry`. The whole call (waits
+   * for a connection, attempts and retry delays) has one deadline; when it passes the call fails
+   * `unavailable`.
+   */
   async json<T>(req: JsonRequest<T>, opts: CallOptions = {}): Promise<T> {
-    const { signal } = opts;
     const pathAndQuery = `${this.prefix}${req.path}${buildQuery(req.query)}`;
     const url = `${this.origin}${pathAndQuery}`;
-    const timeout = opts.timeoutMs ?? this.#opts.timeoutMs;
+    const deadlineMs = opts.deadlineMs ?? Math.max(this.#opts.deadlineMs, opts.timeoutMs ?? 0);
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), deadlineMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
+    try {
+      return await this.#json(req, pathAndQuery, url, signal, opts.timeoutMs);
+    } catch (e) {
+      if (deadline.signal.aborted && !opts.signal?.aborted) {
+        throw new MastraError('unavailable', `No answer from ${req.method} ${url} within ${deadlineMs} ms`, {
+          url,
+          method: req.method,
+          cause: e,
+        });
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #json<T>(
+    req: JsonRequest<T>,
+    pathAndQuery: string,
+    url: string,
+    signal: AbortSignal,
+    timeoutMs: number | undefined,
+  ): Promise<T> {
+    const timeout = timeoutMs ?? this.#opts.timeoutMs;
     const ctx = { url, method: req.method, signal };
 
     const attempt = async (): Promise<T> => {
-      if (signal?.aborted) throw errorFromTransport(signal.reason, ctx);
+      if (signal.aborted) throw errorFromTransport(signal.reason, ctx);
       let res: Dispatcher.ResponseData;
       let text: string;
       try {
-        res = await this.#send(req.method, pathAndQuery, req.body, signal, timeout, timeout);
+        res = await this.#send('control', req.method, pathAndQuery, req.body, signal, timeout, timeout);
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         text = await readText(res.body, ok ? Number.POSITIVE_INFINITY : MAX_ERROR_BODY);
       } catch (e) {
@@ -205,7 +288,7 @@ export class Transport {
         shouldRetry: ({ error }) => isMastraError(error, 'unavailable'),
       });
     } catch (e) {
-      if (signal?.aborted) throw errorFromTransport(signal.reason, ctx);
+      if (signal.aborted) throw errorFromTransport(signal.reason, ctx);
       throw e;
     }
   }
@@ -224,6 +307,7 @@ export class Transport {
     let res: Dispatcher.ResponseData;
     try {
       res = await this.#send(
+        'streams',
         req.method,
         pathAndQuery,
         req.body,
@@ -254,6 +338,6 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsDispatcher) await this.#dispatcher.close();
+    if (this.#ownsDispatcher) await Promise.all([this.#control.close(), this.#streams.close()]);
   }
 }

@@ -51,6 +51,8 @@ export interface HarnessOptions {
   socketMode?: boolean;
   /** The app's logger (default: silent). */
   logger?: Logger;
+  /** Connections of the app's Mastra client for event streams (`FLOWGATE_MASTRA_STREAMS`; default 48). */
+  mastraStreams?: number;
 }
 
 export interface Harness {
@@ -113,7 +115,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       : { mode: 'http', botToken: emulator.botToken, signingSecret: SIGNING_SECRET, port: 0 },
     slackApiUrl: emulator.apiUrl,
     command: '/flowgate',
-    mastra: { url: mastra.url, apiPrefix: '/api' },
+    mastra: {
+      url: mastra.url,
+      apiPrefix: '/api',
+      ...(options.mastraStreams === undefined ? {} : { streams: options.mastraStreams }),
+    },
     admins: options.admins ?? [],
     dbPath: options.dbPath ?? join(dir, 'flowgate.db'),
     updateIntervalMs: options.updateIntervalMs ?? 50,
