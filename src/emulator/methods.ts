@@ -315,6 +315,7 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
     });
     const threadTs = params.string('thread_ts');
     store.insertMessage(channel.id, message, threadTs || undefined, params.bool('reply_broadcast'));
+    store.recordSent(message, content);
     return { ok: true, channel: channel.id, ts: message.ts, message: structuredClone(message) };
   },
 
@@ -324,6 +325,8 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
     if (message.bot_id !== store.workspace.botId) throw new SlackApiError('cant_update_message');
     if (channel.isArchived) throw new SlackApiError('is_archived');
     const content = messageContent(store, params);
+    if (store.recordSent(message, content))
+      store.unchangedUpdates.push({ channel: channel.id, ts: message.ts });
     // `text` is replaced (absent → empty); blocks/attachments absent → kept, `[]` → removed (chat.update docs).
     message.text = content.text ?? '';
     if (content.blocks !== undefined) {

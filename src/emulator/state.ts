@@ -138,6 +138,10 @@ export class EmulatorStore {
   readonly triggers = new Map<string, TriggerRecord>();
   readonly responseUrls = new Map<string, ResponseUrlRecord>();
   readonly calls: CallLogEntry[] = [];
+  /** `chat.update` calls that changed nothing the message showed (text, blocks, attachments, metadata as sent). */
+  readonly unchangedUpdates: { channel: string; ts: string }[] = [];
+  /** What the app last sent of each message, as sent (before ids were generated): to tell a no-op edit. */
+  readonly #sentContent = new WeakMap<SlackMessage, string>();
 
   readonly #emitter = new EventEmitter();
   #lastTsMicros = 0;
@@ -420,6 +424,17 @@ export class EmulatorStore {
     if (fields.metadata) message.metadata = fields.metadata;
     if (fields.username) message.username = fields.username;
     return message;
+  }
+
+  /**
+   * Records what the app sent for `message`; returns whether it is what it had sent before (an
+   * edit that changes nothing).
+   */
+  recordSent(message: SlackMessage, content: unknown): boolean {
+    const key = JSON.stringify(content);
+    const same = this.#sentContent.get(message) === key;
+    this.#sentContent.set(message, key);
+    return same;
   }
 
   /** Builds a message authored by a human user (for a UI: "type in the channel"). */

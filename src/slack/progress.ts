@@ -119,14 +119,11 @@ export class ProgressMessages {
     const context: RunContext = { row, info: args.info, version: 0 };
     const snapshot = initialSnapshot(args.runId, args.info.stepGraph, startedAt);
     // A person has just started the run and waits to see it: they are told at once if this fails.
-    const posted = await gateway.postProgress(
-      args.channel,
-      args.starterId,
-      renderProgress(this.#view(context, snapshot)),
-      'interactive',
-    );
+    const first = renderProgress(this.#view(context, snapshot));
+    const posted = await gateway.postProgress(args.channel, args.starterId, first, 'interactive');
     row.channel = posted.channel;
     row.ts = posted.ts;
+    this.#deps.publisher.posted(posted, first);
     await store.saveProgressMessage(row);
     this.#runs.set(args.runId, context);
     this.#background(this.#rememberPermalink(row));
@@ -175,19 +172,17 @@ export class ProgressMessages {
     if (!(await store.claimProgressMessage(row))) return false;
     const context: RunContext = { row, info, version: 0 };
     const snapshot = snapshotFromRunState(state, initialSnapshot(state.runId, info.stepGraph, row.startedAt));
+    const first = renderProgress(this.#view(context, snapshot));
     let posted: PostedMessage;
     try {
-      posted = await gateway.postInChannel(
-        args.channel,
-        renderProgress(this.#view(context, snapshot)),
-        'background',
-      );
+      posted = await gateway.postInChannel(args.channel, first, 'background');
     } catch (error) {
       await store.releaseProgressMessage(state.runId);
       throw error;
     }
     row.channel = posted.channel;
     row.ts = posted.ts;
+    this.#deps.publisher.posted(posted, first);
     await store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
     this.#runs.set(state.runId, context);
     this.#background(this.#rememberPermalink(row));

@@ -84,6 +84,11 @@ export interface PublisherOptions<P> {
   retry?: RetryOptions;
   /** Idle per-message bookkeeping is forgotten after this long. Default 30 min. */
   forgetAfterMs?: number;
+  /**
+   * What Slack would show of a payload, as a string: a non-final publish whose content equals what
+   * the message shows (or will show once what is queued lands) sends nothing. Default `JSON.stringify`.
+   */
+  contentOf?(payload: P): string;
 }
 
 export interface PublisherStats {
@@ -97,6 +102,8 @@ export interface PublisherStats {
   failed: number;
   /** Publishes refused: stale version, after a final, after close(). */
   ignored: number;
+  /** Publishes that would have changed nothing Slack shows: nothing sent for them. */
+  unchanged: number;
 }
 
 export interface CloseOptions {
@@ -109,6 +116,8 @@ export interface CloseOptions {
 
 export interface Publisher<P> {
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void;
+  /** The message was just posted with `payload`: what Slack shows, so an edit to the same is not sent. */
+  posted(ref: MessageRef, payload: P): void;
   settled(ref?: MessageRef): Promise<void>;
   /**
    * The share of the workspace's budget this process may use (1 / live replicas), so that all
@@ -215,6 +224,8 @@ class SharedBudget {
 interface Entry<P> {
   version: number;
   payload: P;
+  /** `contentOf(payload)`. */
+  content: string;
   final: boolean;
   /** Failed attempts of this version so far. */
   attempts: number;
@@ -229,6 +240,8 @@ interface MessageState<P> {
   done: number;
   pending: Entry<P> | undefined;
   inFlight: Entry<P> | undefined;
+  /** The content of the last payload delivered: what Slack shows now. */
+  shown: string | undefined;
   /** When the message started waiting with an undelivered state (for fairness). */
   waitingSince: number;
   lastAttemptAt: number;
@@ -240,10 +253,18 @@ interface MessageState<P> {
   waiters: Array<{ target: number; resolve: () => void }>;
 }
 
-const EMPTY_STATS = (): PublisherStats => ({ sent: 0, rateLimited: 0, dropped: 0, failed: 0, ignored: 0 });
+const EMPTY_STATS = (): PublisherStats => ({
+  sent: 0,
+  rateLimited: 0,
+  dropped: 0,
+  failed: 0,
+  ignored: 0,
+  unchanged: 0,
+});
 
 export class ProgressPublisher<P> implements Publisher<P> {
   private readonly sendFn: (ref: MessageRef, payload: P) => Promise<void>;
+  private readonly contentOfFn: (payload: P) => string;
   private readonly minIntervalMs: number;
   private readonly retryAfterMsFn: (error: unknown) => number | undefined;
   private readonly isPermanentFn: (error: unknown) => boolean;
@@ -288,6 +309,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
     this.baseDelayMs = Math.max(0, retry.baseDelayMs ?? 1000);
     this.maxDelayMs = Math.max(this.baseDelayMs, retry.maxDelayMs ?? 30_000);
     this.forgetAfterMs = options.forgetAfterMs ?? 30 * 60_000;
+    this.contentOfFn = options.contentOf ?? ((payload) => JSON.stringify(payload));
     const now = this.nowFn();
     this.lastSweep = now;
     this.budget =
@@ -320,19 +342,58 @@ export class ProgressPublisher<P> implements Publisher<P> {
         this.counters.ignored++;
         return;
       }
+      const content = this.contentOfFn(payload);
       state.accepted = version;
+      if (!final && this.unchanged(state, version, content)) {
+        this.counters.unchanged++;
+        return;
+      }
       if (final && state.finalSince === undefined) state.finalSince = now;
       if (state.pending) {
         this.counters.dropped++;
       } else {
         state.waitingSince = now;
       }
-      state.pending = { version, payload, final, attempts: 0 };
+      state.pending = { version, payload, content, final, attempts: 0 };
       this.queued.add(state);
       this.requestPump();
     } catch {
       // never throw into the caller
     }
+  }
+
+  posted(ref: MessageRef, payload: P): void {
+    try {
+      const state = this.stateFor(ref, this.nowFn());
+      if (!state.pending && !state.inFlight && state.shown === undefined)
+        state.shown = this.contentOfFn(payload);
+    } catch {
+      // never throw into the caller
+    }
+  }
+
+  /**
+   * Whether a non-final state with `content` would change nothing Slack shows once what is queued
+   * has landed; if so it is taken as `version` of what is already on its way (so `settled` waits
+   * for that), or as done at once when nothing is. A queued state in between that differs is
+   * dropped when the message shows, or is being sent, this content already.
+   */
+  private unchanged(state: MessageState<P>, version: number, content: string): boolean {
+    const { pending, inFlight } = state;
+    if (pending?.content === content) {
+      pending.version = version;
+      return true;
+    }
+    const landing = inFlight ? inFlight.content : state.shown;
+    if (landing !== content) return false;
+    if (pending) {
+      state.pending = undefined;
+      this.queued.delete(state);
+      this.counters.dropped++;
+    }
+    if (inFlight) inFlight.version = version;
+    else this.markDone(state, version);
+    return true;
   }
 
   /** Resolves once every version published so far (to `ref`, or to any message) is delivered or given up (or at once after close). */
@@ -406,6 +467,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
         done: Number.NEGATIVE_INFINITY,
         pending: undefined,
         inFlight: undefined,
+        shown: undefined,
         waitingSince: now,
         lastAttemptAt: Number.NEGATIVE_INFINITY,
         blockedUntil: Number.NEGATIVE_INFINITY,
@@ -543,6 +605,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
     state.inFlight = undefined;
     this.inFlightCount--;
     this.counters.sent++;
+    state.shown = entry.content;
     if (entry.final) {
       state.finalDelivered = true;
       if (!state.pending?.final) state.finalSince = undefined;
@@ -669,6 +732,8 @@ export class NaivePublisher<P> implements Publisher<P> {
 
   /** The baseline keeps no budget: nothing to share. */
   setBudgetShare(_share: number): void {}
+
+  posted(_ref: MessageRef, _payload: P): void {}
 
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
     try {

@@ -121,6 +121,85 @@ afterEach(() => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('no edit that changes nothing', () => {
+  test('a state that shows what the message shows is not sent; settled still resolves', async () => {
+    const slack = new FakeSlack();
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1 });
+    await pub.settled(A);
+    for (let version = 2; version <= 6; version++) pub.publish(A, version, { v: 1 });
+    await tick(5000);
+    await pub.settled(A);
+    expect(slack.versionsTo(A)).toEqual([1]);
+    expect(pub.stats()).toMatchObject({ sent: 1, unchanged: 5 });
+    // Something else, then the first again: both change what Slack shows.
+    pub.publish(A, 7, { v: 2 });
+    await tick(1000);
+    pub.publish(A, 8, { v: 1 });
+    await tick(1000);
+    await pub.settled(A);
+    expect(slack.versionsTo(A)).toEqual([1, 2, 1]);
+    await pub.close();
+  });
+
+  test('a queued state is dropped when a newer one shows again what the message shows', async () => {
+    const slack = new FakeSlack();
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1 });
+    await pub.settled(A);
+    pub.publish(A, 2, { v: 2 }); // held by the interval
+    pub.publish(A, 3, { v: 1 }); // back to what Slack shows
+    await tick(5000);
+    await pub.settled(A);
+    expect(slack.versionsTo(A)).toEqual([1]);
+    expect(pub.stats()).toMatchObject({ sent: 1, dropped: 1, unchanged: 1 });
+    await pub.close();
+  });
+
+  test('the same state while it is being sent is not sent twice, and settled waits for it', async () => {
+    const slack = new FakeSlack();
+    slack.latency = () => 500;
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1 });
+    await tick(100);
+    pub.publish(A, 2, { v: 1 });
+    let settled = false;
+    void pub.settled(A).then(() => {
+      settled = true;
+    });
+    await tick(100);
+    expect(settled).toBe(false);
+    await tick(400);
+    expect(settled).toBe(true);
+    expect(slack.versionsTo(A)).toEqual([1]);
+    await pub.close();
+  });
+
+  test('a state given up is not what Slack shows: the same state later is sent; finals are always sent', async () => {
+    const slack = new FakeSlack();
+    slack.fail = failFirst(
+      1,
+      () => platformError('msg_too_long'),
+      (c) => c.payload.v === 2,
+    );
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1 });
+    await pub.settled(A);
+    pub.publish(A, 2, { v: 2 });
+    await tick(1000);
+    await pub.settled(A);
+    pub.publish(A, 3, { v: 2 });
+    await tick(1000);
+    await pub.settled(A);
+    expect(slack.deliveredTo(A).map((c) => c.payload.v)).toEqual([1, 2]);
+    pub.publish(A, 4, { v: 2 }, { final: true });
+    await tick(1000);
+    await pub.settled(A);
+    expect(slack.versionsTo(A)).toEqual([1, 2, 2, 2]);
+    await pub.close();
+  });
+});
+
 describe('coalescing and per-message interval', () => {
   test('only the latest state is sent; intermediate ones are dropped and counted', async () => {
     const slack = new FakeSlack();
