@@ -1,17 +1,9 @@
-/**
- * Control calls beside streams: latency of `runById` while N runs' event streams are held open
- * against the real test server (a workflow whose step waits until released), with the client's
- * separate budgets (64 stream + 16 control connections, the defaults) and with the single pool of
- * 64 connections it had before (emulated by passing one shared undici `Pool` as its dispatcher).
- * Run alone: `node bench/budgets.ts`.
- */
-import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { Pool } from 'undici';
-import { z } from 'zod';
 import { MastraClient } from '../src/mastra/client.ts';
 import { isMastraError } from '../src/mastra/errors.ts';
 import type { WorkflowEventStream } from '../src/mastra/events.ts';
 import { startMastraServer } from '../test/support/mastra/server.ts';
+import { heldWorkflow } from '../test/support/mastra/workflows.ts';
 import { fmt, median, runSections, table } from './lib/stats.ts';
 
 const CALLS = 20;
@@ -21,25 +13,6 @@ const OLD_CONNECTIONS = 64;
 const NEW_STREAMS = 64;
 
 let gate: Promise<void> = Promise.resolve();
-
-function heldWorkflow() {
-  const wait = createStep({
-    id: 'wait',
-    inputSchema: z.object({ n: z.number() }),
-    outputSchema: z.object({ n: z.number() }),
-    execute: async ({ inputData }) => {
-      await gate;
-      return inputData;
-    },
-  });
-  return createWorkflow({
-    id: 'held',
-    inputSchema: z.object({ n: z.number() }),
-    outputSchema: z.object({ n: z.number() }),
-  })
-    .then(wait)
-    .commit();
-}
 
 interface Outcome {
   /** Median ms of the calls that answered. */
@@ -89,7 +62,7 @@ function cell(o: Outcome): string {
 }
 
 async function besideStreams(): Promise<string> {
-  const server = await startMastraServer({ workflows: { held: heldWorkflow() } });
+  const server = await startMastraServer({ workflows: { held: heldWorkflow(() => gate) } });
   const rows: string[][] = [];
   try {
     const warm = new MastraClient({ baseUrl: server.url });

@@ -1,9 +1,3 @@
-/**
- * Hostile input from outside, end to end: inputs with keys that would reach a prototype, refs
- * pointing at another run, workflow or channel, and a policy that leaves nobody to answer. Each is
- * refused with a clear message and changes nothing it should not.
- */
-import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { parsePolicy } from '../../src/policy.ts';
@@ -19,25 +13,10 @@ import {
   waitFor,
 } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
+import { yesNoGateWorkflow } from '../support/mastra/workflows.ts';
 
-/** One yes/no gate per workflow, each with a strict input schema (unknown fields are refused). */
-function gatedWorkflow(id: string, gateId: string) {
-  const input = z.strictObject({ amount: z.number(), memo: z.string() });
-  const gate = createStep({
-    id: gateId,
-    inputSchema: input,
-    outputSchema: z.object({ approved: z.boolean() }),
-    suspendSchema: z.object({ amount: z.number() }),
-    resumeSchema: z.object({ approved: z.boolean() }),
-    execute: async ({ inputData, resumeData, suspend }) => {
-      if (!resumeData) return suspend({ amount: inputData.amount });
-      return { approved: resumeData.approved };
-    },
-  });
-  return createWorkflow({ id, inputSchema: input, outputSchema: z.object({ approved: z.boolean() }) })
-    .then(gate)
-    .commit();
-}
+/** Unknown fields are refused. */
+const STRICT_INPUT = z.strictObject({ amount: z.number(), memo: z.string() });
 
 const policy = parsePolicy(
   `
@@ -59,9 +38,9 @@ let h: Harness;
 beforeAll(async () => {
   mastra = await startMastraServer({
     workflows: {
-      expenses: gatedWorkflow('expenses', 'review'),
-      solo: gatedWorkflow('solo', 'sign-off'),
-      lax: gatedWorkflow('lax', 'ok'),
+      expenses: yesNoGateWorkflow('expenses', 'review', STRICT_INPUT),
+      solo: yesNoGateWorkflow('solo', 'sign-off', STRICT_INPUT),
+      lax: yesNoGateWorkflow('lax', 'ok', STRICT_INPUT),
     },
   });
   h = await startHarness({ mastra, policy });

@@ -9,9 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { z } from 'zod';
 import { type SlackEmulator, startSlackEmulator } from '../../src/emulator/index.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
 import { parsePolicy } from '../../src/policy.ts';
@@ -20,28 +18,10 @@ import { encodeSuspensionRef } from '../../src/slack/ids.ts';
 import { startElsewhere as startRunElsewhere } from '../support/elsewhere.ts';
 import { ALICE, BOB, CAROL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
+import { yesNoGateWorkflow } from '../support/mastra/workflows.ts';
 
 const FINANCE = 'C0EMU0002';
 const ALICE_EMAIL = 'alice@emulator.slack.local';
-
-/** A `check` gate asking for { approved }, then done. */
-function gateWorkflow(id: string) {
-  const input = z.object({ amount: z.number() });
-  const check = createStep({
-    id: 'check',
-    inputSchema: input,
-    outputSchema: z.object({ approved: z.boolean() }),
-    suspendSchema: z.object({ amount: z.number() }),
-    resumeSchema: z.object({ approved: z.boolean() }),
-    execute: async ({ inputData, resumeData, suspend }) => {
-      if (!resumeData) return suspend({ amount: inputData.amount });
-      return { approved: resumeData.approved };
-    },
-  });
-  return createWorkflow({ id, inputSchema: input, outputSchema: z.object({ approved: z.boolean() }) })
-    .then(check)
-    .commit();
-}
 
 let mastra: MastraTestServer;
 let emulator: SlackEmulator;
@@ -53,11 +33,11 @@ beforeAll(async () => {
   mastra = await startMastraServer({
     storageUrl: ':memory:',
     workflows: {
-      claimReport: gateWorkflow('claim-report'),
-      lateReport: gateWorkflow('late-report'),
-      namedReport: gateWorkflow('named-report'),
-      restartReport: gateWorkflow('restart-report'),
-      trustedReport: gateWorkflow('trusted-report'),
+      claimReport: yesNoGateWorkflow('claim-report', 'check'),
+      lateReport: yesNoGateWorkflow('late-report', 'check'),
+      namedReport: yesNoGateWorkflow('named-report', 'check'),
+      restartReport: yesNoGateWorkflow('restart-report', 'check'),
+      trustedReport: yesNoGateWorkflow('trusted-report', 'check'),
     },
   });
   emulator = await startSlackEmulator();

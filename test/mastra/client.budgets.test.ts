@@ -5,39 +5,18 @@
  * raw server (test/support/mastra/raw-server.ts) that answers only when the test says so.
  */
 import type { ServerResponse } from 'node:http';
-import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterEach, describe, expect, test } from 'vitest';
-import { z } from 'zod';
 import type { BudgetExhausted } from '../../src/mastra/index.ts';
 import { MastraClient, type WorkflowEventStream } from '../../src/mastra/index.ts';
 import { errorOf } from '../support/mastra/errors.ts';
 import { startRawServer } from '../support/mastra/raw-server.ts';
 import { startMastraServer } from '../support/mastra/server.ts';
+import { heldWorkflow } from '../support/mastra/workflows.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** `held`: one step that waits until the test opens the gate. */
-function heldWorkflow(gate: Promise<void>) {
-  const wait = createStep({
-    id: 'wait',
-    inputSchema: z.object({ n: z.number() }),
-    outputSchema: z.object({ n: z.number() }),
-    execute: async ({ inputData }) => {
-      await gate;
-      return inputData;
-    },
-  });
-  return createWorkflow({
-    id: 'held',
-    inputSchema: z.object({ n: z.number() }),
-    outputSchema: z.object({ n: z.number() }),
-  })
-    .then(wait)
-    .commit();
-}
 
 describe('separate budgets for streams and control calls', () => {
   test('with the stream budget full, control calls answer and a further stream waits its turn', async () => {
@@ -45,7 +24,7 @@ describe('separate budgets for streams and control calls', () => {
     const gate = new Promise<void>((resolve) => {
       open = resolve;
     });
-    const server = await startMastraServer({ workflows: { held: heldWorkflow(gate) } });
+    const server = await startMastraServer({ workflows: { held: heldWorkflow(() => gate) } });
     cleanups.push(() => server.close());
     const client = new MastraClient({ baseUrl: server.url, streamConnections: 2, connections: 2 });
     cleanups.push(() => client.close());

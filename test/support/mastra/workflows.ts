@@ -560,6 +560,46 @@ export type TestWorkflows = ReturnType<typeof createTestWorkflows>;
  * One set of the test workflows, keyed by registry key (`inner` is deliberately not registered).
  * Pass these to at most one server; `startMastraServer()` builds its own set by default.
  */
+/**
+ * `id`: one yes/no gate, step `stepId`, asking for `{ approved }` (what it suspends with: the
+ * input's `amount`); the input schema defaults to `{ amount }`.
+ */
+export function yesNoGateWorkflow(
+  id: string,
+  stepId: string,
+  input: z.ZodType<{ amount: number }> = z.object({ amount: z.number() }),
+) {
+  const gate = createStep({
+    id: stepId,
+    inputSchema: input,
+    outputSchema: z.object({ approved: z.boolean() }),
+    suspendSchema: z.object({ amount: z.number() }),
+    resumeSchema: z.object({ approved: z.boolean() }),
+    execute: async ({ inputData, resumeData, suspend }) => {
+      if (!resumeData) return suspend({ amount: inputData.amount });
+      return { approved: resumeData.approved };
+    },
+  });
+  return createWorkflow({ id, inputSchema: input, outputSchema: z.object({ approved: z.boolean() }) })
+    .then(gate)
+    .commit();
+}
+
+/** `held`: one step that waits until `gate()` settles (read when the step runs). */
+export function heldWorkflow(gate: () => Promise<void>) {
+  const value = z.object({ n: z.number() });
+  const wait = createStep({
+    id: 'wait',
+    inputSchema: value,
+    outputSchema: value,
+    execute: async ({ inputData }) => {
+      await gate();
+      return inputData;
+    },
+  });
+  return createWorkflow({ id: 'held', inputSchema: value, outputSchema: value }).then(wait).commit();
+}
+
 export const testWorkflows: TestWorkflows = createTestWorkflows();
 export const {
   linearWorkflow,
