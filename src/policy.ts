@@ -7,6 +7,7 @@
  *
  * ```yaml
  * admins: [U0ADMIN]              # may cancel any run (and answer runs started outside Slack, see below)
+ * liveRunsPerPerson: 100         # runs one person may have going at once from Slack (default 100)
  * requesters:                    # which `resourceId`s of runs started elsewhere are Slack identities
  *   userIds: true                # a Slack user ID names that user (default true)
  *   emailDomains: [example.com]  # only addresses in these domains are looked up (omitted = any)
@@ -138,6 +139,8 @@ export interface Policy {
   admins: readonly string[];
   /** Which requesters of runs started elsewhere are trusted as Slack identities; omitted = all. */
   requesters?: RequesterRules;
+  /** How many runs one person may have going at once from Slack (see `liveRunsLimit`). */
+  liveRunsPerPerson?: number;
   /** Keyed by lower-cased workflow name; `*` is the default for workflows not listed. */
   workflows: ReadonlyMap<string, WorkflowPolicy>;
 }
@@ -457,7 +460,7 @@ const DEADLINE_KEYS = [
   'onTimeout',
   'required',
 ] as const;
-const TOP_KEYS = ['admins', 'requesters', 'workflows'] as const;
+const TOP_KEYS = ['admins', 'requesters', 'liveRunsPerPerson', 'workflows'] as const;
 const REQUESTER_KEYS = ['userIds', 'emailDomains'] as const;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const WORKFLOW_KEYS = [
@@ -704,6 +707,12 @@ export const policySchema = z
       {
         admins: idList.optional(),
         requesters: requestersSchema.optional(),
+        liveRunsPerPerson: z
+          .number({ error: (issue) => `expected a whole number of runs of at least 1, got ${got(issue)}` })
+          .refine((n) => Number.isInteger(n) && n >= 1, {
+            error: (issue) => `expected a whole number of runs of at least 1, got ${got(issue)}`,
+          })
+          .optional(),
         workflows: z
           .preprocess((value) => (value === null ? emptyRecord() : value), workflowsSchema)
           .optional(),
@@ -711,7 +720,7 @@ export const policySchema = z
       { error: unknownKey(TOP_KEYS) },
     ),
   )
-  .transform(({ admins, requesters, workflows }) => {
+  .transform(({ admins, requesters, liveRunsPerPerson, workflows }) => {
     const byName = new Map<string, WorkflowPolicy>();
     for (const [name, rules] of Object.entries(workflows ?? {})) {
       const { steps, ...rest } = rules;
@@ -726,6 +735,7 @@ export const policySchema = z
     return {
       admins: admins ?? [],
       ...(requesters ? { requesters } : {}),
+      ...(liveRunsPerPerson !== undefined ? { liveRunsPerPerson } : {}),
       workflows: byName as ReadonlyMap<string, WorkflowPolicy>,
     };
   });
@@ -783,6 +793,14 @@ function matches(entries: readonly string[], userId: string, userGroups: readonl
 const nameOf = (ref: WorkflowRef) => ref.workflowKey || ref.workflowId;
 /** A step as people read it everywhere (src/slack/mrkdwn.ts), in the plain text of a reason. */
 const stepName = (stepPath: readonly string[]) => stepText(stepPath);
+
+/** Runs one person may have going at once from Slack when the policy does not say. */
+export const DEFAULT_LIVE_RUNS_PER_PERSON = 100;
+
+/** How many runs started from Slack one person may have going at once (`liveRunsPerPerson`). */
+export function liveRunsLimit(policy: Policy): number {
+  return own(policy, 'liveRunsPerPerson') ?? DEFAULT_LIVE_RUNS_PER_PERSON;
+}
 
 export function canStart(policy: Policy, request: StartRequest): Decision {
   const start = own(workflowPolicyFor(policy, request), 'start');

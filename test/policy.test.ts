@@ -245,7 +245,7 @@ describe('parsePolicy errors', () => {
     expect(error.source).toBe('config/policy.yaml');
     expect(error.problems).toEqual([
       'config/policy.yaml:1:16: admins[1]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "bob"',
-      'config/policy.yaml:2:1: extra: unknown key: expected one of admins, requesters, workflows',
+      'config/policy.yaml:2:1: extra: unknown key: expected one of admins, requesters, liveRunsPerPerson, workflows',
       'config/policy.yaml:5:12: workflows.approvalWorkflow.start: expected a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH], got "U1"',
       'config/policy.yaml:6:14: workflows.approvalWorkflow.cancel[0]: expected a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD, got "u2lower" (Slack IDs are upper-case)',
       'config/policy.yaml:7:5: workflows.approvalWorkflow.approver: unknown key: expected one of start, cancel, approvers, allowSelfApproval, channel, announce, view, steps, remindEvery, escalateAfter, escalateTo, timeoutAfter, onTimeout, required',
@@ -266,10 +266,10 @@ describe('parsePolicy errors', () => {
 
   test('top level must be a mapping', () => {
     expect(policyError('[U1]').problems).toEqual([
-      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, workflows, got a list',
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, liveRunsPerPerson, workflows, got a list',
     ]);
     expect(policyError('"just text"').problems).toEqual([
-      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, workflows, got "just text"',
+      'policy.yaml:1:1: (top level): expected a mapping with the keys admins, requesters, liveRunsPerPerson, workflows, got "just text"',
     ]);
   });
 

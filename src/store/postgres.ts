@@ -134,6 +134,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX question_dms_by_message ON question_dms (channel, ts);
   `,
+  `
+  CREATE INDEX progress_messages_live_by_starter ON progress_messages (starter_id)
+    WHERE NOT final AND origin = 'slack';
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -399,6 +403,14 @@ class PostgresStore implements Store {
       ...fields.map((f) => pgValue(f, patch[f])),
       runId,
     ]);
+  }
+
+  async countLiveRunsStartedBy(userId: string): Promise<number> {
+    const { rows } = await this.#query(
+      "SELECT COUNT(*)::int AS n FROM progress_messages WHERE starter_id = $1 AND NOT final AND origin = 'slack'",
+      [userId],
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   async listUnfinished(): Promise<ProgressMessage[]> {

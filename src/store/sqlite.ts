@@ -136,6 +136,10 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX question_dms_by_message ON question_dms (channel, ts);
   `,
+  `
+  CREATE INDEX progress_messages_live_by_starter ON progress_messages (starter_id)
+    WHERE final = 0 AND origin = 'slack';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -232,6 +236,7 @@ class SqliteStore implements Store {
   readonly #save: StatementSync;
   readonly #getProgress: StatementSync;
   readonly #listUnfinished: StatementSync;
+  readonly #countLiveByStarter: StatementSync;
   readonly #insertClaim: StatementSync;
   readonly #getAnswer: StatementSync;
   readonly #complete: StatementSync;
@@ -286,6 +291,9 @@ class SqliteStore implements Store {
         WHERE progress_messages.ts = '' AND progress_messages.started_at <= :stale_before`);
     this.#releaseMessage = db.prepare(`DELETE FROM progress_messages WHERE run_id = ? AND ts = ''`);
     this.#getProgress = db.prepare('SELECT * FROM progress_messages WHERE run_id = ?');
+    this.#countLiveByStarter = db.prepare(
+      "SELECT COUNT(*) AS n FROM progress_messages WHERE starter_id = ? AND final = 0 AND origin = 'slack'",
+    );
     this.#listUnfinished = db.prepare(
       "SELECT * FROM progress_messages WHERE final = 0 AND ts != '' ORDER BY started_at, run_id",
     );
@@ -454,6 +462,10 @@ class SqliteStore implements Store {
       this.#updates.set(key, statement);
     }
     statement.run(...fields.map((f) => columnValue(f, patch[f])), runId);
+  }
+
+  async countLiveRunsStartedBy(userId: string): Promise<number> {
+    return Number((this.#countLiveByStarter.get(userId) as { n: number | bigint } | undefined)?.n ?? 0);
   }
 
   async listUnfinished(): Promise<ProgressMessage[]> {

@@ -166,6 +166,8 @@ export interface Store {
   settleRequester(runId: string, starterId: string | null): Promise<boolean>;
   /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
   listUnfinished(): Promise<ProgressMessage[]>;
+  /** How many runs `userId` started from Slack are not over yet (messages not final). */
+  countLiveRunsStartedBy(userId: string): Promise<number>;
   /**
    * Atomically claims the right to answer a step: the first claim wins, across every Store sharing
    * the database. A second claim — even by the same user — gets the existing claim back, unless that

@@ -128,6 +128,19 @@ export function storeContract(backend: StoreBackend): void {
       expect((await store.listUnfinished())[0]).toEqual(message('a', { startedAt: new Date(1000) }));
     });
 
+    test('countLiveRunsStartedBy counts the runs a person started from Slack that are not over', async () => {
+      const store = await open();
+      await store.saveProgressMessage(message('a1', { starterId: 'U0A' }));
+      await store.saveProgressMessage(message('a2', { starterId: 'U0A' }));
+      await store.saveProgressMessage(message('a3', { starterId: 'U0A', final: true }));
+      await store.saveProgressMessage(message('a4', { starterId: 'U0A', origin: 'elsewhere' }));
+      await store.saveProgressMessage(message('b1', { starterId: 'U0B' }));
+      expect(await store.countLiveRunsStartedBy('U0A')).toBe(2);
+      await store.updateProgressMessage('a1', { final: true });
+      expect(await store.countLiveRunsStartedBy('U0A')).toBe(1);
+      expect(await store.countLiveRunsStartedBy('U0NOBODY')).toBe(0);
+    });
+
     test('invalid dates are refused', async () => {
       const store = await open();
       await expect(store.saveProgressMessage(message('r', { startedAt: new Date('nope') }))).rejects.toThrow(

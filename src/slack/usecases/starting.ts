@@ -8,7 +8,7 @@ import type { View } from '@slack/types';
 import type { CatalogEntry } from '../../catalog.ts';
 import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
-import { canStart } from '../../policy.ts';
+import { canStart, liveRunsLimit } from '../../policy.ts';
 import { parseInputs, splitInitialState } from '../command-text.ts';
 import { notPostedMessage, UserFacingError, userMessage } from '../errors.ts';
 import { fitView } from '../fit.ts';
@@ -214,6 +214,7 @@ export class Starting extends UseCase {
     progress.follow(run.runId, events);
   }
 
+  /** May this person start this workflow now: the policy's rule, then their runs still going. */
   async #authorizeStart(entry: CatalogEntry, userId: string): Promise<void> {
     await this.ctx.authorize(
       canStart(this.deps.policy, {
@@ -223,6 +224,13 @@ export class Starting extends UseCase {
         userGroups: await this.ctx.userGroups(userId),
       }),
     );
+    const limit = liveRunsLimit(this.deps.policy);
+    const live = await this.deps.store.countLiveRunsStartedBy(userId);
+    if (live >= limit) {
+      throw new UserFacingError(
+        `You have ${live} runs going that you started from Slack, as many as Flowgate allows one person at once. Start this one when some have finished, or cancel those you no longer need (\`${this.deps.command} cancel <run id>\`).`,
+      );
+    }
   }
 }
 
