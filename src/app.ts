@@ -37,6 +37,7 @@ import {
 import { validationProblems } from './slack/usecases/context.ts';
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { Retention } from './store/retention.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
 export class StartupError extends Error {
@@ -259,6 +260,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     answerAs: (row, question, data, note) => useCases.answering.answerAsFlowgate(row, question, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
   });
+  const retention = new Retention({
+    store,
+    logger,
+    retentionMs: (config.retentionDays ?? DEFAULTS.retentionDays) * 24 * 60 * 60_000,
+  });
   const scheduler = new DeadlineScheduler({
     queue: store,
     intervalMs: options.deadlineIntervalMs ?? 250,
@@ -377,6 +383,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await elsewhere.checkChannels();
       elsewhere.start();
       scheduler.start(); // what fell due while Flowgate was down fires now, marked late
+      retention.start(); // finished runs past the retention period, by one replica per hour
       return port === undefined ? {} : { port };
     },
     async stop() {
@@ -387,6 +394,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       gateway.close(); // calls waiting to retry give up now
       await before(deadline, elsewhere.stop()); // no more checks for runs started elsewhere
       await before(deadline, scheduler.stop()); // no more deadlines fire here; others fire them
+      await before(deadline, retention.stop());
       server?.closeAllConnections();
       await before(deadline, app.stop());
       await before(deadline, tracker.stop()); // cuts every run stream and poll at once

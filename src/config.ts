@@ -70,6 +70,8 @@ export interface Config {
   updatesPerMinute: number;
   /** How often the Mastra server is checked for runs Flowgate did not start (and steps answered elsewhere). */
   watchIntervalMs: number;
+  /** How long what Flowgate keeps of a finished run stays in the database, in days (default 30). */
+  retentionDays?: number;
   logLevel: LogLevel;
 }
 
@@ -82,6 +84,7 @@ export const DEFAULTS = {
   updateIntervalMs: 1000,
   updatesPerMinute: 50,
   watchIntervalMs: 5000,
+  retentionDays: 30,
   leaseMs: 15_000,
   mastraStreams: 64,
   mastraConnections: 16,
@@ -95,6 +98,7 @@ export const DEFAULTS = {
   updateIntervalMs: number;
   updatesPerMinute: number;
   watchIntervalMs: number;
+  retentionDays: number;
   leaseMs: number;
   mastraStreams: number;
   mastraConnections: number;
@@ -136,6 +140,8 @@ const WHAT = {
   FLOWGATE_UPDATE_INTERVAL_MS: `the minimum time between progress message edits in milliseconds, an integer ≥ ${MIN_UPDATE_INTERVAL_MS} (default 1000)`,
   FLOWGATE_UPDATES_PER_MINUTE:
     "the most progress message edits per minute for the whole workspace, an integer ≥ 1 (default 50, Slack's chat.update tier)",
+  FLOWGATE_RETENTION_DAYS:
+    'how many days what Flowgate keeps of a finished run stays in its database, a whole number ≥ 1 (default 30)',
   FLOWGATE_WATCH_INTERVAL_MS: `how often the Mastra server is checked for runs started outside Slack, in milliseconds, an integer ≥ ${MIN_WATCH_INTERVAL_MS} (default 5000)`,
   FLOWGATE_DB:
     'a SQLite file path (default .flowgate/flowgate.db) or a PostgreSQL URL such as postgres://user:password@host:5432/flowgate',
@@ -334,6 +340,14 @@ export function loadConfig(env: Env = process.env): Config {
     else malformed('FLOWGATE_WATCH_INTERVAL_MS', `got ${shown(watchRaw)}`);
   }
 
+  let retentionDays: number = DEFAULTS.retentionDays;
+  const retentionRaw = get('FLOWGATE_RETENTION_DAYS');
+  if (retentionRaw !== undefined) {
+    const n = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 1) retentionDays = n;
+    else malformed('FLOWGATE_RETENTION_DAYS', `got ${shown(retentionRaw)}`);
+  }
+
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const logLevelRaw = get('LOG_LEVEL');
   if (logLevelRaw !== undefined) {
@@ -364,6 +378,7 @@ export function loadConfig(env: Env = process.env): Config {
     updateIntervalMs,
     updatesPerMinute,
     watchIntervalMs,
+    retentionDays,
     logLevel,
   };
   if (policyPath !== undefined) config.policyPath = policyPath;

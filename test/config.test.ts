@@ -55,6 +55,7 @@ describe('loadConfig', () => {
       updateIntervalMs: 1000,
       updatesPerMinute: 50,
       watchIntervalMs: 5000,
+      retentionDays: 30,
       logLevel: 'info',
     } satisfies Config);
     expect('policyPath' in config).toBe(false);

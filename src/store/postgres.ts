@@ -17,6 +17,7 @@ import {
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
+  runOfKey,
   toAnswer,
   toDeadline,
   toOpenForm,
@@ -137,6 +138,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX progress_messages_live_by_starter ON progress_messages (starter_id)
     WHERE NOT final AND origin = 'slack';
+  `,
+  `
+  ALTER TABLE once_keys ADD COLUMN run_id TEXT;
+  UPDATE once_keys SET run_id = split_part(key, ':', 2) WHERE position(':' IN key) > 0;
+  CREATE INDEX once_keys_by_run ON once_keys (run_id);
   `,
 ];
 
@@ -405,6 +411,26 @@ class PostgresStore implements Store {
     ]);
   }
 
+  async pruneFinished(before: Date, limit: number): Promise<number> {
+    // One statement: the runs are chosen and forgotten together, whichever replica runs it.
+    const { rows } = await this.#query(
+      `WITH gone AS (
+         DELETE FROM progress_messages WHERE run_id IN (
+           SELECT run_id FROM progress_messages
+           WHERE final AND COALESCE(notified_at, started_at) < $1 ORDER BY started_at LIMIT $2
+           FOR UPDATE SKIP LOCKED)
+         RETURNING run_id),
+       a AS (DELETE FROM answers WHERE run_id IN (SELECT run_id FROM gone)),
+       d AS (DELETE FROM deadlines WHERE run_id IN (SELECT run_id FROM gone)),
+       v AS (DELETE FROM votes WHERE run_id IN (SELECT run_id FROM gone)),
+       q AS (DELETE FROM question_dms WHERE run_id IN (SELECT run_id FROM gone)),
+       o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone))
+       SELECT COUNT(*)::int AS n FROM gone`,
+      [ms(before, 'before'), limit],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   async countLiveRunsStartedBy(userId: string): Promise<number> {
     const { rows } = await this.#query(
       "SELECT COUNT(*)::int AS n FROM progress_messages WHERE starter_id = $1 AND NOT final AND origin = 'slack'",
@@ -504,8 +530,8 @@ class PostgresStore implements Store {
 
   async markOnce(key: string, at = new Date()): Promise<boolean> {
     const result = await this.#query(
-      'INSERT INTO once_keys (key, at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
-      [key, ms(at, 'at')],
+      'INSERT INTO once_keys (key, at, run_id) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING',
+      [key, ms(at, 'at'), runOfKey(key)],
     );
     return result.rowCount === 1;
   }

@@ -50,6 +50,15 @@ function date(row: Row, column: string): Date {
   return new Date(Number(number));
 }
 
+/**
+ * The run a once-only mark belongs to: every mark is `<kind>:<run id>[:…]` (src/slack/progress.ts),
+ * so marks are forgotten with their run (`pruneFinished`); null for a mark of no run.
+ */
+export function runOfKey(key: string): string | null {
+  const parts = key.split(':');
+  return parts.length >= 2 && parts[1] ? parts[1] : null;
+}
+
 export function toProgressMessage(row: Row): ProgressMessage {
   const message: ProgressMessage = {
     runId: text(row, 'run_id'),

@@ -15,6 +15,7 @@ import {
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
+  runOfKey,
   toAnswer,
   toDeadline,
   toOpenForm,
@@ -140,6 +141,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX progress_messages_live_by_starter ON progress_messages (starter_id)
     WHERE final = 0 AND origin = 'slack';
   `,
+  `
+  ALTER TABLE once_keys ADD COLUMN run_id TEXT;
+  UPDATE once_keys SET run_id = CASE
+    WHEN instr(substr(key, instr(key, ':') + 1), ':') > 0
+      THEN substr(substr(key, instr(key, ':') + 1), 1, instr(substr(key, instr(key, ':') + 1), ':') - 1)
+    ELSE substr(key, instr(key, ':') + 1) END
+  WHERE instr(key, ':') > 0;
+  CREATE INDEX once_keys_by_run ON once_keys (run_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -229,6 +239,9 @@ function columnValue(field: ProgressField, value: unknown): SQLInputValue {
   }
 }
 
+/** Tables whose rows belong to one run, forgotten with it (`pruneFinished`). */
+const PRUNED_WITH_RUN = ['answers', 'deadlines', 'votes', 'question_dms', 'once_keys', 'progress_messages'];
+
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   #closed = false;
@@ -312,7 +325,9 @@ class SqliteStore implements Store {
       `UPDATE answers SET user_id = ?, answered_at = ? WHERE run_id = ? AND step_path = ? AND state = 'claimed' AND answered_at <= ?`,
     );
     this.#listAnswers = db.prepare('SELECT * FROM answers WHERE run_id = ? ORDER BY answered_at, step_path');
-    this.#once = db.prepare('INSERT INTO once_keys (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+    this.#once = db.prepare(
+      'INSERT INTO once_keys (key, at, run_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+    );
     this.#findProgress = db.prepare('SELECT * FROM progress_messages WHERE channel = ? AND ts = ?');
     this.#saveForm = db.prepare(`
       INSERT INTO open_forms (view_id, kind, user_id, opened_at, details) VALUES (?, ?, ?, ?, ?)
@@ -512,7 +527,23 @@ class SqliteStore implements Store {
   }
 
   async markOnce(key: string, at = new Date()): Promise<boolean> {
-    return Number(this.#once.run(key, at.getTime()).changes) === 1;
+    return Number(this.#once.run(key, at.getTime(), runOfKey(key)).changes) === 1;
+  }
+
+  async pruneFinished(before: Date, limit: number): Promise<number> {
+    return transaction(this.#db, () => {
+      const runs = this.#db
+        .prepare(
+          'SELECT run_id FROM progress_messages WHERE final = 1 AND COALESCE(notified_at, started_at) < ? ORDER BY started_at LIMIT ?',
+        )
+        .all(before.getTime(), limit)
+        .map((row) => String(row.run_id));
+      if (runs.length === 0) return 0;
+      const ids = JSON.stringify(runs);
+      for (const table of PRUNED_WITH_RUN)
+        this.#db.prepare(`DELETE FROM ${table} WHERE run_id IN (SELECT value FROM json_each(?))`).run(ids);
+      return runs.length;
+    });
   }
 
   async getAnswer(runId: string, stepPath: string): Promise<Answer | undefined> {

@@ -166,6 +166,12 @@ export interface Store {
   settleRequester(runId: string, starterId: string | null): Promise<boolean>;
   /** Posted messages with `final = false` (runs to re-follow after a restart), oldest first. */
   listUnfinished(): Promise<ProgressMessage[]>;
+  /**
+   * Forgets at most `limit` runs whose message became final before `before` (when their end was
+   * notified, else when they started): their message row, answers, deadlines, votes, questions
+   * asked by DM and once-only marks. Resolves to how many runs were forgotten.
+   */
+  pruneFinished(before: Date, limit: number): Promise<number>;
   /** How many runs `userId` started from Slack are not over yet (messages not final). */
   countLiveRunsStartedBy(userId: string): Promise<number>;
   /**

@@ -141,6 +141,53 @@ export function storeContract(backend: StoreBackend): void {
       expect(await store.countLiveRunsStartedBy('U0NOBODY')).toBe(0);
     });
 
+    test('pruneFinished forgets runs final before the cutoff, with everything kept for them; the rest stays', async () => {
+      const store = await open();
+      const old = new Date('2025-01-01T00:00:00Z');
+      const cutoff = new Date('2025-02-01T00:00:00Z');
+      const recent = new Date('2025-03-01T00:00:00Z');
+      await store.saveProgressMessage(message('old-1', { startedAt: old, final: true }));
+      await store.saveProgressMessage(message('old-2', { startedAt: old, final: true }));
+      await store.saveProgressMessage(message('old-live', { startedAt: old }));
+      await store.saveProgressMessage(
+        message('ended-late', { startedAt: old, final: true, notifiedAt: recent }),
+      );
+      await store.saveProgressMessage(message('new', { startedAt: recent, final: true }));
+      for (const runId of ['old-1', 'old-live', 'new']) {
+        await store.claimAnswer(runId, 'approve', 'U1', old);
+        await store.markOnce(`final:${runId}`);
+        await store.markOnce(`ask:${runId}:approve:1`);
+        await store.recordVote(runId, 'approve', { userId: 'U1', approve: true, at: old });
+        await store.saveQuestionDm({
+          runId,
+          suspensionKey: 'approve',
+          userId: 'U2',
+          channel: 'D1',
+          ts: `${runId}.1`,
+          at: old,
+        });
+      }
+      expect(await store.pruneFinished(cutoff, 1)).toBe(1);
+      expect(await store.pruneFinished(cutoff, 10)).toBe(1);
+      expect(await store.pruneFinished(cutoff, 10)).toBe(0);
+      for (const gone of ['old-1', 'old-2']) expect(await store.getProgressMessage(gone)).toBeUndefined();
+      expect(await store.getAnswer('old-1', 'approve')).toBeUndefined();
+      expect(await store.listVotes('old-1')).toEqual([]);
+      expect(await store.listQuestionDms('old-1')).toEqual([]);
+      // Its once-only marks are forgotten with it; others' stay.
+      expect(await store.markOnce('final:old-1')).toBe(true);
+      expect(await store.markOnce('ask:old-1:approve:1')).toBe(true);
+      for (const kept of ['old-live', 'ended-late', 'new'])
+        expect(await store.getProgressMessage(kept)).toBeDefined();
+      for (const kept of ['old-live', 'new']) {
+        expect(await store.getAnswer(kept, 'approve')).toBeDefined();
+        expect(await store.listVotes(kept)).toHaveLength(1);
+        expect(await store.listQuestionDms(kept)).toHaveLength(1);
+        expect(await store.markOnce(`final:${kept}`)).toBe(false);
+        expect(await store.markOnce(`ask:${kept}:approve:1`)).toBe(false);
+      }
+    });
+
     test('invalid dates are refused', async () => {
       const store = await open();
       await expect(store.saveProgressMessage(message('r', { startedAt: new Date('nope') }))).rejects.toThrow(
