@@ -73,6 +73,16 @@ export class RunTracker {
     return this.#following.has(runId);
   }
 
+  /** Drops what is kept of a run that is over (unless a follow of it is under way again). */
+  forget(runId: string): void {
+    if (!this.#following.has(runId)) this.#last.delete(runId);
+  }
+
+  /** Runs this tracker keeps anything of (tests: memory follows the runs that are not over). */
+  get size(): number {
+    return new Set([...this.#following.keys(), ...this.#last.keys()]).size;
+  }
+
   /** The latest snapshot seen of a run, if any. */
   current(runId: string): RunSnapshot | undefined {
     return this.#following.get(runId)?.snapshot ?? this.#last.get(runId);

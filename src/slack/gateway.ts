@@ -16,6 +16,7 @@ import {
   slackCallRunner,
   slackClientOptions,
 } from './retry.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 export interface PostedMessage {
   channel: string;
@@ -59,12 +60,11 @@ interface Scoped {
 
 export class SlackGateway {
   readonly #clients: Record<SlackCallPolicyName, WebClient>;
-  readonly #groupCache = new Map<string, { at: number; members: string[] }>();
-  readonly #emailCache = new Map<string, { at: number; userId: string | undefined }>();
-  readonly #userEmailCache = new Map<string, { at: number; email: string | undefined }>();
-  readonly #memberCache = new Map<string, { at: number; members: ReadonlySet<string> }>();
-  readonly #publicCache = new Map<string, { at: number; open: boolean }>();
-  readonly #groupTtlMs: number;
+  readonly #groupCache: TtlCache<string[]>;
+  readonly #emailCache = new TtlCache<string | undefined>({ ttlMs: EMAIL_TTL_MS });
+  readonly #userEmailCache = new TtlCache<string | undefined>({ ttlMs: EMAIL_TTL_MS });
+  readonly #memberCache: TtlCache<ReadonlySet<string>>;
+  readonly #publicCache: TtlCache<boolean>;
   readonly #stopping = new AbortController();
   /** `chat.postMessage` calls in progress that someone waits for, by channel. */
   readonly #waitedFor = new Map<string, Set<Promise<unknown>>>();
@@ -82,7 +82,11 @@ export class SlackGateway {
       update: client('update'),
       lookup: client('lookup'),
     };
-    this.#groupTtlMs = options.groupTtlMs ?? 60_000;
+    const ttlMs = options.groupTtlMs ?? 60_000;
+    this.#groupCache = new TtlCache({ ttlMs });
+    // A big channel's members are many: fewer of them are kept.
+    this.#memberCache = new TtlCache({ ttlMs, maxEntries: 1_000 });
+    this.#publicCache = new TtlCache({ ttlMs });
   }
 
   /** Stops retrying: calls waiting for another attempt fail at once with their last error. */
@@ -170,10 +174,10 @@ export class SlackGateway {
   /** Members of a user group, cached for a minute (needs `usergroups:read`). */
   async groupMembers(groupId: string, policy: SlackCallPolicyName): Promise<string[]> {
     const cached = this.#groupCache.get(groupId);
-    if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.members;
+    if (cached) return cached.value;
     const result = await this.#scope(policy)((c) => c.usergroups.users.list({ usergroup: groupId }));
     const members = result.users ?? [];
-    this.#groupCache.set(groupId, { at: Date.now(), members });
+    this.#groupCache.set(groupId, members);
     return members;
   }
 
@@ -184,7 +188,7 @@ export class SlackGateway {
    */
   async conversationMembers(channel: string, policy: SlackCallPolicyName): Promise<ReadonlySet<string>> {
     const cached = this.#memberCache.get(channel);
-    if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.members;
+    if (cached) return cached.value;
     const members = new Set<string>();
     const call = this.#scope(policy);
     let cursor: string | undefined;
@@ -196,7 +200,7 @@ export class SlackGateway {
       cursor = result.response_metadata?.next_cursor || undefined;
       if (!cursor) break;
     }
-    this.#memberCache.set(channel, { at: Date.now(), members });
+    this.#memberCache.set(channel, members);
     return members;
   }
 
@@ -207,21 +211,21 @@ export class SlackGateway {
   async isPublicChannel(channel: string, policy: SlackCallPolicyName): Promise<boolean> {
     if (channel.startsWith('D') || channel.startsWith('G')) return false;
     const cached = this.#publicCache.get(channel);
-    if (cached && Date.now() - cached.at < this.#groupTtlMs) return cached.open;
+    if (cached) return cached.value;
     const result = await this.#scope(policy)((c) => c.conversations.info({ channel }));
     const info = result.channel;
     const open = info !== undefined && !info.is_private && !info.is_im && !info.is_mpim;
-    this.#publicCache.set(channel, { at: Date.now(), open });
+    this.#publicCache.set(channel, open);
     return open;
   }
 
   /** A person's e-mail address (`users.info`, needs `users:read.email`), cached for ten minutes; undefined when Slack has none. */
   async emailOf(userId: string, policy: SlackCallPolicyName): Promise<string | undefined> {
     const cached = this.#userEmailCache.get(userId);
-    if (cached && Date.now() - cached.at < EMAIL_TTL_MS) return cached.email;
+    if (cached) return cached.value;
     const result = await this.#scope(policy)((c) => c.users.info({ user: userId }));
     const email = result.user?.profile?.email?.trim().toLowerCase() || undefined;
-    this.#userEmailCache.set(userId, { at: Date.now(), email });
+    this.#userEmailCache.set(userId, email);
     return email;
   }
 
@@ -241,7 +245,7 @@ export class SlackGateway {
   async userByEmail(email: string, policy: SlackCallPolicyName): Promise<string | undefined> {
     const key = email.trim().toLowerCase();
     const cached = this.#emailCache.get(key);
-    if (cached && Date.now() - cached.at < EMAIL_TTL_MS) return cached.userId;
+    if (cached) return cached.value;
     let userId: string | undefined;
     try {
       const result = await this.#scope(policy)((c) => c.users.lookupByEmail({ email: key }));
@@ -249,7 +253,7 @@ export class SlackGateway {
     } catch (error) {
       if (slackErrorCode(error) !== 'users_not_found') throw error;
     }
-    this.#emailCache.set(key, { at: Date.now(), userId });
+    this.#emailCache.set(key, userId);
     return userId;
   }
 

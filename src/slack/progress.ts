@@ -717,6 +717,7 @@ export class ProgressMessages {
         'The Mastra server no longer knows this run, so this message will not change any more.';
       if (snapshot) await this.#publish(context, snapshot);
       await store.updateProgressMessage(row.runId, { final: true });
+      this.#forget(row.runId);
       return;
     }
     if (result.end !== 'terminal' || !snapshot) {
@@ -732,6 +733,21 @@ export class ProgressMessages {
     const status = snapshot.payload.workflowState.status;
     await store.updateProgressMessage(row.runId, { status, final: true });
     if (await store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
+    this.#forget(row.runId);
+  }
+
+  /**
+   * The run is over and its message final: nothing of it is kept in memory any more (a late
+   * click or a re-follow reads it again from the store and the server).
+   */
+  #forget(runId: string): void {
+    this.#runs.delete(runId);
+    this.#deps.tracker.forget(runId);
+  }
+
+  /** Runs this process keeps anything of (tests: memory follows the runs that are not over). */
+  get size(): number {
+    return this.#runs.size;
   }
 
   async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
