@@ -64,7 +64,7 @@ async function latencySection(): Promise<string> {
     // Both see the runs (checked once, so that the figures compare the same replies).
     for (const h of [ruled, open]) {
       const list = await ask(h, emulator, 'runs linearWorkflow', BOB);
-      if (!list.includes(runIds.at(-1) ?? '') || list.includes('you may not see'))
+      if (!list.includes(runIds.at(-1) ?? '') || list.includes('Not shown:'))
         throw new Error(`runs did not list every run: ${list}`);
       const status = await ask(h, emulator, `status ${runId}`, BOB);
       if (!status.includes('Succeeded')) throw new Error(`status did not show the run: ${status}`);

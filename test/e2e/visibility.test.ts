@@ -86,7 +86,7 @@ describe('who may see a run', () => {
     expect(refused).not.toContain('Succeeded');
     const list = await command('runs linearWorkflow', CAROL);
     expect(list).not.toContain(runId);
-    expect(list).toContain('not shown: you may not see');
+    expect(list).toContain('Not shown: 1 of the latest, which you may not see');
   });
 
   test('a run started in a DM with the app: only its starter, its answerers and admins see it', async () => {

@@ -161,7 +161,7 @@ export function renderRunList(
   const filter = status ? ` with status ${code(status, 30)}` : '';
   const notShown =
     hidden > 0
-      ? `\n${hidden === 1 ? '1 more run' : `${hidden} more runs`} among the latest ${hidden === 1 ? 'is' : 'are'} not shown: you may not see ${hidden === 1 ? 'it' : 'them'} (${hidden === 1 ? 'its' : 'their'} message is in a conversation you are not in, or the policy limits who may see them).`
+      ? `\nNot shown: ${hidden} of the latest, which you may not see (in a conversation you are not in, or the policy limits who may see them).`
       : '';
   if (items.length === 0) {
     return renderNotice(
