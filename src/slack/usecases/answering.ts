@@ -280,13 +280,13 @@ export class Answering extends UseCase {
         } catch (error) {
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          if (userId === FLOWGATE) return this.ctx.logUnexpected(error); // nobody to tell: the deadline logs it
+          this.ctx.logUnexpected(error);
+          if (userId === FLOWGATE) return; // nobody to tell: the deadline says what happened
           const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
             .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
             .catch((e) => logger.warn('could not tell the person their answer was not accepted', e));
-          this.ctx.logUnexpected(error);
         }
       },
     };
