@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parsePolicy } from '../src/policy.ts';
+import { laughs } from '../test/support/hostile-policy.ts';
 import { baselineSource } from './lib/baseline.ts';
 import { fmt, gc, median, runSections, table } from './lib/stats.ts';
 
@@ -16,18 +17,6 @@ const BASELINE = '8aa5ad3';
 const BEFORE_BUDGET_MS = 2000;
 
 type Parse = typeof parsePolicy;
-
-/** A "billion laughs" policy of `levels` levels: 9^levels user IDs once expanded. */
-function laughs(levels: number): string {
-  const lines = ['admins: &l0 [U1, U1, U1, U1, U1, U1, U1, U1, U1]', 'workflows:'];
-  for (let i = 1; i <= levels; i++)
-    lines.push(
-      `  w${i}: { approvers: &l${i} [${Array(9)
-        .fill(`*l${i - 1}`)
-        .join(', ')}] }`,
-    );
-  return `${lines.join('\n')}\n`;
-}
 
 /** One list of `size` IDs, aliased by `uses` workflows. */
 function wide(size: number, uses: number): string {

@@ -182,6 +182,16 @@ export function loadConfig(env: Env = process.env): Config {
   const malformed = (name: keyof typeof WHAT, detail?: string) =>
     problems.push(`${name} is malformed${detail ? ` (${detail})` : ''}: expected ${WHAT[name]}`);
 
+  /** A whole-number setting of at least `min`: its value, `fallback` when unset, a problem when malformed. */
+  const wholeNumber = (name: keyof typeof WHAT, min: number, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min) return n;
+    malformed(name, `got ${shown(raw)}`);
+    return fallback;
+  };
+
   // --- Slack tokens (never echoed) -------------------------------------------------------------
   const token = (name: 'SLACK_BOT_TOKEN' | 'SLACK_APP_TOKEN', prefix: string): string | undefined => {
     const value = get(name);
@@ -259,21 +269,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (authToken !== undefined && /\s/.test(authToken))
     malformed('MASTRA_AUTH_TOKEN', 'it contains whitespace');
 
-  let streams: number = DEFAULTS.mastraStreams;
-  const streamsRaw = get('FLOWGATE_MASTRA_STREAMS');
-  if (streamsRaw !== undefined) {
-    const n = /^\d+$/.test(streamsRaw) ? Number(streamsRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= 1) streams = n;
-    else malformed('FLOWGATE_MASTRA_STREAMS', `got ${shown(streamsRaw)}`);
-  }
+  const streams = wholeNumber('FLOWGATE_MASTRA_STREAMS', 1, DEFAULTS.mastraStreams);
 
-  let connections: number = DEFAULTS.mastraConnections;
-  const connectionsRaw = get('FLOWGATE_MASTRA_CONNECTIONS');
-  if (connectionsRaw !== undefined) {
-    const n = /^\d+$/.test(connectionsRaw) ? Number(connectionsRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= 1) connections = n;
-    else malformed('FLOWGATE_MASTRA_CONNECTIONS', `got ${shown(connectionsRaw)}`);
-  }
+  const connections = wholeNumber('FLOWGATE_MASTRA_CONNECTIONS', 1, DEFAULTS.mastraConnections);
 
   // --- Everything else ---------------------------------------------------------------------------
   let command: string = DEFAULTS.command;
@@ -308,45 +306,23 @@ export function loadConfig(env: Env = process.env): Config {
     if (problem) malformed('FLOWGATE_DB', problem); // never shown: it may hold a password
   }
 
-  let leaseMs: number = DEFAULTS.leaseMs;
-  const leaseRaw = get('FLOWGATE_LEASE_MS');
-  if (leaseRaw !== undefined) {
-    const n = /^\d+$/.test(leaseRaw) ? Number(leaseRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= MIN_LEASE_MS) leaseMs = n;
-    else malformed('FLOWGATE_LEASE_MS', `got ${shown(leaseRaw)}`);
-  }
+  const leaseMs = wholeNumber('FLOWGATE_LEASE_MS', MIN_LEASE_MS, DEFAULTS.leaseMs);
 
-  let updateIntervalMs: number = DEFAULTS.updateIntervalMs;
-  const intervalRaw = get('FLOWGATE_UPDATE_INTERVAL_MS');
-  if (intervalRaw !== undefined) {
-    const n = /^\d+$/.test(intervalRaw) ? Number(intervalRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= MIN_UPDATE_INTERVAL_MS) updateIntervalMs = n;
-    else malformed('FLOWGATE_UPDATE_INTERVAL_MS', `got ${shown(intervalRaw)}`);
-  }
+  const updateIntervalMs = wholeNumber(
+    'FLOWGATE_UPDATE_INTERVAL_MS',
+    MIN_UPDATE_INTERVAL_MS,
+    DEFAULTS.updateIntervalMs,
+  );
 
-  let updatesPerMinute: number = DEFAULTS.updatesPerMinute;
-  const perMinuteRaw = get('FLOWGATE_UPDATES_PER_MINUTE');
-  if (perMinuteRaw !== undefined) {
-    const n = /^\d+$/.test(perMinuteRaw) ? Number(perMinuteRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= 1) updatesPerMinute = n;
-    else malformed('FLOWGATE_UPDATES_PER_MINUTE', `got ${shown(perMinuteRaw)}`);
-  }
+  const updatesPerMinute = wholeNumber('FLOWGATE_UPDATES_PER_MINUTE', 1, DEFAULTS.updatesPerMinute);
 
-  let watchIntervalMs: number = DEFAULTS.watchIntervalMs;
-  const watchRaw = get('FLOWGATE_WATCH_INTERVAL_MS');
-  if (watchRaw !== undefined) {
-    const n = /^\d+$/.test(watchRaw) ? Number(watchRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= MIN_WATCH_INTERVAL_MS) watchIntervalMs = n;
-    else malformed('FLOWGATE_WATCH_INTERVAL_MS', `got ${shown(watchRaw)}`);
-  }
+  const watchIntervalMs = wholeNumber(
+    'FLOWGATE_WATCH_INTERVAL_MS',
+    MIN_WATCH_INTERVAL_MS,
+    DEFAULTS.watchIntervalMs,
+  );
 
-  let retentionDays: number = DEFAULTS.retentionDays;
-  const retentionRaw = get('FLOWGATE_RETENTION_DAYS');
-  if (retentionRaw !== undefined) {
-    const n = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : Number.NaN;
-    if (Number.isSafeInteger(n) && n >= 1) retentionDays = n;
-    else malformed('FLOWGATE_RETENTION_DAYS', `got ${shown(retentionRaw)}`);
-  }
+  const retentionDays = wholeNumber('FLOWGATE_RETENTION_DAYS', 1, DEFAULTS.retentionDays);
 
   let logLevel: LogLevel = DEFAULTS.logLevel;
   const logLevelRaw = get('LOG_LEVEL');

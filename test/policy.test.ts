@@ -23,6 +23,7 @@ import {
   withAdmins,
   workflowPolicyFor,
 } from '../src/policy.ts';
+import { laughs } from './support/hostile-policy.ts';
 
 function policyError(text: string, source = 'policy.yaml'): PolicyError {
   try {
@@ -166,18 +167,6 @@ function problemsOf(fn: () => unknown): readonly string[] {
 }
 
 describe('aliases and size are bounded', () => {
-  /** A "billion laughs": each level a list of nine aliases to the level before. */
-  function laughs(levels: number): string {
-    const lines = ['admins: &l0 [U1, U1, U1, U1, U1, U1, U1, U1, U1]', 'workflows:'];
-    for (let i = 1; i <= levels; i++)
-      lines.push(
-        `  w${i}: { approvers: &l${i} [${Array(9)
-          .fill(`*l${i - 1}`)
-          .join(', ')}] }`,
-      );
-    return `${lines.join('\n')}\n`;
-  }
-
   test("a file whose aliases multiply is refused at its first alias, by the YAML library's own limit", () => {
     expect(problemsOf(() => parsePolicy(laughs(8), 'p.yaml'))).toEqual([
       'p.yaml:3:25: the aliases (*name) expand too much (Excessive alias count indicates a resource exhaustion ' +

@@ -26,8 +26,9 @@ import type { Answer, ProgressMessage, QuestionDm, RequesterLookup, Store } from
 import type { Deadlines } from './deadlines.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName, truncate } from './mrkdwn.ts';
+import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
 import type { Publisher } from './publisher.ts';
+import { renderNotice } from './render/commands.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
 import { howToAnswer, renderQuestionDm, whoMayAnswer } from './render/suspensions.ts';
 
@@ -634,16 +635,13 @@ export class ProgressMessages {
    */
   async answeredInDms(runId: string, key: string, text: string): Promise<void> {
     const dms = await this.#deps.store.listQuestionDms(runId);
-    for (const dm of dms.filter((d) => d.suspensionKey === key)) {
-      const shared = dms.some((d) => d.channel === dm.channel && d.ts === dm.ts && d.suspensionKey !== key);
-      if (shared) continue;
-      await this.#deps.gateway
-        .updateMessage(dm.channel, dm.ts, {
-          text,
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
-        })
-        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error));
-    }
+    const shared = (dm: QuestionDm) =>
+      dms.some((d) => d.channel === dm.channel && d.ts === dm.ts && d.suspensionKey !== key);
+    await this.#replaceDms(
+      runId,
+      dms.filter((d) => d.suspensionKey === key && !shared(d)),
+      text,
+    );
   }
 
   /**
@@ -652,20 +650,23 @@ export class ProgressMessages {
    * A DM that also holds a question someone answered keeps saying who did. Best effort: one try each.
    */
   async #closeDms(row: ProgressMessage, text: string): Promise<void> {
-    const { store, gateway, logger } = this.#deps;
+    const { store } = this.#deps;
     const dms = await store.listQuestionDms(row.runId);
     if (dms.length === 0) return;
     const answered = new Set((await store.listAnswers(row.runId)).map((a) => a.stepPath));
     const where = (dm: QuestionDm) => `${dm.channel}:${dm.ts}`;
     const keep = new Set(dms.filter((dm) => answered.has(dm.suspensionKey)).map(where));
     const open = new Map(dms.filter((dm) => !keep.has(where(dm))).map((dm) => [where(dm), dm]));
-    for (const dm of open.values()) {
-      await gateway
-        .updateMessage(dm.channel, dm.ts, {
-          text,
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: truncate(text, 3000) } }],
-        })
-        .catch((error) => logger.warn(`run ${row.runId}: could not update a DM`, error));
+    await this.#replaceDms(row.runId, [...open.values()], text);
+  }
+
+  /** Replaces questions asked in people's DMs with `text` (safe mrkdwn), fitted to Slack's limits. One try each. */
+  async #replaceDms(runId: string, dms: readonly QuestionDm[], text: string): Promise<void> {
+    const content = renderNotice(text);
+    for (const dm of dms) {
+      await this.#deps.gateway
+        .updateMessage(dm.channel, dm.ts, content)
+        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error));
     }
   }
 
