@@ -15,6 +15,7 @@ import { MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
 import { RunLeases } from './runs/leases.ts';
+import { SharedFollowing } from './runs/shared.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
@@ -132,6 +133,8 @@ export interface FlowgateApp {
   store: Store;
   /** Which runs this replica follows (leases in the store). */
   leases: RunLeases;
+  /** Runs followed without a live stream, waiting for the shared check to see them change. */
+  shared: SharedFollowing;
   /** Runs Flowgate did not start: found, posted and kept in step. */
   elsewhere: RunsStartedElsewhere;
   /** Reminders, escalations, timeouts and quorums of waiting steps. */
@@ -179,12 +182,13 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     ...(config.mastra.authToken ? { headers: { authorization: `Bearer ${config.mastra.authToken}` } } : {}),
     ...(config.mastra.streams !== undefined ? { streamConnections: config.mastra.streams } : {}),
     ...(config.mastra.connections !== undefined ? { connections: config.mastra.connections } : {}),
-    onExhausted: ({ budget, connections }) =>
-      logger.warn(
-        budget === 'streams'
-          ? `Every one of the ${connections} connections for runs' event streams to the Mastra server is in use; further runs wait for one to end (raise FLOWGATE_MASTRA_STREAMS).`
-          : `Every one of the ${connections} connections for calls to the Mastra server is in use; further calls wait for one (raise FLOWGATE_MASTRA_CONNECTIONS).`,
-      ),
+    // Streams never queue for long: the tracker hands them out (and says when all are taken).
+    onExhausted: ({ budget, connections }) => {
+      if (budget === 'control')
+        logger.warn(
+          `Every one of the ${connections} connections for calls to the Mastra server is in use; further calls wait for one (raise FLOWGATE_MASTRA_CONNECTIONS).`,
+        );
+    },
   });
   const slackLogLevel = {
     debug: BoltLogLevel.DEBUG,
@@ -242,10 +246,17 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   const publisher: Publisher<RenderedMessage> = options.naivePublisher
     ? new NaivePublisher(publisherOptions)
     : new ProgressPublisher(publisherOptions);
+  // Live streams for as many runs as the stream connections allow; every other run by the shared poll.
   const tracker = new RunTracker({
+    streams: config.mastra.streams ?? DEFAULTS.mastraStreams,
     pollIntervalMs: options.pollIntervalMs ?? 2000,
+    onStreamsFull: (streams) =>
+      logger.warn(
+        `All ${streams} live event streams to the Mastra server are taken: the runs beyond them are followed by one shared check every ${config.watchIntervalMs} ms, and a run just started or answered takes the stream of the quietest (raise FLOWGATE_MASTRA_STREAMS for more live runs).`,
+      ),
     onError: (runId, error) => logger.warn(`run ${runId}: following hit an error, will retry`, error),
   });
+  const shared = new SharedFollowing();
   const catalog = new WorkflowCatalog(client);
   const deadlines: Deadlines = new Deadlines({
     store,
@@ -297,6 +308,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     leases,
     deadlines,
+    shared,
   });
   const useCases: UseCases = createUseCases({
     client,
@@ -320,6 +332,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     tracker,
     logger,
     intervalMs: config.watchIntervalMs,
+    shared,
   });
   registerListeners(app, useCases, config.command);
   app.error(async (error) => {
@@ -335,6 +348,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     tracker,
     store,
     leases,
+    shared,
     elsewhere,
     deadlines,
     scheduler,

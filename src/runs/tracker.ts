@@ -1,13 +1,16 @@
 /**
  * Follows runs so their state never goes stale: folds a live event stream (from start, resume or
  * observe) through the reducer, reconciles with the server's stored state whenever a stream ends,
- * and falls back to observing/polling while the run is still going (runs started elsewhere, dropped
- * streams, a restarted Mastra server). One follower per run: a newer follow of the same run (after a
- * resume, say) takes over from the older one and carries its snapshot forward.
+ * and, while the run is still going (runs started elsewhere, dropped or cut streams, a restarted
+ * Mastra server), observes it again when a stream is free or waits for the shared poll to see it
+ * change (src/runs/shared.ts). Live streams are bounded (src/runs/streams.ts): any number of runs
+ * can be followed with a fixed number of sockets. One follower per run: a newer follow of the same
+ * run (after a resume, say) takes over from the older one and carries its snapshot forward.
  */
 import type { RunSnapshot, WorkflowEvent, WorkflowRunState } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { reduceRun, snapshotFromRunState } from './state.ts';
+import { type StreamHold, StreamSlots } from './streams.ts';
 
 /** Where a run's state comes from: a port onto the workflow client. */
 export interface RunSource {
@@ -17,6 +20,11 @@ export interface RunSource {
   observe(signal: AbortSignal): Promise<AsyncIterable<WorkflowEvent>>;
   /** True for errors that mean the run is gone for good (e.g. 404 run not found). */
   isGone(error: unknown): boolean;
+  /**
+   * Resolves once the run may have changed since `since` was read (the shared poll). Without it,
+   * the run's state is read again after a wait that doubles up to `maxPollIntervalMs`.
+   */
+  changed?(since: WorkflowRunState, signal: AbortSignal): Promise<void>;
 }
 
 /** Why following stopped: the run ended, waits for an answer, vanished, or someone stopped us. */
@@ -27,7 +35,7 @@ export interface FollowRequest {
   source: RunSource;
   /** Starting point; defaults to what the tracker last saw of this run. */
   initial?: RunSnapshot;
-  /** A stream already opened for this run (from `stream` or `resumeStream`). */
+  /** A stream already opened for this run (from `stream` or `resumeStream`, under `openStream`). */
   events?: AsyncIterable<WorkflowEvent>;
   /** Every new snapshot, in order. Called synchronously; must not throw. */
   onSnapshot(snapshot: RunSnapshot): void;
@@ -42,6 +50,16 @@ export interface TrackerOptions {
   /** First wait between polls of a run whose stream gave nothing; doubles up to `maxPollIntervalMs`. */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
+  /** Live streams held at once (the client's stream connections). Default 64. */
+  streams?: number;
+  /**
+   * Reads of runs' state (`fetch`) under way at once, across all runs (default 8): thousands of
+   * runs followed again at start-up queue here, not in the client, whose connections stay free
+   * for the calls people wait on.
+   */
+  reads?: number;
+  /** Every live stream is taken (once until half of them are free again). */
+  onStreamsFull?(capacity: number): void;
   now?(): Date;
   onError?(runId: string, error: unknown): void;
 }
@@ -60,8 +78,14 @@ export class RunTracker {
   readonly #maxPollIntervalMs: number;
   readonly #now: () => Date;
   readonly #onError: (runId: string, error: unknown) => void;
+  /** Who holds the live streams (runs just started or resumed first). */
+  readonly streams: StreamSlots;
+  readonly #reads: Turns;
 
   constructor(options: TrackerOptions = {}) {
+    const capacity = options.streams ?? 64;
+    this.streams = new StreamSlots(capacity, { onFull: () => options.onStreamsFull?.(capacity) });
+    this.#reads = new Turns(options.reads ?? 8);
     this.#pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.#maxPollIntervalMs = options.maxPollIntervalMs ?? 30_000;
     this.#now = options.now ?? (() => new Date());
@@ -86,6 +110,22 @@ export class RunTracker {
   /** The latest snapshot seen of a run, if any. */
   current(runId: string): RunSnapshot | undefined {
     return this.#following.get(runId)?.snapshot ?? this.#last.get(runId);
+  }
+
+  /**
+   * Opens a stream of a run someone is watching now (`stream`, `resumeStream`) under a hold taken
+   * first — cutting the quietest other stream when all are taken — so it never waits for a
+   * connection. Hand the events to `follow`; the hold goes when they are read to the end. When
+   * `open` fails, the hold is given back and the error thrown.
+   */
+  async openStream<T>(runId: string, open: () => Promise<T>): Promise<T> {
+    const hold = this.streams.take(runId);
+    try {
+      return await open();
+    } catch (error) {
+      hold.release();
+      throw error;
+    }
   }
 
   /** Starts following; resolves when the run ends, suspends, vanishes, or the follow is superseded. */
@@ -131,18 +171,24 @@ export class RunTracker {
       entry.snapshot = next;
       request.onSnapshot(next);
     };
-    const consume = async (events: AsyncIterable<WorkflowEvent>): Promise<number> => {
+    /** Reads a stream under `hold` until it ends, is cut, or the follow stops; then lets the hold go. */
+    const consume = async (events: AsyncIterable<WorkflowEvent>, hold: StreamHold): Promise<number> => {
       let count = 0;
-      for await (const event of untilAborted(events, signal)) {
-        count++;
-        emit(reduceRun(entry.snapshot, event, this.#now()));
+      try {
+        for await (const event of untilAborted(events, AbortSignal.any([signal, hold.signal]))) {
+          count++;
+          hold.touch();
+          emit(reduceRun(entry.snapshot, event, this.#now()));
+        }
+        return count;
+      } finally {
+        hold.release();
       }
-      return count;
     };
 
     if (request.events) {
       try {
-        await consume(request.events);
+        await consume(request.events, this.streams.adopt(runId) ?? this.streams.take(runId));
       } catch (error) {
         if (signal.aborted) return ended('stopped');
         this.#onError(runId, error);
@@ -150,10 +196,11 @@ export class RunTracker {
     }
 
     let delay = this.#pollIntervalMs;
+    let observed: string | undefined;
     while (!signal.aborted) {
       let state: WorkflowRunState;
       try {
-        state = await source.fetch(signal);
+        state = await this.#reads.run(() => source.fetch(signal), signal);
       } catch (error) {
         if (signal.aborted) break;
         if (source.isGone(error)) return ended('gone');
@@ -173,23 +220,32 @@ export class RunTracker {
       if (TERMINAL_RUN_STATUSES.has(state.status)) return ended('terminal');
       if (state.status === 'suspended') return ended('suspended');
 
+      // Observed live while a stream is free, once per state of the run (a stream cut, or one that
+      // only replays what happened, is not opened again until the run changes); otherwise the
+      // shared poll tells when to read the state again.
       let seen = 0;
-      try {
-        seen = await consume(await source.observe(signal));
-      } catch (error) {
-        if (signal.aborted) break;
-        this.#onError(runId, error);
+      const observing = `${state.status} ${state.updatedAt.getTime()}`;
+      const hold = observing === observed ? undefined : this.streams.tryTake(runId);
+      observed = observing;
+      if (hold) {
+        try {
+          seen = await consume(await source.observe(signal), hold);
+        } catch (error) {
+          hold.release();
+          if (signal.aborted) break;
+          this.#onError(runId, error);
+        }
       }
-      const status = entry.snapshot?.payload.workflowState.status;
-      if (seen > 0 && status && TERMINAL_RUN_STATUSES.has(status)) {
+      if (signal.aborted) break;
+      if (seen > 0) {
         delay = this.#pollIntervalMs;
-        continue; // reconcile the ending with the server at once
+        continue; // read the server's state at once (an ending is reconciled with it)
       }
-      if (seen === 0 || signal.aborted) {
+      if (source.changed) {
+        await source.changed(state, signal);
+      } else {
         await sleep(delay, signal);
         delay = Math.min(delay * 2, this.#maxPollIntervalMs);
-      } else {
-        delay = this.#pollIntervalMs;
       }
     }
     return ended('stopped');
@@ -232,6 +288,48 @@ async function* untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): 
       void Promise.resolve()
         .then(() => iterator.return?.())
         .catch(() => {});
+  }
+}
+
+/** At most `limit` pieces of work at once; the others wait their turn, first come first served. */
+class Turns {
+  #free: number;
+  readonly #queue: Array<{ go(): void; dropped: boolean }> = [];
+
+  constructor(limit: number) {
+    this.#free = Math.max(1, limit);
+  }
+
+  async run<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    if (signal.aborted) throw new Error('stopped');
+    if (this.#free > 0) this.#free--;
+    else await this.#wait(signal);
+    try {
+      return await work();
+    } finally {
+      let next = this.#queue.shift();
+      while (next?.dropped) next = this.#queue.shift();
+      if (next) next.go();
+      else this.#free++;
+    }
+  }
+
+  #wait(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        turn.dropped = true; // skipped when its turn comes
+        reject(new Error('stopped'));
+      };
+      const turn = {
+        dropped: false,
+        go: () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.#queue.push(turn);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
 

@@ -1,13 +1,17 @@
 /**
- * Finds runs Flowgate did not start. Every interval it asks the Mastra server, for each workflow it
- * is told to watch, which runs are suspended now (and, for workflows announced as soon as a run is
- * seen, which are running or waiting). The cost of a check grows with the runs that are live, never
- * with the history: finished runs are not read (`GET /workflows/:id/runs?status=…`, paged).
+ * Lists runs on the Mastra server, once per interval, for two uses: finding runs Flowgate did not
+ * start (for each workflow it is told to watch, which runs are suspended now and, for workflows
+ * announced as soon as a run is seen, which are running or waiting), and the shared poll of every
+ * run followed without a live stream (src/runs/shared.ts: the statuses its runs were last read in).
+ * Each workflow's list of a status is read once per check, whoever needs it. The cost of a check
+ * grows with the runs that are live, never with the history: finished runs are not read
+ * (`GET /workflows/:id/runs?status=…`, paged, the pages after the first read side by side).
  *
  * It knows nothing of Slack: what to do with a run is the caller's (`onRun`, `onChecked`).
  */
 import type { MastraClient } from '../mastra/client.ts';
 import type { RunStatus, WorkflowRunSummary } from '../mastra/types.ts';
+import type { SharedFollowing } from './shared.ts';
 
 export interface WatchTarget {
   workflowKey: string;
@@ -20,16 +24,23 @@ export interface WatcherOptions {
   intervalMs: number;
   /** The workflows to check this time. */
   targets(): Promise<WatchTarget[]>;
-  /** A run of a target found on this check (awaited one at a time per workflow). */
-  onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<void>;
+  /**
+   * A run of a target found on this check (awaited one at a time per workflow). Resolves true when
+   * the run is dealt with for good: it is not handed over again while it stays listed.
+   */
+  onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<boolean>;
   /** After a workflow's check: the ids of its runs that are suspended now. */
   onChecked(workflowKey: string, suspended: ReadonlySet<string>): Promise<void>;
   /** Other work due on every check, alongside the workflows' (its errors go to `onError`). */
   onCheck?(): Promise<void>;
   onError(error: unknown, workflowKey?: string): void;
+  /** Runs followed without a live stream: their lists are read on every check too. */
+  shared?: SharedFollowing;
 }
 
 const PER_PAGE = 100;
+/** Pages of one list read at once (the client's connections are shared with every other call). */
+const PAGES_AT_ONCE = 4;
 const LIVE: readonly RunStatus[] = ['running', 'waiting'];
 
 export class RunWatcher {
@@ -38,6 +49,8 @@ export class RunWatcher {
   #running: Promise<void> | undefined;
   #controller = new AbortController();
   #stopped = true;
+  /** Per workflow, runs `onRun` dealt with for good, while they stay listed. */
+  readonly #handled = new Map<string, Set<string>>();
 
   constructor(options: WatcherOptions) {
     this.#options = options;
@@ -59,12 +72,18 @@ export class RunWatcher {
     await this.#running?.catch(() => {});
   }
 
-  /** One check of every target now (tests, benchmarks). */
+  /** One check of every target, and of every run followed by the shared poll, now (tests, benchmarks). */
   async checkNow(): Promise<void> {
     const signal = this.#controller.signal;
     const extra = this.#options.onCheck?.().catch((error) => this.#options.onError(error));
-    const targets = await this.#options.targets();
-    await Promise.all([...targets.map((target) => this.#check(target, signal)), extra]);
+    const targets = new Map((await this.#options.targets()).map((t) => [t.workflowKey, t]));
+    const polled = this.#options.shared?.wanted() ?? new Map<string, Set<RunStatus>>();
+    const keys = new Set([...targets.keys(), ...polled.keys()]);
+    for (const key of this.#handled.keys()) if (!targets.has(key)) this.#handled.delete(key);
+    await Promise.all([
+      ...[...keys].map((key) => this.#check(key, targets.get(key), polled.get(key), signal)),
+      extra,
+    ]);
   }
 
   #schedule(delay: number): void {
@@ -80,38 +99,70 @@ export class RunWatcher {
     }, delay);
   }
 
-  async #check(target: WatchTarget, signal: AbortSignal): Promise<void> {
+  async #check(
+    workflowKey: string,
+    target: WatchTarget | undefined,
+    polled: ReadonlySet<RunStatus> | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     try {
-      const suspended = await this.#runs(target.workflowKey, 'suspended', signal);
-      const live = target.announce === 'all' ? await this.#live(target.workflowKey, signal) : [];
+      const statuses = new Set<RunStatus>(polled);
+      if (target) statuses.add('suspended');
+      if (target?.announce === 'all') for (const status of LIVE) statuses.add(status);
+      const fetchedAt = Date.now();
+      const lists = new Map<RunStatus, WorkflowRunSummary[]>();
+      await Promise.all(
+        [...statuses].map(async (status) => lists.set(status, await this.#runs(workflowKey, status, signal))),
+      );
       if (signal.aborted) return;
+      this.#options.shared?.listed(workflowKey, lists, fetchedAt);
+      if (!target) return;
+      const suspended = lists.get('suspended') ?? [];
       if (target.announce !== 'none') {
-        for (const run of [...suspended, ...live]) {
-          if (signal.aborted) return;
-          await this.#options
-            .onRun(target, run)
-            .catch((error) => this.#options.onError(error, target.workflowKey));
-        }
+        const live = target.announce === 'all' ? LIVE.flatMap((status) => lists.get(status) ?? []) : [];
+        await this.#announce(target, [...suspended, ...live], signal);
       }
-      await this.#options.onChecked(target.workflowKey, new Set(suspended.map((r) => r.runId)));
+      await this.#options.onChecked(workflowKey, new Set(suspended.map((r) => r.runId)));
     } catch (error) {
-      if (!signal.aborted) this.#options.onError(error, target.workflowKey);
+      if (!signal.aborted) this.#options.onError(error, workflowKey);
     }
   }
 
-  async #live(workflowKey: string, signal: AbortSignal): Promise<WorkflowRunSummary[]> {
-    const lists = await Promise.all(LIVE.map((status) => this.#runs(workflowKey, status, signal)));
-    return lists.flat();
+  /** Hands each listed run to `onRun`, but not those it dealt with on an earlier check. */
+  async #announce(target: WatchTarget, runs: WorkflowRunSummary[], signal: AbortSignal): Promise<void> {
+    const before = this.#handled.get(target.workflowKey) ?? new Set<string>();
+    const handled = new Set<string>();
+    for (const run of runs) {
+      if (signal.aborted) return;
+      if (before.has(run.runId) || handled.has(run.runId)) {
+        handled.add(run.runId);
+        continue;
+      }
+      const done = await this.#options.onRun(target, run).catch((error) => {
+        this.#options.onError(error, target.workflowKey);
+        return false;
+      });
+      if (done) handled.add(run.runId);
+    }
+    this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
   }
 
-  /** Every run of `workflowKey` with `status`, page by page. */
+  /** Every run of `workflowKey` with `status`: the first page, then the others a few at a time. */
   async #runs(workflowKey: string, status: RunStatus, signal: AbortSignal): Promise<WorkflowRunSummary[]> {
     const workflow = this.#options.client.getWorkflow(workflowKey);
-    const runs: WorkflowRunSummary[] = [];
-    for (let page = 0; ; page++) {
-      const result = await workflow.runs({ status, page, perPage: PER_PAGE, signal });
-      runs.push(...result.runs);
-      if (result.runs.length < PER_PAGE || runs.length >= result.total) return runs;
+    const page = (n: number) => workflow.runs({ status, page: n, perPage: PER_PAGE, signal });
+    const first = await page(0);
+    const runs = [...first.runs];
+    if (first.runs.length < PER_PAGE) return runs;
+    const pages = Math.ceil(first.total / PER_PAGE);
+    for (let next = 1; next < pages; next += PAGES_AT_ONCE) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(PAGES_AT_ONCE, pages - next) }, (_, i) => page(next + i)),
+      );
+      for (const result of batch) runs.push(...result.runs);
     }
+    // A run started meanwhile pushes the others a place down the pages (newest first): the last
+    // may be missed this time. Its follower then reads its state once; it is found on the next check.
+    return runs;
   }
 }

@@ -17,9 +17,10 @@ import type { Logger } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import type { WorkflowRunSummary } from '../mastra/types.ts';
 import { announcementChannels, announcementFor, type Policy, requesterAllowed } from '../policy.ts';
+import type { SharedFollowing } from '../runs/shared.ts';
 import type { RunTracker } from '../runs/tracker.ts';
 import { RunWatcher, type WatchTarget } from '../runs/watcher.ts';
-import type { Store } from '../store/index.ts';
+import type { ProgressMessage, Store } from '../store/index.ts';
 import { type SlackGateway, slackErrorCode } from './gateway.ts';
 import type { ProgressMessages } from './progress.ts';
 import type { SlackCallPolicyName } from './retry.ts';
@@ -34,6 +35,8 @@ export interface ElsewhereDeps {
   tracker: RunTracker;
   logger: Logger;
   intervalMs: number;
+  /** Runs followed without a live stream: the watcher's lists wake their followers. */
+  shared?: SharedFollowing;
 }
 
 /** A Slack user ID as Slack writes it (and inside a mention `<@…>`, in any case). */
@@ -114,6 +117,8 @@ export class RunsStartedElsewhere {
   readonly #watcher: RunWatcher;
   /** Channels that refused a post: not tried again before the time given (and warned once). */
   readonly #refused = new Map<string, number>();
+  /** The unfinished messages as read at the start of this check (one read per check). */
+  #unfinished: Promise<ProgressMessage[]> | undefined;
 
   constructor(deps: ElsewhereDeps) {
     this.#deps = deps;
@@ -124,6 +129,7 @@ export class RunsStartedElsewhere {
       onRun: (target, run) => this.#found(target, run),
       onChecked: (workflowKey, suspended) => this.#reconcile(workflowKey, suspended),
       onCheck: () => this.#lookUpRequesters(),
+      ...(deps.shared ? { shared: deps.shared } : {}),
       onError: (error, workflowKey) =>
         deps.logger.warn(
           `checking ${workflowKey ?? 'the Mastra server'} for runs started elsewhere failed`,
@@ -174,23 +180,25 @@ export class RunsStartedElsewhere {
       });
       if (announcement) targets.set(entry.key, { workflowKey: entry.key, announce: announcement.announce });
     }
-    for (const row of await this.#deps.store.listUnfinished()) {
+    this.#unfinished = this.#deps.store.listUnfinished();
+    for (const row of await this.#unfinished) {
       if (!targets.has(row.workflowKey))
         targets.set(row.workflowKey, { workflowKey: row.workflowKey, announce: 'none' });
     }
     return [...targets.values()];
   }
 
-  async #found(target: WatchTarget, run: WorkflowRunSummary): Promise<void> {
+  /** Posts a run's message if it has none yet; true once it has one (it is not looked at again). */
+  async #found(target: WatchTarget, run: WorkflowRunSummary): Promise<boolean> {
     const { store, catalog, client, progress, gateway, policy } = this.#deps;
-    if (await store.getProgressMessage(run.runId)) return; // started from Slack, or posted already
-    if (target.announce === 'suspended' && run.status !== 'suspended') return;
+    if (await store.getProgressMessage(run.runId)) return true; // started from Slack, or posted already
+    if (target.announce === 'suspended' && run.status !== 'suspended') return false;
     const entry = (await catalog.list()).find((e) => e.key === target.workflowKey);
     const announcement = entry && announcementFor(policy, { workflowKey: entry.key, workflowId: entry.id });
-    if (!announcement) return;
+    if (!announcement) return false;
     const { channel } = announcement;
     const refusedUntil = this.#refused.get(channel);
-    if (refusedUntil !== undefined && Date.now() < refusedUntil) return;
+    if (refusedUntil !== undefined && Date.now() < refusedUntil) return false;
     const [info, state, requester] = await Promise.all([
       catalog.details(target.workflowKey),
       client.getWorkflow(target.workflowKey).runById(run.runId),
@@ -204,6 +212,7 @@ export class RunsStartedElsewhere {
       retryAt: new Date(Date.now() + lookupDelayMs(1, this.#deps.intervalMs)),
     };
     try {
+      // False when another replica posted it first: it has its message either way.
       await progress.postFound({
         workflowKey: target.workflowKey,
         info,
@@ -213,6 +222,7 @@ export class RunsStartedElsewhere {
         ...(pending ? { requesterPending: pending } : {}),
       });
       this.#refused.delete(channel);
+      return true;
     } catch (error) {
       const code = slackErrorCode(error);
       if (!code || code === 'ratelimited') throw error; // tried again on the next check
@@ -220,6 +230,7 @@ export class RunsStartedElsewhere {
       const warned = this.#refused.has(channel);
       this.#refused.set(channel, Date.now() + REFUSED_RETRY_MS);
       if (!warned) throw error;
+      return false;
     }
   }
 
@@ -260,7 +271,7 @@ export class RunsStartedElsewhere {
    * shows what happened and the buttons go away.
    */
   async #reconcile(workflowKey: string, suspended: ReadonlySet<string>): Promise<void> {
-    for (const row of await this.#deps.store.listUnfinished()) {
+    for (const row of await (this.#unfinished ?? this.#deps.store.listUnfinished())) {
       if (row.workflowKey !== workflowKey || row.status !== 'suspended' || suspended.has(row.runId)) continue;
       if (this.#deps.tracker.isFollowing(row.runId)) continue;
       this.#deps.progress.follow(row.runId);

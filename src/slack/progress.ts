@@ -19,6 +19,7 @@ import type {
 import { emptyRecord, own, setOwn } from '../own.ts';
 import { type Answerers, type AnswerersRequest, answerersFor, type Policy } from '../policy.ts';
 import type { RunLeases } from '../runs/leases.ts';
+import type { SharedFollowing } from '../runs/shared.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
@@ -45,6 +46,8 @@ export interface ProgressDeps {
   deadlines?: Deadlines;
   /** Which replica follows which run (one at a time, across replicas). */
   leases: RunLeases;
+  /** Runs without a live stream are followed by the watcher's shared poll. */
+  shared?: SharedFollowing;
 }
 
 interface RunContext {
@@ -222,16 +225,28 @@ export class ProgressMessages {
     else this.follow(runId);
   }
 
+  /**
+   * Opens a stream of a run someone is watching now (`stream`, `resumeStream`) under a live-stream
+   * hold (src/runs/streams.ts): it never waits for a connection. Hand the events to `follow`.
+   */
+  openStream<T>(runId: string, open: () => Promise<T>): Promise<T> {
+    return this.#deps.tracker.openStream(runId, open);
+  }
+
   /** Follows a run Flowgate has a message for, from `events` if a stream is already open. */
   follow(runId: string, events?: AsyncIterable<WorkflowEvent>): void {
-    if (this.#stopping) {
-      // The next start follows it from the store; the open stream is closed now.
-      void Promise.resolve()
-        .then(() => events?.[Symbol.asyncIterator]().return?.())
-        .catch(() => {});
-      return;
-    }
-    this.#background(this.#follow(runId, events));
+    // When stopping, the next start follows it from the store.
+    if (this.#stopping) this.#close(runId, events);
+    else this.#background(this.#follow(runId, events));
+  }
+
+  /** Closes a stream nobody here will read, and gives its live-stream hold back. */
+  #close(runId: string, events: AsyncIterable<WorkflowEvent> | undefined): void {
+    if (!events) return;
+    this.#deps.tracker.streams.adopt(runId)?.release();
+    void Promise.resolve()
+      .then(() => events[Symbol.asyncIterator]().return?.())
+      .catch(() => {});
   }
 
   /**
@@ -287,19 +302,23 @@ export class ProgressMessages {
     // One follower per run across replicas: whoever holds the run's live stream takes it; otherwise
     // only a run nobody follows (another replica does, or it is finished).
     if (!(await leases.acquire(runId, events !== undefined))) {
-      void Promise.resolve()
-        .then(() => events?.[Symbol.asyncIterator]().return?.())
-        .catch(() => {});
+      this.#close(runId, events);
       return;
     }
     const context = await this.#context(runId);
-    if (!context) return void (await leases.release(runId));
-    const workflow = client.getWorkflow(context.row.workflowKey);
+    if (!context) {
+      this.#close(runId, events);
+      return void (await leases.release(runId));
+    }
+    const { workflowKey } = context.row;
+    const workflow = client.getWorkflow(workflowKey);
     const run = workflow.run(runId);
+    const { shared } = this.#deps;
     const source: RunSource = {
       fetch: (signal) => workflow.runById(runId, { signal }),
       observe: (signal) => run.observe({ signal }),
       isGone: (error) => isMastraError(error, 'run_not_found') || isMastraError(error, 'workflow_not_found'),
+      ...(shared ? { changed: (since, signal) => shared.changed(workflowKey, runId, since, signal) } : {}),
     };
     const initial =
       tracker.current(runId) ?? initialSnapshot(runId, context.info.stepGraph, context.row.startedAt);
@@ -434,6 +453,7 @@ export class ProgressMessages {
     ]);
     if (row) context.row = row;
     if (!context.row.ts) return;
+    if (!final && row?.final) return; // shown final already (here or by another replica): nothing older goes out
     // Another replica took the run (an answer resumed it there, or this replica's lease ran out):
     // it edits the message now; stop here at once rather than at the next renewal. Finals still go.
     const { leases } = this.#deps;

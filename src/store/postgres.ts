@@ -424,7 +424,10 @@ class PostgresStore implements Store {
        d AS (DELETE FROM deadlines WHERE run_id IN (SELECT run_id FROM gone)),
        v AS (DELETE FROM votes WHERE run_id IN (SELECT run_id FROM gone)),
        q AS (DELETE FROM question_dms WHERE run_id IN (SELECT run_id FROM gone)),
-       o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone))
+       o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone)),
+       -- Marks of no run still kept (a retention pass's own, say) go once as old as the runs.
+       m AS (DELETE FROM once_keys k WHERE k.at < $1
+               AND NOT EXISTS (SELECT 1 FROM progress_messages p WHERE p.run_id = k.run_id))
        SELECT COUNT(*)::int AS n FROM gone`,
       [ms(before, 'before'), limit],
     );

@@ -538,6 +538,12 @@ class SqliteStore implements Store {
         )
         .all(before.getTime(), limit)
         .map((row) => String(row.run_id));
+      // Marks of no run still kept (a retention pass's own, say) go once as old as the runs.
+      this.#db
+        .prepare(
+          'DELETE FROM once_keys WHERE at < ? AND NOT EXISTS (SELECT 1 FROM progress_messages p WHERE p.run_id = once_keys.run_id)',
+        )
+        .run(before.getTime());
       if (runs.length === 0) return 0;
       const ids = JSON.stringify(runs);
       for (const table of PRUNED_WITH_RUN)

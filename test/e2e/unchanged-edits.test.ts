@@ -56,12 +56,6 @@ describe('no edit that changes nothing', () => {
     });
     expect(message.blocks).toContain('doubled');
     const edits = h.emulator.callsOf('chat.update').filter((c) => c.params.ts === message.ts);
-    console.log(
-      'DEBUG',
-      edits.length,
-      h.emulator.store.unchangedUpdates.length,
-      JSON.stringify(h.flowgate.publisher.stats()),
-    );
     expect(edits.length).toBeGreaterThan(0);
     expect(h.emulator.store.unchangedUpdates.filter((u) => u.ts === message.ts)).toEqual([]);
     expect(h.flowgate.publisher.stats().unchanged).toBeGreaterThan(0);

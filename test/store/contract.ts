@@ -188,6 +188,19 @@ export function storeContract(backend: StoreBackend): void {
       }
     });
 
+    test('pruneFinished forgets marks of no run kept (a retention pass’s own) once older than the cutoff', async () => {
+      const store = await open();
+      const cutoff = new Date('2025-02-01T00:00:00Z');
+      await store.saveProgressMessage(message('live', { startedAt: new Date('2025-01-01T00:00:00Z') }));
+      await store.markOnce('retention:100', new Date('2025-01-01T00:00:00Z'));
+      await store.markOnce('retention:200', new Date('2025-03-01T00:00:00Z'));
+      await store.markOnce('seen:live:approve', new Date('2025-01-01T00:00:00Z'));
+      expect(await store.pruneFinished(cutoff, 10)).toBe(0);
+      expect(await store.markOnce('retention:100')).toBe(true); // forgotten
+      expect(await store.markOnce('retention:200')).toBe(false); // not old enough
+      expect(await store.markOnce('seen:live:approve')).toBe(false); // its run is kept
+    });
+
     test('invalid dates are refused', async () => {
       const store = await open();
       await expect(store.saveProgressMessage(message('r', { startedAt: new Date('nope') }))).rejects.toThrow(

@@ -266,12 +266,17 @@ export class Answering extends UseCase {
       withdraw: () => store.releaseAnswer(runId, key, userId),
       resume: async () => {
         try {
-          const events = await client
-            .getWorkflow(row.workflowKey)
-            .run(runId)
-            .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) });
-          await store.completeAnswer(runId, key, userId, summary);
-          progress.follow(runId, events);
+          const events = await progress.openStream(runId, () =>
+            client
+              .getWorkflow(row.workflowKey)
+              .run(runId)
+              .resumeStream({ step, resumeData, ...(forEachIndex === undefined ? {} : { forEachIndex }) }),
+          );
+          try {
+            await store.completeAnswer(runId, key, userId, summary);
+          } finally {
+            progress.follow(runId, events); // the run goes on whatever the store said
+          }
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
           await gateway
             .replyInThread(row.channel, row.ts, answered, 'background')

@@ -194,11 +194,13 @@ export class Starting extends UseCase {
     }
     let events: AsyncIterable<WorkflowEvent>;
     try {
-      events = await run.stream({
-        inputData,
-        ...(initialState === undefined ? {} : { initialState }),
-        closeOnSuspend: true,
-      });
+      events = await progress.openStream(run.runId, () =>
+        run.stream({
+          inputData,
+          ...(initialState === undefined ? {} : { initialState }),
+          closeOnSuspend: true,
+        }),
+      );
     } catch (error) {
       const state = await workflow.runById(run.runId).catch(() => undefined);
       if (state && state.status !== 'pending') {
