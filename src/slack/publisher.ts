@@ -344,11 +344,11 @@ export class ProgressPublisher<P> implements Publisher<P> {
       }
       const content = this.contentOfFn(payload);
       state.accepted = version;
-      if (!final && this.unchanged(state, version, content)) {
+      if (final && state.finalSince === undefined) state.finalSince = now;
+      if (this.unchanged(state, version, content, final)) {
         this.counters.unchanged++;
         return;
       }
-      if (final && state.finalSince === undefined) state.finalSince = now;
       if (state.pending) {
         this.counters.dropped++;
       } else {
@@ -373,15 +373,16 @@ export class ProgressPublisher<P> implements Publisher<P> {
   }
 
   /**
-   * Whether a non-final state with `content` would change nothing Slack shows once what is queued
+   * Whether a state with `content` would change nothing Slack shows once what is queued
    * has landed; if so it is taken as `version` of what is already on its way (so `settled` waits
    * for that), or as done at once when nothing is. A queued state in between that differs is
    * dropped when the message shows, or is being sent, this content already.
    */
-  private unchanged(state: MessageState<P>, version: number, content: string): boolean {
+  private unchanged(state: MessageState<P>, version: number, content: string, final: boolean): boolean {
     const { pending, inFlight } = state;
     if (pending?.content === content) {
       pending.version = version;
+      pending.final ||= final;
       return true;
     }
     const landing = inFlight ? inFlight.content : state.shown;
@@ -391,8 +392,18 @@ export class ProgressPublisher<P> implements Publisher<P> {
       this.queued.delete(state);
       this.counters.dropped++;
     }
-    if (inFlight) inFlight.version = version;
-    else this.markDone(state, version);
+    if (inFlight) {
+      // What is being sent is this very content: it lands as this version (a final, if this is).
+      inFlight.version = version;
+      inFlight.final ||= final;
+    } else {
+      // Slack shows it already: done (a final, delivered).
+      if (final) {
+        state.finalDelivered = true;
+        state.finalSince = undefined;
+      }
+      this.markDone(state, version);
+    }
     return true;
   }
 

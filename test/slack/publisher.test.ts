@@ -142,6 +142,29 @@ describe('no edit that changes nothing', () => {
     await pub.close();
   });
 
+  test('a final that shows what the message shows (or is being sent) is not sent again, and nothing follows it', async () => {
+    const slack = new FakeSlack();
+    slack.latency = () => 500;
+    const pub = make(slack);
+    pub.publish(A, 1, { v: 1 });
+    await tick(600);
+    await pub.settled(A);
+    pub.publish(A, 2, { v: 1 }, { final: true }); // Slack shows it already
+    await pub.settled(A);
+    pub.publish(A, 3, { v: 2 }); // after the final: never
+    pub.publish(B, 1, { v: 1 });
+    await tick(100);
+    pub.publish(B, 2, { v: 1 }, { final: true }); // the same content, on its way
+    await tick(5000);
+    await pub.settled();
+    pub.publish(B, 3, { v: 2 });
+    await tick(5000);
+    expect(slack.versionsTo(A)).toEqual([1]);
+    expect(slack.versionsTo(B)).toEqual([1]);
+    expect(pub.stats()).toMatchObject({ sent: 2, unchanged: 2 });
+    await pub.close();
+  });
+
   test('a queued state is dropped when a newer one shows again what the message shows', async () => {
     const slack = new FakeSlack();
     const pub = make(slack);
@@ -175,7 +198,7 @@ describe('no edit that changes nothing', () => {
     await pub.close();
   });
 
-  test('a state given up is not what Slack shows: the same state later is sent; finals are always sent', async () => {
+  test('a state given up is not what Slack shows: the same state later is sent; a final that shows it again is not', async () => {
     const slack = new FakeSlack();
     slack.fail = failFirst(
       1,
@@ -195,7 +218,7 @@ describe('no edit that changes nothing', () => {
     pub.publish(A, 4, { v: 2 }, { final: true });
     await tick(1000);
     await pub.settled(A);
-    expect(slack.versionsTo(A)).toEqual([1, 2, 2, 2]);
+    expect(slack.versionsTo(A)).toEqual([1, 2, 2]);
     await pub.close();
   });
 });
