@@ -25,5 +25,8 @@ describe('memory', () => {
     );
     expect(h.flowgate.tracker.current(waiting)).toBeDefined();
     for (const runId of ended) expect(h.flowgate.tracker.current(runId)).toBeUndefined();
+    // No stream held, nobody waiting for the shared check: the waiting run is followed by no one.
+    expect(h.flowgate.tracker.streams.held).toBe(0);
+    expect(h.flowgate.shared.size).toBe(0);
   });
 });
