@@ -45,7 +45,7 @@ export interface MastraConfig {
   apiPrefix: string;
   /** Sent as `Authorization: Bearer <token>` when set. */
   authToken?: string;
-  /** Connections for runs' event streams (each held for a run's life). Default 64. */
+  /** Connections for runs' live event streams (the runs beyond them are followed by the shared check). Default 48. */
   streams?: number;
   /** Connections for every other call (lists, details, starting, answering, canceling, run state). Default 16. */
   connections?: number;
@@ -86,7 +86,7 @@ export const DEFAULTS = {
   watchIntervalMs: 5000,
   retentionDays: 30,
   leaseMs: 15_000,
-  mastraStreams: 64,
+  mastraStreams: 48,
   mastraConnections: 16,
   logLevel: 'info',
 } as const satisfies {
@@ -147,7 +147,7 @@ const WHAT = {
     'a SQLite file path (default .flowgate/flowgate.db) or a PostgreSQL URL such as postgres://user:password@host:5432/flowgate',
   FLOWGATE_LEASE_MS: `how long a replica holds a run it follows without renewing, in milliseconds, an integer ≥ ${MIN_LEASE_MS} (default 15000): another replica takes over a stopped one's runs within it`,
   FLOWGATE_MASTRA_STREAMS:
-    'how many event streams of runs are held open to the Mastra server at once, an integer ≥ 1 (default 64)',
+    'how many live event streams of runs are held open to the Mastra server at once, an integer ≥ 1 (default 48)',
   FLOWGATE_MASTRA_CONNECTIONS:
     'how many connections every other call to the Mastra server (lists, starting, answering, run state) may use, an integer ≥ 1 (default 16)',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       slack: { botToken: BOT, mode: 'socket', appToken: APP },
       slackApiUrl: 'https://slack.com/api/',
       command: '/flowgate',
-      mastra: { url: 'http://localhost:4111', apiPrefix: '/api', streams: 64, connections: 16 },
+      mastra: { url: 'http://localhost:4111', apiPrefix: '/api', streams: 48, connections: 16 },
       admins: [],
       dbPath: '.flowgate/flowgate.db',
       leaseMs: 15_000,
@@ -314,7 +314,7 @@ describe('loadConfig', () => {
         expect(
           configError(socketEnv({ FLOWGATE_MASTRA_STREAMS: bad, FLOWGATE_MASTRA_CONNECTIONS: bad })).problems,
         ).toEqual([
-          expect.stringMatching(/^FLOWGATE_MASTRA_STREAMS is malformed.*≥ 1 \(default 64\)/),
+          expect.stringMatching(/^FLOWGATE_MASTRA_STREAMS is malformed.*≥ 1 \(default 48\)/),
           expect.stringMatching(/^FLOWGATE_MASTRA_CONNECTIONS is malformed.*≥ 1 \(default 16\)/),
         ]);
       }
@@ -362,7 +362,7 @@ describe('redact', () => {
       url: 'http://localhost:4111',
       apiPrefix: '/api',
       authToken: '***',
-      streams: 64,
+      streams: 48,
       connections: 16,
     });
     expect(safe.admins).toEqual(['U0A1']);

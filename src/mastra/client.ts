@@ -69,7 +69,8 @@ export interface MastraClientOptions {
   connections?: number;
   /**
    * Keep-alive connections for event streams (`stream`, `resumeStream`, `observe`), each held for
-   * the stream's life. Default 64 (as many live runs as the one pool of 64 allowed before); a stream beyond them waits for one to end.
+   * the stream's life. Default 48 (with the 16 of `connections`, 64 sockets in all); a stream
+   * beyond them waits for one to end.
    */
   streamConnections?: number;
   /**
@@ -232,7 +233,7 @@ export class MastraClient {
       retryMinDelayMs: opts.retryMinDelayMs ?? 100,
       retryMaxDelayMs: opts.retryMaxDelayMs ?? 1_000,
       connections: opts.connections ?? 16,
-      streamConnections: opts.streamConnections ?? 64,
+      streamConnections: opts.streamConnections ?? 48,
       deadlineMs: opts.deadlineMs ?? 30_000,
       dispatcher: opts.dispatcher,
       onExhausted: opts.onExhausted,

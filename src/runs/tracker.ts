@@ -50,7 +50,7 @@ export interface TrackerOptions {
   /** First wait between polls of a run whose stream gave nothing; doubles up to `maxPollIntervalMs`. */
   pollIntervalMs?: number;
   maxPollIntervalMs?: number;
-  /** Live streams held at once (the client's stream connections). Default 64. */
+  /** Live streams held at once (the client's stream connections). Default 48. */
   streams?: number;
   /**
    * Reads of runs' state (`fetch`) under way at once, across all runs (default 8): thousands of
@@ -83,7 +83,7 @@ export class RunTracker {
   readonly #reads: Turns;
 
   constructor(options: TrackerOptions = {}) {
-    const capacity = options.streams ?? 64;
+    const capacity = options.streams ?? 48;
     this.streams = new StreamSlots(capacity, { onFull: () => options.onStreamsFull?.(capacity) });
     this.#reads = new Turns(options.reads ?? 8);
     this.#pollIntervalMs = options.pollIntervalMs ?? 2000;
