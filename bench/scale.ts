@@ -18,8 +18,11 @@
  * level by level, and prints new/baseline per figure; a build that cannot get N runs live within
  * the level's time limit is reported as such, and not asked for higher levels.
  *
- * `node bench/scale.ts [--levels 100,1000,5000,10000] [--baseline <git-ref>] [--quick] [--window <s>]`
- * (`--quick`: levels 100,1000 and a 15 s window, as `npm run bench` runs it).
+ * `node bench/scale.ts [--levels 100,1000,5000,10000] [--baseline <git-ref>] [--quick] [--window <s>]
+ * [--start-limit <s>]` (`--quick`: levels 100,1000 and a 15 s window, as `npm run bench` runs it;
+ * `--window`: the least steady window, 30 s by default; `--start-limit`: the time N runs may take
+ * to be live, 40 ms per run and at least 30 s by default: every run sleeps past it, so a larger
+ * one makes a level last longer).
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -290,9 +293,11 @@ export interface Figures {
 
 interface Options {
   windowS: number;
+  /** The time N runs may take to be live (0: 40 ms per run, at least 30 s). */
+  startLimitS: number;
 }
 
-/** `chunks` of async work, at most `concurrency` at once. */
+/** `work(0)` … `work(count - 1)`, at most `concurrency` at once. */
 async function pooled(count: number, concurrency: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -360,7 +365,7 @@ async function measureLevel(build: Build, n: number, options: Options): Promise<
 
     // Starting. Every run sleeps until the same moment, late enough for the slowest start allowed,
     // the posts, and the window.
-    const startLimitMs = Math.max(10_000, n * 30);
+    const startLimitMs = options.startLimitS * 1000 || Math.max(30_000, n * 40);
     const postLimitMs = 2 * WATCH_INTERVAL_MS + 10_000;
     const settleMs = 3000;
     const t0 = Date.now();
@@ -500,9 +505,10 @@ async function measureLevel(build: Build, n: number, options: Options): Promise<
       (wasStreamed ? streamed : polled).push(shown - at);
     }
     const landed = ends.filter(([runId]) => finals.has(runId)).length;
-    const statusTimes = statusSent.map(({ at, url }) => {
+    // A command not answered, or answered with anything but the run's status, counts as never.
+    const statusTimes = statusSent.map(({ at, url, runId }) => {
       const use = url === '' ? undefined : emulator.responseUrl(url)?.uses[0];
-      return use === undefined ? Number.POSITIVE_INFINITY : use.time - at;
+      return use?.text?.includes(runId) ? use.time - at : Number.POSITIVE_INFINITY;
     });
     const answered = statusTimes.filter(Number.isFinite).length;
     const nonzero = (v: number) => Math.max(1, v);
@@ -670,7 +676,7 @@ function levelTable(n: number, results: readonly Result[]): string {
 
 function usage(): never {
   process.stderr.write(
-    'usage: node bench/scale.ts [--levels 100,1000,5000,10000] [--baseline <git-ref>] [--quick] [--window <seconds>]\n',
+    'usage: node bench/scale.ts [--levels 100,1000,5000,10000] [--baseline <git-ref>] [--quick] [--window <seconds>] [--start-limit <seconds>]\n',
   );
   process.exit(2);
 }
@@ -685,6 +691,7 @@ export async function run(argv: string[] = ['--quick']): Promise<string> {
           baseline: { type: 'string' },
           quick: { type: 'boolean', default: false },
           window: { type: 'string' },
+          'start-limit': { type: 'string' },
         },
       }).values;
     } catch {
@@ -699,6 +706,8 @@ export async function run(argv: string[] = ['--quick']): Promise<string> {
   if (levels.some((n) => !Number.isInteger(n) || n < 2)) usage();
   const windowS = values.window ? Number(values.window) : values.quick ? 15 : 30;
   if (!Number.isFinite(windowS) || windowS < 5) usage();
+  const startLimitS = Number(values['start-limit'] ?? 0);
+  if (!Number.isFinite(startLimitS) || startLimitS < 0) usage();
 
   const onSignal = (signal: NodeJS.Signals) => {
     log(`${signal}: stopping`);
@@ -721,7 +730,7 @@ export async function run(argv: string[] = ['--quick']): Promise<string> {
           continue;
         }
         try {
-          const figures = await measureLevel(build, n, { windowS });
+          const figures = await measureLevel(build, n, { windowS, startLimitS });
           if (typeof figures === 'string') gaveUp.add(build);
           results.push({ build, figures });
         } catch (error) {
