@@ -205,6 +205,8 @@ async function startMastraChild(): Promise<MastraChild> {
 interface Replica {
   pid: number;
   appUrl: string;
+  /** Whether it exited by itself (it is never stopped before the level is over). */
+  exited(): boolean;
   output(): string;
   stop(): Promise<void>;
 }
@@ -255,6 +257,7 @@ async function startReplica(
   return {
     pid: child.pid ?? 0,
     appUrl: `http://127.0.0.1:${port}/slack/events`,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
     output: () => output,
     stop: () => stopChild(child, 'SIGTERM'),
   };
@@ -426,6 +429,7 @@ async function measureLevel(build: Build, n: number, options: Options): Promise<
     }
     if (reachedAt === undefined) {
       stopStarting = true;
+      if (replica.exited()) throw new Error(`Flowgate exited while starting:\n${replica.output()}`);
       const why = `could not reach ${n}: only ${live} started (after ${((Date.now() - t0) / 1000).toFixed(0)} s; limit ${startLimitMs / 1000} s, or 20 s without one more)`;
       log(`${build.label}, ${n} runs: ${why}`);
       return why;
@@ -494,6 +498,7 @@ async function measureLevel(build: Build, n: number, options: Options): Promise<
       if (stats.ended >= stats.begun && [...posted.keys()].every((id) => finals.has(id))) break;
       await sleep(250);
     }
+    if (replica.exited()) throw new Error(`Flowgate exited during the level:\n${replica.output()}`);
     const { ends } = await mastra.ask<{ ends: Ends }>('ends');
     const lags: number[] = [];
     const streamed: number[] = [];
