@@ -21,6 +21,7 @@ import { ALICE, GENERAL, SIGNING_SECRET, waitFor } from '../test/support/flowgat
 import { startMastraServer } from '../test/support/mastra/server.ts';
 import { type PostgresServer, startPostgres } from '../test/support/postgres.ts';
 import { startReplicas } from '../test/support/replicas.ts';
+import { cpuMs } from './lib/proc.ts';
 import { runSections, table } from './lib/stats.ts';
 
 function percentile(values: readonly number[], p: number): number {
@@ -195,19 +196,6 @@ async function failovers(kills: number, leaseMs: number): Promise<number[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return gaps;
-}
-
-/** CPU time (ms) a process and the children it reaped have used, from /proc (Linux). */
-function cpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime, stime, cutime, cstime: fields 14–17 of stat, 12–15 after the name and state.
-    const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
-    return ticks * 10; // USER_HZ is 100 on Linux
-  } catch {
-    return 0;
-  }
 }
 
 function parentOf(pid: number): number {

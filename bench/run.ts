@@ -7,6 +7,7 @@ import { run as patterns } from './patterns.ts';
 import { run as policy } from './policy.ts';
 import { run as replicas } from './replicas.ts';
 import { run as sandbox } from './sandbox.ts';
+import { run as scale } from './scale.ts';
 import { run as slack } from './slack.ts';
 import { run as tree } from './tree.ts';
 import { run as visibility } from './visibility.ts';
@@ -23,6 +24,7 @@ const benchmarks = [
   patterns,
   policy,
   budgets,
+  scale, // its quick levels (100 and 1,000 runs); `node bench/scale.ts` for all of them
 ];
 for (const [i, run] of benchmarks.entries()) {
   if (i > 0) console.log('');

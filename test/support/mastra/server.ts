@@ -39,6 +39,8 @@ export interface MastraTestServer {
   url: string;
   port: number;
   mastra: Mastra;
+  /** The Node HTTP server answering (benchmarks count its connections and requests). */
+  httpServer: Server;
   /** Stops listening, drops keep-alive and streaming connections, and shuts Mastra down. */
   close(): Promise<void>;
 }
@@ -95,5 +97,5 @@ export async function startMastraServer(opts: StartMastraServerOptions = {}): Pr
     return closed;
   };
 
-  return { url: `http://127.0.0.1:${port}`, port, mastra, close };
+  return { url: `http://127.0.0.1:${port}`, port, mastra, httpServer, close };
 }
