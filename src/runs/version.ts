@@ -9,7 +9,10 @@
  *   are 0): the run does not move any more, they differ only in what Flowgate adds;
  * - `at`: the latest time of any step (started, suspended, resumed, ended), in ms. These times are
  *   the server's, and a streamed snapshot and a `runById` one of the same state carry the same
- *   (src/runs/state.ts), so two replicas agree whichever way they learnt the run;
+ *   (src/runs/state.ts), so two replicas agree whichever way they learnt the run (a `.foreach()`
+ *   whose items wait: the stream times the step's suspension by its first question, the stored run
+ *   by its last, so a rendering read back may pass a streamed one of the same state, never the
+ *   other way round; test/runs/version.test.ts);
  * - `steps`: how many of those times the run's steps carry — the transitions at one instant (a step
  *   ending as the next starts, in the same millisecond) still order;
  * - `marks`: what Flowgate adds to the message that the run does not know (answers recorded,
