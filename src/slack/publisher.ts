@@ -19,6 +19,11 @@
  *   once if the budget and Retry-After allow it now — within an optional time limit after which the
  *   rest is given up.
  *
+ * - guard (optional): across processes, a state published with a `stamp` is sent only if the guard
+ *   (a compare-and-set in the shared store, src/slack/edits.ts) says it is newer than what any
+ *   process showed or claimed for the message; one it answers `shown` is taken as delivered, one it
+ *   answers `stale` is given up.
+ *
  * All waiting is done with one timer (cleared on close) and the clock is injectable. Which errors
  * are rate limits and which are permanent is decided in `retry.ts`, with every other Slack call's.
  */
@@ -66,6 +71,27 @@ export interface RetryOptions {
   maxDelayMs?: number;
 }
 
+/** A stamped state, as the guard sees it. */
+export interface GuardedSend {
+  /** What `publish` was given as `stamp` (e.g. the run and the state's version). */
+  stamp: unknown;
+  /** `contentOf(payload)`: what Slack would show. */
+  content: string;
+  final: boolean;
+}
+
+/**
+ * Orders the sends of stamped states across processes. `claim` is asked just before each attempt:
+ * `send` to go on, `shown` when the message shows this content already (taken as delivered, nothing
+ * sent), `stale` when a newer state was claimed or shown meanwhile (given up); a rejection is a
+ * failed attempt, retried as ever. `shown` is told what the message shows after each delivery, and
+ * what it was posted with (`posted`); its failure is ignored.
+ */
+export interface SendGuard {
+  claim(ref: MessageRef, send: GuardedSend): Promise<'send' | 'shown' | 'stale'>;
+  shown(ref: MessageRef, send: GuardedSend): Promise<void>;
+}
+
 export interface PublisherOptions<P> {
   /** Delivers one payload (e.g. `chat.update`). Must settle; throws/rejects on failure. */
   send(ref: MessageRef, payload: P): Promise<void>;
@@ -89,6 +115,8 @@ export interface PublisherOptions<P> {
    * the message shows (or will show once what is queued lands) sends nothing. Default `JSON.stringify`.
    */
   contentOf?(payload: P): string;
+  /** Orders the sends of states published with a `stamp` across processes; see {@link SendGuard}. */
+  guard?: SendGuard;
 }
 
 export interface PublisherStats {
@@ -104,6 +132,8 @@ export interface PublisherStats {
   ignored: number;
   /** Publishes that would have changed nothing Slack shows: nothing sent for them. */
   unchanged: number;
+  /** States the guard refused: another process had claimed or shown a newer one. */
+  stale: number;
 }
 
 export interface CloseOptions {
@@ -115,9 +145,13 @@ export interface CloseOptions {
 }
 
 export interface Publisher<P> {
-  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void;
-  /** The message was just posted with `payload`: what Slack shows, so an edit to the same is not sent. */
-  posted(ref: MessageRef, payload: P): void;
+  /** `stamp`: checked by the guard, if any, before each attempt (see {@link SendGuard}). */
+  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean; stamp?: unknown }): void;
+  /**
+   * The message was just posted with `payload`: what Slack shows, so an edit to the same is not
+   * sent (with a `stamp`, by any process: the guard is told). Resolves once the guard was told.
+   */
+  posted(ref: MessageRef, payload: P, opts?: { stamp?: unknown }): Promise<void>;
   settled(ref?: MessageRef): Promise<void>;
   /**
    * The share of the workspace's budget this process may use (1 / live replicas), so that all
@@ -229,6 +263,8 @@ interface Entry<P> {
   final: boolean;
   /** Failed attempts of this version so far. */
   attempts: number;
+  /** For the guard; undefined: sent unguarded. */
+  stamp: unknown;
 }
 
 interface MessageState<P> {
@@ -260,6 +296,7 @@ const EMPTY_STATS = (): PublisherStats => ({
   failed: 0,
   ignored: 0,
   unchanged: 0,
+  stale: 0,
 });
 
 export class ProgressPublisher<P> implements Publisher<P> {
@@ -277,6 +314,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly forgetAfterMs: number;
+  private readonly guard: SendGuard | undefined;
 
   private readonly states = new Map<string, MessageState<P>>();
   /** Messages with a pending entry. */
@@ -310,6 +348,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
     this.maxDelayMs = Math.max(this.baseDelayMs, retry.maxDelayMs ?? 30_000);
     this.forgetAfterMs = options.forgetAfterMs ?? 30 * 60_000;
     this.contentOfFn = options.contentOf ?? ((payload) => JSON.stringify(payload));
+    this.guard = options.guard;
     const now = this.nowFn();
     this.lastSweep = now;
     this.budget =
@@ -327,9 +366,10 @@ export class ProgressPublisher<P> implements Publisher<P> {
    * Ignored when `version` is not above every version already accepted for the message, when a
    * final is queued and this one is not final, after a final was delivered, and after close().
    */
-  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
+  publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean; stamp?: unknown }): void {
     try {
       const final = opts?.final === true;
+      const stamp = opts?.stamp;
       if (this.closing || !Number.isFinite(version)) {
         this.counters.ignored++;
         return;
@@ -345,7 +385,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
       const content = this.contentOfFn(payload);
       state.accepted = version;
       if (final && state.finalSince === undefined) state.finalSince = now;
-      if (this.unchanged(state, version, content, final)) {
+      if (this.unchanged(state, { version, content, final, stamp })) {
         this.counters.unchanged++;
         return;
       }
@@ -354,7 +394,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
       } else {
         state.waitingSince = now;
       }
-      state.pending = { version, payload, content, final, attempts: 0 };
+      state.pending = { version, payload, content, final, attempts: 0, stamp };
       this.queued.add(state);
       this.requestPump();
     } catch {
@@ -362,14 +402,18 @@ export class ProgressPublisher<P> implements Publisher<P> {
     }
   }
 
-  posted(ref: MessageRef, payload: P): void {
+  posted(ref: MessageRef, payload: P, opts?: { stamp?: unknown }): Promise<void> {
     try {
       const state = this.stateFor(ref, this.nowFn());
-      if (!state.pending && !state.inFlight && state.shown === undefined)
-        state.shown = this.contentOfFn(payload);
+      const content = this.contentOfFn(payload);
+      if (!state.pending && !state.inFlight && state.shown === undefined) state.shown = content;
+      const stamp = opts?.stamp;
+      if (this.guard && stamp !== undefined)
+        return this.guard.shown(state.ref, { stamp, content, final: false }).catch(() => {});
     } catch {
       // never throw into the caller
     }
+    return Promise.resolve();
   }
 
   /**
@@ -378,11 +422,16 @@ export class ProgressPublisher<P> implements Publisher<P> {
    * for that), or as done at once when nothing is. A queued state in between that differs is
    * dropped when the message shows, or is being sent, this content already.
    */
-  private unchanged(state: MessageState<P>, version: number, content: string, final: boolean): boolean {
+  private unchanged(
+    state: MessageState<P>,
+    next: { version: number; content: string; final: boolean; stamp: unknown },
+  ): boolean {
+    const { version, content, final, stamp } = next;
     const { pending, inFlight } = state;
     if (pending?.content === content) {
       pending.version = version;
       pending.final ||= final;
+      pending.stamp = stamp;
       return true;
     }
     const landing = inFlight ? inFlight.content : state.shown;
@@ -393,15 +442,20 @@ export class ProgressPublisher<P> implements Publisher<P> {
       this.counters.dropped++;
     }
     if (inFlight) {
-      // What is being sent is this very content: it lands as this version (a final, if this is).
+      // What is being sent is this very content: it lands as this version (a final, if this is),
+      // and the guard is told so when it does.
       inFlight.version = version;
       inFlight.final ||= final;
+      inFlight.stamp = stamp;
     } else {
-      // Slack shows it already: done (a final, delivered).
+      // Slack shows it already: done (a final, delivered). The guard records the newer version, so
+      // no other process sends an older state over it.
       if (final) {
         state.finalDelivered = true;
         state.finalSince = undefined;
       }
+      if (this.guard && stamp !== undefined)
+        void this.guard.shown(state.ref, { stamp, content, final }).catch(() => {});
       this.markDone(state, version);
     }
     return true;
@@ -597,31 +651,66 @@ export class ProgressPublisher<P> implements Publisher<P> {
     state.inFlight = entry;
     state.lastAttemptAt = now;
     this.inFlightCount++;
-    let sending: Promise<void>;
+    let sending: Promise<'sent' | 'shown' | 'stale'>;
     try {
-      sending = Promise.resolve(this.sendFn(state.ref, entry.payload));
+      const guard = entry.stamp === undefined ? undefined : this.guard;
+      sending = guard
+        ? this.guarded(guard, state.ref, entry)
+        : Promise.resolve(this.sendFn(state.ref, entry.payload)).then(() => 'sent' as const);
     } catch (error) {
       sending = Promise.reject(error);
     }
     sending
       .then(
-        () => this.onDelivered(state, entry),
+        (outcome) =>
+          outcome === 'stale' ? this.onStale(state, entry) : this.onDelivered(state, entry, outcome),
         (error: unknown) => this.onFailed(state, entry, error, now),
       )
       .catch(() => {});
   }
 
-  private onDelivered(state: MessageState<P>, entry: Entry<P>): void {
+  /** Claims the send from the guard, sends if it may go, then tells the guard it is shown. */
+  private async guarded(
+    guard: SendGuard,
+    ref: MessageRef,
+    entry: Entry<P>,
+  ): Promise<'sent' | 'shown' | 'stale'> {
+    const send: GuardedSend = { stamp: entry.stamp, content: entry.content, final: entry.final };
+    const verdict = await guard.claim(ref, send);
+    if (verdict !== 'send') return verdict;
+    await this.sendFn(ref, entry.payload);
+    // Not recorded: a later rendering of the same content is sent once more, nothing worse. As the
+    // entry is now: a newer stamp of the same content may have joined it on its way.
+    await guard
+      .shown(ref, { stamp: entry.stamp, content: entry.content, final: entry.final })
+      .catch(() => {});
+    return 'sent';
+  }
+
+  /** The guard refused the state: another process claimed or showed a newer one. Given up. */
+  private onStale(state: MessageState<P>, entry: Entry<P>): void {
     const now = this.nowFn();
     state.inFlight = undefined;
     this.inFlightCount--;
-    this.counters.sent++;
+    this.counters.stale++;
+    state.shown = undefined; // what the message shows now is another process's
+    if (entry.final && !state.pending?.final) state.finalSince = undefined;
+    this.markDone(state, entry.version);
+    this.afterSettle(state, now);
+  }
+
+  private onDelivered(state: MessageState<P>, entry: Entry<P>, outcome: 'sent' | 'shown'): void {
+    const now = this.nowFn();
+    state.inFlight = undefined;
+    this.inFlightCount--;
+    if (outcome === 'sent') this.counters.sent++;
+    else this.counters.unchanged++;
     state.shown = entry.content;
     if (entry.final) {
       state.finalDelivered = true;
       if (!state.pending?.final) state.finalSince = undefined;
     }
-    this.budget?.onSuccess(now);
+    if (outcome === 'sent') this.budget?.onSuccess(now);
     this.markDone(state, entry.version);
     this.afterSettle(state, now);
   }
@@ -744,7 +833,9 @@ export class NaivePublisher<P> implements Publisher<P> {
   /** The baseline keeps no budget: nothing to share. */
   setBudgetShare(_share: number): void {}
 
-  posted(_ref: MessageRef, _payload: P): void {}
+  posted(_ref: MessageRef, _payload: P): Promise<void> {
+    return Promise.resolve();
+  }
 
   publish(ref: MessageRef, version: number, payload: P, opts?: { final?: boolean }): void {
     try {

@@ -31,7 +31,9 @@ import {
   type ClaimResult,
   type Deadline,
   type DeadlineResult,
+  type EditClaim,
   FORM_TTL_MS,
+  type MessageEdit,
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
@@ -144,9 +146,26 @@ export const PG_MIGRATIONS: readonly string[] = [
   UPDATE once_keys SET run_id = split_part(key, ':', 2) WHERE position(':' IN key) > 0;
   CREATE INDEX once_keys_by_run ON once_keys (run_id);
   `,
+  `
+  ALTER TABLE progress_messages
+    ADD COLUMN edit_final INTEGER,
+    ADD COLUMN edit_at    BIGINT,
+    ADD COLUMN edit_steps INTEGER,
+    ADD COLUMN edit_marks INTEGER,
+    ADD COLUMN edit_hash  TEXT,
+    ADD COLUMN edit_shown BOOLEAN NOT NULL DEFAULT false;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** The parameters of an edit's compare-and-set: run, version field by field, content hash. */
+function editValues(
+  runId: string,
+  { version, hash }: MessageEdit,
+): [string, number, number, number, number, string] {
+  return [runId, version.final, version.at, version.steps, version.marks, hash];
+}
 
 /** The columns of a pending requester lookup: `requester_lookup`, `requester_attempts`, `requester_retry_at`. */
 function lookupColumns(m: ProgressMessage): [string | null, number, number | null] {
@@ -477,6 +496,35 @@ class PostgresStore implements Store {
       [runId, starterId],
     );
     return result.rowCount === 1;
+  }
+
+  async claimEdit(runId: string, edit: MessageEdit): Promise<EditClaim> {
+    // One statement: the row is locked and its version compared (row values, field by field) and
+    // replaced at once; a concurrent claim re-reads the row it waited for (READ COMMITTED).
+    const { rows } = await this.#query(
+      `UPDATE progress_messages SET
+         edit_shown = (COALESCE(edit_hash = $6, false) AND edit_shown),
+         edit_final = $2, edit_at = $3, edit_steps = $4, edit_marks = $5, edit_hash = $6
+       WHERE run_id = $1 AND (edit_hash IS NULL
+         OR ($2::int, $3::bigint, $4::int, $5::int) >= (edit_final, edit_at, edit_steps, edit_marks))
+       RETURNING edit_shown`,
+      editValues(runId, edit),
+    );
+    const row = rows[0];
+    if (!row) return 'stale';
+    return row.edit_shown === true ? 'shown' : 'send';
+  }
+
+  async editShown(runId: string, edit: MessageEdit): Promise<void> {
+    await this.#query(
+      `UPDATE progress_messages SET
+         edit_shown = true, edit_final = $2, edit_at = $3, edit_steps = $4, edit_marks = $5, edit_hash = $6
+       WHERE run_id = $1 AND (edit_hash IS NULL
+         OR ($2::int, $3::bigint, $4::int, $5::int) > (edit_final, edit_at, edit_steps, edit_marks)
+         OR (($2::int, $3::bigint, $4::int, $5::int) = (edit_final, edit_at, edit_steps, edit_marks)
+             AND edit_hash = $6))`,
+      editValues(runId, edit),
+    );
   }
 
   async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {

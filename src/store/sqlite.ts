@@ -29,7 +29,9 @@ import {
   type ClaimResult,
   type Deadline,
   type DeadlineResult,
+  type EditClaim,
   FORM_TTL_MS,
+  type MessageEdit,
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
@@ -150,6 +152,14 @@ export const MIGRATIONS: readonly string[] = [
   WHERE instr(key, ':') > 0;
   CREATE INDEX once_keys_by_run ON once_keys (run_id);
   `,
+  `
+  ALTER TABLE progress_messages ADD COLUMN edit_final INTEGER;
+  ALTER TABLE progress_messages ADD COLUMN edit_at INTEGER;
+  ALTER TABLE progress_messages ADD COLUMN edit_steps INTEGER;
+  ALTER TABLE progress_messages ADD COLUMN edit_marks INTEGER;
+  ALTER TABLE progress_messages ADD COLUMN edit_hash TEXT;
+  ALTER TABLE progress_messages ADD COLUMN edit_shown INTEGER NOT NULL DEFAULT 0 CHECK (edit_shown IN (0, 1));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -161,6 +171,18 @@ function lookupColumns(m: ProgressMessage) {
     requester_lookup: pending?.lookup ?? null,
     requester_attempts: pending?.attempts ?? 0,
     requester_retry_at: pending ? ms(pending.retryAt, 'requesterPending.retryAt') : null,
+  };
+}
+
+/** The named parameters of an edit's compare-and-set. */
+function editParams(runId: string, { version, hash }: MessageEdit) {
+  return {
+    run_id: runId,
+    final: version.final,
+    at: version.at,
+    steps: version.steps,
+    marks: version.marks,
+    hash,
   };
 }
 
@@ -278,6 +300,8 @@ class SqliteStore implements Store {
   readonly #dueRequesters: StatementSync;
   readonly #claimRequester: StatementSync;
   readonly #settleRequester: StatementSync;
+  readonly #claimEdit: StatementSync;
+  readonly #editShown: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -382,6 +406,20 @@ class SqliteStore implements Store {
         requester = CASE WHEN :starter_id IS NULL THEN requester ELSE NULL END,
         requester_lookup = NULL, requester_attempts = 0, requester_retry_at = NULL
       WHERE run_id = :run_id AND requester_lookup IS NOT NULL`);
+    // One statement each (row values compare field by field): the compare-and-set of every edit.
+    this.#claimEdit = db.prepare(`
+      UPDATE progress_messages SET
+        edit_shown = CASE WHEN edit_hash = :hash AND edit_shown = 1 THEN 1 ELSE 0 END,
+        edit_final = :final, edit_at = :at, edit_steps = :steps, edit_marks = :marks, edit_hash = :hash
+      WHERE run_id = :run_id AND (edit_hash IS NULL
+        OR (:final, :at, :steps, :marks) >= (edit_final, edit_at, edit_steps, edit_marks))
+      RETURNING edit_shown`);
+    this.#editShown = db.prepare(`
+      UPDATE progress_messages SET
+        edit_shown = 1, edit_final = :final, edit_at = :at, edit_steps = :steps, edit_marks = :marks, edit_hash = :hash
+      WHERE run_id = :run_id AND (edit_hash IS NULL
+        OR (:final, :at, :steps, :marks) > (edit_final, edit_at, edit_steps, edit_marks)
+        OR ((:final, :at, :steps, :marks) = (edit_final, edit_at, edit_steps, edit_marks) AND edit_hash = :hash))`);
   }
 
   async ready(): Promise<void> {
@@ -498,6 +536,16 @@ class SqliteStore implements Store {
 
   async settleRequester(runId: string, starterId: string | null): Promise<boolean> {
     return Number(this.#settleRequester.run({ run_id: runId, starter_id: starterId }).changes) === 1;
+  }
+
+  async claimEdit(runId: string, edit: MessageEdit): Promise<EditClaim> {
+    const row = this.#claimEdit.get(editParams(runId, edit));
+    if (!row) return 'stale';
+    return Number(row.edit_shown) === 1 ? 'shown' : 'send';
+  }
+
+  async editShown(runId: string, edit: MessageEdit): Promise<void> {
+    this.#editShown.run(editParams(runId, edit));
   }
 
   async claimAnswer(runId: string, stepPath: string, userId: string, at: Date): Promise<ClaimResult> {

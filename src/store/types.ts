@@ -1,7 +1,20 @@
 import type { Vote } from '../deadlines/plan.ts';
 import type { Deadline } from '../deadlines/types.ts';
+import type { MessageVersion } from '../runs/version.ts';
 
-export type { Deadline, Vote };
+export type { Deadline, MessageVersion, Vote };
+
+/** One rendering of a progress message: its version (src/runs/version.ts) and a hash of its content. */
+export interface MessageEdit {
+  version: MessageVersion;
+  hash: string;
+}
+
+/**
+ * May an edit go (`Store.claimEdit`)? `send`: yes, it is claimed; `shown`: the message shows this
+ * content already (nothing to send); `stale`: a newer rendering was claimed or shown meanwhile.
+ */
+export type EditClaim = 'send' | 'shown' | 'stale';
 
 /** One run's live progress message in Slack, and what Flowgate last knew about the run. */
 export interface ProgressMessage {
@@ -148,6 +161,21 @@ export interface Store {
     runId: string,
     patch: Partial<Omit<ProgressMessage, 'runId' | 'owner' | 'requesterPending'>>,
   ): Promise<void>;
+  /**
+   * The compare-and-set every edit of a progress message passes just before it is sent, by
+   * whichever replica sends it (src/slack/publisher.ts `guard`), in one atomic statement: `send`
+   * when `edit` is newer than the edit last claimed for the message (`compareVersions`), or as new
+   * with another content, or the same not yet known shown (a send that failed, or a process that
+   * stopped in between, is tried again); `shown` when the message already shows this content (a
+   * newer version is still recorded, so older renderings stay refused); `stale` when a newer edit
+   * was claimed, or when there is no such message.
+   */
+  claimEdit(runId: string, edit: MessageEdit): Promise<EditClaim>;
+  /**
+   * The message shows `edit` now (it was delivered, or just posted): recorded, unless a newer edit,
+   * or another content at the same version, was claimed since.
+   */
+  editShown(runId: string, edit: MessageEdit): Promise<void>;
   /**
    * Posted messages whose requester lookup is due at `now` (`requesterPending.retryAt`), soonest
    * first, at most `limit`, finished runs included (their requester is still owed the end DM).

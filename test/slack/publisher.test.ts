@@ -7,6 +7,7 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
+  type GuardedSend,
   type MessageRef,
   NaivePublisher,
   ProgressPublisher,
@@ -120,6 +121,115 @@ afterEach(() => {
 });
 
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * A guard as another process sees the message: the newest stamp claimed, the content shown, and
+ * whether that is known shown (what src/slack/edits.ts keeps in the store).
+ */
+class SharedMessage {
+  stamp = Number.NEGATIVE_INFINITY;
+  content: string | undefined;
+  shownKnown = false;
+  readonly claims: Array<{ stamp: number; verdict: string }> = [];
+  failClaims = 0;
+  readonly guard = {
+    claim: async (_ref: MessageRef, send: GuardedSend): Promise<'send' | 'shown' | 'stale'> => {
+      if (this.failClaims > 0) {
+        this.failClaims--;
+        throw new Error('database unreachable');
+      }
+      const stamp = send.stamp as number;
+      let verdict: 'send' | 'shown' | 'stale';
+      if (stamp < this.stamp) verdict = 'stale';
+      else {
+        const same = send.content === this.content && this.shownKnown;
+        this.stamp = stamp;
+        this.content = send.content;
+        this.shownKnown = same;
+        verdict = same ? 'shown' : 'send';
+      }
+      this.claims.push({ stamp, verdict });
+      return verdict;
+    },
+    shown: async (_ref: MessageRef, send: GuardedSend): Promise<void> => {
+      const stamp = send.stamp as number;
+      if (stamp > this.stamp || (stamp === this.stamp && send.content === this.content)) {
+        this.stamp = stamp;
+        this.content = send.content;
+        this.shownKnown = true;
+      }
+    },
+  };
+}
+
+describe('a guard across processes', () => {
+  test('a state another process superseded is not sent, not even a final, and settled resolves', async () => {
+    const slack = new FakeSlack();
+    const shared = new SharedMessage();
+    const pub = make(slack, { guard: shared.guard });
+    pub.publish(A, 1, { v: 1 }, { stamp: 10 });
+    await pub.settled(A);
+    // Another process showed stamp 30 (the final) meanwhile.
+    await shared.guard.shown(A, { stamp: 30, content: 'final elsewhere', final: true });
+    pub.publish(A, 2, { v: 2 }, { stamp: 20 });
+    await tick(2000);
+    await pub.settled(A);
+    pub.publish(A, 3, { v: 3 }, { stamp: 25, final: true });
+    await tick(2000);
+    await pub.settled(A);
+    expect(slack.versionsTo(A)).toEqual([1]);
+    expect(pub.stats()).toMatchObject({ sent: 1, stale: 2, failed: 0 });
+    expect(shared.content).toBe('final elsewhere');
+    await pub.close();
+  });
+
+  test('what the message shows already (posted, or sent by another process) is not sent again', async () => {
+    const slack = new FakeSlack();
+    const shared = new SharedMessage();
+    const first = make(slack, { guard: shared.guard });
+    await first.posted(A, { v: 1 }, { stamp: 1 });
+    expect(shared).toMatchObject({ stamp: 1, shownKnown: true });
+    // A restarted process knows nothing in memory: the guard tells it.
+    const second = make(slack, { guard: shared.guard });
+    second.publish(A, 1, { v: 1 }, { stamp: 2 });
+    second.publish(B, 1, { v: 1 }); // unstamped: unguarded
+    await tick(0);
+    await second.settled();
+    expect(slack.versionsTo(A)).toEqual([]);
+    expect(slack.versionsTo(B)).toEqual([1]);
+    expect(second.stats()).toMatchObject({ sent: 1, unchanged: 1 });
+    expect(shared.stamp).toBe(2); // the newer version is kept
+    // A final with the same content as shown: nothing to send, and it counts as delivered.
+    second.publish(A, 2, { v: 1 }, { stamp: 3, final: true });
+    await tick(2000);
+    await second.settled(A);
+    second.publish(A, 3, { v: 2 }, { stamp: 4 });
+    await tick(2000);
+    await second.settled(A);
+    expect(slack.versionsTo(A)).toEqual([]);
+    expect(second.stats().ignored).toBe(1);
+    await first.close();
+    await second.close();
+  });
+
+  test('a send that fails after its claim is claimed and sent again; a claim that fails is retried', async () => {
+    const slack = new FakeSlack();
+    const shared = new SharedMessage();
+    slack.fail = failFirst(1, () => networkError());
+    shared.failClaims = 1;
+    const pub = make(slack, { guard: shared.guard, retry: { baseDelayMs: 100 } });
+    pub.publish(A, 1, { v: 1 }, { stamp: 5, final: true });
+    await tick(5000);
+    await pub.settled(A);
+    // The claim failed (not sent), then the send failed (claimed, never shown), then it went.
+    expect(slack.versionsTo(A)).toEqual([1, 1]);
+    expect(shared.claims.map((c) => c.verdict)).toEqual(['send', 'send']);
+    expect(slack.deliveredTo(A).length).toBe(1);
+    expect(shared).toMatchObject({ stamp: 5, shownKnown: true });
+    expect(pub.stats()).toMatchObject({ sent: 1, failed: 0 });
+    await pub.close();
+  });
+});
 
 describe('no edit that changes nothing', () => {
   test('a state that shows what the message shows is not sent; settled still resolves', async () => {

@@ -560,6 +560,81 @@ export function storeContract(backend: StoreBackend): void {
     });
   });
 
+  describe('edits of a progress message (compare-and-set)', () => {
+    const v = (at: number, steps = 1, marks = 0, final: 0 | 1 = 0) => ({ final, at, steps, marks });
+    const edit = (version: ReturnType<typeof v>, hash: string) => ({ version, hash });
+
+    test('newer goes, older is refused across stores; a final is never followed by a non-final', async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(message('run-1'));
+      expect(await a.claimEdit('run-1', edit(v(1000), 'h1'))).toBe('send');
+      await a.editShown('run-1', edit(v(1000), 'h1'));
+      // Newer in every field of the version, in order.
+      expect(await b.claimEdit('run-1', edit(v(2000), 'h2'))).toBe('send');
+      expect(await a.claimEdit('run-1', edit(v(1500, 9, 9), 'h3'))).toBe('stale');
+      expect(await a.claimEdit('run-1', edit(v(2000, 2), 'h3'))).toBe('send');
+      expect(await b.claimEdit('run-1', edit(v(2000, 2, 1), 'h4'))).toBe('send');
+      expect(await a.claimEdit('run-1', edit(v(2000, 2, 0), 'h5'))).toBe('stale');
+      // The final outranks every other; after it nothing that is not final goes.
+      expect(await a.claimEdit('run-1', edit(v(0, 0, 0, 1), 'final'))).toBe('send');
+      await a.editShown('run-1', edit(v(0, 0, 0, 1), 'final'));
+      expect(await b.claimEdit('run-1', edit(v(10 ** 13, 10 ** 6, 10 ** 6), 'late'))).toBe('stale');
+      expect(await b.claimEdit('run-1', edit(v(0, 0, 0, 1), 'final'))).toBe('shown');
+      // A later final with more of what Flowgate adds (a cancel, a notice) still goes.
+      expect(await b.claimEdit('run-1', edit(v(0, 0, 1, 1), 'final+'))).toBe('send');
+      // No such message: nothing goes.
+      expect(await a.claimEdit('run-none', edit(v(1), 'h'))).toBe('stale');
+    });
+
+    test('equal versions: another content goes, the content shown does not; a send that failed or a stop in between is tried again', async () => {
+      const a = await open();
+      const b = await open();
+      await a.saveProgressMessage(message('run-2'));
+      // Posted: what the message shows, recorded.
+      await a.editShown('run-2', edit(v(100), 'posted'));
+      expect(await b.claimEdit('run-2', edit(v(100), 'posted'))).toBe('shown');
+      // Newer but the same content: nothing to send, and the newer version is kept.
+      expect(await b.claimEdit('run-2', edit(v(200), 'posted'))).toBe('shown');
+      expect(await a.claimEdit('run-2', edit(v(150), 'other'))).toBe('stale');
+      // The same version with another content (a vote, a step's live output) goes.
+      expect(await a.claimEdit('run-2', edit(v(200), 'vote'))).toBe('send');
+      // Claimed but never known shown (the send failed, or the process stopped before it was
+      // recorded): the same edit goes again, from this store or another.
+      expect(await a.claimEdit('run-2', edit(v(200), 'vote'))).toBe('send');
+      expect(await b.claimEdit('run-2', edit(v(200), 'vote'))).toBe('send');
+      await b.editShown('run-2', edit(v(200), 'vote'));
+      expect(await a.claimEdit('run-2', edit(v(200), 'vote'))).toBe('shown');
+      // A delivery recorded late does not undo a newer claim.
+      expect(await a.claimEdit('run-2', edit(v(300), 'next'))).toBe('send');
+      await b.editShown('run-2', edit(v(200), 'vote'));
+      await b.editShown('run-2', edit(v(300), 'another'));
+      expect(await b.claimEdit('run-2', edit(v(300), 'next'))).toBe('send');
+      await a.editShown('run-2', edit(v(300), 'next'));
+      expect(await b.claimEdit('run-2', edit(v(300), 'next'))).toBe('shown');
+      // Saving or updating the row leaves its edits alone; they go with the run at retention.
+      await a.updateProgressMessage('run-2', { status: 'success', final: true });
+      expect(await b.claimEdit('run-2', edit(v(300), 'next'))).toBe('shown');
+      expect(await a.pruneFinished(new Date('2100-01-01T00:00:00Z'), 10)).toBe(1);
+      await a.saveProgressMessage(message('run-2'));
+      expect(await b.claimEdit('run-2', edit(v(1), 'fresh'))).toBe('send');
+    });
+
+    test('concurrent claims of one version: exactly one goes', async () => {
+      const stores = await Promise.all([open(), open(), open()]);
+      await stores[0]!.saveProgressMessage(message('run-3'));
+      await stores[0]!.editShown('run-3', edit(v(100), 'same'));
+      const results = await Promise.all(
+        stores.flatMap((s, i) => [s.claimEdit('run-3', edit(v(200 + i), `h${i}`))]),
+      );
+      // Each is newer than the shown one when it runs; the last to commit holds the claim, and
+      // whatever came after a newer one was refused.
+      expect(results.filter((r) => r === 'send').length).toBeGreaterThanOrEqual(1);
+      expect(await stores[0]!.claimEdit('run-3', edit(v(202), 'h2'))).toBe('send');
+      expect(await stores[1]!.claimEdit('run-3', edit(v(201), 'h1'))).toBe('stale');
+    });
+  });
+
   describe('requesters not yet known', () => {
     const t0 = new Date('2026-02-10T00:00:00Z');
     const at = (ms: number) => new Date(t0.getTime() + ms);
