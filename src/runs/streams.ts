@@ -25,6 +25,8 @@ export interface StreamHold {
 
 interface Holder extends StreamHold {
   lastActivity: number;
+  /** Something arrived on the stream: its run has started on the server. */
+  started: boolean;
   controller: AbortController;
   adopted: boolean;
 }
@@ -54,6 +56,16 @@ export class StreamSlots {
     return this.#holders.size;
   }
 
+  /**
+   * Streams that have carried something (their runs started): never more than the capacity. Held
+   * streams beyond it are still opening, waiting in the client's pool for a connection.
+   */
+  get streaming(): number {
+    let n = 0;
+    for (const holder of this.#holders.values()) if (holder.started) n++;
+    return n;
+  }
+
   /** Streams cut so far for runs more likely watched (benchmarks, tests). */
   get cut(): number {
     return this.#cut;
@@ -66,23 +78,33 @@ export class StreamSlots {
 
   /**
    * A stream for a run someone is watching now (just started or resumed): always granted, cutting
-   * the quietest holder's stream when every one is taken.
+   * the quietest holder's stream when every one is taken. While every holder is still opening its
+   * stream (more starts at once than streams), none is cut yet: the new stream waits in the
+   * client's pool for a connection until the first of them has started and can be cut.
    */
   take(runId: string): StreamHold {
     this.#holders.get(runId)?.controller.abort(); // an older stream of the same run gives way
     this.#holders.delete(runId);
-    if (this.#holders.size >= this.#capacity) {
-      this.#noticeFull();
+    if (this.#holders.size >= this.#capacity) this.#noticeFull();
+    this.#shrink(this.#capacity - 1);
+    return this.#hold(runId);
+  }
+
+  /**
+   * Cuts the quietest streams until at most `size` are held. Only a stream that has carried
+   * something: one still opening may not have started its run on the server yet, and a stream cut
+   * then can leave the run never started (it is cut once it has, see `touch`).
+   */
+  #shrink(size: number): void {
+    while (this.#holders.size > size) {
       let quietest: Holder | undefined;
       for (const holder of this.#holders.values())
-        if (!quietest || holder.lastActivity < quietest.lastActivity) quietest = holder;
-      if (quietest) {
-        this.#holders.delete(quietest.runId);
-        this.#cut++;
-        quietest.controller.abort();
-      }
+        if (holder.started && (!quietest || holder.lastActivity < quietest.lastActivity)) quietest = holder;
+      if (!quietest) return;
+      this.#holders.delete(quietest.runId);
+      this.#cut++;
+      quietest.controller.abort();
     }
-    return this.#hold(runId);
   }
 
   /** A stream for a run merely followed: only when one is free (or it holds one already, unadopted). */
@@ -115,9 +137,14 @@ export class StreamSlots {
       signal: controller.signal,
       controller,
       lastActivity: this.#now(),
+      started: false,
       adopted: false,
       touch: () => {
         holder.lastActivity = this.#now();
+        if (holder.started) return;
+        holder.started = true;
+        // More streams were opened at once than the budget: back within it now that one can go.
+        this.#shrink(this.#capacity);
       },
       release: () => {
         if (this.#holders.get(runId) === holder) this.#holders.delete(runId);

@@ -10,6 +10,7 @@ describe('StreamSlots', () => {
     const a = slots.take('a');
     now = 10;
     const b = slots.take('b');
+    b.touch();
     now = 20;
     a.touch(); // a spoke last: b is now the quietest
     now = 30;
@@ -21,6 +22,18 @@ describe('StreamSlots', () => {
     expect(slots.cut).toBe(1);
     b.release(); // a cut hold given back later frees nothing of anyone else's
     expect(slots.held).toBe(2);
+  });
+
+  test('a stream still opening (nothing carried yet: its run may not have started) is never cut', () => {
+    const slots = new StreamSlots(1);
+    const opening = slots.take('a');
+    const next = slots.take('b');
+    expect(opening.signal.aborted).toBe(false);
+    expect(slots.held).toBe(2); // over the budget for a moment: b waits for a connection
+    opening.touch(); // a's run has started: its stream gives way at once
+    expect(opening.signal.aborted).toBe(true);
+    expect(next.signal.aborted).toBe(false);
+    expect(slots.held).toBe(1);
   });
 
   test('a run merely followed gets a stream only when one is free, and never cuts another', () => {
