@@ -53,7 +53,7 @@ export interface TrackerOptions {
   /** Live streams held at once (the client's stream connections). Default 48. */
   streams?: number;
   /**
-   * Reads of runs' state (`fetch`) under way at once, across all runs (default 8): thousands of
+   * Reads of runs' state (`fetch`) under way at once, across all runs (default 8, half the connections for calls): thousands of
    * runs followed again at start-up queue here, not in the client, whose connections stay free
    * for the calls people wait on.
    */

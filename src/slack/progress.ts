@@ -55,7 +55,6 @@ export interface ProgressDeps {
 interface RunContext {
   row: ProgressMessage;
   info: WorkflowInfo;
-  version: number;
   notice?: string;
 }
 
@@ -127,6 +126,8 @@ export class ProgressMessages {
   readonly #runs = new Map<string, RunContext>();
   readonly #pending = new Set<Promise<unknown>>();
   #stopping = false;
+  /** The version of the latest rendering handed to the publisher, for any message. */
+  #version = 0;
 
   constructor(deps: ProgressDeps) {
     this.#deps = deps;
@@ -153,7 +154,7 @@ export class ProgressMessages {
       status: 'pending',
       final: false,
     };
-    const context: RunContext = { row, info: args.info, version: 0 };
+    const context: RunContext = { row, info: args.info };
     const snapshot = initialSnapshot(args.runId, args.info.stepGraph, startedAt);
     // A person has just started the run and waits to see it: they are told at once if this fails.
     const first = renderProgress(this.#view(context, snapshot));
@@ -207,7 +208,7 @@ export class ProgressMessages {
       final: false,
     };
     if (!(await store.claimProgressMessage(row))) return false;
-    const context: RunContext = { row, info, version: 0 };
+    const context: RunContext = { row, info };
     const snapshot = snapshotFromRunState(state, initialSnapshot(state.runId, info.stepGraph, row.startedAt));
     const first = renderProgress(this.#view(context, snapshot));
     let posted: PostedMessage;
@@ -378,7 +379,7 @@ export class ProgressMessages {
     if (!row) return undefined;
     try {
       const info = await this.#deps.catalog.details(row.workflowKey);
-      const context: RunContext = { row, info, version: 0 };
+      const context: RunContext = { row, info };
       this.#runs.set(runId, context);
       return context;
     } catch (error) {
@@ -476,8 +477,10 @@ export class ProgressMessages {
   async #publish(context: RunContext, snapshot: RunSnapshot, final = false): Promise<void> {
     // The version is taken before any await, so renderings reach the publisher as newer or are
     // ignored as stale, whatever order the store answers in.
-    context.version += 1;
-    const version = context.version;
+    // One counter for every message of this process: a run followed again (a new context, after
+    // its lease came back, say) renders as newer than anything this process handed over before.
+    this.#version += 1;
+    const version = this.#version;
     const [row, answers, deadlines, dms] = await Promise.all([
       this.#deps.store.getProgressMessage(context.row.runId),
       this.#deps.store.listAnswers(context.row.runId),
