@@ -17,12 +17,14 @@ import {
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
+  permitArgs,
   runOfKey,
   toAnswer,
   toDeadline,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
+  toSendPermits,
   toVote,
 } from './rows.ts';
 import {
@@ -35,6 +37,8 @@ import {
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
+  type SendPermits,
+  type SendSchedule,
   type Store,
   type Vote,
 } from './types.ts';
@@ -144,6 +148,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   UPDATE once_keys SET run_id = split_part(key, ':', 2) WHERE position(':' IN key) > 0;
   CREATE INDEX once_keys_by_run ON once_keys (run_id);
   `,
+  `
+  CREATE TABLE send_budgets (
+    name    TEXT    NOT NULL PRIMARY KEY,
+    tat     BIGINT  NOT NULL,
+    granted INTEGER NOT NULL DEFAULT 0,
+    at      BIGINT  NOT NULL DEFAULT 0
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -229,6 +241,8 @@ class PostgresStore implements Store {
   readonly #where: string;
   #ready: Promise<void> | undefined;
   #closed = false;
+  /** Send budgets whose row this store has made sure of. */
+  readonly #budgets = new Set<string>();
 
   constructor(url: string, options: PostgresStoreOptions) {
     this.#where = describe(url);
@@ -730,6 +744,31 @@ class PostgresStore implements Store {
   async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
     const { rows } = await this.#query('SELECT * FROM votes WHERE run_id = $1 ORDER BY at, seq', [runId]);
     return rows.map(toVote);
+  }
+
+  /**
+   * One UPDATE on the budget's row: the row lock makes concurrent takes wait for each other, and
+   * each sees the `tat` the one before it left. The time is the database's (`clock_timestamp()`,
+   * read once). Mirrors `grantPermits` in src/slack/permits.ts.
+   */
+  async takeSendPermits(name: string, want: number, schedule: SendSchedule): Promise<SendPermits> {
+    const [count, interval, tolerance] = permitArgs(want, schedule);
+    if (!this.#budgets.has(name)) {
+      await this.#query('INSERT INTO send_budgets (name, tat) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING', [
+        name,
+      ]);
+      this.#budgets.add(name);
+    }
+    const grant = `LEAST($2::bigint, CASE WHEN c.n - GREATEST(b.tat, c.n) + $4::bigint < 0 THEN 0
+      ELSE (c.n - GREATEST(b.tat, c.n) + $4::bigint) / $3::bigint + 1 END)`;
+    const { rows } = await this.#query(
+      `WITH c AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS n)
+       UPDATE send_budgets b SET at = c.n, granted = ${grant}, tat = GREATEST(b.tat, c.n) + $3::bigint * ${grant}
+       FROM c WHERE b.name = $1
+       RETURNING b.tat, b.granted, b.at`,
+      [name, count, interval, tolerance],
+    );
+    return toSendPermits(rows[0], count, tolerance);
   }
 
   async replicaIds(now: Date): Promise<string[]> {
