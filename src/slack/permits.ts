@@ -105,6 +105,8 @@ export const STORE_PERMIT_HOLD_MS = 1000;
 export const DELIVERY_MARGIN_MS = 1000;
 /** At most this many permits in one round trip. */
 const MAX_BATCH = 5;
+/** A replica the ledger said no to asks again after this long at the soonest. */
+const MIN_ASK_MS = 250;
 /** After the database failed to answer, ask again after this long (no permit meanwhile). */
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -142,7 +144,13 @@ export class StorePermits implements SendPermits {
       const grant = await this.#store.takeSendPermits(this.#name, count, this.schedule);
       if (this.#failing) this.#logger?.info('the database answers again: progress edits go on');
       this.#failing = false;
-      return grant;
+      if (grant.granted >= count) return grant;
+      // Not sooner than MIN_ASK_MS: the ledger keeps what accrues meanwhile (up to a burst), so a
+      // busy replica takes several permits a round trip rather than one. Replicas told the same
+      // moment would ask together and the first would win every time: each comes back up to half
+      // as late again, so the next permits go to any of them.
+      const wait = Math.max(MIN_ASK_MS, grant.retryInMs);
+      return { ...grant, retryInMs: wait + Math.floor(Math.random() * (wait / 2)) };
     } catch (error) {
       // No permit without the ledger: the budget holds, edits wait (finals are retried).
       if (!this.#failing)

@@ -238,6 +238,11 @@ function pgValue(field: ProgressField, value: unknown): unknown {
 
 class PostgresStore implements Store {
   readonly #pool: pg.Pool;
+  /**
+   * A connection of its own for taking send permits: a permit is used within a second of asking
+   * for it or not at all (src/slack/permits.ts), so taking one never queues behind other queries.
+   */
+  readonly #permitPool: pg.Pool;
   readonly #where: string;
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -252,8 +257,15 @@ class PostgresStore implements Store {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
     });
+    this.#permitPool = new pg.Pool({
+      connectionString: url,
+      max: 1,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 30_000,
+    });
     // An idle connection dropped by the server must not crash the process: the next query reconnects.
     this.#pool.on('error', () => {});
+    this.#permitPool.on('error', () => {});
   }
 
   ready(): Promise<void> {
@@ -767,6 +779,7 @@ class PostgresStore implements Store {
        FROM c WHERE b.name = $1
        RETURNING b.tat, b.granted, b.at`,
       [name, count, interval, tolerance],
+      this.#permitPool,
     );
     return toSendPermits(rows[0], count, tolerance);
   }
@@ -783,6 +796,6 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#permitPool.end()]);
   }
 }

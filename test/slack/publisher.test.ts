@@ -7,6 +7,12 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
+  MemoryPermits,
+  type PermitGrant,
+  permitSchedule,
+  type SendPermits,
+} from '../../src/slack/permits.ts';
+import {
   type MessageRef,
   NaivePublisher,
   ProgressPublisher,
@@ -828,6 +834,71 @@ describe('shared budget', () => {
     await tick(2000); // the four 429s come back together
     expect(pub.stats().rateLimited).toBe(4);
     expect(pub.budgetRatePerMinute()).toBeCloseTo(30);
+    await pub.close();
+  });
+});
+
+describe('permits from a shared ledger', () => {
+  /** Most sends within any 60 s (a window [t, t + 60 s)). */
+  function worstMinute(times: number[]): number {
+    const sorted = [...times].sort((a, b) => a - b);
+    let worst = 0;
+    for (let i = 0, j = 0; i < sorted.length; i++) {
+      while (j < sorted.length && sorted[j]! - sorted[i]! < 60_000) j++;
+      worst = Math.max(worst, j - i);
+    }
+    return worst;
+  }
+
+  test('publishers on one ledger never send more than the budget in any 60 s between them', async () => {
+    const permits = new MemoryPermits(permitSchedule(30), () => performance.now());
+    const slacks = [new FakeSlack(), new FakeSlack(), new FakeSlack()];
+    const pubs = slacks.map((slack) => make(slack, { minIntervalMs: 0, budget: { perMinute: 30, permits } }));
+    const refs = Array.from({ length: 10 }, (_, i) => ({ channel: 'C7', ts: `7.${i}` }));
+    for (let step = 1; step <= 600; step++) {
+      for (const pub of pubs) for (const ref of refs) pub.publish(ref, step, { v: step });
+      await tick(500);
+    }
+    const times = slacks.flatMap((slack) => slack.calls.map((c) => c.at));
+    expect(worstMinute(times)).toBe(30); // used to the full, never past it
+    await Promise.all(pubs.map((pub) => pub.close()));
+  });
+
+  test('a permit not used within holdMs of asking (the process stalled, the ledger was slow) is dropped, not spent late', async () => {
+    const asked: Array<(grant: PermitGrant) => void> = [];
+    const permits: SendPermits = {
+      holdMs: 1000,
+      take: () => new Promise<PermitGrant>((resolve) => asked.push(resolve)),
+    };
+    const slack = new FakeSlack();
+    const pub = make(slack, { budget: { perMinute: 60, permits } });
+    pub.publish(A, 1, { v: 1 });
+    await tick();
+    expect(asked).toHaveLength(1);
+    await tick(1500); // the answer comes late
+    asked[0]!({ granted: 1, retryInMs: 0 });
+    await tick();
+    expect(slack.calls).toEqual([]);
+    expect(asked).toHaveLength(2); // asked again
+    asked[1]!({ granted: 1, retryInMs: 0 });
+    await tick();
+    expect(slack.versionsTo(A)).toEqual([1]);
+    await pub.close();
+  });
+
+  test('while the ledger says none, nothing is sent and it is asked again when it says', async () => {
+    let calls = 0;
+    const permits: SendPermits = {
+      holdMs: 0,
+      take: (want) => (++calls === 1 ? { granted: 0, retryInMs: 5000 } : { granted: want, retryInMs: 0 }),
+    };
+    const slack = new FakeSlack();
+    const pub = make(slack, { budget: { perMinute: 60, permits } });
+    const start = Date.now();
+    pub.publish(A, 1, { v: 1, final: true }, { final: true });
+    await tick(10_000);
+    expect(slack.calls.map((c) => c.at - start)).toEqual([5000]);
+    expect(calls).toBe(2);
     await pub.close();
   });
 });
