@@ -22,6 +22,7 @@ import { storeGuard } from './slack/edits.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
+import { StorePermits } from './slack/permits.ts';
 import { ProgressMessages } from './slack/progress.ts';
 import {
   NaivePublisher,
@@ -242,7 +243,16 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     // changes nothing (a compare-and-set in the store, src/slack/edits.ts).
     guard: storeGuard(store),
     minIntervalMs: config.updateIntervalMs,
-    budget: { perMinute: config.updatesPerMinute },
+    // One ledger in the database for every replica on it: the budget holds across them exactly.
+    budget: {
+      perMinute: config.updatesPerMinute,
+      permits: new StorePermits({
+        store,
+        name: 'chat.update',
+        perMinute: config.updatesPerMinute,
+        logger,
+      }),
+    },
     onError: (ref, error, info) => {
       if (!info.willRetry) logger.warn(`progress update of ${ref.channel}/${ref.ts} gave up`, error);
     },
@@ -298,8 +308,6 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     onClaimed: (rows) => progress?.followClaimed(rows),
     onLost: (runIds) => progress?.letGo(runIds),
-    // The workspace's chat.update budget is shared: each live replica keeps to its part.
-    onReplicas: (live) => publisher.setBudgetShare(1 / live),
   });
   progress = new ProgressMessages({
     store,

@@ -4,6 +4,7 @@ export { channelObject, METHODS, type MethodContext, type MethodHandler, userObj
 export { JSON_FIELDS, normalizeParams, Params } from './params.ts';
 export {
   DEFAULT_RATE_LIMITS,
+  type RateLimitAnswer,
   type RateLimitDecision,
   RateLimiter,
   type RateLimitRule,

@@ -47,7 +47,15 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, RateLimitSetting>> = O
   'usergroups.users.list': TIER2,
 });
 
-export type RateLimitDecision = { limited: false } | { limited: true; retryAfter: number; forced: boolean };
+/**
+ * How a limited call is answered: HTTP 429 with `Retry-After` (Slack's usual), or HTTP 200 with
+ * `ok: false, error: ratelimited` and no `Retry-After` (as some methods answer).
+ */
+export type RateLimitAnswer = 429 | 200;
+
+export type RateLimitDecision =
+  | { limited: false }
+  | { limited: true; retryAfter: number; forced: boolean; status: RateLimitAnswer };
 
 interface Bucket {
   tokens: number;
@@ -59,7 +67,7 @@ export class RateLimiter {
   #settings = new Map<string, RateLimitSetting>();
   #windows = new Map<string, number[]>();
   #buckets = new Map<string, Bucket>();
-  #forced = new Map<string, { remaining: number; retryAfter: number }>();
+  #forced = new Map<string, { remaining: number; retryAfter: number; status: RateLimitAnswer }>();
   enabled: boolean;
 
   constructor(now: () => number, overrides: Record<string, RateLimitSetting> | false | undefined) {
@@ -86,10 +94,10 @@ export class RateLimiter {
     return this.#settings.get(method) ?? false;
   }
 
-  /** The next `count` calls of `method` answer 429 (even when limits are disabled). */
-  force(method: string, count = 1, retryAfter = 1): void {
+  /** The next `count` calls of `method` are rate limited (even when limits are disabled), answered as `status`. */
+  force(method: string, count = 1, retryAfter = 1, status: RateLimitAnswer = 429): void {
     if (count <= 0) this.#forced.delete(method);
-    else this.#forced.set(method, { remaining: count, retryAfter });
+    else this.#forced.set(method, { remaining: count, retryAfter, status });
   }
 
   /** Forget all usage (not the settings, not forced 429s). */
@@ -103,7 +111,7 @@ export class RateLimiter {
     if (forced) {
       forced.remaining -= 1;
       if (forced.remaining <= 0) this.#forced.delete(method);
-      return { limited: true, retryAfter: forced.retryAfter, forced: true };
+      return { limited: true, retryAfter: forced.retryAfter, forced: true, status: forced.status };
     }
     if (!this.enabled) return { limited: false };
     const setting = this.#settings.get(method);
@@ -135,7 +143,8 @@ export class RateLimiter {
         }
       }
     });
-    if (retryAfter > 0) return { limited: true, retryAfter: Math.max(1, retryAfter), forced: false };
+    if (retryAfter > 0)
+      return { limited: true, retryAfter: Math.max(1, retryAfter), forced: false, status: 429 };
     for (const commit of commits) commit();
     return { limited: false };
   }

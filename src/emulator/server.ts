@@ -17,7 +17,7 @@ import { SlackApiError } from './errors.ts';
 import { DEFAULT_LIMITS, type EmulatorLimits } from './limits.ts';
 import { METHODS } from './methods.ts';
 import { normalizeParams, Params } from './params.ts';
-import { RateLimiter, type RateLimitSetting } from './rate-limit.ts';
+import { type RateLimitAnswer, RateLimiter, type RateLimitSetting } from './rate-limit.ts';
 import { handleResponseUrl } from './response-url.ts';
 import { SocketModeServer } from './socket.ts';
 import { type ChannelSeed, EmulatorStore, type UserSeed, type WorkspaceSeed } from './state.ts';
@@ -263,9 +263,19 @@ export class SlackEmulator {
     this.rateLimiter.enabled = enabled;
   }
 
-  /** The next `count` calls of `method` answer 429 with `Retry-After: retryAfterSeconds`. */
-  forceRateLimit(method: string, count = 1, retryAfterSeconds = 1): void {
-    this.rateLimiter.force(method, count, retryAfterSeconds);
+  /**
+   * The next `count` calls of `method` (0: none any more) are rate limited: HTTP 429 with
+   * `Retry-After: retryAfterSeconds`, or with `{ status: 200 }` HTTP 200
+   * `{ ok: false, error: 'ratelimited' }` without a Retry-After header. Either way the call does
+   * nothing and is logged `rateLimited`.
+   */
+  forceRateLimit(
+    method: string,
+    count = 1,
+    retryAfterSeconds = 1,
+    options: { status?: RateLimitAnswer } = {},
+  ): void {
+    this.rateLimiter.force(method, count, retryAfterSeconds, options.status ?? 429);
   }
 
   resetRateLimits(): void {
@@ -504,7 +514,8 @@ export class SlackEmulator {
       channelArg === undefined ? undefined : (store.findChannel(channelArg)?.id ?? channelArg);
     const decision = this.rateLimiter.check(method, channelKey);
     if (decision.limited) {
-      finish(429, { ok: false, error: 'ratelimited' }, true, decision.retryAfter);
+      if (decision.status === 200) finish(200, { ok: false, error: 'ratelimited' }, true);
+      else finish(429, { ok: false, error: 'ratelimited' }, true, decision.retryAfter);
       return;
     }
     try {

@@ -4,8 +4,8 @@
  * (it holds the live stream), or finds one nobody follows; renews what it holds every quarter of
  * `leaseMs`, with leases that last three quarters of it, so a replica that dies (SIGKILL) has its runs
  * taken by the others within `leaseMs`; and gives everything back at once when it stops cleanly.
- * Each replica claims up to an even share of the runs among the live ones: no leader.
- * The same heartbeat tells how many replicas are alive, for sharing the workspace's update budget.
+ * Each replica claims up to an even share of the runs among the live ones (from the heartbeats):
+ * no leader.
  *
  * A replica's id names its host, process id and process space (host name, boot and PID namespace):
  * a holder in this very process space whose process is gone (a SIGKILLed process restarted on the
@@ -29,12 +29,6 @@ export interface RunLeasesOptions {
   onClaimed(runs: ProgressMessage[]): void;
   /** Runs another replica holds now: stop following them here. */
   onLost(runIds: string[]): void;
-  /**
-   * How many replicas share the workspace, after every heartbeat: the most seen alive within the
-   * last lease, so a peer whose heartbeat is only late (a starved machine) still counts, and the
-   * shares of the budget never add up to more than the whole.
-   */
-  onReplicas?(live: number): void;
   now?(): number;
 }
 
@@ -96,8 +90,6 @@ export class RunLeases {
   #ticking: Promise<void> | undefined;
   #stopped = false;
   #live = 1;
-  /** Live counts of the heartbeats within the last lease. */
-  #recent: { at: number; live: number }[] = [];
 
   constructor(options: RunLeasesOptions) {
     this.#options = options;
@@ -192,12 +184,6 @@ export class RunLeases {
     const until = this.#until();
     await this.#buryDead(now);
     this.#live = await store.heartbeat(this.id, until, now);
-    const at = now.getTime();
-    this.#recent = [
-      ...this.#recent.filter((c) => c.at > at - this.#options.leaseMs),
-      { at, live: this.#live },
-    ];
-    this.#options.onReplicas?.(Math.max(...this.#recent.map((c) => c.live)));
     const kept = new Set(await store.renewRuns(this.id, until, now));
     const lost = [...this.#held].filter((runId) => !kept.has(runId));
     for (const runId of lost) this.#held.delete(runId);

@@ -11,9 +11,10 @@
  * - 429: the limited message waits `Retry-After`, the others keep going; the shared budget slows down;
  * - finals are retried through 429s and transient errors (bounded) and are served before intermediates;
  * - permanent errors (message deleted, invalid blocks, ...) stop that version only;
- * - an optional shared token bucket (the Slack limit is per method per workspace, not per message)
- *   with AIMD: halve the rate on 429, creep back up on success; tight budget → finals first, then the
- *   message that has waited longest.
+ * - an optional shared budget (the Slack limit is per method per workspace, not per message): each
+ *   send takes a permit (`permits.ts`: a ledger in the database for all replicas, or in this
+ *   process), with AIMD on top: a 429 halves this process's rate, which is back to full within
+ *   `recoveryMs`; tight budget → finals first, then the message that has waited longest.
  *
  * - close(): the newest state of every message is sent at once — finals retried, intermediates tried
  *   once if the budget and Retry-After allow it now — within an optional time limit after which the
@@ -27,6 +28,7 @@
  * All waiting is done with one timer (cleared on close) and the clock is injectable. Which errors
  * are rate limits and which are permanent is decided in `retry.ts`, with every other Slack call's.
  */
+import { MemoryPermits, type PermitGrant, permitSchedule, type SendPermits } from './permits.ts';
 import { isPermanentSlackError, slackRetryAfterMs } from './retry.ts';
 
 export interface MessageRef {
@@ -49,14 +51,22 @@ export interface SendErrorInfo {
 }
 
 export interface BudgetOptions {
-  /** Sends per minute shared by all messages (Slack `chat.update` is Tier 3: 50+/min per workspace). */
+  /**
+   * Sends per minute shared by all messages (Slack `chat.update` is Tier 3: 50+/min per workspace):
+   * never more in any 60 s (see `permits.ts`).
+   */
   perMinute: number;
-  /** Token bucket capacity. Default: ceil(perMinute / 20), at least 1. */
+  /** Sends at once after a pause. Default: ceil(perMinute / 20), at least 1. */
   burst?: number;
   /** Lowest fraction of `perMinute` that AIMD may slow down to. Default 0.1. */
   minRateFactor?: number;
-  /** Fraction of `perMinute` regained after each successful send. Default 1 / perMinute. */
-  increasePerSuccess?: number;
+  /** After a 429 the rate climbs back to the full rate within this long (ms). Default 20 s. */
+  recoveryMs?: number;
+  /**
+   * Where the right to send comes from: a ledger shared by every replica (`StorePermits`).
+   * Default: a ledger of `perMinute` and `burst` in this process (`MemoryPermits`).
+   */
+  permits?: SendPermits;
 }
 
 export interface RetryOptions {
@@ -153,11 +163,6 @@ export interface Publisher<P> {
    */
   posted(ref: MessageRef, payload: P, opts?: { stamp?: unknown }): Promise<void>;
   settled(ref?: MessageRef): Promise<void>;
-  /**
-   * The share of the workspace's budget this process may use (1 / live replicas), so that all
-   * replicas together keep to it. Default 1.
-   */
-  setBudgetShare(share: number): void;
   /** Stops accepting publishes and flushes what is held; see {@link CloseOptions}. */
   close(options?: CloseOptions): Promise<void>;
   stats(): PublisherStats;
@@ -175,80 +180,72 @@ function safeCall<T>(fn: () => T, fallback: T): T {
   }
 }
 
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
 function keyOf(ref: MessageRef): string {
   return `${ref.channel}\n${ref.ts}`;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Shared budget: token bucket + AIMD
+// Slowing down after 429s: AIMD, back to the full rate within a fixed time
 
-class SharedBudget {
-  private readonly fullRatePerMs: number;
-  private readonly fullBurst: number;
-  private ratePerMs: number;
-  private burst: number;
+/**
+ * How fast this process may send on top of its permits: at full rate nothing holds it back (the
+ * permits do); a 429 halves the rate (once per round of sends made at the old rate), which then
+ * climbs back in a straight line to the full rate `recoveryMs` after the 429, however few edits
+ * are made meanwhile.
+ */
+class Throttle {
+  private readonly perMinute: number;
   private readonly minFactor: number;
-  private readonly increase: number;
-  private tokens: number;
-  private last: number;
-  private factor = 1;
+  private readonly recoveryMs: number;
+  /** The factor right after the last halving, and when that was. */
+  private low = 1;
+  private since = Number.NEGATIVE_INFINITY;
   /** Sends started before this instant were made at the old rate: their 429s do not halve again. */
   private holdUntil = Number.NEGATIVE_INFINITY;
+  /** While slowed down: the earliest next send. */
+  private nextAt = Number.NEGATIVE_INFINITY;
 
-  constructor(options: BudgetOptions, now: number) {
-    const perMinute = options.perMinute > 0 && Number.isFinite(options.perMinute) ? options.perMinute : 50;
-    this.fullRatePerMs = perMinute / 60_000;
-    this.fullBurst = Math.max(1, options.burst ?? Math.ceil(perMinute / 20));
-    this.ratePerMs = this.fullRatePerMs;
-    this.burst = this.fullBurst;
+  constructor(options: BudgetOptions) {
+    this.perMinute = options.perMinute > 0 && Number.isFinite(options.perMinute) ? options.perMinute : 50;
     this.minFactor = Math.min(1, Math.max(0.001, options.minRateFactor ?? 0.1));
-    this.increase = Math.max(0, options.increasePerSuccess ?? 1 / perMinute);
-    this.tokens = this.burst;
-    this.last = now;
+    this.recoveryMs = Math.max(0, options.recoveryMs ?? 20_000);
   }
 
-  private refill(now: number): void {
-    if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.ratePerMs * this.factor);
-      this.last = now;
-    }
+  factor(now: number): number {
+    if (this.low >= 1) return 1;
+    const elapsed = now - this.since;
+    if (elapsed >= this.recoveryMs) return 1;
+    return this.low + ((1 - this.low) * Math.max(0, elapsed)) / this.recoveryMs;
   }
 
-  /** Takes a token and returns 0, or returns the ms until one is available. */
-  take(now: number): number {
-    this.refill(now);
-    if (this.tokens >= 1 - 1e-9) {
-      this.tokens = Math.max(0, this.tokens - 1);
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - this.tokens) / (this.ratePerMs * this.factor)));
+  /** The earliest this process may send (-Infinity: nothing holds it back but the permits). */
+  readyAt(now: number): number {
+    return this.factor(now) >= 1 ? Number.NEGATIVE_INFINITY : this.nextAt;
   }
 
-  onSuccess(now: number): void {
-    this.refill(now);
-    this.factor = Math.min(1, this.factor + this.increase);
+  private gap(now: number): number {
+    return 60_000 / (this.perMinute * this.factor(now));
+  }
+
+  sent(now: number): void {
+    this.nextAt = this.factor(now) >= 1 ? Number.NEGATIVE_INFINITY : now + this.gap(now);
   }
 
   onRateLimited(now: number, startedAt: number, retryAfterMs: number): void {
-    this.refill(now);
-    this.tokens = Math.min(this.tokens, 0);
     if (startedAt >= this.holdUntil) {
-      this.factor = Math.max(this.minFactor, this.factor / 2);
-      this.holdUntil = now + Math.max(retryAfterMs, 1 / (this.ratePerMs * this.factor));
+      this.low = Math.max(this.minFactor, this.factor(now) / 2);
+      this.since = now;
+      this.holdUntil = now + Math.max(retryAfterMs, this.gap(now));
     }
+    if (this.factor(now) < 1) this.nextAt = Math.max(this.nextAt, now + this.gap(now));
   }
 
-  /** This process's share of the workspace's budget (1 / live replicas): rate and burst scale with it. */
-  setShare(share: number, now: number): void {
-    this.refill(now);
-    const fraction = Math.min(1, Math.max(0.001, share));
-    this.ratePerMs = this.fullRatePerMs * fraction;
-    this.burst = Math.max(1, this.fullBurst * fraction);
-    this.tokens = Math.min(this.tokens, this.burst);
-  }
-
-  ratePerMinute(): number {
-    return this.ratePerMs * this.factor * 60_000;
+  ratePerMinute(now: number): number {
+    return this.perMinute * this.factor(now);
   }
 }
 
@@ -307,7 +304,14 @@ export class ProgressPublisher<P> implements Publisher<P> {
   private readonly isPermanentFn: (error: unknown) => boolean;
   private readonly nowFn: () => number;
   private readonly onErrorFn: ((ref: MessageRef, error: unknown, info: SendErrorInfo) => void) | undefined;
-  private readonly budget: SharedBudget | undefined;
+  private readonly permits: SendPermits | undefined;
+  private readonly throttle: Throttle | undefined;
+  /** Permits in hand: until when each may be used, oldest first. */
+  private held: number[] = [];
+  /** A take from `permits` is on its way. */
+  private asking = false;
+  /** The ledger said none before this instant. */
+  private askAt = Number.NEGATIVE_INFINITY;
   private readonly maxAttempts: number;
   private readonly finalMaxAttempts: number;
   private readonly finalMaxElapsedMs: number;
@@ -351,14 +355,15 @@ export class ProgressPublisher<P> implements Publisher<P> {
     this.guard = options.guard;
     const now = this.nowFn();
     this.lastSweep = now;
-    this.budget =
-      options.budget === false ? undefined : new SharedBudget(options.budget ?? { perMinute: 50 }, now);
-  }
-
-  setBudgetShare(share: number): void {
-    if (!Number.isFinite(share) || share <= 0) return;
-    this.budget?.setShare(share, this.nowFn());
-    this.requestPump();
+    const budget = options.budget === false ? undefined : (options.budget ?? { perMinute: 50 });
+    this.throttle = budget && new Throttle(budget);
+    this.permits =
+      budget &&
+      (budget.permits ??
+        new MemoryPermits(
+          permitSchedule(budget.perMinute, budget.burst !== undefined ? { burst: budget.burst } : {}),
+          this.nowFn,
+        ));
   }
 
   /**
@@ -514,9 +519,9 @@ export class ProgressPublisher<P> implements Publisher<P> {
     return { ...this.counters };
   }
 
-  /** Current shared rate after AIMD (sends per minute), or undefined without a budget. */
+  /** This process's rate after AIMD (sends per minute; `perMinute` when not slowed), or undefined without a budget. */
   budgetRatePerMinute(): number | undefined {
-    return this.budget?.ratePerMinute();
+    return this.throttle?.ratePerMinute(this.nowFn());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -594,20 +599,70 @@ export class ProgressPublisher<P> implements Publisher<P> {
       return fa - fb || a.waitingSince - b.waitingSince;
     });
     for (const [index, state] of ready.entries()) {
-      if (this.budget) {
-        const wait = this.budget.take(now);
-        if (wait > 0) {
+      const wait = this.permit(now, ready.length - index);
+      if (wait > 0) {
+        // Infinity: the ledger is asked; its answer pumps again.
+        if (Number.isFinite(wait)) {
           nextWake = Math.min(nextWake, now + wait);
           // Closing: an intermediate goes now or never (the next start renders the run again).
           if (this.closing)
             for (const rest of ready.slice(index)) if (!rest.pending?.final) this.discard(rest);
-          break;
         }
+        break;
       }
       this.dispatch(state, now);
     }
     this.checkClosed();
     if (!this.stopped) this.arm(nextWake, now);
+  }
+
+  /**
+   * Takes a permit for one send now: 0 when there is one, else how long until one may be (ms), or
+   * Infinity while the ledger is being asked (for up to `want`, the sends that could go now).
+   */
+  private permit(now: number, want: number): number {
+    if (!this.permits || !this.throttle) return 0;
+    const paced = this.throttle.readyAt(now);
+    if (paced > now) return paced - now;
+    while (this.held.length > 0 && this.held[0]! < now) this.held.shift(); // held too long: not used
+    if (this.held.length === 0) {
+      if (this.asking) return Number.POSITIVE_INFINITY;
+      if (now < this.askAt) return this.askAt - now;
+      // Slowed down: one at a time, so no permit waits for the pace.
+      const count = this.throttle.factor(now) < 1 ? 1 : want;
+      let grant: PermitGrant | Promise<PermitGrant>;
+      try {
+        grant = this.permits.take(count);
+      } catch {
+        grant = { granted: 0, retryInMs: 1000 };
+      }
+      if (isPromise(grant)) {
+        this.asking = true;
+        grant
+          .catch(() => ({ granted: 0, retryInMs: 1000 }))
+          .then((answer) => {
+            this.asking = false;
+            this.received(answer, count, now);
+            this.requestPump();
+          })
+          .catch(() => {});
+        return Number.POSITIVE_INFINITY;
+      }
+      this.received(grant, count, now);
+      if (this.held.length === 0) return Math.max(1, this.askAt - now);
+    }
+    this.held.shift();
+    this.throttle.sent(now);
+    return 0;
+  }
+
+  /** The ledger's answer to a take asked for at `askedAt`. */
+  private received(grant: PermitGrant, want: number, askedAt: number): void {
+    const granted = Number.isFinite(grant.granted) ? Math.max(0, Math.floor(grant.granted)) : 0;
+    const until = askedAt + (this.permits?.holdMs ?? 0);
+    for (let i = 0; i < granted; i++) this.held.push(until);
+    const retry = Number.isFinite(grant.retryInMs) ? Math.max(1, grant.retryInMs) : 1000;
+    this.askAt = granted >= want ? Number.NEGATIVE_INFINITY : this.nowFn() + retry;
   }
 
   /** Closing: gives up the intermediate state a message holds. */
@@ -710,7 +765,6 @@ export class ProgressPublisher<P> implements Publisher<P> {
       state.finalDelivered = true;
       if (!state.pending?.final) state.finalSince = undefined;
     }
-    if (outcome === 'sent') this.budget?.onSuccess(now);
     this.markDone(state, entry.version);
     this.afterSettle(state, now);
   }
@@ -727,7 +781,7 @@ export class ProgressPublisher<P> implements Publisher<P> {
       this.counters.rateLimited++;
       const wait = Math.max(0, retryAfter);
       state.blockedUntil = Math.max(state.blockedUntil, now + wait);
-      this.budget?.onRateLimited(now, startedAt, wait);
+      this.throttle?.onRateLimited(now, startedAt, wait);
     } else if (!permanent) {
       const backoff = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
       state.blockedUntil = Math.max(state.blockedUntil, now + backoff);
@@ -829,9 +883,6 @@ export class NaivePublisher<P> implements Publisher<P> {
     this.isPermanentFn = options.isPermanent ?? isPermanentSlackError;
     this.onErrorFn = options.onError;
   }
-
-  /** The baseline keeps no budget: nothing to share. */
-  setBudgetShare(_share: number): void {}
 
   posted(_ref: MessageRef, _payload: P): Promise<void> {
     return Promise.resolve();

@@ -6,8 +6,9 @@
  * The SDK's own retries are off on every client (its default is 10 retries over about 30 minutes,
  * during which a person starting a run would hear nothing): each call is retried here, alone, by
  * the policy its caller chose, so one failing call never pauses another and no retries are stacked
- * on retries. Retried: HTTP 429 (after its Retry-After), HTTP 5xx and 408, network errors and
- * timeouts. Never retried: platform errors (`ok: false`, e.g. `channel_not_found`) — Slack answered.
+ * on retries. Retried: HTTP 429 (after its Retry-After) and `ok: false, error: ratelimited` (the
+ * same, whatever its HTTP status), HTTP 5xx and 408, network errors and timeouts. Never retried:
+ * other platform errors (`ok: false`, e.g. `channel_not_found`) — Slack answered.
  */
 import type { RetryOptions, WebClientOptions } from '@slack/web-api';
 
@@ -100,6 +101,9 @@ export class SlackDeadlineError extends Error {
   }
 }
 
+/** The wait after `ok: false, error: ratelimited` when Slack names none (no Retry-After header). */
+export const RATE_LIMITED_WAIT_MS = 1000;
+
 /** A failed Web API call, classified (`network` with `timedOut` also for a call out of time). */
 export type SlackFailure =
   | { kind: 'rate_limited'; retryAfterMs: number }
@@ -138,7 +142,13 @@ export function slackFailure(error: unknown): SlackFailure {
     case SLACK_DEADLINE_CODE:
       return { kind: 'network', timedOut: true };
     case 'slack_webapi_platform_error': {
-      const code = field(field(error, 'data'), 'error');
+      const data = field(error, 'data');
+      const code = field(data, 'error');
+      // `ok: false, error: ratelimited` answered with HTTP 200: a 429 all the same.
+      if (code === 'ratelimited' || code === 'rate_limited') {
+        const retryAfterMs = seconds(field(field(data, 'response_metadata'), 'retryAfter'));
+        return { kind: 'rate_limited', retryAfterMs: retryAfterMs ?? RATE_LIMITED_WAIT_MS };
+      }
       return { kind: 'platform', error: typeof code === 'string' ? code : 'unknown_error' };
     }
     default:
@@ -158,13 +168,11 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
   'fatal_error',
   'service_unavailable',
   'request_timeout',
-  'ratelimited',
-  'rate_limited',
   'team_added_to_org',
   'external_channel_migrating',
 ]);
 
-/** `WebAPIRateLimitedError` (`.retryAfter` seconds) → ms; the publisher's default. */
+/** A rate limit's wait in ms (a 429's Retry-After, or `ok: false, error: ratelimited`); the publisher's default. */
 export function slackRetryAfterMs(error: unknown): number | undefined {
   const failure = slackFailure(error);
   return failure.kind === 'rate_limited' ? failure.retryAfterMs : undefined;

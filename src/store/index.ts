@@ -28,6 +28,8 @@ export {
   type ProgressMessage,
   type QuestionDm,
   type RequesterLookup,
+  type SendPermits,
+  type SendSchedule,
   type Store,
   type Vote,
 } from './types.ts';

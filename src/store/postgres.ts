@@ -17,12 +17,14 @@ import {
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
+  permitArgs,
   runOfKey,
   toAnswer,
   toDeadline,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
+  toSendPermits,
   toVote,
 } from './rows.ts';
 import {
@@ -37,6 +39,8 @@ import {
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
+  type SendPermits,
+  type SendSchedule,
   type Store,
   type Vote,
 } from './types.ts';
@@ -155,6 +159,14 @@ export const PG_MIGRATIONS: readonly string[] = [
     ADD COLUMN edit_hash  TEXT,
     ADD COLUMN edit_shown BOOLEAN NOT NULL DEFAULT false;
   `,
+  `
+  CREATE TABLE send_budgets (
+    name    TEXT    NOT NULL PRIMARY KEY,
+    tat     BIGINT  NOT NULL,
+    granted INTEGER NOT NULL DEFAULT 0,
+    at      BIGINT  NOT NULL DEFAULT 0
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
@@ -245,9 +257,16 @@ function pgValue(field: ProgressField, value: unknown): unknown {
 
 class PostgresStore implements Store {
   readonly #pool: pg.Pool;
+  /**
+   * A connection of its own for taking send permits: a permit is used within a second of asking
+   * for it or not at all (src/slack/permits.ts), so taking one never queues behind other queries.
+   */
+  readonly #permitPool: pg.Pool;
   readonly #where: string;
   #ready: Promise<void> | undefined;
   #closed = false;
+  /** Send budgets whose row this store has made sure of. */
+  readonly #budgets = new Set<string>();
 
   constructor(url: string, options: PostgresStoreOptions) {
     this.#where = describe(url);
@@ -257,8 +276,15 @@ class PostgresStore implements Store {
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       idleTimeoutMillis: 30_000,
     });
+    this.#permitPool = new pg.Pool({
+      connectionString: url,
+      max: 1,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      idleTimeoutMillis: 30_000,
+    });
     // An idle connection dropped by the server must not crash the process: the next query reconnects.
     this.#pool.on('error', () => {});
+    this.#permitPool.on('error', () => {});
   }
 
   ready(): Promise<void> {
@@ -783,6 +809,32 @@ class PostgresStore implements Store {
     return rows.map(toVote);
   }
 
+  /**
+   * One UPDATE on the budget's row: the row lock makes concurrent takes wait for each other, and
+   * each sees the `tat` the one before it left. The time is the database's (`clock_timestamp()`,
+   * read once). Mirrors `grantPermits` in src/slack/permits.ts.
+   */
+  async takeSendPermits(name: string, want: number, schedule: SendSchedule): Promise<SendPermits> {
+    const [count, interval, tolerance] = permitArgs(want, schedule);
+    if (!this.#budgets.has(name)) {
+      await this.#query('INSERT INTO send_budgets (name, tat) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING', [
+        name,
+      ]);
+      this.#budgets.add(name);
+    }
+    const grant = `LEAST($2::bigint, CASE WHEN c.n - GREATEST(b.tat, c.n) + $4::bigint < 0 THEN 0
+      ELSE (c.n - GREATEST(b.tat, c.n) + $4::bigint) / $3::bigint + 1 END)`;
+    const { rows } = await this.#query(
+      `WITH c AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS n)
+       UPDATE send_budgets b SET at = c.n, granted = ${grant}, tat = GREATEST(b.tat, c.n) + $3::bigint * ${grant}
+       FROM c WHERE b.name = $1
+       RETURNING b.tat, b.granted, b.at`,
+      [name, count, interval, tolerance],
+      this.#permitPool,
+    );
+    return toSendPermits(rows[0], count, tolerance);
+  }
+
   async replicaIds(now: Date): Promise<string[]> {
     const { rows } = await this.#query(
       `SELECT id FROM replicas WHERE until > $1
@@ -795,6 +847,6 @@ class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.end();
+    await Promise.all([this.#pool.end(), this.#permitPool.end()]);
   }
 }

@@ -2,7 +2,16 @@
  * Rows ⇄ records, shared by the SQLite and PostgreSQL stores: the same columns (dates as epoch
  * milliseconds, `final` as 0/1 or a boolean), the same checks on what comes back.
  */
-import type { Answer, Deadline, OpenForm, ProgressMessage, QuestionDm, Vote } from './types.ts';
+import type {
+  Answer,
+  Deadline,
+  OpenForm,
+  ProgressMessage,
+  QuestionDm,
+  SendPermits,
+  SendSchedule,
+  Vote,
+} from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -155,6 +164,29 @@ export function formDetails(form: OpenForm): string {
 export function claimShare(total: number, mine: number, replicas: number): number {
   const share = Math.ceil(total / Math.max(1, replicas));
   return Math.max(0, share - mine);
+}
+
+/** Checks the arguments of `takeSendPermits`: whole numbers, `want` and `intervalMs` at least 1. */
+export function permitArgs(want: number, schedule: SendSchedule): [number, number, number] {
+  const { intervalMs, toleranceMs } = schedule;
+  if (!Number.isSafeInteger(want) || want < 1)
+    throw new RangeError('want must be a whole number, at least 1');
+  if (!Number.isSafeInteger(intervalMs) || intervalMs < 1)
+    throw new RangeError('intervalMs must be a whole number of ms, at least 1');
+  if (!Number.isSafeInteger(toleranceMs) || toleranceMs < 0)
+    throw new RangeError('toleranceMs must be a whole number of ms, at least 0');
+  return [want, intervalMs, toleranceMs];
+}
+
+/**
+ * What a send budget's row says after a take (`tat`: the theoretical time of the next permit, `at`:
+ * the database's time of the take, `granted`), as `SendPermits`.
+ */
+export function toSendPermits(row: Row | undefined, want: number, toleranceMs: number): SendPermits {
+  const granted = Number(row?.granted ?? 0);
+  if (granted >= want) return { granted, retryInMs: 0 };
+  const next = Number(row?.tat ?? 0) - toleranceMs - Number(row?.at ?? 0);
+  return { granted, retryInMs: Math.max(1, Number.isFinite(next) ? next : 1000) };
 }
 
 const DEADLINE_KINDS = ['remind', 'escalate', 'timeout'] as const;

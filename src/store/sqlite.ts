@@ -15,12 +15,14 @@ import {
   ms,
   PROGRESS_COLUMNS,
   type ProgressField,
+  permitArgs,
   runOfKey,
   toAnswer,
   toDeadline,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
+  toSendPermits,
   toVote,
 } from './rows.ts';
 import {
@@ -35,6 +37,8 @@ import {
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
+  type SendPermits,
+  type SendSchedule,
   type Store,
   type Vote,
 } from './types.ts';
@@ -159,6 +163,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE progress_messages ADD COLUMN edit_marks INTEGER;
   ALTER TABLE progress_messages ADD COLUMN edit_hash TEXT;
   ALTER TABLE progress_messages ADD COLUMN edit_shown INTEGER NOT NULL DEFAULT 0 CHECK (edit_shown IN (0, 1));
+  `,
+  `
+  CREATE TABLE send_budgets (
+    name    TEXT    NOT NULL PRIMARY KEY,
+    tat     INTEGER NOT NULL,
+    granted INTEGER NOT NULL DEFAULT 0,
+    at      INTEGER NOT NULL DEFAULT 0
+  ) STRICT;
   `,
 ];
 
@@ -302,6 +314,8 @@ class SqliteStore implements Store {
   readonly #settleRequester: StatementSync;
   readonly #claimEdit: StatementSync;
   readonly #editShown: StatementSync;
+  readonly #openBudget: StatementSync;
+  readonly #takePermits: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -373,6 +387,22 @@ class SqliteStore implements Store {
       UPDATE deadlines SET claimed_at = :now
       WHERE run_id = :run_id AND suspension_key = :key AND kind = :kind AND state = 'pending'
         AND due_at = :due_at AND (claimed_at IS NULL OR claimed_at <= :stale_before)`);
+    this.#openBudget = db.prepare(
+      'INSERT INTO send_budgets (name, tat) VALUES (?, 0) ON CONFLICT (name) DO NOTHING',
+    );
+    // One statement (writes are serialized), on the database's clock; mirrors `grantPermits` in
+    // src/slack/permits.ts.
+    this.#takePermits = db.prepare(`
+      UPDATE send_budgets SET
+        at = c.n,
+        granted = min(c.want, CASE WHEN c.n - max(tat, c.n) + c.tolerance < 0 THEN 0
+          ELSE (c.n - max(tat, c.n) + c.tolerance) / c.interval + 1 END),
+        tat = max(tat, c.n) + c.interval * min(c.want, CASE WHEN c.n - max(tat, c.n) + c.tolerance < 0 THEN 0
+          ELSE (c.n - max(tat, c.n) + c.tolerance) / c.interval + 1 END)
+      FROM (SELECT CAST(unixepoch('subsec') * 1000 AS INTEGER) AS n, CAST(:want AS INTEGER) AS want,
+              CAST(:interval AS INTEGER) AS interval, CAST(:tolerance AS INTEGER) AS tolerance) AS c
+      WHERE name = :name
+      RETURNING tat, granted, at`);
     this.#finishDeadline = db.prepare(`
       UPDATE deadlines SET state = :state, due_at = coalesce(:next, due_at), claimed_at = NULL,
         fired_at = :fired_at, late = :late, outcome = coalesce(:outcome, outcome)
@@ -756,6 +786,13 @@ class SqliteStore implements Store {
 
   async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
     return this.#listVotes.all(runId).map(toVote);
+  }
+
+  async takeSendPermits(name: string, want: number, schedule: SendSchedule): Promise<SendPermits> {
+    const [count, interval, tolerance] = permitArgs(want, schedule);
+    this.#openBudget.run(name);
+    const row = this.#takePermits.get({ name, want: count, interval, tolerance });
+    return toSendPermits(row, count, tolerance);
   }
 
   async replicaIds(now: Date): Promise<string[]> {

@@ -291,11 +291,36 @@ export interface Store {
   heartbeat(replica: string, until: Date, now: Date): Promise<number>;
   /** Forgets a replica that stops. */
   leave(replica: string): Promise<void>;
+  /**
+   * Takes up to `want` permits to send from the budget `name`, shared by every Store on the
+   * database, in one atomic statement on the database's clock (never the callers'). The budget is a
+   * ledger of the theoretical time of the next permit (GCRA): permits come one every
+   * `schedule.intervalMs`, and up to `toleranceMs / intervalMs + 1` (the burst) at once after a
+   * pause; so the permits granted within less than L ms, summed over every caller, are fewer than
+   * `L / intervalMs + burst`. Resolves to how many were granted and, when fewer
+   * than `want`, how long until the next one may be (ms, at least 1).
+   */
+  takeSendPermits(name: string, want: number, schedule: SendSchedule): Promise<SendPermits>;
   /** The ids of the replicas alive at `now`, and of every holder of an unfinished run's lease. */
   replicaIds(now: Date): Promise<string[]>;
 
   /** Closes the database. Idempotent. */
   close(): Promise<void>;
+}
+
+/** The pace of a shared send budget (see `Store.takeSendPermits`): whole milliseconds. */
+export interface SendSchedule {
+  /** One permit every this many ms, sustained. */
+  intervalMs: number;
+  /** How far ahead of the pace permits may be granted: (burst - 1) × intervalMs. */
+  toleranceMs: number;
+}
+
+/** What `Store.takeSendPermits` granted. */
+export interface SendPermits {
+  granted: number;
+  /** With fewer than asked: ms until the next permit may be granted (at least 1); else 0. */
+  retryInMs: number;
 }
 
 /** What became of a deadline that fired. */

@@ -14,8 +14,11 @@ afterAll(async () => {
   await h?.close();
 });
 afterEach(() => {
-  for (const method of ['chat.postMessage', 'views.open', 'views.update'])
+  for (const method of ['chat.postMessage', 'views.open', 'views.update']) {
     h.emulator.failCalls(method, { count: 0 });
+    h.emulator.forceRateLimit(method, 0);
+  }
+  h.emulator.forceRateLimit('chat.update', 0);
 });
 
 /** Slack's answer to Flowgate, later than the policies allow a person to wait (interactive: 5 s). */
@@ -107,5 +110,44 @@ describe("when Slack's Web API fails", () => {
     await waitFor('the form', () =>
       h.emulator.openViews(ALICE).find((v) => v.callback_id === 'flowgate_answer_form'),
     );
+  });
+
+  test('ok: false, error: ratelimited answered with HTTP 200 is a 429: the edit, the thread reply and the DM wait and go again', async () => {
+    const rateLimitedBefore = h.flowgate.publisher.stats().rateLimited;
+    const runId = await h.startRun('start linearWorkflow {"value": 2}');
+    const row = h.progressMessage(runId)!;
+    const calls = h.emulator.calls.length;
+    // Slack's answer without a Retry-After: Flowgate waits a second.
+    h.emulator.forceRateLimit('chat.update', 2, 1, { status: 200 });
+    h.emulator.forceRateLimit('chat.postMessage', 2, 1, { status: 200 });
+    await h.message(runId, (m) => m.text.includes('Succeeded'));
+    const posts = () => h.emulator.calls.slice(calls).filter((c) => c.method === 'chat.postMessage');
+    const landed = (c: (typeof h.emulator.calls)[number]) => c.response.ok === true;
+    const reply = await waitFor('the thread reply', () =>
+      posts().find((c) => landed(c) && c.params.thread_ts === row.ts),
+    );
+    const dm = await waitFor('the DM', () =>
+      posts().find((c) => landed(c) && String(c.params.text).startsWith('Your run of')),
+    );
+    // Both limited answers came back as 200s, and each call that met one went again after its wait.
+    const limited = h.emulator.calls.slice(calls).filter((c) => c.rateLimited);
+    expect(limited.map((c) => [c.method, c.status])).toEqual(
+      expect.arrayContaining([
+        ['chat.update', 200],
+        ['chat.update', 200],
+        ['chat.postMessage', 200],
+        ['chat.postMessage', 200],
+      ]),
+    );
+    expect(limited).toHaveLength(4);
+    const firstLimitedPost = limited.find((c) => c.method === 'chat.postMessage')!;
+    expect(Math.max(reply.time, dm.time) - firstLimitedPost.time).toBeGreaterThanOrEqual(1000);
+    expect(posts().filter((c) => landed(c) && c.params.thread_ts === row.ts)).toHaveLength(1);
+    expect(posts().filter((c) => landed(c) && String(c.params.text).startsWith('Your run of'))).toHaveLength(
+      1,
+    );
+    // The publisher counted them as rate limits (not as failures), and the message is final.
+    expect(h.flowgate.publisher.stats().rateLimited - rateLimitedBefore).toBe(2);
+    expect(h.progressMessage(runId)!.text).toContain('Succeeded');
   });
 });

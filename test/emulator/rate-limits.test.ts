@@ -53,6 +53,24 @@ describe('rate limits over HTTP', () => {
     expect(await res.json()).toEqual({ ok: false, error: 'ratelimited' });
   });
 
+  test('a forced limit may answer HTTP 200 {ok:false,error:"ratelimited"} without Retry-After, and does nothing', async () => {
+    const { emulator } = await setup();
+    emulator.forceRateLimit('chat.postMessage', 1, 1, { status: 200 });
+    const post = () =>
+      fetch(`${emulator.apiUrl}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${emulator.botToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: GENERAL, text: 'hello' }),
+      });
+    const res = await post();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('retry-after')).toBeNull();
+    expect(await res.json()).toEqual({ ok: false, error: 'ratelimited' });
+    expect(emulator.callsOf('chat.postMessage').at(-1)).toMatchObject({ status: 200, rateLimited: true });
+    expect(emulator.messages(GENERAL)).toEqual([]);
+    expect((await (await post()).json()).ok).toBe(true);
+  });
+
   test('chat.postMessage: ~1/s per channel with a burst of 3; other channels have their own budget', async () => {
     const { client, clock } = await setup();
     for (let i = 0; i < 3; i++) await client.chat.postMessage({ channel: GENERAL, text: `burst ${i}` });
@@ -112,13 +130,18 @@ describe('RateLimiter', () => {
     });
     expect(limiter.check('chat.postMessage', 'C1').limited).toBe(false);
     expect(limiter.check('chat.postMessage', 'C1').limited).toBe(false);
-    expect(limiter.check('chat.postMessage', 'C1')).toEqual({ limited: true, retryAfter: 1, forced: false });
+    expect(limiter.check('chat.postMessage', 'C1')).toEqual({
+      limited: true,
+      retryAfter: 1,
+      forced: false,
+      status: 429,
+    });
     clock.advance(500);
     expect(limiter.check('chat.postMessage', 'C1').limited).toBe(true);
     clock.advance(500);
     expect(limiter.check('chat.postMessage', 'C1').limited).toBe(false);
     // Workspace-wide: 3 per minute across channels.
     const decision = limiter.check('chat.postMessage', 'C2');
-    expect(decision).toEqual({ limited: true, retryAfter: 59, forced: false });
+    expect(decision).toEqual({ limited: true, retryAfter: 59, forced: false, status: 429 });
   });
 });

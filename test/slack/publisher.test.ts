@@ -7,6 +7,12 @@ import {
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import {
+  MemoryPermits,
+  type PermitGrant,
+  permitSchedule,
+  type SendPermits,
+} from '../../src/slack/permits.ts';
+import {
   type GuardedSend,
   type MessageRef,
   NaivePublisher,
@@ -818,11 +824,12 @@ describe('default error classification', () => {
 describe('shared budget', () => {
   test('the budget is shared by all messages', async () => {
     const slack = new FakeSlack();
-    const pub = make(slack, { budget: { perMinute: 6, burst: 2 } }); // one token per 10 s
+    // Never more than 6 in any minute, bursts of 2: after the burst, one permit every 12 s.
+    const pub = make(slack, { budget: { perMinute: 6, burst: 2 } });
     const start = Date.now();
     for (const ref of [A, B, C, D]) pub.publish(ref, 1, { v: 1 });
     await tick(35_000);
-    expect(slack.calls.map((c) => c.at - start)).toEqual([0, 0, 10_000, 20_000]);
+    expect(slack.calls.map((c) => c.at - start)).toEqual([0, 0, 12_000, 24_000]);
     await pub.close();
   });
 
@@ -892,20 +899,18 @@ describe('shared budget', () => {
     expect(slack.calls.map((c) => [c.key, c.at - start])).toEqual([
       [keyOf(A), 0],
       [keyOf(B), 0],
-      [keyOf(A), 10_500],
-      [keyOf(C), 20_500],
+      [keyOf(A), 12_000],
+      [keyOf(C), 24_000],
     ]);
     await pub.close();
   });
 
-  test('AIMD: a 429 halves the shared rate, successes creep it back up', async () => {
+  test('AIMD: 429s halve the rate; after a burst of them it is back to full 20 s after the last', async () => {
     const slack = new FakeSlack();
-    let failAt = -1;
-    slack.fail = () => (slack.calls.length === failAt ? rateLimited(1) : undefined);
-    const pub = make(slack, {
-      minIntervalMs: 0,
-      budget: { perMinute: 60, burst: 1, increasePerSuccess: 0.05 },
-    });
+    let limited = false;
+    slack.fail = () => (limited ? rateLimited(1) : undefined);
+    // Defaults but the budget: 60 a minute, bursts of 3.
+    const pub = make(slack, { minIntervalMs: 0, budget: { perMinute: 60 } });
     const refs = Array.from({ length: 20 }, (_, i) => ({ channel: 'C9', ts: `9.${i}` }));
     let version = 0;
     const feed = () => {
@@ -913,24 +918,42 @@ describe('shared budget', () => {
       for (const ref of refs) pub.publish(ref, version, { v: version });
     };
     const countIn = async (ms: number) => {
-      const before = slack.calls.length;
+      const before = slack.delivered.length;
       for (let t = 0; t < ms; t += 500) {
         feed();
         await tick(500);
       }
-      return slack.calls.length - before;
+      return slack.delivered.length - before;
     };
-    expect(await countIn(10_000)).toBeGreaterThanOrEqual(10); // 1/s (+ burst)
-    expect(pub.budgetRatePerMinute()).toBeCloseTo(60);
-    failAt = slack.calls.length + 1;
-    await countIn(1000);
-    expect(pub.stats().rateLimited).toBe(1);
-    expect(pub.budgetRatePerMinute()).toBeLessThanOrEqual(31);
-    const slow = await countIn(10_000);
-    expect(slow).toBeLessThanOrEqual(8); // ~0.5/s, rising
-    const later = await countIn(30_000);
-    expect(later).toBeGreaterThanOrEqual(26);
-    expect(pub.budgetRatePerMinute()).toBeCloseTo(60);
+    expect(await countIn(10_000)).toBeGreaterThanOrEqual(10); // the full rate: about 1/s
+    expect(pub.budgetRatePerMinute()).toBe(60);
+    // 30 s of 429s: each round of sends made at the rate of its time halves it once.
+    limited = true;
+    const tried = slack.calls.length;
+    await countIn(30_000);
+    const lastLimited = slack.calls.at(-1)!.at;
+    limited = false;
+    expect(pub.stats().rateLimited).toBe(slack.calls.length - tried);
+    expect(slack.calls.length - tried).toBeLessThan(15); // slowed down: 30 at the full rate
+    expect(pub.budgetRatePerMinute()).toBeLessThanOrEqual(30);
+    // Back to the full rate 20 s after the last 429, however few edits were made meanwhile.
+    await countIn(20_000 - (Date.now() - lastLimited));
+    expect(pub.budgetRatePerMinute()).toBe(60);
+    expect(await countIn(10_000)).toBeGreaterThanOrEqual(10);
+    await pub.close();
+  });
+
+  test('recovery: the rate climbs back in a straight line from the 429 to the full rate', async () => {
+    const slack = new FakeSlack();
+    slack.fail = failFirst(1, () => rateLimited(2));
+    const pub = make(slack, { budget: { perMinute: 60, recoveryMs: 30_000 } });
+    pub.publish(A, 1, { v: 1 });
+    await tick();
+    expect(pub.budgetRatePerMinute()).toBe(30);
+    await tick(15_000);
+    expect(pub.budgetRatePerMinute()).toBe(45);
+    await tick(15_000);
+    expect(pub.budgetRatePerMinute()).toBe(60);
     await pub.close();
   });
 
@@ -941,9 +964,74 @@ describe('shared budget', () => {
     const pub = make(slack, { budget: { perMinute: 60, burst: 5 } });
     const start = Date.now();
     for (const ref of [A, B, C, D]) pub.publish(ref, 1, { v: 1 });
-    await tick(3000);
+    await tick(2000); // the four 429s come back together
     expect(pub.stats().rateLimited).toBe(4);
     expect(pub.budgetRatePerMinute()).toBeCloseTo(30);
+    await pub.close();
+  });
+});
+
+describe('permits from a shared ledger', () => {
+  /** Most sends within any 60 s (a window [t, t + 60 s)). */
+  function worstMinute(times: number[]): number {
+    const sorted = [...times].sort((a, b) => a - b);
+    let worst = 0;
+    for (let i = 0, j = 0; i < sorted.length; i++) {
+      while (j < sorted.length && sorted[j]! - sorted[i]! < 60_000) j++;
+      worst = Math.max(worst, j - i);
+    }
+    return worst;
+  }
+
+  test('publishers on one ledger never send more than the budget in any 60 s between them', async () => {
+    const permits = new MemoryPermits(permitSchedule(30), () => performance.now());
+    const slacks = [new FakeSlack(), new FakeSlack(), new FakeSlack()];
+    const pubs = slacks.map((slack) => make(slack, { minIntervalMs: 0, budget: { perMinute: 30, permits } }));
+    const refs = Array.from({ length: 10 }, (_, i) => ({ channel: 'C7', ts: `7.${i}` }));
+    for (let step = 1; step <= 600; step++) {
+      for (const pub of pubs) for (const ref of refs) pub.publish(ref, step, { v: step });
+      await tick(500);
+    }
+    const times = slacks.flatMap((slack) => slack.calls.map((c) => c.at));
+    expect(worstMinute(times)).toBe(30); // used to the full, never past it
+    await Promise.all(pubs.map((pub) => pub.close()));
+  });
+
+  test('a permit not used within holdMs of asking (the process stalled, the ledger was slow) is dropped, not spent late', async () => {
+    const asked: Array<(grant: PermitGrant) => void> = [];
+    const permits: SendPermits = {
+      holdMs: 1000,
+      take: () => new Promise<PermitGrant>((resolve) => asked.push(resolve)),
+    };
+    const slack = new FakeSlack();
+    const pub = make(slack, { budget: { perMinute: 60, permits } });
+    pub.publish(A, 1, { v: 1 });
+    await tick();
+    expect(asked).toHaveLength(1);
+    await tick(1500); // the answer comes late
+    asked[0]!({ granted: 1, retryInMs: 0 });
+    await tick();
+    expect(slack.calls).toEqual([]);
+    expect(asked).toHaveLength(2); // asked again
+    asked[1]!({ granted: 1, retryInMs: 0 });
+    await tick();
+    expect(slack.versionsTo(A)).toEqual([1]);
+    await pub.close();
+  });
+
+  test('while the ledger says none, nothing is sent and it is asked again when it says', async () => {
+    let calls = 0;
+    const permits: SendPermits = {
+      holdMs: 0,
+      take: (want) => (++calls === 1 ? { granted: 0, retryInMs: 5000 } : { granted: want, retryInMs: 0 }),
+    };
+    const slack = new FakeSlack();
+    const pub = make(slack, { budget: { perMinute: 60, permits } });
+    const start = Date.now();
+    pub.publish(A, 1, { v: 1, final: true }, { final: true });
+    await tick(10_000);
+    expect(slack.calls.map((c) => c.at - start)).toEqual([5000]);
+    expect(calls).toBe(2);
     await pub.close();
   });
 });

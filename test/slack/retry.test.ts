@@ -14,6 +14,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
+  isPermanentSlackError,
   retryDelayMs,
   SLACK_CALL_POLICIES,
   type SlackCallPolicy,
@@ -22,6 +23,7 @@ import {
   slackCallRunner,
   slackClientOptions,
   slackFailure,
+  slackRetryAfterMs,
 } from '../../src/slack/retry.ts';
 import { silentSlackLogger } from '../emulator/helpers.ts';
 
@@ -72,6 +74,7 @@ describe('which failures are tried again', () => {
     ['a network error', true, network()],
     ['a timeout', true, timeout()],
     ['a 429 with Retry-After', true, new WebAPIRateLimitedError(1)],
+    ['ok: false, error: ratelimited (HTTP 200)', true, platform('ratelimited')],
     ['HTTP 400', false, http(400)],
     ['HTTP 404', false, http(404)],
     ['channel_not_found', false, platform('channel_not_found')],
@@ -94,6 +97,21 @@ describe('which failures are tried again', () => {
     expect(retryDelayMs(background, http(500), 1, () => 1)).toBe(1000);
     expect(retryDelayMs(background, http(500), 3, () => 1)).toBe(4000);
     expect(retryDelayMs(background, http(500), 10, () => 1)).toBe(30_000);
+  });
+
+  test('ok: false, error: ratelimited is a 429: its Retry-After when Slack sends one, else 1 s', () => {
+    const withHeader = new WebAPIPlatformError({
+      ok: false,
+      error: 'ratelimited',
+      response_metadata: { retryAfter: 7 },
+    });
+    expect(slackFailure(withHeader)).toEqual({ kind: 'rate_limited', retryAfterMs: 7000 });
+    expect(slackFailure(platform('ratelimited'))).toEqual({ kind: 'rate_limited', retryAfterMs: 1000 });
+    expect(slackFailure(platform('rate_limited'))).toEqual({ kind: 'rate_limited', retryAfterMs: 1000 });
+    const { background } = SLACK_CALL_POLICIES;
+    expect(retryDelayMs(background, withHeader, 1, () => 0)).toBe(7000);
+    expect(slackRetryAfterMs(withHeader)).toBe(7000);
+    expect(isPermanentSlackError(withHeader)).toBe(false);
   });
 
   test('a 429 longer than a person may wait: failed at once, no waiting', async () => {

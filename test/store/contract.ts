@@ -708,6 +708,42 @@ export function storeContract(backend: StoreBackend): void {
     });
   });
 
+  describe('send budgets', () => {
+    // An hour between permits: the database's clock cannot grant the next one during the test.
+    const HOUR = 3_600_000;
+    const schedule = { intervalMs: HOUR, toleranceMs: 2 * HOUR }; // bursts of 3
+
+    test('a burst, then none until the pace allows; the wait is told; budgets are apart by name', async () => {
+      const store = await open();
+      expect(await store.takeSendPermits('chat.update', 2, schedule)).toEqual({ granted: 2, retryInMs: 0 });
+      const rest = await store.takeSendPermits('chat.update', 5, schedule);
+      expect(rest.granted).toBe(1);
+      expect(rest.retryInMs).toBeGreaterThan(HOUR - 60_000);
+      expect(rest.retryInMs).toBeLessThanOrEqual(HOUR);
+      const none = await store.takeSendPermits('chat.update', 1, schedule);
+      expect(none.granted).toBe(0);
+      expect(none.retryInMs).toBeGreaterThan(HOUR - 60_000);
+      expect((await store.takeSendPermits('other', 1, schedule)).granted).toBe(1);
+      await expect(store.takeSendPermits('chat.update', 0, schedule)).rejects.toThrow(/want/);
+      await expect(
+        store.takeSendPermits('chat.update', 1, { intervalMs: 0, toleranceMs: 0 }),
+      ).rejects.toThrow(/intervalMs/);
+    });
+
+    test('stores taking at once never get more than the budget between them', async () => {
+      const stores = await Promise.all([open(), open(), open()]);
+      const takes = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          stores[i % 3]!.takeSendPermits('chat.update', 1 + (i % 2), schedule),
+        ),
+      );
+      expect(takes.reduce((sum, t) => sum + t.granted, 0)).toBe(3);
+      // Another store, later (a replica started afterwards): the same ledger.
+      const late = await open();
+      expect((await late.takeSendPermits('chat.update', 1, schedule)).granted).toBe(0);
+    });
+  });
+
   describe('run leases', () => {
     const t0 = new Date('2026-03-01T00:00:00Z');
     const at = (ms: number) => new Date(t0.getTime() + ms);
