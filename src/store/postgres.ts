@@ -15,11 +15,14 @@ import {
   claimShare,
   formDetails,
   ms,
+  noticeColumns,
+  noticeResultColumns,
   PROGRESS_COLUMNS,
   type ProgressField,
   runOfKey,
   toAnswer,
   toDeadline,
+  toNotice,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
@@ -32,6 +35,9 @@ import {
   type Deadline,
   type DeadlineResult,
   FORM_TTL_MS,
+  type NewNotice,
+  type Notice,
+  type NoticeResult,
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
@@ -143,6 +149,31 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE once_keys ADD COLUMN run_id TEXT;
   UPDATE once_keys SET run_id = split_part(key, ':', 2) WHERE position(':' IN key) > 0;
   CREATE INDEX once_keys_by_run ON once_keys (run_id);
+  `,
+  `
+  CREATE TABLE outbox (
+    key            TEXT    NOT NULL PRIMARY KEY,
+    run_id         TEXT,
+    channel        TEXT,
+    thread_ts      TEXT,
+    user_id        TEXT,
+    text           TEXT    NOT NULL,
+    blocks         TEXT,
+    asks           TEXT,
+    created_at     BIGINT  NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'given_up')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        BIGINT  NOT NULL,
+    unsure         BOOLEAN NOT NULL DEFAULT FALSE,
+    claimed_by     TEXT,
+    claimed_until  BIGINT,
+    posted_channel TEXT,
+    posted_ts      TEXT,
+    error          TEXT,
+    CHECK ((user_id IS NULL) != (channel IS NULL AND thread_ts IS NULL))
+  );
+  CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
+  CREATE INDEX outbox_by_run ON outbox (run_id);
   `,
 ];
 
@@ -424,7 +455,8 @@ class PostgresStore implements Store {
        d AS (DELETE FROM deadlines WHERE run_id IN (SELECT run_id FROM gone)),
        v AS (DELETE FROM votes WHERE run_id IN (SELECT run_id FROM gone)),
        q AS (DELETE FROM question_dms WHERE run_id IN (SELECT run_id FROM gone)),
-       o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone))
+       o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone)),
+       n AS (DELETE FROM outbox WHERE run_id IN (SELECT run_id FROM gone))
        SELECT COUNT(*)::int AS n FROM gone`,
       [ms(before, 'before'), limit],
     );
@@ -730,6 +762,60 @@ class PostgresStore implements Store {
   async listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]> {
     const { rows } = await this.#query('SELECT * FROM votes WHERE run_id = $1 ORDER BY at, seq', [runId]);
     return rows.map(toVote);
+  }
+
+  async addNotice(notice: NewNotice, now: Date): Promise<boolean> {
+    const c = noticeColumns(notice, now);
+    const result = await this.#query(
+      `INSERT INTO outbox (key, run_id, channel, thread_ts, user_id, text, blocks, asks, created_at, next_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (key) DO NOTHING`,
+      [c.key, c.run_id, c.channel, c.thread_ts, c.user_id, c.text, c.blocks, c.asks, c.created_at, c.next_at],
+    );
+    return result.rowCount === 1;
+  }
+
+  async getNotice(key: string): Promise<Notice | undefined> {
+    const { rows } = await this.#query('SELECT * FROM outbox WHERE key = $1', [key]);
+    return rows[0] ? toNotice(rows[0]) : undefined;
+  }
+
+  async dueNotices(now: Date, limit: number): Promise<Notice[]> {
+    const at = ms(now, 'now');
+    const { rows } = await this.#query(
+      `SELECT * FROM outbox
+       WHERE state = 'pending' AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+       ORDER BY next_at, key LIMIT $2`,
+      [at, limit],
+    );
+    return rows.map(toNotice);
+  }
+
+  async claimNotice(key: string, owner: string, until: Date, now: Date): Promise<Notice | undefined> {
+    const at = ms(now, 'now');
+    // One statement: the row is locked as read, claimed if still free, and returned as it was.
+    const { rows } = await this.#query(
+      `UPDATE outbox o SET claimed_by = $2, claimed_until = $3, attempts = o.attempts + 1, unsure = TRUE
+       FROM (SELECT key, unsure FROM outbox WHERE key = $1 FOR UPDATE) old
+       WHERE o.key = old.key AND o.state = 'pending' AND o.next_at <= $4
+         AND (o.claimed_until IS NULL OR o.claimed_until <= $4)
+       RETURNING o.*, old.unsure AS was_unsure`,
+      [key, owner, ms(until, 'until'), at],
+    );
+    const row = rows[0];
+    return row ? toNotice({ ...row, unsure: row.was_unsure }) : undefined;
+  }
+
+  async finishNotice(key: string, owner: string, result: NoticeResult): Promise<boolean> {
+    const c = noticeResultColumns(result);
+    const changed = await this.#query(
+      `UPDATE outbox SET state = $1, next_at = COALESCE($2, next_at), unsure = $3,
+         posted_channel = COALESCE($4, posted_channel), posted_ts = COALESCE($5, posted_ts),
+         error = $6, claimed_by = NULL, claimed_until = NULL
+       WHERE key = $7 AND claimed_by = $8 AND state = 'pending'`,
+      [c.state, c.next_at, c.unsure, c.posted_channel, c.posted_ts, c.error, key, owner],
+    );
+    return changed.rowCount === 1;
   }
 
   async replicaIds(now: Date): Promise<string[]> {
