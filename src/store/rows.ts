@@ -2,7 +2,17 @@
  * Rows ⇄ records, shared by the SQLite and PostgreSQL stores: the same columns (dates as epoch
  * milliseconds, `final` as 0/1 or a boolean), the same checks on what comes back.
  */
-import type { Answer, Deadline, NewNotice, Notice, NoticeResult, OpenForm, ProgressMessage, QuestionDm, Vote } from './types.ts';
+import type {
+  Answer,
+  Deadline,
+  NewNotice,
+  Notice,
+  NoticeResult,
+  OpenForm,
+  ProgressMessage,
+  QuestionDm,
+  Vote,
+} from './types.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -229,9 +239,7 @@ export function toNotice(row: Row): Notice {
     key: text(row, 'key'),
     runId: optionalText(row, 'run_id') ?? null,
     to:
-      userId !== undefined
-        ? { userId }
-        : { channel: text(row, 'channel'), threadTs: text(row, 'thread_ts') },
+      userId !== undefined ? { userId } : { channel: text(row, 'channel'), threadTs: text(row, 'thread_ts') },
     text: text(row, 'text'),
     createdAt: date(row, 'created_at'),
     state,

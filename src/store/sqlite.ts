@@ -789,7 +789,12 @@ class SqliteStore implements Store {
           'UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, unsure = 1 WHERE key = ?',
         )
         .run(owner, untilMs, key);
-      return toNotice({ ...row, claimed_by: owner, claimed_until: untilMs, attempts: Number(row.attempts) + 1 });
+      return toNotice({
+        ...row,
+        claimed_by: owner,
+        claimed_until: untilMs,
+        attempts: Number(row.attempts) + 1,
+      });
     });
   }
 

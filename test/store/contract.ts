@@ -865,7 +865,10 @@ export function storeContract(backend: StoreBackend): void {
       });
       // The old claimer's late result is not taken.
       expect(
-        await a.finishNotice(reply.key, owner, { state: 'sent', posted: { channel: 'C0CHANNEL', ts: '1.1' } }),
+        await a.finishNotice(reply.key, owner, {
+          state: 'sent',
+          posted: { channel: 'C0CHANNEL', ts: '1.1' },
+        }),
       ).toBe(false);
     });
 
