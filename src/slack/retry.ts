@@ -11,7 +11,7 @@
  */
 import type { RetryOptions, WebClientOptions } from '@slack/web-api';
 
-export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup';
+export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup' | 'notice';
 
 export interface SlackCallPolicy {
   /** Attempts in all (1: never retried here). */
@@ -54,6 +54,12 @@ export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<
    * `elsewhere.ts`, so the check of runs started elsewhere never waits on Slack's retries.
    */
   lookup: { attempts: 1, timeoutMs: 5000, deadlineMs: 5000, backoffMs: 0, maxBackoffMs: 0 },
+  /**
+   * Thread replies and DMs sent through the outbox (`outbox.ts`): one attempt here. The outbox
+   * tries again from the database with back-off, by any replica, and first looks for a notice whose
+   * last attempt may have reached Slack, so none is posted twice.
+   */
+  notice: { attempts: 1, timeoutMs: 10_000, deadlineMs: 10_000, backoffMs: 0, maxBackoffMs: 0 },
 };
 
 /**

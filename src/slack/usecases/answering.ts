@@ -250,7 +250,7 @@ export class Answering extends UseCase {
     resumeData: unknown,
     note?: string,
   ): Promise<AnswerOutcome> {
-    const { store, client, progress, gateway, logger } = this.deps;
+    const { store, client, progress, gateway, logger, outbox } = this.deps;
     const runId = row.runId;
     const { suspension } = waiting;
     const step = suspension.path;
@@ -273,9 +273,12 @@ export class Answering extends UseCase {
           await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
-          await gateway
-            .replyInThread(row.channel, row.ts, answered, 'background')
-            .catch((error) => logger.warn('thread reply failed', error));
+          await outbox.send({
+            key: `answered:${runId}:${key}`,
+            runId,
+            to: { channel: row.channel, threadTs: row.ts },
+            text: answered,
+          });
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {
           await store.releaseAnswer(runId, key, userId);
