@@ -260,6 +260,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     owner: replica,
     onAsked: (runId) => progress?.refresh(runId),
+    wanted: async (notice) =>
+      !notice.asks || !notice.runId || !progress ? true : progress.stillAsking(notice.runId, notice.asks),
     ...(options.outboxIntervalMs !== undefined ? { intervalMs: options.outboxIntervalMs } : {}),
   });
   const deadlines: Deadlines = new Deadlines({

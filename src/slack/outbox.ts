@@ -32,6 +32,11 @@ export interface OutboxOptions {
    * whom it asked (src/slack/progress.ts).
    */
   onAsked?(runId: string): void;
+  /**
+   * Asked before every attempt after the first (once an earlier one is known not to have posted
+   * it): false drops the notice instead — a question DM whose question was answered meanwhile.
+   */
+  wanted?(notice: Notice): Promise<boolean>;
   /** How often due notices are looked for. Default 1000 ms. */
   intervalMs?: number;
   /** First wait after a failure, doubled each attempt up to `maxBackoffMs`. Default 1000 ms. */
@@ -173,7 +178,7 @@ export class Outbox {
     const notice = await store.claimNotice(key, owner, new Date(now.getTime() + NOTICE_LEASE_MS), now);
     if (!notice) return; // sent, given up, not due yet, or being tried elsewhere
     const result = await this.#try(notice);
-    if (result.state === 'given_up')
+    if (result.state === 'given_up' && result.error !== 'no longer needed')
       this.#o.logger.warn(
         `${describe(notice)} was given up after ${notice.attempts} attempt(s): ${result.error}`,
       );
@@ -199,6 +204,10 @@ export class Outbox {
         );
         if (found) return await this.#sent(notice, found);
         unsure = false;
+      }
+      if (notice.attempts > 1 && this.#o.wanted && !(await this.#o.wanted(notice))) {
+        this.#o.logger.debug(`${describe(notice)} is no longer needed; not sent`);
+        return { state: 'given_up', error: 'no longer needed' };
       }
       const content = { text: notice.text, ...(notice.blocks ? { blocks: notice.blocks as never[] } : {}) };
       posting = true;

@@ -625,6 +625,18 @@ export class ProgressMessages {
   }
 
   /**
+   * Whether a question DM Slack did not take at first is still worth posting: the run is not over
+   * and none of its questions was answered in Slack meanwhile (a late DM would offer buttons that
+   * can only be refused, and be left so).
+   */
+  async stillAsking(runId: string, suspensionKeys: readonly string[]): Promise<boolean> {
+    const { store } = this.#deps;
+    const row = await store.getProgressMessage(runId);
+    if (!row || row.final) return false;
+    return !(await store.listAnswers(runId)).some((a) => suspensionKeys.includes(a.stepPath));
+  }
+
+  /**
    * A question was answered: its copies in people's DMs say so instead of showing buttons that can
    * only be refused (a DM that also holds other questions is left as it is). Best effort: one try.
    */

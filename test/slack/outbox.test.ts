@@ -175,4 +175,15 @@ describe('the outbox', () => {
     expect(asked).toEqual(['run-q']);
     expect(emulator.messages(emulator.imWith(ALICE)?.id ?? 'none')).toEqual([]);
   });
+
+  test('a notice no longer wanted when it is tried again (a question answered meanwhile) is dropped, quietly', async () => {
+    const box = outbox({ wanted: async (notice) => notice.text !== 'answered meanwhile' });
+    const notice = reply('answered meanwhile');
+    emulator.scriptCalls('chat.postMessage', [{ status: 503 }], (p) => p.text === 'answered meanwhile');
+    await box.send(notice);
+    await box.tick();
+    expect(inThread('answered meanwhile')).toHaveLength(0);
+    expect(await store.getNotice(notice.key)).toMatchObject({ state: 'given_up', error: 'no longer needed' });
+    expect(warnings.filter((w) => w.includes(notice.key))).toEqual([]);
+  });
 });
