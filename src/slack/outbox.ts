@@ -14,6 +14,7 @@
  *   before posting it again, the next attempt looks for it in the thread or the DM by that key, and
  *   takes a message found as sent. So: at least once, de-duplicated by metadata.
  */
+import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../logger.ts';
 import type { NewNotice, Notice, NoticeResult, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
@@ -209,7 +210,10 @@ export class Outbox {
         this.#o.logger.debug(`${describe(notice)} is no longer needed; not sent`);
         return { state: 'given_up', error: 'no longer needed' };
       }
-      const content = { text: notice.text, ...(notice.blocks ? { blocks: notice.blocks as never[] } : {}) };
+      const content = {
+        text: notice.text,
+        ...(notice.blocks ? { blocks: notice.blocks as KnownBlock[] } : {}),
+      };
       posting = true;
       const posted: PostedMessage = await gateway.postNotice(
         channel,
@@ -219,6 +223,7 @@ export class Outbox {
         'notice',
       );
       posting = false;
+      unsure = true; // posted: should recording it fail, the next attempt finds it
       return await this.#sent(notice, posted);
     } catch (error) {
       const verdict = noticeVerdict(error, posting);

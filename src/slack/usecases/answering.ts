@@ -273,12 +273,14 @@ export class Answering extends UseCase {
           await store.completeAnswer(runId, key, userId, summary);
           progress.follow(runId, events);
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
-          await outbox.send({
-            key: `answered:${runId}:${key}`,
-            runId,
-            to: { channel: row.channel, threadTs: row.ts },
-            text: answered,
-          });
+          await outbox
+            .send({
+              key: `answered:${runId}:${key}`,
+              runId,
+              to: { channel: row.channel, threadTs: row.ts },
+              text: answered,
+            })
+            .catch((error) => logger.warn('thread reply failed', error));
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {
           await store.releaseAnswer(runId, key, userId);
