@@ -29,8 +29,8 @@ export interface OutboxOptions {
   /** This replica (its claims name it). */
   owner: string;
   /**
-   * A DM asking questions was posted and recorded (`saveQuestionDm`): the run's message now says
-   * whom it asked (src/slack/progress.ts).
+   * A DM asking questions was posted by the loop, and recorded (`saveQuestionDm`): the run's
+   * message now says whom it asked (src/slack/progress.ts). One posted by `send` is its caller's.
    */
   onAsked?(runId: string): void;
   /**
@@ -104,7 +104,7 @@ export class Outbox {
   readonly #o: OutboxOptions;
   readonly #now: () => Date;
   readonly #random: () => number;
-  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #inFlight = new Map<string, Promise<NoticeResult['state'] | undefined>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = true;
@@ -117,11 +117,12 @@ export class Outbox {
 
   /**
    * Writes the notice (once per key: a notice written before is left as it is) and tries it now.
-   * Resolves once this try is over, sent or left for a later one; never rejects for Slack's sake.
+   * Resolves once this try is over, to true when it sent the notice (false: sent before, left for a
+   * later try, given up, or being tried elsewhere); never rejects for Slack's sake.
    */
-  async send(notice: NewNotice): Promise<void> {
+  async send(notice: NewNotice): Promise<boolean> {
     await this.add(notice);
-    await this.#attempt(notice.key);
+    return (await this.#attempt(notice.key, false)) === 'sent';
   }
 
   /** Writes the notice, once per key, for the loop (or a `send` with its key) to deliver. */
@@ -147,7 +148,7 @@ export class Outbox {
   /** One look for due notices; resolves once the attempts it started are over (tests, benchmarks). */
   async tick(): Promise<void> {
     const due = await this.#o.store.dueNotices(this.#now(), BATCH);
-    await Promise.all(due.map((n) => this.#attempt(n.key)));
+    await Promise.all(due.map((n) => this.#attempt(n.key, true)));
   }
 
   #schedule(delay: number): void {
@@ -162,31 +163,38 @@ export class Outbox {
     }, delay);
   }
 
-  /** One attempt at `key`, unless one is in progress here already or another replica holds it. */
-  #attempt(key: string): Promise<void> {
+  /**
+   * One attempt at `key`, unless one is in progress here already (its outcome then) or another
+   * replica holds it: what became of the notice, if this process tried it.
+   */
+  #attempt(key: string, loop: boolean): Promise<NoticeResult['state'] | undefined> {
     const running = this.#inFlight.get(key);
     if (running) return running;
-    const work = this.#claimAndTry(key)
-      .catch((error) => this.#o.logger.warn(`notice ${key}: the attempt failed`, error))
+    const work = this.#claimAndTry(key, loop)
+      .catch((error) => {
+        this.#o.logger.warn(`notice ${key}: the attempt failed`, error);
+        return undefined;
+      })
       .finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, work);
     return work;
   }
 
-  async #claimAndTry(key: string): Promise<void> {
+  async #claimAndTry(key: string, loop: boolean): Promise<NoticeResult['state'] | undefined> {
     const { store, owner } = this.#o;
     const now = this.#now();
     const notice = await store.claimNotice(key, owner, new Date(now.getTime() + NOTICE_LEASE_MS), now);
-    if (!notice) return; // sent, given up, not due yet, or being tried elsewhere
-    const result = await this.#try(notice);
+    if (!notice) return undefined; // sent, given up, not due yet, or being tried elsewhere
+    const result = await this.#try(notice, loop);
     if (result.state === 'given_up' && result.error !== 'no longer needed')
       this.#o.logger.warn(
         `${describe(notice)} was given up after ${notice.attempts} attempt(s): ${result.error}`,
       );
     await store.finishNotice(key, owner, result);
+    return result.state;
   }
 
-  async #try(notice: Notice): Promise<NoticeResult> {
+  async #try(notice: Notice, loop: boolean): Promise<NoticeResult> {
     const { gateway } = this.#o;
     let unsure = notice.unsure;
     let posting = false;
@@ -203,7 +211,7 @@ export class Outbox {
           notice.createdAt,
           'notice',
         );
-        if (found) return await this.#sent(notice, found);
+        if (found) return await this.#sent(notice, found, loop);
         unsure = false;
       }
       if (notice.attempts > 1 && this.#o.wanted && !(await this.#o.wanted(notice))) {
@@ -224,7 +232,7 @@ export class Outbox {
       );
       posting = false;
       unsure = true; // posted: should recording it fail, the next attempt finds it
-      return await this.#sent(notice, posted);
+      return await this.#sent(notice, posted, loop);
     } catch (error) {
       const verdict = noticeVerdict(error, posting);
       const now = this.#now();
@@ -240,7 +248,7 @@ export class Outbox {
   }
 
   /** Slack has it: a DM asking questions is recorded as asked (before it counts as sent). */
-  async #sent(notice: Notice, posted: { channel: string; ts: string }): Promise<NoticeResult> {
+  async #sent(notice: Notice, posted: { channel: string; ts: string }, loop: boolean): Promise<NoticeResult> {
     if (notice.asks && notice.asks.length > 0 && notice.runId && 'userId' in notice.to) {
       const at = this.#now();
       for (const suspensionKey of notice.asks) {
@@ -253,7 +261,7 @@ export class Outbox {
           at,
         });
       }
-      this.#o.onAsked?.(notice.runId);
+      if (loop) this.#o.onAsked?.(notice.runId);
     }
     return { state: 'sent', posted: { channel: posted.channel, ts: posted.ts } };
   }

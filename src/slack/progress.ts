@@ -600,6 +600,7 @@ export class ProgressMessages {
     const yesNo = isYesNoSchema(resumeSchemaOf(info, questions[0]!.path) ?? {}) !== null;
     const permalink =
       row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
+    let asked = false;
     for (const userId of outside) {
       const marks = await Promise.all(
         questions.map((q) => store.markOnce(`dm:${row.runId}:${suspensionKey(q)}:${userId}`)),
@@ -612,8 +613,8 @@ export class ProgressMessages {
         ...(permalink ? { permalink } : {}),
         questions: fresh.map((question) => ({ question, info: { answerers, yesNo } })),
       });
-      // Once posted, the outbox records the DM (`saveQuestionDm`) and the message says so (`refresh`).
-      await outbox.send({
+      // Once posted, the outbox records the DM (`saveQuestionDm`); one it posts later, it tells us.
+      const sent = await outbox.send({
         key: `dm:${row.runId}:${suspensionKey(fresh[0]!)}:${userId}`,
         runId: row.runId,
         to: { userId },
@@ -621,7 +622,9 @@ export class ProgressMessages {
         ...(content.blocks ? { blocks: content.blocks } : {}),
         asks: fresh.map((q) => suspensionKey(q)),
       });
+      asked ||= sent;
     }
+    if (asked) this.refresh(row.runId);
   }
 
   /**
