@@ -77,7 +77,7 @@ type Verdict =
  * answers) wait; a platform error means Slack refused and did nothing; a network error, a timeout
  * or an HTTP 5xx may have reached Slack (`unsure`); other HTTP errors did not.
  */
-export function noticeVerdict(error: unknown, posting: boolean): Verdict {
+function noticeVerdict(error: unknown, posting: boolean): Verdict {
   const failure = slackFailure(error);
   switch (failure.kind) {
     case 'rate_limited':
