@@ -39,7 +39,7 @@ export async function run(): Promise<string> {
         {
           direct: async () => {
             for (let i = 0; i < PER_ROUND; i++)
-              await gateway.replyInThread(GENERAL, parent, `reply ${++n}`, 'background');
+              await gateway.postNotice(GENERAL, parent, { text: `reply ${++n}` }, `straight:${n}`, 'notice');
           },
           outbox: async () => {
             for (let i = 0; i < PER_ROUND; i++) {
@@ -64,7 +64,7 @@ export async function run(): Promise<string> {
   return [
     '## Thread replies and DMs through the outbox',
     '',
-    `Reproduce: \`node bench/outbox.ts\`. ${PER_ROUND} thread replies one after another to the Slack emulator on this machine (rate limits off), median of ${ROUNDS} rounds: posted straight by the gateway, or written to the outbox, claimed and marked sent around the same post (three statements: the insert, the claim, the result).`,
+    `Reproduce: \`node bench/outbox.ts\`. ${PER_ROUND} thread replies one after another to the Slack emulator on this machine (rate limits off), median of ${ROUNDS} rounds: posted straight by the gateway (\`postNotice\`, one attempt), or written to the outbox, claimed and marked sent around the same post (three statements: the insert, the claim, the result).`,
     '',
     table(
       ['store', 'straight, ms per reply', 'through the outbox, ms per reply', 'extra per notice, ms'],

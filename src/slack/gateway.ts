@@ -128,17 +128,6 @@ export class SlackGateway {
     await this.#scope('update')((c) => c.chat.update({ channel, ts, ...content }));
   }
 
-  async replyInThread(
-    channel: string,
-    threadTs: string,
-    text: string,
-    policy: SlackCallPolicyName,
-  ): Promise<void> {
-    await this.#scope(policy).post(channel, (c) =>
-      c.chat.postMessage({ channel, thread_ts: threadTs, text, unfurl_links: false }),
-    );
-  }
-
   async directMessage(
     userId: string,
     content: MessageContent,
