@@ -247,6 +247,7 @@ describe('npm start', () => {
     const first = start(env);
     const store = openStore(db);
     let runId: string | undefined;
+    let due = Date.now();
     try {
       await waitFor('the connection', () => first.output().includes('connected to Slack'), 20_000);
       await sendSlashCommand(emulator, {
@@ -260,11 +261,13 @@ describe('npm start', () => {
         emulator.messages(GENERAL).find((m) => m.text.startsWith('noop: Succeeded (run ')),
       );
       runId = /\(run ([^)]+)\)/.exec(done.text)?.[1];
-      // The DM failed, and is between two tries (not in the middle of one) when the process dies.
-      await waitFor('the DM to fail', async () => {
+      // The DM failed, and is between two tries (not in the middle of one) when the process dies;
+      // when it is due again (every refusal doubles the wait: a slow machine sees several).
+      due = await waitFor('the DM to fail', async () => {
         if (failed().length <= failedBefore) return false;
         const notice = await store.getNotice(`end-dm:${runId}`);
-        return notice === undefined || (notice.state === 'pending' && notice.claimedBy === undefined);
+        if (notice === undefined) return Date.now(); // not in the outbox at all
+        return notice.state === 'pending' && notice.claimedBy === undefined && notice.nextAt.getTime();
       });
     } finally {
       first.child.kill('SIGKILL');
@@ -274,7 +277,8 @@ describe('npm start', () => {
     expect(dms()).toBe(before);
     const again = start(env);
     try {
-      await waitFor('the DM', () => dms() > before, 20_000);
+      await waitFor('the connection', () => again.output().includes('connected to Slack'), 30_000);
+      await waitFor('the DM', () => dms() > before, Math.max(0, due - Date.now()) + 20_000);
       await waitFor('the DM recorded as sent', async () => {
         return (await store.getNotice(`end-dm:${runId}`))?.state === 'sent';
       });
@@ -284,7 +288,7 @@ describe('npm start', () => {
     }
     expect(await exitWithin(again)).toBe(0);
     expect(dms()).toBe(before + 1);
-  });
+  }, 120_000);
 
   test('a bot token Slack refuses: a clear message and exit code 1', async () => {
     const run = start(socketEnv({ SLACK_BOT_TOKEN: 'xoxb-revoked-token', LOG_LEVEL: 'info' }));
