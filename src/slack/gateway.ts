@@ -36,8 +36,11 @@ const CANNOT_POST = new Set(['not_in_channel', 'channel_not_found', 'is_archived
 const EMAIL_TTL_MS = 10 * 60_000;
 /** The `event_type` of the metadata every notice is posted with (`postNotice`). */
 const NOTICE_EVENT = 'flowgate_notice';
-/** Pages of 200 messages read when looking for a notice (`findNotice`). */
-const MAX_NOTICE_PAGES = 10;
+/**
+ * Pages of 200 messages read when looking for a notice (`findNotice`), each one call: with the DM
+ * opened and the post, an attempt stays within the outbox's lease (src/slack/outbox.ts).
+ */
+export const MAX_NOTICE_PAGES = 3;
 const MAX_MEMBER_PAGES = 20;
 
 export function slackErrorCode(error: unknown): string | undefined {
@@ -182,12 +185,12 @@ export class SlackGateway {
     since: Date,
     policy: SlackCallPolicyName,
   ): Promise<{ channel: string; ts: string } | undefined> {
-    const call = this.#scope(policy);
     // A minute of leeway: Slack's clock and ours.
     const oldest = (Math.max(0, since.getTime() - 60_000) / 1000).toFixed(6);
     let cursor: string | undefined;
     for (let page = 0; page < MAX_NOTICE_PAGES; page++) {
       const paging = { limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
+      const call = this.#scope(policy); // each page a call of its own, with the policy's time
       const result = threadTs
         ? await call((c) => c.conversations.replies({ channel, ts: threadTs, oldest, ...paging }))
         : await call((c) => c.conversations.history({ channel, oldest, ...paging }));

@@ -50,7 +50,10 @@ export interface OutboxOptions {
   random?: () => number;
 }
 
-/** How long one attempt may hold a notice: its calls (a DM opened, a look, a post) end well within. */
+/**
+ * How long one attempt may hold a notice: its calls (a DM opened, `MAX_NOTICE_PAGES` pages looked
+ * at, a post: each at most the `notice` policy's 10 s) end within it, so no two attempts overlap.
+ */
 export const NOTICE_LEASE_MS = 60_000;
 /** At most this many notices are looked for per tick, and tried at once. */
 const BATCH = 50;

@@ -186,4 +186,18 @@ describe('the outbox', () => {
     expect(await store.getNotice(notice.key)).toMatchObject({ state: 'given_up', error: 'no longer needed' });
     expect(warnings.filter((w) => w.includes(notice.key))).toEqual([]);
   });
+
+  test('a lost answer in a busy thread: the notice is found on a later page of replies', async () => {
+    const busy = (await gateway.postInChannel(GENERAL, { text: 'a busy run' }, 'interactive')).ts;
+    const box = outbox();
+    const notice: NewNotice = { ...reply('in a busy thread'), to: { channel: GENERAL, threadTs: busy } };
+    await box.add(notice); // written before the thread filled up
+    for (let i = 0; i < 250; i++) emulator.postUserMessage(GENERAL, ALICE, `chatter ${i}`, busy);
+    emulator.scriptCalls('chat.postMessage', ['lost'], (p) => p.text === 'in a busy thread');
+    await box.tick();
+    await box.tick();
+    const posted = emulator.thread(GENERAL, busy).filter((m) => m.text === 'in a busy thread');
+    expect(posted).toHaveLength(1);
+    expect(await store.getNotice(notice.key)).toMatchObject({ state: 'sent', posted: { ts: posted[0]!.ts } });
+  });
 });
