@@ -39,8 +39,9 @@ export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<
   /** `views.open`: the trigger of a click expires 3 s after it, so only a quick second try can help. */
   modal: { attempts: 2, timeoutMs: 1200, deadlineMs: 2500, backoffMs: 200, maxBackoffMs: 200 },
   /**
-   * Nobody waits: thread replies, DMs at the end of a run, permalinks. Longer, with backoff, on a
-   * client of its own, so it never holds up the calls a person waits for.
+   * Nobody waits: permalinks, member and channel lookups, the message of a run started elsewhere
+   * (thread replies and DMs: `notice`). Longer, with backoff, on a client of its own, so it never
+   * holds up the calls a person waits for.
    */
   background: { attempts: 6, timeoutMs: 10_000, deadlineMs: 120_000, backoffMs: 1000, maxBackoffMs: 30_000 },
   /**
