@@ -818,6 +818,13 @@ class PostgresStore implements Store {
     return changed.rowCount === 1;
   }
 
+  async releaseNotices(owner: string): Promise<void> {
+    await this.#query(
+      "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND state = 'pending'",
+      [owner],
+    );
+  }
+
   async replicaIds(now: Date): Promise<string[]> {
     const { rows } = await this.#query(
       `SELECT id FROM replicas WHERE until > $1

@@ -811,6 +811,14 @@ class SqliteStore implements Store {
     return Number(changed.changes) === 1;
   }
 
+  async releaseNotices(owner: string): Promise<void> {
+    this.#db
+      .prepare(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND state = 'pending'",
+      )
+      .run(owner);
+  }
+
   async replicaIds(now: Date): Promise<string[]> {
     return this.#db
       .prepare(

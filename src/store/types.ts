@@ -289,6 +289,11 @@ export interface Store {
   claimNotice(key: string, owner: string, until: Date, now: Date): Promise<Notice | undefined>;
   /** Records what became of `owner`'s attempt and drops the claim; nothing when `owner` holds no claim on it. */
   finishNotice(key: string, owner: string, result: NoticeResult): Promise<boolean>;
+  /**
+   * Drops every claim `owner` holds on a pending notice (a replica known dead): tried again at once
+   * by others, looked for first (each claimed attempt left it unsure).
+   */
+  releaseNotices(owner: string): Promise<void>;
   /** Resolves when the database answers a trivial query now (for `GET /healthz`). */
   health(): Promise<void>;
 

@@ -912,6 +912,20 @@ export function storeContract(backend: StoreBackend): void {
       expect(await store.dueNotices(at(60_000), 10)).toEqual([]);
     });
 
+    test("a dead replica's claims are given back: others try its notices at once", async () => {
+      const store = await open();
+      await store.addNotice(reply, t0);
+      await store.addNotice(dm, t0);
+      await store.claimNotice(reply.key, 'dead', at(60_000), t0);
+      await store.claimNotice(dm.key, 'alive', at(60_000), t0);
+      await store.releaseNotices('dead');
+      expect((await store.dueNotices(at(1), 10)).map((n) => n.key)).toEqual([reply.key]);
+      expect(await store.claimNotice(reply.key, 'other', at(60_000), at(1))).toMatchObject({
+        unsure: true,
+        attempts: 2,
+      });
+    });
+
     test('notices go with their run at retention', async () => {
       const store = await open();
       const old = new Date('2025-01-01T00:00:00Z');
