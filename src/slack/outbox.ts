@@ -40,6 +40,11 @@ export interface OutboxOptions {
   wanted?(notice: Notice): Promise<boolean>;
   /** How often due notices are looked for. Default 1000 ms. */
   intervalMs?: number;
+  /**
+   * `send` tries again itself (up to twice) when the next try is due within this long — a 429's
+   * short Retry-After, a first back-off — rather than leave it to the loop. Default 3000 ms.
+   */
+  retryWithinMs?: number;
   /** First wait after a failure, doubled each attempt up to `maxBackoffMs`. Default 1000 ms. */
   backoffMs?: number;
   /** Default 5 minutes. */
@@ -57,6 +62,8 @@ export interface OutboxOptions {
 export const NOTICE_LEASE_MS = 60_000;
 /** At most this many notices are looked for per tick, and tried at once. */
 const BATCH = 50;
+/** `send` tries a notice at most this many more times itself, when each is due within `retryWithinMs`. */
+const SEND_RETRIES = 2;
 
 /** Platform errors (`ok: false`) that mean "not now", not "never". */
 const RETRIED_PLATFORM_ERRORS = new Set([
@@ -107,10 +114,12 @@ export class Outbox {
   readonly #o: OutboxOptions;
   readonly #now: () => Date;
   readonly #random: () => number;
-  readonly #inFlight = new Map<string, Promise<NoticeResult['state'] | undefined>>();
+  readonly #inFlight = new Map<string, Promise<NoticeResult | undefined>>();
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = true;
+  /** Stopping: `send` tries no more than once. */
+  #closing = false;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
@@ -125,7 +134,16 @@ export class Outbox {
    */
   async send(notice: NewNotice): Promise<boolean> {
     await this.add(notice);
-    return (await this.#attempt(notice.key, false)) === 'sent';
+    for (let retries = 0; ; retries++) {
+      const result = await this.#attempt(notice.key, false);
+      if (result?.state !== 'pending') return result?.state === 'sent';
+      // Due again soon (a 429's Retry-After, a first back-off): tried again here, as promptly as
+      // the loop would; anything later is the loop's.
+      const wait = result.nextAt.getTime() - this.#now().getTime();
+      const within = this.#o.retryWithinMs ?? 3000;
+      if (this.#closing || retries >= SEND_RETRIES || within <= 0 || wait > within) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+    }
   }
 
   /** Writes the notice, once per key, for the loop (or a `send` with its key) to deliver. */
@@ -143,6 +161,7 @@ export class Outbox {
   /** No more ticks; waits for the attempts in progress. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#closing = true;
     clearTimeout(this.#timer);
     await this.#ticking;
     await Promise.allSettled([...this.#inFlight.values()]);
@@ -170,7 +189,7 @@ export class Outbox {
    * One attempt at `key`, unless one is in progress here already (its outcome then) or another
    * replica holds it: what became of the notice, if this process tried it.
    */
-  #attempt(key: string, loop: boolean): Promise<NoticeResult['state'] | undefined> {
+  #attempt(key: string, loop: boolean): Promise<NoticeResult | undefined> {
     const running = this.#inFlight.get(key);
     if (running) return running;
     const work = this.#claimAndTry(key, loop)
@@ -183,7 +202,7 @@ export class Outbox {
     return work;
   }
 
-  async #claimAndTry(key: string, loop: boolean): Promise<NoticeResult['state'] | undefined> {
+  async #claimAndTry(key: string, loop: boolean): Promise<NoticeResult | undefined> {
     const { store, owner } = this.#o;
     const now = this.#now();
     const notice = await store.claimNotice(key, owner, new Date(now.getTime() + NOTICE_LEASE_MS), now);
@@ -194,7 +213,7 @@ export class Outbox {
         `${describe(notice)} was given up after ${notice.attempts} attempt(s): ${result.error}`,
       );
     await store.finishNotice(key, owner, result);
-    return result.state;
+    return result;
   }
 
   async #try(notice: Notice, loop: boolean): Promise<NoticeResult> {

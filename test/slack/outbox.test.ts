@@ -48,7 +48,16 @@ const reply = (text: string): NewNotice => ({
   text,
 });
 const outbox = (over: Partial<OutboxOptions> = {}) =>
-  new Outbox({ store, gateway, logger, owner: `replica-${++n}`, backoffMs: 1, maxBackoffMs: 1, ...over });
+  new Outbox({
+    store,
+    gateway,
+    logger,
+    owner: `replica-${++n}`,
+    backoffMs: 1,
+    maxBackoffMs: 1,
+    retryWithinMs: 0, // each attempt by hand here: `tick`
+    ...over,
+  });
 const inThread = (text: string) => emulator.thread(GENERAL, parent).filter((m) => m.text === text);
 
 describe('the outbox', () => {
