@@ -14,7 +14,7 @@ import { loopbackOnly } from './loopback.ts';
 import { MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
-import { RunLeases } from './runs/leases.ts';
+import { RunLeases, replicaId } from './runs/leases.ts';
 import { SharedFollowing } from './runs/shared.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
@@ -22,6 +22,7 @@ import { storeGuard } from './slack/edits.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
 import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
+import { Outbox } from './slack/outbox.ts';
 import { StorePermits } from './slack/permits.ts';
 import { ProgressMessages } from './slack/progress.ts';
 import {
@@ -143,6 +144,8 @@ export interface FlowgateApp {
   deadlines: Deadlines;
   /** The one loop that fires stored deadlines when due. */
   scheduler: DeadlineScheduler;
+  /** Thread replies and DMs, each sent once; its loop tries again what failed. */
+  outbox: Outbox;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
    * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
@@ -167,6 +170,8 @@ export interface FlowgateAppOptions {
   loopbackOnly?: boolean;
   /** How often stored deadlines are looked for (the worst delay of a deadline). Default 250 ms. */
   deadlineIntervalMs?: number;
+  /** How often notices to try again are looked for (src/slack/outbox.ts). Default 1000 ms. */
+  outboxIntervalMs?: number;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
   /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
@@ -272,12 +277,25 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   });
   const shared = new SharedFollowing();
   const catalog = new WorkflowCatalog(client);
+  // One id for this replica's run leases and its claims of notices.
+  const replica = replicaId();
+  const outbox = new Outbox({
+    store,
+    gateway,
+    logger,
+    owner: replica,
+    onAsked: (runId) => progress?.refresh(runId),
+    wanted: async (notice) =>
+      !notice.asks || !notice.runId || !progress ? true : progress.stillAsking(notice.runId, notice.asks),
+    ...(options.outboxIntervalMs !== undefined ? { intervalMs: options.outboxIntervalMs } : {}),
+  });
   const deadlines: Deadlines = new Deadlines({
     store,
     policy,
     client,
     catalog,
     gateway,
+    outbox,
     logger,
     refresh: (runId) => progress?.refresh(runId),
     askWhereTheyCanRead: async (row, info, question, who) =>
@@ -304,6 +322,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   let progress: ProgressMessages | undefined;
   const leases = new RunLeases({
     store,
+    replicaId: replica,
     leaseMs: config.leaseMs ?? DEFAULTS.leaseMs,
     logger,
     onClaimed: (rows) => progress?.followClaimed(rows),
@@ -321,6 +340,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     leases,
     deadlines,
     shared,
+    outbox,
   });
   const useCases: UseCases = createUseCases({
     client,
@@ -329,6 +349,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     policy,
     gateway,
     progress,
+    outbox,
     command: config.command,
     logger,
     deadlines,
@@ -364,6 +385,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     elsewhere,
     deadlines,
     scheduler,
+    outbox,
     async start() {
       // The database first: unreachable or unusable, nothing else starts (one clear line).
       await store.ready().catch((error: unknown) => {
@@ -409,6 +431,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await elsewhere.checkChannels();
       elsewhere.start();
       scheduler.start(); // what fell due while Flowgate was down fires now, marked late
+      outbox.start(); // notices left unsent (Slack failed, a process stopped) go out now
       retention.start(); // finished runs past the retention period, by one replica per hour
       return port === undefined ? {} : { port };
     },
@@ -420,6 +443,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       gateway.close(); // calls waiting to retry give up now
       await before(deadline, elsewhere.stop()); // no more checks for runs started elsewhere
       await before(deadline, scheduler.stop()); // no more deadlines fire here; others fire them
+      await before(deadline, outbox.stop()); // notices not sent yet are sent by others, or the next start
       await before(deadline, retention.stop());
       server?.closeAllConnections();
       await before(deadline, app.stop());

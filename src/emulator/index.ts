@@ -31,7 +31,12 @@ export {
   type ViewSubmissionResult,
 } from './requests.ts';
 export { applyMessageResponse, handleResponseUrl, type ResponseTarget } from './response-url.ts';
-export { SlackEmulator, type StartSlackEmulatorOptions, startSlackEmulator } from './server.ts';
+export {
+  type ScriptedAnswer,
+  SlackEmulator,
+  type StartSlackEmulatorOptions,
+  startSlackEmulator,
+} from './server.ts';
 export { type EnvelopeType, SocketModeServer } from './socket.ts';
 export {
   type ChannelSeed,

@@ -77,7 +77,18 @@ export function messageContent(store: EmulatorStore, params: Params): MessageCon
     if (!Array.isArray(rawAttachments)) throw new SlackApiError('invalid_attachments');
     content.attachments = rawAttachments as JsonObject[];
   }
-  if (isObject(params.raw.metadata)) content.metadata = params.raw.metadata;
+  const metadata = params.raw.metadata;
+  if (metadata !== undefined && metadata !== null && metadata !== '') {
+    // Slack's message metadata: an `event_type` name and an `event_payload` object.
+    if (
+      !isObject(metadata) ||
+      typeof metadata.event_type !== 'string' ||
+      !/^[A-Za-z0-9_]{1,255}$/.test(metadata.event_type) ||
+      !isObject(metadata.event_payload)
+    )
+      throw new SlackApiError('invalid_metadata_format');
+    content.metadata = { event_type: metadata.event_type, event_payload: metadata.event_payload };
+  }
   const text = params.string('text');
   if (text !== undefined) {
     if (text.length > limits.textMax) throw new SlackApiError('msg_too_long');
@@ -107,6 +118,19 @@ function decodeCursor(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
+/**
+ * Messages as `conversations.history` / `conversations.replies` return them: their metadata only
+ * when asked for (`include_all_metadata`), as Slack does.
+ */
+function withMetadataIfAsked(params: Params, messages: SlackMessage[]): SlackMessage[] {
+  if (params.bool('include_all_metadata')) return messages;
+  return messages.map((m) => {
+    if (m.metadata === undefined) return m;
+    const { metadata: _metadata, ...rest } = m;
+    return rest;
+  });
+}
+
 function paginate(params: Params, list: SlackMessage[], inclusiveDefault: boolean): JsonObject {
   const latest = params.string('latest');
   const oldest = params.string('oldest');
@@ -134,7 +158,7 @@ function paginate(params: Params, list: SlackMessage[], inclusiveDefault: boolea
   const page = filtered.slice(offset, offset + limit);
   const hasMore = offset + limit < filtered.length;
   return {
-    messages: structuredClone(page),
+    messages: structuredClone(withMetadataIfAsked(params, page)),
     has_more: hasMore,
     ...(hasMore ? { response_metadata: { next_cursor: encodeCursor(offset + limit) } } : {}),
   };

@@ -60,6 +60,9 @@ export interface StartSlackEmulatorOptions {
   scopes?: string[];
 }
 
+/** How `scriptCalls` answers one call. */
+export type ScriptedAnswer = { status: number; retryAfter?: number } | { error: string } | 'lost';
+
 const DEFAULT_SCOPES = [
   'commands',
   'chat:write',
@@ -158,6 +161,8 @@ export class SlackEmulator {
   #url = '';
   #seq = 0;
   readonly #failures = new Map<string, { remaining: number; status: number }>();
+  readonly #scripts: { method: string; answers: ScriptedAnswer[]; match: (params: JsonObject) => boolean }[] =
+    [];
 
   constructor(options: StartSlackEmulatorOptions = {}) {
     const now = options.now ?? Date.now;
@@ -296,6 +301,43 @@ export class SlackEmulator {
       throw new RangeError(`failCalls: status must be an HTTP error status (400-599), not ${status}`);
     if (count <= 0) this.#failures.delete(method);
     else this.#failures.set(method, { remaining: count, status });
+  }
+
+  /**
+   * The next calls of `method` that `match` accepts (default: every one) get `answers`, one each,
+   * in order; then calls are answered as usual again. Scripts of one method apply in the order
+   * given. An answer is an HTTP error (`{ status, retryAfter? }`: nothing done; a 429 says
+   * `ratelimited` with its Retry-After), Slack's `ok: false` (`{ error }`, e.g. `ratelimited`:
+   * nothing done), or `'lost'`: the call takes effect, then the connection is cut before the
+   * answer goes out — as when Slack did the work and its answer never arrived.
+   */
+  scriptCalls(
+    method: string,
+    answers: ScriptedAnswer[],
+    match: (params: JsonObject) => boolean = () => true,
+  ): void {
+    for (const answer of answers) {
+      if (typeof answer === 'object' && 'status' in answer && (answer.status < 400 || answer.status > 599))
+        throw new RangeError(
+          `scriptCalls: status must be an HTTP error status (400-599), not ${answer.status}`,
+        );
+    }
+    if (answers.length > 0) this.#scripts.push({ method, answers: [...answers], match });
+  }
+
+  /** Forgets every script of `scriptCalls` not played out yet. */
+  clearScripts(): void {
+    this.#scripts.length = 0;
+  }
+
+  /** The scripted answer due for this call, if any (taken from its script). */
+  #scripted(method: string, params: JsonObject): ScriptedAnswer | undefined {
+    const index = this.#scripts.findIndex((s) => s.method === method && s.match(params));
+    if (index < 0) return undefined;
+    const script = this.#scripts[index]!;
+    const answer = script.answers.shift();
+    if (script.answers.length === 0) this.#scripts.splice(index, 1);
+    return answer;
   }
 
   /** The status of an injected failure for this call of `method`, if one is due. */
@@ -452,6 +494,7 @@ export class SlackEmulator {
     const normalized = normalizeParams(fields);
     const { token: bodyToken, ...logged } = normalized;
 
+    let lost = false;
     const finish = (status: number, response: JsonObject, rateLimited = false, retryAfter?: number): void => {
       this.#seq += 1;
       const entry: CallLogEntry = {
@@ -463,9 +506,14 @@ export class SlackEmulator {
         response,
         rateLimited,
         ...(retryAfter !== undefined ? { retryAfter } : {}),
+        ...(lost ? { lost } : {}),
       };
       store.calls.push(entry);
       store.emit({ type: 'call', entry });
+      if (lost) {
+        res.socket?.destroy(); // done, but the caller never hears so
+        return;
+      }
       send(res, status, response, {
         'x-oauth-scopes': this.#scopes.join(','),
         ...(retryAfter !== undefined ? { 'retry-after': String(retryAfter) } : {}),
@@ -475,6 +523,17 @@ export class SlackEmulator {
     const failed = this.#failure(method);
     if (failed !== undefined) {
       finish(failed, { ok: false, error: 'emulated_http_error' });
+      return;
+    }
+    const scripted = this.#scripted(method, normalized);
+    if (scripted === 'lost') lost = true;
+    else if (scripted && 'error' in scripted) {
+      finish(200, { ok: false, error: scripted.error });
+      return;
+    } else if (scripted) {
+      const limited = scripted.status === 429;
+      const error = limited ? 'ratelimited' : 'emulated_http_error';
+      finish(scripted.status, { ok: false, error }, limited, scripted.retryAfter);
       return;
     }
     const socketOpen = method === 'apps.connections.open';

@@ -204,6 +204,8 @@ export interface CallLogEntry {
   response: JsonObject;
   rateLimited: boolean;
   retryAfter?: number;
+  /** The call took effect but its answer was never sent (`scriptCalls` with `'lost'`). */
+  lost?: boolean;
 }
 
 export type EmulatorEvent =

@@ -161,8 +161,8 @@ export class RunLeases {
   }
 
   /**
-   * Replicas of this process space whose process is gone: forgotten, their leases given back, so
-   * their runs are claimed now rather than when the leases run out.
+   * Replicas of this process space whose process is gone: forgotten, their leases and claims of
+   * notices given back, so their runs are claimed now rather than when the leases run out.
    */
   async #buryDead(now: Date): Promise<void> {
     const { store, logger } = this.#options;
@@ -173,6 +173,7 @@ export class RunLeases {
       if (pid === undefined || HERE.has(id) || (pid !== process.pid && processAlive(pid))) continue;
       logger.info(`replica ${id} is gone (no process ${pid} here): taking its runs over now`);
       await store.releaseRuns(id);
+      await store.releaseNotices(id); // its thread replies and DMs too (src/slack/outbox.ts)
       await store.leave(id);
     }
   }

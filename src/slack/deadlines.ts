@@ -29,6 +29,7 @@ import { parseSuspensionKey, questionKey, suspensionKey } from '../runs/suspensi
 import type { ProgressMessage, Store } from '../store/index.ts';
 import type { SlackGateway } from './gateway.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName, stepText } from './mrkdwn.ts';
+import type { Outbox } from './outbox.ts';
 import type { SettledDeadlines, WaitingDeadlines } from './render/deadlines.ts';
 import { listWords } from './render/deadlines.ts';
 import { howToAnswer } from './render/suspensions.ts';
@@ -50,6 +51,8 @@ export interface DeadlinesDeps {
   client: MastraClient;
   catalog: WorkflowCatalog;
   gateway: SlackGateway;
+  /** Thread replies: each sent once, across failures, restarts and replicas. */
+  outbox: Outbox;
   logger: Logger;
   /** Renders the run's message again (after an escalation, a vote, a timeout). */
   refresh(runId: string): void;
@@ -137,15 +140,20 @@ export class Deadlines {
     const problems = [this.#unfitAnswer(rules, info, path), this.quorumIgnored(row, info, path)].filter(
       (p): p is string => p !== undefined,
     );
-    if (problems.length > 0) await this.#tellAdmins(row, path, problems);
+    if (problems.length > 0) await this.#tellAdmins(row, `policy:${row.runId}:${key}`, path, problems);
   }
 
-  async #tellAdmins(row: ProgressMessage, path: readonly string[], problems: string[]): Promise<void> {
-    const { policy, gateway } = this.#deps;
+  async #tellAdmins(
+    row: ProgressMessage,
+    key: string,
+    path: readonly string[],
+    problems: string[],
+  ): Promise<void> {
+    const { policy } = this.#deps;
     const admins = policy.admins.map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id)));
     const file = policy.source ? ` (${safeText(policy.source, 200)})` : '';
     const text = `${admins.length > 0 ? `${admins.slice(0, 20).join(', ')}: ` : ''}:warning: The policy${file} cannot be followed for step *${stepName(path, 150)}*: ${problems.map((p) => safeText(p, 600)).join(' ')}`;
-    await gateway.replyInThread(row.channel, row.ts, text, 'background');
+    await this.#reply(row, key, text);
   }
 
   /**
@@ -206,6 +214,8 @@ export class Deadlines {
     if (!question) return drop('no longer waiting');
     const { path } = question;
     const rules = this.#rules(row, path);
+    // This firing of this deadline (a reminder fires again and again: each time due at another time).
+    const firing = `${deadline.kind}:${row.runId}:${deadline.suspensionKey}:${deadline.dueAt.getTime()}`;
     const waiting = { since: deadline.since, now: info.now };
     const late = info.late ? ' (late: Flowgate was not running when this was due)' : '';
     const step = `step *${stepName(path, 150)}* of ${safeText(workflow.name, 150)}`;
@@ -229,6 +239,7 @@ export class Deadlines {
       if (mentions.length === 0) return;
       await this.#reply(
         row,
+        firing,
         `${mentions}: reminder, ${step} has waited ${waited} for your answer. ${buttons}${late}`,
       );
       return;
@@ -259,6 +270,7 @@ export class Deadlines {
       if (mentions.length === 0) return;
       await this.#reply(
         row,
+        firing,
         `${mentions}: ${step} has waited ${waited} without an answer, so you may answer it now. ${buttons}${late}`,
       );
       return;
@@ -285,6 +297,7 @@ export class Deadlines {
       this.#deps.refresh(row.runId);
       await this.#reply(
         row,
+        firing,
         `:alarm_clock: ${step} timed out after ${waited} without an answer: the run was canceled.${late}`,
       );
       return;
@@ -292,7 +305,7 @@ export class Deadlines {
     const unfit = this.#unfitAnswer(rules, workflow, path);
     if (unfit) {
       await drop(`not answered: ${unfit}`);
-      await this.#tellAdmins(row, path, [`It timed out, but was not answered: ${unfit}`]);
+      await this.#tellAdmins(row, `${firing}:unfit`, path, [`It timed out, but was not answered: ${unfit}`]);
       return;
     }
     const note = `no answer within ${durationWords(rules.timeoutAfter ?? 0)}`;
@@ -305,8 +318,14 @@ export class Deadlines {
     });
   }
 
-  async #reply(row: ProgressMessage, text: string): Promise<void> {
-    await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
+  /** A reply in the run's thread, once by `key` (src/slack/outbox.ts). */
+  async #reply(row: ProgressMessage, key: string, text: string): Promise<void> {
+    await this.#deps.outbox.send({
+      key,
+      runId: row.runId,
+      to: { channel: row.channel, threadTs: row.ts },
+      text,
+    });
   }
 
   /**

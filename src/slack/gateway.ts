@@ -34,6 +34,13 @@ export interface MessageContent {
 const CANNOT_POST = new Set(['not_in_channel', 'channel_not_found', 'is_archived', 'restricted_action']);
 
 const EMAIL_TTL_MS = 10 * 60_000;
+/** The `event_type` of the metadata every notice is posted with (`postNotice`). */
+const NOTICE_EVENT = 'flowgate_notice';
+/**
+ * Pages of 200 messages read when looking for a notice (`findNotice`), each one call: with the DM
+ * opened and the post, an attempt stays within the outbox's lease (src/slack/outbox.ts).
+ */
+export const MAX_NOTICE_PAGES = 3;
 const MAX_MEMBER_PAGES = 20;
 
 export function slackErrorCode(error: unknown): string | undefined {
@@ -81,6 +88,7 @@ export class SlackGateway {
       background: client('background'),
       update: client('update'),
       lookup: client('lookup'),
+      notice: client('notice'),
     };
     const ttlMs = options.groupTtlMs ?? 60_000;
     this.#groupCache = new TtlCache({ ttlMs });
@@ -123,17 +131,6 @@ export class SlackGateway {
     await this.#scope('update')((c) => c.chat.update({ channel, ts, ...content }));
   }
 
-  async replyInThread(
-    channel: string,
-    threadTs: string,
-    text: string,
-    policy: SlackCallPolicyName,
-  ): Promise<void> {
-    await this.#scope(policy).post(channel, (c) =>
-      c.chat.postMessage({ channel, thread_ts: threadTs, text, unfurl_links: false }),
-    );
-  }
-
   async directMessage(
     userId: string,
     content: MessageContent,
@@ -145,6 +142,68 @@ export class SlackGateway {
       c.chat.postMessage({ channel, ...content, unfurl_links: false }),
     );
     return { channel: posted.channel ?? channel, ts: String(posted.ts), fellBackToDm: false };
+  }
+
+  /** The bot's DM with `userId` (`conversations.open`). */
+  async dmWith(userId: string, policy: SlackCallPolicyName): Promise<string> {
+    return this.#openDm(userId, this.#scope(policy));
+  }
+
+  /**
+   * Posts a notice: a reply in the thread `threadTs` of `channel`, or (no `threadTs`) a message in
+   * `channel`, a DM. Its `key` goes in the message's metadata, so that `findNotice` can tell whether
+   * an attempt whose answer was lost posted it.
+   */
+  async postNotice(
+    channel: string,
+    threadTs: string | undefined,
+    content: MessageContent,
+    key: string,
+    policy: SlackCallPolicyName,
+  ): Promise<PostedMessage> {
+    const posted = await this.#scope(policy).post(channel, (c) =>
+      c.chat.postMessage({
+        channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...content,
+        unfurl_links: false,
+        metadata: { event_type: NOTICE_EVENT, event_payload: { key } },
+      }),
+    );
+    return { channel: posted.channel ?? channel, ts: String(posted.ts), fellBackToDm: false };
+  }
+
+  /**
+   * The message `postNotice` posted with `key`, if any: in the thread `threadTs` of `channel`
+   * (`conversations.replies`), or among the messages of the DM `channel` since `since`
+   * (`conversations.history`), read with their metadata. Bounded: {@link MAX_NOTICE_PAGES} pages.
+   */
+  async findNotice(
+    channel: string,
+    threadTs: string | undefined,
+    key: string,
+    since: Date,
+    policy: SlackCallPolicyName,
+  ): Promise<{ channel: string; ts: string } | undefined> {
+    // A minute of leeway: Slack's clock and ours.
+    const oldest = (Math.max(0, since.getTime() - 60_000) / 1000).toFixed(6);
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_NOTICE_PAGES; page++) {
+      const paging = { limit: 200, include_all_metadata: true, ...(cursor ? { cursor } : {}) };
+      const call = this.#scope(policy); // each page a call of its own, with the policy's time
+      const result = threadTs
+        ? await call((c) => c.conversations.replies({ channel, ts: threadTs, oldest, ...paging }))
+        : await call((c) => c.conversations.history({ channel, oldest, ...paging }));
+      const found = (result.messages ?? []).find(
+        (m) =>
+          m.metadata?.event_type === NOTICE_EVENT &&
+          (m.metadata.event_payload as Record<string, unknown> | undefined)?.key === key,
+      );
+      if (found?.ts) return { channel, ts: found.ts };
+      cursor = result.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
   }
 
   async ephemeral(
@@ -300,7 +359,7 @@ export class SlackGateway {
     channel: string,
     attempts: (beforeAttempt?: () => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    if (policy === 'background') return attempts(() => this.#behindWaitedFor(channel));
+    if (policy === 'background' || policy === 'notice') return attempts(() => this.#behindWaitedFor(channel));
     const work = attempts();
     const inChannel = this.#waitedFor.get(channel) ?? new Set<Promise<unknown>>();
     this.#waitedFor.set(channel, inChannel);

@@ -30,6 +30,7 @@ import type { EditStamp } from './edits.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 import { refersTo, type SuspensionRef } from './ids.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from './mrkdwn.ts';
+import type { NewNotice, Outbox } from './outbox.ts';
 import type { Publisher } from './publisher.ts';
 import { renderNotice } from './render/commands.ts';
 import { type ProgressView, type RenderedMessage, renderProgress, statusLabel } from './render/progress.ts';
@@ -50,6 +51,8 @@ export interface ProgressDeps {
   leases: RunLeases;
   /** Runs without a live stream are followed by the watcher's shared poll. */
   shared?: SharedFollowing;
+  /** Thread replies and DMs: each sent once, across failures, restarts and replicas. */
+  outbox: Outbox;
 }
 
 interface RunContext {
@@ -458,7 +461,7 @@ export class ProgressMessages {
   /** Tells the admins, once per run, that a question waits for its requester to be known. */
   async #tellRequesterPending(context: RunContext, question: Suspension): Promise<void> {
     const { row } = context;
-    const { policy, store, gateway } = this.#deps;
+    const { policy, store, outbox } = this.#deps;
     if (!(await store.markOnce(`requester-pending:${row.runId}`))) return;
     const answerers = answerersFor(policy, answerersRequest(row, question.path));
     const admins = policy.admins
@@ -467,7 +470,7 @@ export class ProgressMessages {
     const who = row.requester ? ` (${safeText(row.requester, 100)})` : '';
     const step = `step *${stepName(question.path, 150)}* of ${safeText(context.info.name, 150)}`;
     const text = `${admins.length > 0 ? `${admins.join(', ')}: ` : ''}:warning: ${step} is waiting, but Slack could not tell who requested this run${who} yet. ${safeText(answerers.pending ?? '', 600)} Flowgate keeps looking them up and mentions who may answer once it knows; an admin may cancel the run meanwhile.`;
-    await gateway.replyInThread(row.channel, row.ts, text, 'background');
+    await outbox.send(inThread(row, `requester-pending:${row.runId}`, text));
   }
 
   /**
@@ -629,7 +632,9 @@ export class ProgressMessages {
       const file = policy.source ? ` (${safeText(policy.source, 200)})` : ' (set FLOWGATE_POLICY)';
       text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
     }
-    await this.#deps.gateway.replyInThread(row.channel, row.ts, text, 'background');
+    // Keyed as the first question's mark (`#askOnce`): one reply per mention.
+    const key = `ask:${row.runId}:${questionKey(first)}:${first.suspendedAt?.getTime() ?? ''}`;
+    await this.#deps.outbox.send(inThread(row, key, text));
     if (answerers.nobody === undefined)
       await this.askWhereTheyCanRead(row, context.info, labelled, answerers);
   }
@@ -649,7 +654,7 @@ export class ProgressMessages {
     questions: Suspension[],
     answerers: Answerers,
   ): Promise<void> {
-    const { gateway, store, logger } = this.#deps;
+    const { gateway, store, logger, outbox } = this.#deps;
     let outside: string[];
     try {
       // Anyone in the workspace may open a public channel's message.
@@ -680,25 +685,30 @@ export class ProgressMessages {
         ...(permalink ? { permalink } : {}),
         questions: fresh.map((question) => ({ question, info: { answerers, yesNo } })),
       });
-      try {
-        const posted = await gateway.directMessage(userId, content, 'background');
-        const at = new Date();
-        for (const q of fresh) {
-          await store.saveQuestionDm({
-            runId: row.runId,
-            suspensionKey: suspensionKey(q),
-            userId,
-            channel: posted.channel,
-            ts: posted.ts,
-            at,
-          });
-        }
-        asked = true;
-      } catch (error) {
-        logger.warn(`run ${row.runId}: could not ask ${userId} by DM`, error);
-      }
+      // Once posted, the outbox records the DM (`saveQuestionDm`); one it posts later, it tells us.
+      const sent = await outbox.send({
+        key: `dm:${row.runId}:${suspensionKey(fresh[0]!)}:${userId}`,
+        runId: row.runId,
+        to: { userId },
+        text: content.text,
+        ...(content.blocks ? { blocks: content.blocks } : {}),
+        asks: fresh.map((q) => suspensionKey(q)),
+      });
+      asked ||= sent;
     }
     if (asked) this.refresh(row.runId);
+  }
+
+  /**
+   * Whether a question DM Slack did not take at first is still worth posting: the run is not over
+   * and none of its questions was answered in Slack meanwhile (a late DM would offer buttons that
+   * can only be refused, and be left so).
+   */
+  async stillAsking(runId: string, suspensionKeys: readonly string[]): Promise<boolean> {
+    const { store } = this.#deps;
+    const row = await store.getProgressMessage(runId);
+    if (!row || row.final) return false;
+    return !(await store.listAnswers(runId)).some((a) => suspensionKeys.includes(a.stepPath));
   }
 
   /**
@@ -804,8 +814,11 @@ export class ProgressMessages {
     await publisher.settled({ channel: row.channel, ts: row.ts });
     if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
+    // Written before the run is recorded final: a process stopped in between follows the run again
+    // and writes it again, once by its key; sent by `#notifyEnd`, or else by the outbox's loop.
+    await this.#deps.outbox.add(await this.#endReply(context, snapshot));
     await store.updateProgressMessage(row.runId, { status, final: true });
-    if (await store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
+    await this.#notifyEnd(context, snapshot);
     this.#forget(row.runId);
   }
 
@@ -823,21 +836,28 @@ export class ProgressMessages {
     return this.#runs.size;
   }
 
-  async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
-    const { gateway, store, logger } = this.#deps;
-    const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
-    const status = snapshot.payload.workflowState.status;
+  /** The thread reply at the end of a run, keyed once per run. */
+  async #endReply(context: RunContext, snapshot: RunSnapshot): Promise<NewNotice> {
+    const row = (await this.#deps.store.getProgressMessage(context.row.runId)) ?? context.row;
     const { outcome, by, detail } = endWords(
       row,
       context.info.name,
-      status,
+      snapshot.payload.workflowState.status,
       snapshot.payload.workflowState.error?.message,
     );
-    try {
-      await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`, 'background');
-    } catch (error) {
-      logger.warn(`run ${row.runId}: thread reply failed`, error);
-    }
+    return inThread(row, `final:${row.runId}`, `Run ${outcome}${by}${detail}.`);
+  }
+
+  /**
+   * The end of a run in its thread, the DMs that asked its questions closed, the starter's DM. Each
+   * notice once by its key (the outbox), whoever gets here and however often.
+   */
+  async #notifyEnd(context: RunContext, snapshot: RunSnapshot): Promise<void> {
+    const { store, outbox } = this.#deps;
+    await outbox.send(await this.#endReply(context, snapshot));
+    const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
+    const status = snapshot.payload.workflowState.status;
+    const { outcome, by } = endWords(row, context.info.name, status, undefined);
     await this.#closeDms(row, `Run ${outcome}${by}: nothing is left to answer here.`);
     // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
     // run was recorded final, and the DM is sent once, so one of the two sends it.
@@ -846,23 +866,25 @@ export class ProgressMessages {
     await store.updateProgressMessage(row.runId, { notifiedAt: new Date() });
   }
 
-  /** The starter's DM at the end of a run, once per run (the end, or their becoming known, sends it). */
+  /**
+   * The starter's DM at the end of a run, once per run by its key (the end, or their becoming
+   * known, sends it; a DM sent already is not looked at again).
+   */
   async #dmEnd(row: ProgressMessage, name: string, error?: string): Promise<void> {
-    const { gateway, store, logger } = this.#deps;
-    if (!row.starterId || !(await store.markOnce(`end-dm:${row.runId}`))) return;
+    const { gateway, store, outbox } = this.#deps;
+    if (!row.starterId) return;
+    const key = `end-dm:${row.runId}`;
+    if ((await store.getNotice(key))?.state === 'sent') return;
     const { outcome, by, detail } = endWords(row, name, row.status, error);
     const permalink =
       row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
     const link = permalink ? ` <${permalink}|View the run>` : '';
-    try {
-      await gateway.directMessage(
-        row.starterId,
-        { text: `Your run of ${outcome}${by}${detail}.${link}` },
-        'background',
-      );
-    } catch (error) {
-      logger.warn(`run ${row.runId}: DM to the starter failed`, error);
-    }
+    await outbox.send({
+      key,
+      runId: row.runId,
+      to: { userId: row.starterId },
+      text: `Your run of ${outcome}${by}${detail}.${link}`,
+    });
   }
 
   async #rememberPermalink(row: ProgressMessage): Promise<void> {
@@ -878,6 +900,11 @@ export class ProgressMessages {
     this.#pending.add(tracked);
     void tracked.finally(() => this.#pending.delete(tracked));
   }
+}
+
+/** A reply in the thread of the run's message. */
+function inThread(row: ProgressMessage, key: string, text: string): NewNotice {
+  return { key, runId: row.runId, to: { channel: row.channel, threadTs: row.ts }, text };
 }
 
 /** How a run ended, in the words of the thread reply and the starter's DM. */

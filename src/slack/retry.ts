@@ -12,7 +12,7 @@
  */
 import type { RetryOptions, WebClientOptions } from '@slack/web-api';
 
-export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup';
+export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup' | 'notice';
 
 export interface SlackCallPolicy {
   /** Attempts in all (1: never retried here). */
@@ -40,8 +40,9 @@ export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<
   /** `views.open`: the trigger of a click expires 3 s after it, so only a quick second try can help. */
   modal: { attempts: 2, timeoutMs: 1200, deadlineMs: 2500, backoffMs: 200, maxBackoffMs: 200 },
   /**
-   * Nobody waits: thread replies, DMs at the end of a run, permalinks. Longer, with backoff, on a
-   * client of its own, so it never holds up the calls a person waits for.
+   * Nobody waits: permalinks, member and channel lookups, the message of a run started elsewhere
+   * (thread replies and DMs: `notice`). Longer, with backoff, on a client of its own, so it never
+   * holds up the calls a person waits for.
    */
   background: { attempts: 6, timeoutMs: 10_000, deadlineMs: 120_000, backoffMs: 1000, maxBackoffMs: 30_000 },
   /**
@@ -55,6 +56,12 @@ export const SLACK_CALL_POLICIES: Readonly<Record<SlackCallPolicyName, Readonly<
    * `elsewhere.ts`, so the check of runs started elsewhere never waits on Slack's retries.
    */
   lookup: { attempts: 1, timeoutMs: 5000, deadlineMs: 5000, backoffMs: 0, maxBackoffMs: 0 },
+  /**
+   * Thread replies and DMs sent through the outbox (`outbox.ts`): one attempt here. The outbox
+   * tries again from the database with back-off, by any replica, and first looks for a notice whose
+   * last attempt may have reached Slack, so none is posted twice.
+   */
+  notice: { attempts: 1, timeoutMs: 10_000, deadlineMs: 10_000, backoffMs: 0, maxBackoffMs: 0 },
 };
 
 /**

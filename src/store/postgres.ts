@@ -15,12 +15,15 @@ import {
   claimShare,
   formDetails,
   ms,
+  noticeColumns,
+  noticeResultColumns,
   PROGRESS_COLUMNS,
   type ProgressField,
   permitArgs,
   runOfKey,
   toAnswer,
   toDeadline,
+  toNotice,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
@@ -36,6 +39,9 @@ import {
   type EditClaim,
   FORM_TTL_MS,
   type MessageEdit,
+  type NewNotice,
+  type Notice,
+  type NoticeResult,
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
@@ -166,6 +172,31 @@ export const PG_MIGRATIONS: readonly string[] = [
     granted INTEGER NOT NULL DEFAULT 0,
     at      BIGINT  NOT NULL DEFAULT 0
   );
+  `,
+  `
+  CREATE TABLE outbox (
+    key            TEXT    NOT NULL PRIMARY KEY,
+    run_id         TEXT,
+    channel        TEXT,
+    thread_ts      TEXT,
+    user_id        TEXT,
+    text           TEXT    NOT NULL,
+    blocks         TEXT,
+    asks           TEXT,
+    created_at     BIGINT  NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'given_up')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        BIGINT  NOT NULL,
+    unsure         BOOLEAN NOT NULL DEFAULT FALSE,
+    claimed_by     TEXT,
+    claimed_until  BIGINT,
+    posted_channel TEXT,
+    posted_ts      TEXT,
+    error          TEXT,
+    CHECK ((user_id IS NULL) != (channel IS NULL AND thread_ts IS NULL))
+  );
+  CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
+  CREATE INDEX outbox_by_run ON outbox (run_id);
   `,
 ];
 
@@ -472,7 +503,8 @@ class PostgresStore implements Store {
        o AS (DELETE FROM once_keys WHERE run_id IN (SELECT run_id FROM gone)),
        -- Marks of no run still kept (a retention pass's own, say) go once as old as the runs.
        m AS (DELETE FROM once_keys k WHERE k.at < $1
-               AND NOT EXISTS (SELECT 1 FROM progress_messages p WHERE p.run_id = k.run_id))
+               AND NOT EXISTS (SELECT 1 FROM progress_messages p WHERE p.run_id = k.run_id)),
+       n AS (DELETE FROM outbox WHERE run_id IN (SELECT run_id FROM gone))
        SELECT COUNT(*)::int AS n FROM gone`,
       [ms(before, 'before'), limit],
     );
@@ -833,6 +865,67 @@ class PostgresStore implements Store {
       this.#permitPool,
     );
     return toSendPermits(rows[0], count, tolerance);
+  }
+
+  async addNotice(notice: NewNotice, now: Date): Promise<boolean> {
+    const c = noticeColumns(notice, now);
+    const result = await this.#query(
+      `INSERT INTO outbox (key, run_id, channel, thread_ts, user_id, text, blocks, asks, created_at, next_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (key) DO NOTHING`,
+      [c.key, c.run_id, c.channel, c.thread_ts, c.user_id, c.text, c.blocks, c.asks, c.created_at, c.next_at],
+    );
+    return result.rowCount === 1;
+  }
+
+  async getNotice(key: string): Promise<Notice | undefined> {
+    const { rows } = await this.#query('SELECT * FROM outbox WHERE key = $1', [key]);
+    return rows[0] ? toNotice(rows[0]) : undefined;
+  }
+
+  async dueNotices(now: Date, limit: number): Promise<Notice[]> {
+    const at = ms(now, 'now');
+    const { rows } = await this.#query(
+      `SELECT * FROM outbox
+       WHERE state = 'pending' AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1)
+       ORDER BY next_at, key LIMIT $2`,
+      [at, limit],
+    );
+    return rows.map(toNotice);
+  }
+
+  async claimNotice(key: string, owner: string, until: Date, now: Date): Promise<Notice | undefined> {
+    const at = ms(now, 'now');
+    // One statement: the row is locked as read, claimed if still free, and returned as it was.
+    const { rows } = await this.#query(
+      `UPDATE outbox o SET claimed_by = $2, claimed_until = $3, attempts = o.attempts + 1, unsure = TRUE
+       FROM (SELECT key, unsure FROM outbox WHERE key = $1 FOR UPDATE) old
+       WHERE o.key = old.key AND o.state = 'pending' AND o.next_at <= $4
+         AND (o.claimed_until IS NULL OR o.claimed_until <= $4)
+       RETURNING o.*, old.unsure AS was_unsure`,
+      [key, owner, ms(until, 'until'), at],
+    );
+    const row = rows[0];
+    return row ? toNotice({ ...row, unsure: row.was_unsure }) : undefined;
+  }
+
+  async finishNotice(key: string, owner: string, result: NoticeResult): Promise<boolean> {
+    const c = noticeResultColumns(result);
+    const changed = await this.#query(
+      `UPDATE outbox SET state = $1, next_at = COALESCE($2, next_at), unsure = $3,
+         posted_channel = COALESCE($4, posted_channel), posted_ts = COALESCE($5, posted_ts),
+         error = $6, claimed_by = NULL, claimed_until = NULL
+       WHERE key = $7 AND claimed_by = $8 AND state = 'pending'`,
+      [c.state, c.next_at, c.unsure, c.posted_channel, c.posted_ts, c.error, key, owner],
+    );
+    return changed.rowCount === 1;
+  }
+
+  async releaseNotices(owner: string): Promise<void> {
+    await this.#query(
+      "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = $1 AND state = 'pending'",
+      [owner],
+    );
   }
 
   async replicaIds(now: Date): Promise<string[]> {

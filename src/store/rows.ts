@@ -5,6 +5,9 @@
 import type {
   Answer,
   Deadline,
+  NewNotice,
+  Notice,
+  NoticeResult,
   OpenForm,
   ProgressMessage,
   QuestionDm,
@@ -230,5 +233,70 @@ export function toVote(row: Row): Vote & { suspensionKey: string } {
     userId: text(row, 'user_id'),
     approve: row.approve === true || Number(row.approve) === 1,
     at: date(row, 'at'),
+  };
+}
+
+const NOTICE_STATES = ['pending', 'sent', 'given_up'] as const;
+
+/** A notice's columns as written (`addNotice`): where it goes, what it says, dates as epoch ms. */
+export function noticeColumns(notice: NewNotice, now: Date) {
+  const at = ms(now, 'now');
+  const thread = 'channel' in notice.to ? notice.to : undefined;
+  return {
+    key: notice.key,
+    run_id: notice.runId,
+    channel: thread?.channel ?? null,
+    thread_ts: thread?.threadTs ?? null,
+    user_id: 'userId' in notice.to ? notice.to.userId : null,
+    text: notice.text,
+    blocks: notice.blocks ? JSON.stringify(notice.blocks) : null,
+    asks: notice.asks && notice.asks.length > 0 ? JSON.stringify(notice.asks) : null,
+    created_at: at,
+    next_at: at,
+  };
+}
+
+export function toNotice(row: Row): Notice {
+  const state = text(row, 'state') as Notice['state'];
+  if (!NOTICE_STATES.includes(state)) throw new TypeError(`Unexpected notice state: ${state}`);
+  const userId = optionalText(row, 'user_id');
+  const notice: Notice = {
+    key: text(row, 'key'),
+    runId: optionalText(row, 'run_id') ?? null,
+    to:
+      userId !== undefined ? { userId } : { channel: text(row, 'channel'), threadTs: text(row, 'thread_ts') },
+    text: text(row, 'text'),
+    createdAt: date(row, 'created_at'),
+    state,
+    attempts: Number(row.attempts ?? 0),
+    nextAt: date(row, 'next_at'),
+    unsure: row.unsure === true || Number(row.unsure) === 1,
+  };
+  const blocks = optionalText(row, 'blocks');
+  if (blocks !== undefined) notice.blocks = JSON.parse(blocks) as unknown[];
+  const asks = optionalText(row, 'asks');
+  if (asks !== undefined) notice.asks = (JSON.parse(asks) as unknown[]).map(String);
+  const claimedBy = optionalText(row, 'claimed_by');
+  if (claimedBy !== undefined) notice.claimedBy = claimedBy;
+  if (row.claimed_until !== null && row.claimed_until !== undefined)
+    notice.claimedUntil = date(row, 'claimed_until');
+  const postedChannel = optionalText(row, 'posted_channel');
+  const postedTs = optionalText(row, 'posted_ts');
+  if (postedChannel !== undefined && postedTs !== undefined)
+    notice.posted = { channel: postedChannel, ts: postedTs };
+  const error = optionalText(row, 'error');
+  if (error !== undefined) notice.error = error;
+  return notice;
+}
+
+/** The columns `finishNotice` sets for `result` (the claim itself is dropped by the caller's SQL). */
+export function noticeResultColumns(result: NoticeResult) {
+  return {
+    state: result.state,
+    next_at: result.state === 'pending' ? ms(result.nextAt, 'nextAt') : null,
+    unsure: result.state === 'pending' ? result.unsure : false,
+    posted_channel: result.state === 'sent' ? result.posted.channel : null,
+    posted_ts: result.state === 'sent' ? result.posted.ts : null,
+    error: result.state === 'sent' ? null : result.error.slice(0, 500),
   };
 }

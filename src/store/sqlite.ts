@@ -13,12 +13,15 @@ import {
   claimShare,
   formDetails,
   ms,
+  noticeColumns,
+  noticeResultColumns,
   PROGRESS_COLUMNS,
   type ProgressField,
   permitArgs,
   runOfKey,
   toAnswer,
   toDeadline,
+  toNotice,
   toOpenForm,
   toProgressMessage,
   toQuestionDm,
@@ -34,6 +37,9 @@ import {
   type EditClaim,
   FORM_TTL_MS,
   type MessageEdit,
+  type NewNotice,
+  type Notice,
+  type NoticeResult,
   type OpenForm,
   type ProgressMessage,
   type QuestionDm,
@@ -172,6 +178,31 @@ export const MIGRATIONS: readonly string[] = [
     at      INTEGER NOT NULL DEFAULT 0
   ) STRICT;
   `,
+  `
+  CREATE TABLE outbox (
+    key            TEXT    NOT NULL PRIMARY KEY,
+    run_id         TEXT,
+    channel        TEXT,
+    thread_ts      TEXT,
+    user_id        TEXT,
+    text           TEXT    NOT NULL,
+    blocks         TEXT,
+    asks           TEXT,
+    created_at     INTEGER NOT NULL,
+    state          TEXT    NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'given_up')),
+    attempts       INTEGER NOT NULL DEFAULT 0,
+    next_at        INTEGER NOT NULL,
+    unsure         INTEGER NOT NULL DEFAULT 0 CHECK (unsure IN (0, 1)),
+    claimed_by     TEXT,
+    claimed_until  INTEGER,
+    posted_channel TEXT,
+    posted_ts      TEXT,
+    error          TEXT,
+    CHECK ((user_id IS NULL) != (channel IS NULL AND thread_ts IS NULL))
+  ) STRICT;
+  CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 'pending';
+  CREATE INDEX outbox_by_run ON outbox (run_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -274,7 +305,15 @@ function columnValue(field: ProgressField, value: unknown): SQLInputValue {
 }
 
 /** Tables whose rows belong to one run, forgotten with it (`pruneFinished`). */
-const PRUNED_WITH_RUN = ['answers', 'deadlines', 'votes', 'question_dms', 'once_keys', 'progress_messages'];
+const PRUNED_WITH_RUN = [
+  'answers',
+  'deadlines',
+  'votes',
+  'question_dms',
+  'once_keys',
+  'outbox',
+  'progress_messages',
+];
 
 class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -793,6 +832,82 @@ class SqliteStore implements Store {
     this.#openBudget.run(name);
     const row = this.#takePermits.get({ name, want: count, interval, tolerance });
     return toSendPermits(row, count, tolerance);
+  }
+
+  async addNotice(notice: NewNotice, now: Date): Promise<boolean> {
+    const result = this.#db
+      .prepare(
+        `INSERT INTO outbox (key, run_id, channel, thread_ts, user_id, text, blocks, asks, created_at, next_at)
+         VALUES (:key, :run_id, :channel, :thread_ts, :user_id, :text, :blocks, :asks, :created_at, :next_at)
+         ON CONFLICT (key) DO NOTHING`,
+      )
+      .run(noticeColumns(notice, now));
+    return Number(result.changes) === 1;
+  }
+
+  async getNotice(key: string): Promise<Notice | undefined> {
+    const row = this.#db.prepare('SELECT * FROM outbox WHERE key = ?').get(key);
+    return row ? toNotice(row) : undefined;
+  }
+
+  async dueNotices(now: Date, limit: number): Promise<Notice[]> {
+    const at = ms(now, 'now');
+    // The partial index outbox_due answers this whatever the number of notices sent.
+    return this.#db
+      .prepare(
+        `SELECT * FROM outbox INDEXED BY outbox_due
+         WHERE state = 'pending' AND next_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
+         ORDER BY next_at, key LIMIT ?`,
+      )
+      .all(at, at, limit)
+      .map(toNotice);
+  }
+
+  async claimNotice(key: string, owner: string, until: Date, now: Date): Promise<Notice | undefined> {
+    const at = ms(now, 'now');
+    const untilMs = ms(until, 'until');
+    // One write transaction: the row as it was, and the claim, with no other claim in between.
+    return transaction(this.#db, () => {
+      const row = this.#db
+        .prepare(
+          `SELECT * FROM outbox WHERE key = ? AND state = 'pending' AND next_at <= ?
+             AND (claimed_until IS NULL OR claimed_until <= ?)`,
+        )
+        .get(key, at, at);
+      if (!row) return undefined;
+      this.#db
+        .prepare(
+          'UPDATE outbox SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1, unsure = 1 WHERE key = ?',
+        )
+        .run(owner, untilMs, key);
+      return toNotice({
+        ...row,
+        claimed_by: owner,
+        claimed_until: untilMs,
+        attempts: Number(row.attempts) + 1,
+      });
+    });
+  }
+
+  async finishNotice(key: string, owner: string, result: NoticeResult): Promise<boolean> {
+    const columns = noticeResultColumns(result);
+    const changed = this.#db
+      .prepare(
+        `UPDATE outbox SET state = :state, next_at = coalesce(:next_at, next_at), unsure = :unsure,
+           posted_channel = coalesce(:posted_channel, posted_channel), posted_ts = coalesce(:posted_ts, posted_ts),
+           error = :error, claimed_by = NULL, claimed_until = NULL
+         WHERE key = :key AND claimed_by = :owner AND state = 'pending'`,
+      )
+      .run({ ...columns, unsure: columns.unsure ? 1 : 0, key, owner });
+    return Number(changed.changes) === 1;
+  }
+
+  async releaseNotices(owner: string): Promise<void> {
+    this.#db
+      .prepare(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ? AND state = 'pending'",
+      )
+      .run(owner);
   }
 
   async replicaIds(now: Date): Promise<string[]> {

@@ -97,6 +97,51 @@ export interface QuestionDm {
   at: Date;
 }
 
+/**
+ * A thread reply or DM Flowgate owes (src/slack/outbox.ts): written once under its key, sent until
+ * Slack says ok, by whichever replica claims it.
+ */
+export interface Notice {
+  /** Idempotent: `<kind>:<run id>:…`, like the once-only marks; writing the same key again changes nothing. */
+  key: string;
+  /** The run it is about: it goes with the run at retention. */
+  runId: string | null;
+  /** A reply in the thread of `channel`/`threadTs`, or a DM to `userId`. */
+  to: { channel: string; threadTs: string } | { userId: string };
+  text: string;
+  blocks?: unknown[];
+  /** A DM asking these questions (`suspensionKey`s): recorded with `saveQuestionDm` once it is posted. */
+  asks?: string[];
+  createdAt: Date;
+  /** `sent` once Slack said ok; `given_up` after a permanent error or too long. */
+  state: 'pending' | 'sent' | 'given_up';
+  /** Attempts claimed so far. */
+  attempts: number;
+  /** Not tried again before this. */
+  nextAt: Date;
+  /**
+   * An attempt may have reached Slack without its answer coming back (a timeout, a connection cut, a
+   * process stopped mid-call): the next one looks for the notice before posting it again.
+   */
+  unsure: boolean;
+  /** The replica trying it now, until `claimedUntil`. */
+  claimedBy?: string;
+  claimedUntil?: Date;
+  /** Where it was posted, once sent. */
+  posted?: { channel: string; ts: string };
+  /** The last failure, in Slack's words. */
+  error?: string;
+}
+
+/** What a notice's caller writes; the rest is the outbox's. */
+export type NewNotice = Pick<Notice, 'key' | 'runId' | 'to' | 'text' | 'blocks' | 'asks'>;
+
+/** What became of a claimed attempt at a notice. */
+export type NoticeResult =
+  | { state: 'sent'; posted: { channel: string; ts: string } }
+  | { state: 'pending'; nextAt: Date; unsure: boolean; error: string }
+  | { state: 'given_up'; error: string };
+
 export const CLAIM_LEASE_MS = 120_000;
 
 /**
@@ -197,7 +242,7 @@ export interface Store {
   /**
    * Forgets at most `limit` runs whose message became final before `before` (when their end was
    * notified, else when they started): their message row, answers, deadlines, votes, questions
-   * asked by DM and once-only marks. Resolves to how many runs were forgotten.
+   * asked by DM, once-only marks and notices. Resolves to how many runs were forgotten.
    */
   pruneFinished(before: Date, limit: number): Promise<number>;
   /** How many runs `userId` started from Slack are not over yet (messages not final). */
@@ -256,6 +301,27 @@ export interface Store {
   recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]>;
   /** Every vote on every suspension of a run, oldest first. */
   listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]>;
+  // The outbox of thread replies and DMs (src/slack/outbox.ts).
+  /** Writes a notice, due at `now`, unless one with its key exists: true when written. */
+  addNotice(notice: NewNotice, now: Date): Promise<boolean>;
+  getNotice(key: string): Promise<Notice | undefined>;
+  /** Pending notices due at `now` and not claimed by anyone (or their claim ran out), soonest first, at most `limit`. */
+  dueNotices(now: Date, limit: number): Promise<Notice[]>;
+  /**
+   * Claims the next attempt at a pending, due, unclaimed notice until `until`: the notice for
+   * exactly one caller across every Store sharing the database (a conditional update), else
+   * undefined. Counts the attempt and records it as unsure (it may reach Slack and its answer be
+   * lost); the notice comes back as it was before, so `unsure` says whether an earlier attempt may
+   * have posted it.
+   */
+  claimNotice(key: string, owner: string, until: Date, now: Date): Promise<Notice | undefined>;
+  /** Records what became of `owner`'s attempt and drops the claim; nothing when `owner` holds no claim on it. */
+  finishNotice(key: string, owner: string, result: NoticeResult): Promise<boolean>;
+  /**
+   * Drops every claim `owner` holds on a pending notice (a replica known dead): tried again at once
+   * by others, looked for first (each claimed attempt left it unsure).
+   */
+  releaseNotices(owner: string): Promise<void>;
   /** Resolves when the database answers a trivial query now (for `GET /healthz`). */
   health(): Promise<void>;
 

@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type SlackEmulator, sendSlashCommand, startSlackEmulator } from '../../src/emulator/index.ts';
+import {
+  type JsonObject,
+  type SlackEmulator,
+  sendSlashCommand,
+  startSlackEmulator,
+} from '../../src/emulator/index.ts';
+import { openStore } from '../../src/store/index.ts';
 import { ALICE, GENERAL, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 
@@ -219,6 +225,75 @@ describe('npm start', () => {
     }
     expect(await exitWithin(again)).toBe(0);
   });
+
+  test('SIGKILL while the starter’s DM at the end of a run cannot be posted: the next start sends it, once', async () => {
+    const db = join(dir, 'outbox.db');
+    const env = socketEnv({ LOG_LEVEL: 'info', FLOWGATE_DB: db });
+    const isDm = (params: JsonObject) => String(params.text).startsWith('Your run of noop');
+    const dms = () => {
+      const im = emulator.imWith(ALICE);
+      return im ? emulator.messages(im.id).filter((m) => m.text.startsWith('Your run of noop')).length : 0;
+    };
+    const before = dms();
+    const failed = () =>
+      emulator.callsOf('chat.postMessage').filter((c) => isDm(c.params) && c.status === 503);
+    const failedBefore = failed().length;
+    // Slack answers 503 to that DM for as long as the first process lives.
+    emulator.scriptCalls(
+      'chat.postMessage',
+      Array.from({ length: 1000 }, () => ({ status: 503 })),
+      isDm,
+    );
+    const noopRuns = () => emulator.messages(GENERAL).filter((m) => m.text.startsWith('noop: '));
+    const runsBefore = noopRuns().length;
+    const first = start(env);
+    const store = openStore(db);
+    let runId: string | undefined;
+    let due = Date.now();
+    try {
+      await waitFor('the connection', () => first.output().includes('connected to Slack'), 20_000);
+      await sendSlashCommand(emulator, {
+        socketMode: true,
+        command: '/flowgate',
+        text: 'start noopWorkflow',
+        userId: ALICE,
+        channelId: GENERAL,
+      });
+      // This run's message: posted after the messages of earlier runs of the workflow.
+      const done = await waitFor('the run to succeed', () =>
+        noopRuns()
+          .slice(runsBefore)
+          .find((m) => m.text.startsWith('noop: Succeeded (run ')),
+      );
+      runId = /\(run ([^)]+)\)/.exec(done.text)?.[1];
+      // The DM failed, and is between two tries (not in the middle of one) when the process dies;
+      // when it is due again (every refusal doubles the wait: a slow machine sees several).
+      due = await waitFor('the DM to fail', async () => {
+        if (failed().length <= failedBefore) return false;
+        const notice = await store.getNotice(`end-dm:${runId}`);
+        if (notice === undefined) return Date.now(); // not in the outbox at all
+        return notice.state === 'pending' && notice.claimedBy === undefined && notice.nextAt.getTime();
+      });
+    } finally {
+      first.child.kill('SIGKILL');
+    }
+    await first.exit;
+    emulator.clearScripts();
+    expect(dms()).toBe(before);
+    const again = start(env);
+    try {
+      await waitFor('the connection', () => again.output().includes('connected to Slack'), 30_000);
+      await waitFor('the DM', () => dms() > before, Math.max(0, due - Date.now()) + 20_000);
+      await waitFor('the DM recorded as sent', async () => {
+        return (await store.getNotice(`end-dm:${runId}`))?.state === 'sent';
+      });
+    } finally {
+      again.child.kill('SIGTERM');
+      await store.close();
+    }
+    expect(await exitWithin(again)).toBe(0);
+    expect(dms()).toBe(before + 1);
+  }, 120_000);
 
   test('a bot token Slack refuses: a clear message and exit code 1', async () => {
     const run = start(socketEnv({ SLACK_BOT_TOKEN: 'xoxb-revoked-token', LOG_LEVEL: 'info' }));

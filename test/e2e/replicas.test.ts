@@ -3,8 +3,8 @@
  * (started here), behind a round-robin balancer for Slack's requests, with the Slack emulator and a
  * real Mastra server. Every guarantee holds across them: one answer wins, one message per run started
  * elsewhere, each run followed by one replica, a SIGKILLed replica's runs finished by the others and
- * each end notified once, and one chat.update budget for the three together — exactly, even while
- * one replica is stalled.
+ * each end notified once, a DM the dead replica could not post sent by another, and one
+ * chat.update budget for the three together — exactly, even while one replica is stalled.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  type JsonObject,
   type SlackEmulator,
   sendBlockAction,
   sendSlashCommand,
@@ -335,4 +336,40 @@ describe('three replicas on one PostgreSQL', () => {
     const span = Math.max(...sent) - Math.min(...sent);
     expect(sent.length).toBeGreaterThan(BURST + (UPDATES_PER_MINUTE / 60_000) * span * 0.5);
   }, 200_000);
+  test('the starter’s DM Slack refused, its replica SIGKILLed between two tries: another replica sends it, once', async () => {
+    const isDm = (params: JsonObject) => String(params.text).startsWith('Your run of noop');
+    const failed = () =>
+      emulator.callsOf('chat.postMessage').filter((c) => isDm(c.params) && c.status === 503);
+    const sent = () =>
+      emulator.callsOf('chat.postMessage').filter((c) => isDm(c.params) && c.response.ok === true);
+    emulator.scriptCalls(
+      'chat.postMessage',
+      Array.from({ length: 1000 }, () => ({ status: 503 })),
+      isDm,
+    );
+    const routed = [...cluster.routed];
+    const runId = await startRun('start noopWorkflow');
+    // The replica that started the run follows it, and tries the DM first when it ends.
+    const starter = cluster.routed.findIndex((n, i) => n > (routed[i] ?? 0));
+    expect(starter).toBeGreaterThanOrEqual(0);
+    await waitFor('the run to succeed', () => messageOf(runId)?.text.includes('Succeeded'));
+    // When it is due again (every refusal doubles the wait: a slow machine sees several).
+    const due = await waitFor('the DM refused, between two tries', async () => {
+      if (failed().length === 0) return false;
+      const { rows } = await pg.query(
+        `SELECT state, claimed_by, next_at FROM outbox WHERE key = 'end-dm:${runId}'`,
+        database,
+      );
+      if (rows.length === 0) return Date.now(); // not in the outbox at all
+      return rows[0]?.state === 'pending' && rows[0]?.claimed_by === null ? Number(rows[0].next_at) : false;
+    });
+    cluster.replicas[starter]!.child.kill('SIGKILL');
+    await cluster.replicas[starter]!.exit;
+    emulator.clearScripts();
+    await waitFor('the DM', () => sent().length > 0, Math.max(0, due - Date.now()) + 30_000);
+    const { rows } = await pg.query(`SELECT state FROM outbox WHERE key = 'end-dm:${runId}'`, database);
+    expect(rows[0]?.state).toBe('sent');
+    expect(sent()).toHaveLength(1);
+    expect(threadReplies(runId, 'Run noop succeeded')).toBe(1);
+  }, 180_000);
 });

@@ -1,9 +1,11 @@
 /**
  * Slack's Web API failing (HTTP 5xx, from the emulator): the person waiting is told within seconds
  * in plain words, nothing is left half-done (no Mastra run, no stored row, no ghost message), and
- * the app keeps serving once Slack is back.
+ * the app keeps serving once Slack is back. Thread replies and DMs go out once, whatever Slack
+ * answers (src/slack/outbox.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { JsonObject } from '../../src/emulator/index.ts';
 import { ALICE, GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 
 let h: Harness;
@@ -19,6 +21,7 @@ afterEach(() => {
     h.emulator.forceRateLimit(method, 0);
   }
   h.emulator.forceRateLimit('chat.update', 0);
+  h.emulator.clearScripts();
 });
 
 /** Slack's answer to Flowgate, later than the policies allow a person to wait (interactive: 5 s). */
@@ -149,5 +152,102 @@ describe("when Slack's Web API fails", () => {
     // The publisher counted them as rate limits (not as failures), and the message is final.
     expect(h.flowgate.publisher.stats().rateLimited - rateLimitedBefore).toBe(2);
     expect(h.progressMessage(runId)!.text).toContain('Succeeded');
+  });
+});
+
+describe('thread replies and DMs, whatever Slack answers', () => {
+  /** The end of a run in its thread (`Run linear-workflow succeeded.`), by what Flowgate sends. */
+  const endInThread = (params: JsonObject) =>
+    typeof params.thread_ts === 'string' && String(params.text).startsWith('Run linear-workflow');
+  const endDm = (params: JsonObject) => String(params.text).startsWith('Your run of linear-workflow');
+  const repliesOf = (message: { channel: string; ts: string }, start: string) =>
+    h.emulator
+      .thread(message.channel, message.ts)
+      .slice(1)
+      .filter((m) => m.text.startsWith(start));
+  /**
+   * Picks the calls of runs started from now on (their thread, or a DM linking to their message):
+   * a notice of an earlier test's run still on its way is left alone.
+   */
+  const ofNewRuns = () => {
+    const earlier = new Set(h.emulator.messages(GENERAL).map((m) => `p${m.ts.replace('.', '')}`));
+    return (params: JsonObject) => {
+      const thread = params.thread_ts;
+      if (typeof thread === 'string') return !earlier.has(`p${thread.replace('.', '')}`);
+      const link = /\/(p\d+)/.exec(String(params.text))?.[1];
+      return link !== undefined && !earlier.has(link);
+    };
+  };
+  /** A DM that links to `message` (the run's message). */
+  const linksTo =
+    (message: { ts: string }) =>
+    (m: { text: string }): boolean =>
+      m.text.includes(`/p${message.ts.replace('.', '')}`);
+  const dmsOf = (user: string, start: string) => {
+    const dm = h.emulator.imWith(user);
+    return dm ? h.emulator.messages(dm.id).filter((m) => m.text.startsWith(start)) : [];
+  };
+
+  test('the end of a run in its thread: sent after a 429 and then ok:false ratelimited', async () => {
+    const fresh = ofNewRuns();
+    h.emulator.scriptCalls(
+      'chat.postMessage',
+      [{ status: 429, retryAfter: 1 }, { error: 'ratelimited' }],
+      (p) => endInThread(p) && fresh(p),
+    );
+    const runId = await h.startRun('start linearWorkflow {"value": 1}');
+    const message = await h.message(runId, (m) => m.text.includes('Succeeded'));
+    const replies = await waitFor('the end of the run in its thread', () => {
+      const found = repliesOf(message, 'Run linear-workflow');
+      return found.length > 0 ? found : undefined;
+    });
+    expect(replies.map((m) => m.text)).toEqual(['Run linear-workflow succeeded.']);
+    // Three attempts: the 429, the ok:false, then the one Slack took.
+    const attempts = h.emulator
+      .callsOf('chat.postMessage')
+      .filter((c) => endInThread(c.params) && c.params.thread_ts === message.ts);
+    expect(attempts.map((c) => c.response.error ?? 'ok')).toEqual(['ratelimited', 'ratelimited', 'ok']);
+    expect(await h.flowgate.store.getNotice(`final:${runId}`)).toMatchObject({ state: 'sent', attempts: 3 });
+    await waitFor(
+      'its DM too',
+      async () => (await h.flowgate.store.getNotice(`end-dm:${runId}`))?.state === 'sent',
+    );
+  });
+
+  test('an answer lost after Slack posted the reply and the DM: each is in Slack once, not posted again', async () => {
+    const fresh = ofNewRuns();
+    h.emulator.scriptCalls('chat.postMessage', ['lost'], (p) => endInThread(p) && fresh(p));
+    h.emulator.scriptCalls('chat.postMessage', ['lost'], (p) => endDm(p) && fresh(p));
+    const runId = await h.startRun('start linearWorkflow {"value": 2}');
+    const message = await h.message(runId, (m) => m.text.includes('Succeeded'));
+    // Until Slack has both and nothing is left to try.
+    await waitFor('both notices in Slack, none left to try', async () => {
+      const notices = await Promise.all([
+        h.flowgate.store.getNotice(`final:${runId}`),
+        h.flowgate.store.getNotice(`end-dm:${runId}`),
+      ]);
+      return (
+        repliesOf(message, 'Run linear-workflow').length > 0 &&
+        dmsOf(ALICE, 'Your run of linear-workflow').some(linksTo(message)) &&
+        notices.every((n) => n?.state !== 'pending')
+      );
+    });
+    await h.flowgate.progress.idle();
+    expect(repliesOf(message, 'Run linear-workflow')).toHaveLength(1);
+    expect(dmsOf(ALICE, 'Your run of linear-workflow').filter(linksTo(message))).toHaveLength(1);
+    // Each was posted once, its answer lost, then found by its key rather than posted again.
+    for (const match of [endInThread, endDm]) {
+      const posts = h.emulator.callsOf('chat.postMessage').filter((c) => match(c.params) && fresh(c.params));
+      expect(posts.filter((c) => c.lost)).toHaveLength(1);
+    }
+    const looked = [
+      ...h.emulator.callsOf('conversations.replies'),
+      ...h.emulator.callsOf('conversations.history'),
+    ].filter((c) => c.params.include_all_metadata);
+    expect(looked.length).toBeGreaterThanOrEqual(2);
+    expect(await h.flowgate.store.getNotice(`final:${runId}`)).toMatchObject({
+      state: 'sent',
+      posted: { channel: message.channel, ts: repliesOf(message, 'Run linear-workflow')[0]!.ts },
+    });
   });
 });

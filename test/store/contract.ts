@@ -923,4 +923,143 @@ export function storeContract(backend: StoreBackend): void {
       ]);
     });
   });
+
+  describe('the outbox of thread replies and DMs', () => {
+    const t0 = new Date('2026-12-07T10:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const reply = {
+      key: 'final:run-1',
+      runId: 'run-1',
+      to: { channel: 'C0CHANNEL', threadTs: '1700000000.000100' },
+      text: 'Run succeeded.',
+    };
+    const dm = {
+      key: 'dm:run-1:approve#1:U0B',
+      runId: 'run-1',
+      to: { userId: 'U0B' },
+      text: 'A question',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'A question' } }],
+      asks: ['approve#1', 'approve#2'],
+    };
+
+    test('written once per key, across stores; round-trips where it goes and what it says', async () => {
+      const a = await open();
+      const b = await open();
+      expect(await a.addNotice(reply, t0)).toBe(true);
+      expect(await b.addNotice({ ...reply, text: 'something else' }, at(5))).toBe(false);
+      expect(await b.addNotice(dm, t0)).toBe(true);
+      expect(await b.getNotice(reply.key)).toEqual({
+        ...reply,
+        createdAt: t0,
+        state: 'pending',
+        attempts: 0,
+        nextAt: t0,
+        unsure: false,
+      });
+      expect(await a.getNotice(dm.key)).toMatchObject({ ...dm, state: 'pending', unsure: false });
+      expect(await a.getNotice('nothing:here')).toBeUndefined();
+    });
+
+    test('due ones soonest first; each attempt claimed by one store; a claim that ran out is taken over', async () => {
+      const a = await open();
+      const b = await open();
+      await a.addNotice(dm, at(1));
+      await a.addNotice(reply, t0);
+      expect(await a.dueNotices(t0, 10)).toHaveLength(1);
+      expect((await b.dueNotices(at(1), 10)).map((n) => n.key)).toEqual([reply.key, dm.key]);
+      expect(await b.dueNotices(at(1), 1)).toHaveLength(1);
+      const [first, second] = await Promise.all([
+        a.claimNotice(reply.key, 'A', at(30_000), at(1)),
+        b.claimNotice(reply.key, 'B', at(30_000), at(1)),
+      ]);
+      expect([first, second].filter((n) => n !== undefined)).toHaveLength(1);
+      const claimed = first ?? second;
+      const owner = first ? 'A' : 'B';
+      // Returned as it was: no earlier attempt may have posted it.
+      expect(claimed).toMatchObject({ attempts: 1, unsure: false, claimedBy: owner });
+      expect(await a.getNotice(reply.key)).toMatchObject({ unsure: true, attempts: 1 });
+      expect((await a.dueNotices(at(2), 10)).map((n) => n.key)).toEqual([dm.key]);
+      // Its claimer stopped mid-call: once the claim ran out, another takes it and learns it may be posted.
+      expect(await a.claimNotice(reply.key, 'C', at(60_000), at(29_999))).toBeUndefined();
+      expect((await a.dueNotices(at(30_000), 10)).map((n) => n.key)).toContain(reply.key);
+      expect(await b.claimNotice(reply.key, 'C', at(60_000), at(30_000))).toMatchObject({
+        attempts: 2,
+        unsure: true,
+        claimedBy: 'C',
+      });
+      // The old claimer's late result is not taken.
+      expect(
+        await a.finishNotice(reply.key, owner, {
+          state: 'sent',
+          posted: { channel: 'C0CHANNEL', ts: '1.1' },
+        }),
+      ).toBe(false);
+    });
+
+    test('finished: sent for good, or pending again (not due before its next try), or given up', async () => {
+      const store = await open();
+      await store.addNotice(reply, t0);
+      await store.addNotice(dm, t0);
+      await store.claimNotice(reply.key, 'A', at(30_000), t0);
+      expect(
+        await store.finishNotice(reply.key, 'A', {
+          state: 'pending',
+          nextAt: at(5000),
+          unsure: false,
+          error: 'ratelimited',
+        }),
+      ).toBe(true);
+      expect(await store.getNotice(reply.key)).toMatchObject({
+        state: 'pending',
+        nextAt: at(5000),
+        unsure: false,
+        error: 'ratelimited',
+      });
+      expect((await store.getNotice(reply.key))?.claimedBy).toBeUndefined();
+      expect(await store.dueNotices(at(4999), 10)).toHaveLength(1); // the DM only
+      expect(await store.claimNotice(reply.key, 'A', at(30_000), at(4999))).toBeUndefined();
+      await store.claimNotice(reply.key, 'A', at(40_000), at(5000));
+      await store.finishNotice(reply.key, 'A', {
+        state: 'sent',
+        posted: { channel: 'C0CHANNEL', ts: '1700000001.000200' },
+      });
+      expect(await store.getNotice(reply.key)).toMatchObject({
+        state: 'sent',
+        attempts: 2,
+        posted: { channel: 'C0CHANNEL', ts: '1700000001.000200' },
+      });
+      expect((await store.getNotice(reply.key))?.error).toBeUndefined();
+      expect(await store.claimNotice(reply.key, 'A', at(90_000), at(60_000))).toBeUndefined();
+      await store.claimNotice(dm.key, 'A', at(30_000), t0);
+      await store.finishNotice(dm.key, 'A', { state: 'given_up', error: 'cannot_dm_bot' });
+      expect(await store.getNotice(dm.key)).toMatchObject({ state: 'given_up', error: 'cannot_dm_bot' });
+      expect(await store.dueNotices(at(60_000), 10)).toEqual([]);
+    });
+
+    test("a dead replica's claims are given back: others try its notices at once", async () => {
+      const store = await open();
+      await store.addNotice(reply, t0);
+      await store.addNotice(dm, t0);
+      await store.claimNotice(reply.key, 'dead', at(60_000), t0);
+      await store.claimNotice(dm.key, 'alive', at(60_000), t0);
+      await store.releaseNotices('dead');
+      expect((await store.dueNotices(at(1), 10)).map((n) => n.key)).toEqual([reply.key]);
+      expect(await store.claimNotice(reply.key, 'other', at(60_000), at(1))).toMatchObject({
+        unsure: true,
+        attempts: 2,
+      });
+    });
+
+    test('notices go with their run at retention', async () => {
+      const store = await open();
+      const old = new Date('2025-01-01T00:00:00Z');
+      await store.saveProgressMessage(message('run-1', { startedAt: old, final: true }));
+      await store.saveProgressMessage(message('run-2', { startedAt: old }));
+      await store.addNotice(reply, t0);
+      await store.addNotice({ ...reply, key: 'final:run-2', runId: 'run-2' }, t0);
+      expect(await store.pruneFinished(new Date('2025-02-01T00:00:00Z'), 10)).toBe(1);
+      expect(await store.getNotice(reply.key)).toBeUndefined();
+      expect(await store.getNotice('final:run-2')).toBeDefined();
+    });
+  });
 }

@@ -19,7 +19,7 @@ describe('the Store contract on PostgreSQL', () => {
       if (!url) url = await server.createDatabase();
       else
         await server.query(
-          'TRUNCATE progress_messages, answers, once_keys, open_forms, replicas, deadlines, votes, send_budgets',
+          'TRUNCATE progress_messages, answers, once_keys, open_forms, replicas, deadlines, votes, send_budgets, outbox',
           new URL(url).pathname.slice(1),
         );
     },

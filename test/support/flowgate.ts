@@ -130,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const flowgate = createFlowgateApp(config, {
     logger: options.logger ?? silentLogger,
     pollIntervalMs: 100,
+    outboxIntervalMs: 100,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),

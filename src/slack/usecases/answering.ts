@@ -250,7 +250,7 @@ export class Answering extends UseCase {
     resumeData: unknown,
     note?: string,
   ): Promise<AnswerOutcome> {
-    const { store, client, progress, gateway, logger } = this.deps;
+    const { store, client, progress, gateway, logger, outbox } = this.deps;
     const runId = row.runId;
     const { suspension } = waiting;
     const step = suspension.path;
@@ -278,8 +278,13 @@ export class Answering extends UseCase {
             progress.follow(runId, events); // the run goes on whatever the store said
           }
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
-          await gateway
-            .replyInThread(row.channel, row.ts, answered, 'background')
+          await outbox
+            .send({
+              key: `answered:${runId}:${key}`,
+              runId,
+              to: { channel: row.channel, threadTs: row.ts },
+              text: answered,
+            })
             .catch((error) => logger.warn('thread reply failed', error));
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {

@@ -29,6 +29,7 @@ import { fitView } from '../fit.ts';
 import type { SlackGateway } from '../gateway.ts';
 import { VIEW } from '../ids.ts';
 import { code, safeText } from '../mrkdwn.ts';
+import type { Outbox } from '../outbox.ts';
 import type { ProgressMessages } from '../progress.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
 import { PerPersonLimit } from './per-person-limit.ts';
@@ -50,6 +51,8 @@ export interface UseCaseDeps {
   policy: Policy;
   gateway: SlackGateway;
   progress: ProgressMessages;
+  /** Thread replies and DMs: each sent once, across failures, restarts and replicas. */
+  outbox: Outbox;
   command: string;
   logger: Logger;
   /** Escalation, quorums and answers given on timeout (src/slack/deadlines.ts). */
