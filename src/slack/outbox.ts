@@ -91,7 +91,8 @@ function noticeVerdict(error: unknown, posting: boolean): Verdict {
   const failure = slackFailure(error);
   switch (failure.kind) {
     case 'rate_limited':
-      return { retry: true, afterMs: failure.retryAfterMs, unsure: false, error: 'rate limited (HTTP 429)' };
+      // A 429, or `ok: false` with `ratelimited` (src/slack/retry.ts takes both for one).
+      return { retry: true, afterMs: failure.retryAfterMs, unsure: false, error: 'rate limited' };
     case 'platform':
       return RETRIED_PLATFORM_ERRORS.has(failure.error)
         ? { retry: true, unsure: false, error: failure.error }

@@ -148,7 +148,7 @@ describe('the outbox', () => {
     );
     now = new Date(now.getTime() + 30_000);
     await box.tick();
-    expect(await store.getNotice(notice.key)).toMatchObject({ state: 'pending', error: 'ratelimited' });
+    expect(await store.getNotice(notice.key)).toMatchObject({ state: 'pending', error: 'rate limited' });
     now = new Date(now.getTime() + 1000);
     await box.tick();
     expect(inThread('rate limited')).toHaveLength(1);
