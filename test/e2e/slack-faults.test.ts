@@ -207,7 +207,12 @@ describe('thread replies and DMs, whatever Slack answers', () => {
       .callsOf('chat.postMessage')
       .filter((c) => endInThread(c.params) && c.params.thread_ts === message.ts);
     expect(attempts.map((c) => c.response.error ?? 'ok')).toEqual(['ratelimited', 'ratelimited', 'ok']);
-    expect(await h.flowgate.store.getNotice(`final:${runId}`)).toMatchObject({ state: 'sent', attempts: 3 });
+    // Marked sent once Slack's answer is in (just after the reply shows).
+    const notice = await waitFor('the reply marked sent', async () => {
+      const found = await h.flowgate.store.getNotice(`final:${runId}`);
+      return found?.state === 'sent' ? found : undefined;
+    });
+    expect(notice.attempts).toBe(3);
     await waitFor(
       'its DM too',
       async () => (await h.flowgate.store.getNotice(`end-dm:${runId}`))?.state === 'sent',
