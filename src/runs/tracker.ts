@@ -11,6 +11,7 @@ import type { RunSnapshot, WorkflowEvent, WorkflowRunState } from '../mastra/typ
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { reduceRun, snapshotFromRunState } from './state.ts';
 import { type StreamHold, StreamSlots } from './streams.ts';
+import { Turns } from './turns.ts';
 
 /** Where a run's state comes from: a port onto the workflow client. */
 export interface RunSource {
@@ -288,48 +289,6 @@ async function* untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): 
       void Promise.resolve()
         .then(() => iterator.return?.())
         .catch(() => {});
-  }
-}
-
-/** At most `limit` pieces of work at once; the others wait their turn, first come first served. */
-class Turns {
-  #free: number;
-  readonly #queue: Array<{ go(): void; dropped: boolean }> = [];
-
-  constructor(limit: number) {
-    this.#free = Math.max(1, limit);
-  }
-
-  async run<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    if (signal.aborted) throw new Error('stopped');
-    if (this.#free > 0) this.#free--;
-    else await this.#wait(signal);
-    try {
-      return await work();
-    } finally {
-      let next = this.#queue.shift();
-      while (next?.dropped) next = this.#queue.shift();
-      if (next) next.go();
-      else this.#free++;
-    }
-  }
-
-  #wait(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        turn.dropped = true; // skipped when its turn comes
-        reject(new Error('stopped'));
-      };
-      const turn = {
-        dropped: false,
-        go: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      this.#queue.push(turn);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }
 

@@ -12,6 +12,7 @@
 import type { MastraClient } from '../mastra/client.ts';
 import type { RunStatus, WorkflowRunSummary } from '../mastra/types.ts';
 import type { SharedFollowing } from './shared.ts';
+import { Turns } from './turns.ts';
 
 export interface WatchTarget {
   workflowKey: string;
@@ -39,7 +40,7 @@ export interface WatcherOptions {
 }
 
 const PER_PAGE = 100;
-/** Pages of one list read at once (the client's connections are shared with every other call). */
+/** List requests under way at once, over every list of a check (the client's connections are shared with every other call). */
 const PAGES_AT_ONCE = 4;
 const LIVE: readonly RunStatus[] = ['running', 'waiting'];
 
@@ -51,6 +52,7 @@ export class RunWatcher {
   #stopped = true;
   /** Per workflow, runs `onRun` dealt with for good, while they stay listed. */
   readonly #handled = new Map<string, Set<string>>();
+  readonly #pages = new Turns(PAGES_AT_ONCE);
 
   constructor(options: WatcherOptions) {
     this.#options = options;
@@ -147,22 +149,18 @@ export class RunWatcher {
     this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
   }
 
-  /** Every run of `workflowKey` with `status`: the first page, then the others a few at a time. */
+  /** Every run of `workflowKey` with `status`: the first page, then the others side by side (see `#pages`). */
   async #runs(workflowKey: string, status: RunStatus, signal: AbortSignal): Promise<WorkflowRunSummary[]> {
     const workflow = this.#options.client.getWorkflow(workflowKey);
-    const page = (n: number) => workflow.runs({ status, page: n, perPage: PER_PAGE, signal });
+    const page = (n: number) =>
+      this.#pages.run(() => workflow.runs({ status, page: n, perPage: PER_PAGE, signal }), signal);
     const first = await page(0);
-    const runs = [...first.runs];
-    if (first.runs.length < PER_PAGE) return runs;
-    const pages = Math.ceil(first.total / PER_PAGE);
-    for (let next = 1; next < pages; next += PAGES_AT_ONCE) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(PAGES_AT_ONCE, pages - next) }, (_, i) => page(next + i)),
-      );
-      for (const result of batch) runs.push(...result.runs);
-    }
+    if (first.runs.length < PER_PAGE) return [...first.runs];
+    const rest = await Promise.all(
+      Array.from({ length: Math.ceil(first.total / PER_PAGE) - 1 }, (_, i) => page(i + 1)),
+    );
     // A run started meanwhile pushes the others a place down the pages (newest first): the last
     // may be missed this time. Its follower then reads its state once; it is found on the next check.
-    return runs;
+    return [first, ...rest].flatMap((result) => result.runs);
   }
 }
