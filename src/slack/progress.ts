@@ -6,7 +6,7 @@
  */
 import { resumeSchemaOf, type WorkflowCatalog } from '../catalog.ts';
 import { isYesNoSchema } from '../forms/index.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, runFields } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
 import type {
@@ -329,7 +329,7 @@ export class ProgressMessages {
       ...(events ? { events } : {}),
       onSnapshot: (snapshot) => this.#onSnapshot(context, snapshot),
     });
-    logger.debug(`run ${runId}: following ended (${result.end})`);
+    logger.debug(`run ${runId}: following ended (${result.end})`, undefined, runFields(context.row));
     try {
       await this.#onEnd(context, result);
     } finally {
@@ -349,7 +349,7 @@ export class ProgressMessages {
       this.#runs.set(runId, context);
       return context;
     } catch (error) {
-      this.#deps.logger.warn(`run ${runId}: cannot load workflow ${row.workflowKey}`, error);
+      this.#deps.logger.warn(`run ${runId}: cannot load workflow ${row.workflowKey}`, error, runFields(row));
       return undefined;
     }
   }
@@ -458,7 +458,11 @@ export class ProgressMessages {
     // it edits the message now; stop here at once rather than at the next renewal. Finals still go.
     const { leases } = this.#deps;
     if (!final && row?.owner !== undefined && row.owner !== leases.id) {
-      this.#deps.logger.debug(`run ${context.row.runId}: followed by ${row.owner} now; letting go`);
+      this.#deps.logger.debug(
+        `run ${context.row.runId}: followed by ${row.owner} now; letting go`,
+        undefined,
+        runFields(context.row),
+      );
       leases.forget(context.row.runId);
       void this.#deps.tracker.stop(context.row.runId);
       return;
@@ -608,7 +612,11 @@ export class ProgressMessages {
         : await gateway.conversationMembers(row.channel, 'background');
       outside = people.filter((id) => !readers.has(id)).slice(0, MAX_DM_PEOPLE);
     } catch (error) {
-      logger.warn(`run ${row.runId}: cannot tell who reads its conversation; nobody asked by DM`, error);
+      logger.warn(
+        `run ${row.runId}: cannot tell who reads its conversation; nobody asked by DM`,
+        error,
+        runFields(row),
+      );
       return;
     }
     if (outside.length === 0) return;
@@ -643,7 +651,10 @@ export class ProgressMessages {
         }
         asked = true;
       } catch (error) {
-        logger.warn(`run ${row.runId}: could not ask ${userId} by DM`, error);
+        logger.warn(`run ${row.runId}: could not ask ${userId} by DM`, error, {
+          ...runFields(row),
+          user: userId,
+        });
       }
     }
     if (asked) this.refresh(row.runId);
@@ -686,7 +697,7 @@ export class ProgressMessages {
     for (const dm of dms) {
       await this.#deps.gateway
         .updateMessage(dm.channel, dm.ts, content)
-        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error));
+        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error, { runId }));
     }
   }
 
@@ -724,7 +735,7 @@ export class ProgressMessages {
       const state = await this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId);
       return label(snapshotFromRunState(state).payload.workflowState.suspended);
     } catch (error) {
-      this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error);
+      this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error, runFields(row));
       return questions;
     }
   }
@@ -753,6 +764,7 @@ export class ProgressMessages {
     if (this.#stopping) return; // perhaps not delivered: the next start follows the run again
     const status = snapshot.payload.workflowState.status;
     await store.updateProgressMessage(row.runId, { status, final: true });
+    this.#deps.logger.info(`run ${row.runId}: ${status}, its message final`, undefined, runFields(row));
     if (await store.markOnce(`final:${row.runId}`)) await this.#notifyEnd(context, snapshot);
     this.#forget(row.runId);
   }
@@ -784,7 +796,7 @@ export class ProgressMessages {
     try {
       await gateway.replyInThread(row.channel, row.ts, `Run ${outcome}${by}${detail}.`, 'background');
     } catch (error) {
-      logger.warn(`run ${row.runId}: thread reply failed`, error);
+      logger.warn(`run ${row.runId}: thread reply failed`, error, runFields(row));
     }
     await this.#closeDms(row, `Run ${outcome}${by}: nothing is left to answer here.`);
     // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
@@ -809,7 +821,7 @@ export class ProgressMessages {
         'background',
       );
     } catch (error) {
-      logger.warn(`run ${row.runId}: DM to the starter failed`, error);
+      logger.warn(`run ${row.runId}: DM to the starter failed`, error, runFields(row));
     }
   }
 

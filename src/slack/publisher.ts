@@ -104,6 +104,10 @@ export interface PublisherStats {
   ignored: number;
   /** Publishes that would have changed nothing Slack shows: nothing sent for them. */
   unchanged: number;
+  /** Now: messages with a state waiting to be sent. */
+  queued: number;
+  /** Now: how long (ms) the state waiting longest has waited. */
+  oldestWaitingMs: number;
 }
 
 export interface CloseOptions {
@@ -260,6 +264,8 @@ const EMPTY_STATS = (): PublisherStats => ({
   failed: 0,
   ignored: 0,
   unchanged: 0,
+  queued: 0,
+  oldestWaitingMs: 0,
 });
 
 export class ProgressPublisher<P> implements Publisher<P> {
@@ -446,7 +452,10 @@ export class ProgressPublisher<P> implements Publisher<P> {
   }
 
   stats(): PublisherStats {
-    return { ...this.counters };
+    const now = this.nowFn();
+    let oldestWaitingMs = 0;
+    for (const state of this.queued) oldestWaitingMs = Math.max(oldestWaitingMs, now - state.waitingSince);
+    return { ...this.counters, queued: this.queued.size, oldestWaitingMs };
   }
 
   /** Current shared rate after AIMD (sends per minute), or undefined without a budget. */

@@ -257,6 +257,7 @@ export class Answering extends UseCase {
     const forEachIndex = suspension.forEachIndex;
     const key = suspensionKey(suspension);
     const claim = await store.claimAnswer(runId, key, userId, new Date());
+    this.deps.onAnswer?.(claim.claimed ? 'claim_won' : 'claim_lost');
     if (!claim.claimed) {
       return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
@@ -277,12 +278,14 @@ export class Answering extends UseCase {
           } finally {
             progress.follow(runId, events); // the run goes on whatever the store said
           }
+          this.deps.onAnswer?.('resumed');
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
           await gateway
             .replyInThread(row.channel, row.ts, answered, 'background')
-            .catch((error) => logger.warn('thread reply failed', error));
+            .catch((error) => logger.warn('thread reply failed', error, { runId }));
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {
+          this.deps.onAnswer?.('resume_failed');
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
           this.ctx.logUnexpected(error);

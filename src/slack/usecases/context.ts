@@ -56,7 +56,12 @@ export interface UseCaseDeps {
   deadlines?: Deadlines;
   /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
+  /** Told of each answer's claim and resumption (metrics); must not throw. */
+  onAnswer?: (event: AnswerEvent) => void;
 }
+
+/** What became of an answer: its claim won or lost (someone answered first), the run resumed or not. */
+export type AnswerEvent = 'claim_won' | 'claim_lost' | 'resumed' | 'resume_failed';
 
 export type Respond = (reply: Reply) => Promise<void>;
 
