@@ -151,7 +151,10 @@ export interface FlowgateApp {
 }
 
 export interface FlowgateAppOptions {
+  /** Instead of the JSON logger (LOG_FORMAT) on stdout, e.g. the sandbox's short lines. */
   logger?: Logger;
+  /** Where the JSON logger writes its lines (default stdout; tests capture them). */
+  logWrite?: (line: string) => void;
   /** Polling cadence of runs whose event stream ended while they still run. */
   pollIntervalMs?: number;
   /** Policy to use instead of loading `config.policyPath`. */
@@ -176,6 +179,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         level: config.logLevel,
         format: config.logFormat ?? 'json',
         secrets: secretsOf(config),
+        ...(options.logWrite ? { write: options.logWrite } : {}),
       }),
     { replica },
   );
