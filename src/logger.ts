@@ -206,7 +206,7 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): Logger {
   const log = (at: LogLevel) => (message: string, detail?: unknown, fields?: LogFields) => {
     if (!base.isLevelEnabled(at)) return;
     const record: Record<string, unknown> = fields ? definedOnly(fields) : {};
-    if (detail instanceof Error) record.err = errorRecord(detail);
+    if (detail instanceof Error) record.error = errorRecord(detail);
     else if (detail !== undefined) record.detail = detail;
     base[at](record, message);
   };
@@ -219,7 +219,7 @@ function definedOnly(fields: LogFields): Record<string, unknown> {
   return out;
 }
 
-/** One JSON record as `HH:MM:SS.mmm LEVEL msg key=value…` (the error last). */
+/** One JSON record as `HH:MM:SS.mmm LEVEL msg key=value… — Error [code]: message`. */
 export function prettyLine(json: string): string {
   let record: Record<string, unknown>;
   try {
@@ -227,15 +227,15 @@ export function prettyLine(json: string): string {
   } catch {
     return json;
   }
-  const { time, level, msg, err, detail, ...rest } = record;
+  const { time, level, msg, error, detail, ...rest } = record;
   const clock = typeof time === 'string' ? time.slice(11, 23) : '';
   const label = String(level ?? '')
     .toUpperCase()
     .padEnd(5);
   let line = `${clock} ${label} ${String(msg ?? '')}${pairs(rest)}`;
   if (detail !== undefined) line += ` detail=${JSON.stringify(detail)}`;
-  if (err && typeof err === 'object') {
-    const e = err as { type?: unknown; code?: unknown; message?: unknown };
+  if (error && typeof error === 'object') {
+    const e = error as { type?: unknown; code?: unknown; message?: unknown };
     line += ` — ${String(e.type ?? 'Error')}${e.code === undefined ? '' : ` [${String(e.code)}]`}: ${String(e.message ?? '')}`;
   }
   return line;
@@ -244,14 +244,12 @@ export function prettyLine(json: string): string {
 // ---------------------------------------------------------------------------------------------
 // Bolt
 
-const BOLT_LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
-
 /**
  * Bolt's `Logger` (and the Web API client's) over Flowgate's: Bolt's lines come out as Flowgate's
- * own (`component: 'bolt'` and the name Bolt gives them), at the level Bolt sets, at least `floor`.
+ * own (with `component: 'bolt'` and the name Bolt gives them), at `level` (LOG_LEVEL): Bolt's own
+ * `setLevel` (it sets INFO when given no level) changes nothing.
  */
-export function boltLogger(logger: Logger, floor: LogLevel = 'info'): BoltLogger {
-  let level: LogLevel = floor;
+export function boltLogger(logger: Logger, level: LogLevel = 'info'): BoltLogger {
   let name: string | undefined;
   const at =
     (lvl: LogLevel) =>
@@ -272,10 +270,7 @@ export function boltLogger(logger: Logger, floor: LogLevel = 'info'): BoltLogger
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    setLevel(next: BoltLogLevel) {
-      const wanted = BOLT_LEVELS[String(next)];
-      if (wanted) level = ORDER[wanted] < ORDER[floor] ? floor : wanted;
-    },
+    setLevel() {},
     getLevel: () => level as BoltLogLevel,
     setName(next: string) {
       name = next;

@@ -12,6 +12,7 @@
 import type { View } from '@slack/types';
 import { resumeSchemaOf } from '../../catalog.ts';
 import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { runFields } from '../../logger.ts';
 import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { canAnswer } from '../../policy.ts';
@@ -282,13 +283,13 @@ export class Answering extends UseCase {
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
           await gateway
             .replyInThread(row.channel, row.ts, answered, 'background')
-            .catch((error) => logger.warn('thread reply failed', error, { runId }));
+            .catch((error) => logger.warn('thread reply failed', error, runFields(row)));
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {
           this.deps.onAnswer?.('resume_failed');
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          this.ctx.logUnexpected(error);
+          this.ctx.logUnexpected(error, runFields(row));
           if (userId === FLOWGATE) return; // nobody to tell: the deadline says what happened
           const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway
