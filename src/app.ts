@@ -139,7 +139,7 @@ export interface FlowgateApp {
   replica: string;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
-   * bound port in HTTP mode (and the ops server's in Socket Mode with `FLOWGATE_OPS_PORT`);
+   * bound port in HTTP mode (and the ops server's with `FLOWGATE_OPS_PORT`);
    * rejects with a `StartupError` naming the setting to fix.
    */
   start(): Promise<{ port?: number; opsPort?: number }>;
@@ -420,7 +420,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         logger.info('Flowgate connected to Slack in Socket Mode');
       }
       let opsPort: number | undefined;
-      if (config.slack.mode === 'socket' && config.opsPort !== undefined) {
+      if (config.opsPort !== undefined) {
         const ops = await startOpsServer(routes, config.opsPort, options.host).catch((error: unknown) => {
           throw (error as { code?: unknown }).code === 'EADDRINUSE'
             ? new StartupError(

@@ -79,7 +79,7 @@ export interface Config {
   logFormat?: LogFormat;
   /** When set, `GET /metrics` wants `Authorization: Bearer <token>`. */
   metricsToken?: string;
-  /** Socket Mode: the port of the small HTTP server for `/metrics`, `/healthz` and `/readyz` (none when unset). */
+  /** The port of a small HTTP server for `/metrics`, `/healthz` and `/readyz` only (Socket Mode has no other; none when unset). */
   opsPort?: number;
 }
 
@@ -162,7 +162,7 @@ const WHAT = {
   LOG_FORMAT: `one of ${LOG_FORMATS.join(', ')} (default json)`,
   FLOWGATE_METRICS_TOKEN: 'a bearer token GET /metrics asks for, one word without spaces',
   FLOWGATE_OPS_PORT:
-    'in Socket Mode, the port of the HTTP server for /metrics, /healthz and /readyz, an integer from 0 to 65535',
+    'the port of an HTTP server for /metrics, /healthz and /readyz only (in Socket Mode their only one), an integer from 0 to 65535',
 } as const;
 
 const USER_ID = /^[UW][A-Z0-9]+$/;

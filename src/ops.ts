@@ -2,8 +2,9 @@
  * What operators and orchestrators ask of a replica over HTTP: `GET /healthz` (liveness: the
  * process answers, and the database), `GET /readyz` (readiness: the database, the Mastra server and
  * Slack's acceptance of the bot token) and `GET /metrics` (Prometheus text, optionally behind a
- * bearer token). In HTTP mode they are routes of Bolt's receiver; in Socket Mode, of a small server
- * of their own on `FLOWGATE_OPS_PORT` (`startOpsServer`). Answers are plain text.
+ * bearer token). In HTTP mode they are routes of Bolt's receiver; with `FLOWGATE_OPS_PORT` (Socket
+ * Mode's only way) also of a small server of their own (`startOpsServer`), with nothing else on
+ * it. Answers are plain text.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -105,7 +106,7 @@ export function opsRoutes(options: OpsOptions): Record<'/healthz' | '/readyz' | 
   };
 }
 
-/** Socket Mode: a server of its own for the routes (GET only), on `port` (0: any free one). */
+/** A server of their own for the routes (GET only), on `port` (0: any free one). */
 export async function startOpsServer(
   routes: Record<string, OpsHandler>,
   port: number,

@@ -64,7 +64,7 @@ export interface Harness {
   emulator: SlackEmulator;
   flowgate: FlowgateApp;
   appUrl: string;
-  /** Where `/healthz`, `/readyz` and `/metrics` are served (HTTP mode, or Socket Mode with `opsPort`); '' when nowhere. */
+  /** Where `/healthz`, `/readyz` and `/metrics` are served (the ops port when set, else HTTP mode's); '' when nowhere. */
   opsUrl: string;
   config: Config;
   slash(text: string, opts?: { user?: string; channel?: string }): ReturnType<typeof sendSlashCommand>;
@@ -145,7 +145,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const client = new MastraClient({ baseUrl: mastra.url });
   const { port, opsPort } = await flowgate.start();
   const appUrl = port === undefined ? '' : `http://127.0.0.1:${port}/slack/events`;
-  const servedOn = port ?? opsPort;
+  const servedOn = opsPort ?? port;
   const opsUrl = servedOn === undefined ? '' : `http://127.0.0.1:${servedOn}`;
   const signed: AppDelivery = options.socketMode
     ? { socketMode: true }
