@@ -3,6 +3,7 @@ import { run as budgets } from './budgets.ts';
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as operable } from './operable.ts';
 import { run as patterns } from './patterns.ts';
 import { run as policy } from './policy.ts';
 import { run as replicas } from './replicas.ts';
@@ -23,6 +24,7 @@ const benchmarks = [
   patterns,
   policy,
   budgets,
+  operable,
 ];
 for (const [i, run] of benchmarks.entries()) {
   if (i > 0) console.log('');

@@ -9,9 +9,9 @@ import { App } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
 import { DeadlineScheduler } from './deadlines/scheduler.ts';
-import { boltLogger, createJsonLogger, type Logger, withFields } from './logger.ts';
+import { boltLogger, createJsonLogger, type Logger } from './logger.ts';
 import { loopbackOnly } from './loopback.ts';
-import { MastraClient } from './mastra/client.ts';
+import { type MastraCall, MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { FlowgateMetrics } from './metrics.ts';
 import { CHECK_WITHIN_MS, opsRoutes, startOpsServer } from './ops.ts';
@@ -21,7 +21,7 @@ import { SharedFollowing } from './runs/shared.ts';
 import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
-import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
+import { type SlackCall, SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { ProgressMessages } from './slack/progress.ts';
 import {
@@ -37,7 +37,7 @@ import {
   slackFailure,
   socketModeClientOptions,
 } from './slack/retry.ts';
-import { validationProblems } from './slack/usecases/context.ts';
+import { type AnswerEvent, validationProblems } from './slack/usecases/context.ts';
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { Retention } from './store/retention.ts';
@@ -135,7 +135,7 @@ export interface FlowgateApp {
   scheduler: DeadlineScheduler;
   /** This app's metrics (`GET /metrics`), in a registry of its own. */
   metrics: FlowgateMetrics;
-  /** This replica's id (`leases.id`), on every log line as `replica`. */
+  /** This replica's id (`leases.id`), on every JSON log line as `replica`. */
   replica: string;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
@@ -165,6 +165,8 @@ export interface FlowgateAppOptions {
   loopbackOnly?: boolean;
   /** How often stored deadlines are looked for (the worst delay of a deadline). Default 250 ms. */
   deadlineIntervalMs?: number;
+  /** Benchmarks only: no metrics counted (the hooks left out; `/metrics` still answers), to measure their cost. */
+  metrics?: false;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
   /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
@@ -173,17 +175,18 @@ export interface FlowgateAppOptions {
 
 export function createFlowgateApp(config: Config, options: FlowgateAppOptions = {}): FlowgateApp {
   const replica = replicaId();
-  const logger = withFields(
+  // The replica on every JSON line; a logger passed in (the sandbox's short lines) is kept as it is.
+  const logger =
     options.logger ??
-      createJsonLogger({
-        level: config.logLevel,
-        format: config.logFormat ?? 'json',
-        secrets: secretsOf(config),
-        ...(options.logWrite ? { write: options.logWrite } : {}),
-      }),
-    { replica },
-  );
+    createJsonLogger({
+      level: config.logLevel,
+      format: config.logFormat ?? 'json',
+      secrets: secretsOf(config),
+      fields: { replica },
+      ...(options.logWrite ? { write: options.logWrite } : {}),
+    });
   const metrics = new FlowgateMetrics();
+  const counted = options.metrics !== false;
   const store = openStore(config.dbPath);
   // One list of admins for every decision: the policy file's and FLOWGATE_ADMINS.
   const policy = withAdmins(options.policy ?? loadPolicy(config.policyPath), config.admins);
@@ -193,7 +196,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     ...(config.mastra.authToken ? { headers: { authorization: `Bearer ${config.mastra.authToken}` } } : {}),
     ...(config.mastra.streams !== undefined ? { streamConnections: config.mastra.streams } : {}),
     ...(config.mastra.connections !== undefined ? { connections: config.mastra.connections } : {}),
-    onCall: (call) => metrics.mastraCall(call),
+    ...(counted ? { onCall: (call: MastraCall) => metrics.mastraCall(call) } : {}),
     // Streams never queue for long: the tracker hands them out (and says when all are taken).
     onExhausted: ({ budget, connections }) => {
       if (budget === 'control')
@@ -239,7 +242,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     token: config.slack.botToken,
     slackApiUrl: config.slackApiUrl,
     logger: app.logger,
-    onCall: (call) => metrics.slackCall(call),
+    ...(counted ? { onCall: (call: SlackCall) => metrics.slackCall(call) } : {}),
   });
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
@@ -287,11 +290,11 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     queue: store,
     intervalMs: options.deadlineIntervalMs ?? 250,
     onDue: (deadline, info) => {
-      metrics.deadlineFired(deadline.kind, info.late);
+      if (counted) metrics.deadlineFired(deadline.kind, info.late);
       return deadlines.fire(deadline, info);
     },
     onError: (error, deadline) => {
-      metrics.deadlineFailed();
+      if (counted) metrics.deadlineFailed();
       logger.warn(
         deadline ? `run ${deadline.runId}: its ${deadline.kind} deadline failed` : 'deadlines check failed',
         error,
@@ -334,7 +337,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     command: config.command,
     logger,
     deadlines,
-    onAnswer: (event) => metrics.answer(event),
+    ...(counted ? { onAnswer: (event: AnswerEvent) => metrics.answer(event) } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
   });
   const elsewhere = new RunsStartedElsewhere({
@@ -348,7 +351,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     intervalMs: config.watchIntervalMs,
     shared,
-    onWatchCycle: (ms) => metrics.watchCycle(ms),
+    ...(counted ? { onWatchCycle: (ms: number) => metrics.watchCycle(ms) } : {}),
   });
   metrics.observe({
     streams: () => tracker.streams.held,

@@ -43,15 +43,6 @@ export function runFields(run: {
   };
 }
 
-/** `logger` with `fields` on every line (a call's own fields win). Works over any `Logger`. */
-export function withFields(logger: Logger, fields: LogFields): Logger {
-  const at =
-    (level: LogLevel) =>
-    (message: string, detail?: unknown, more?: LogFields): void =>
-      logger[level](message, detail, more ? { ...fields, ...more } : fields);
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
-
 /** The sandbox's short human lines: `time LEVEL message detail key=value…`. */
 export function createLogger(
   level: LogLevel = 'info',

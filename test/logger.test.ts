@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { boltLogger, createJsonLogger, createLogger, prettyLine, scrub, withFields } from '../src/logger.ts';
+import { boltLogger, createJsonLogger, createLogger, prettyLine, runFields, scrub } from '../src/logger.ts';
 
 function capture(options: Parameters<typeof createJsonLogger>[0] = {}) {
   const lines: string[] = [];
@@ -11,9 +11,11 @@ describe('the JSON logger', () => {
   test('one JSON object a line: level, time, msg, the fields, the error reduced to what helps', () => {
     const { logger, records } = capture({ fields: { replica: 'r-1' } });
     const failure = Object.assign(new Error('no answer'), { code: 'unavailable', status: 503 });
-    withFields(logger, { runId: 'run-1', workflow: 'deploy' }).warn('run run-1: stuck', failure, {
-      user: 'U1',
-    });
+    logger.warn(
+      'run run-1: stuck',
+      failure,
+      runFields({ runId: 'run-1', workflowKey: 'deploy', starterId: 'U1' }),
+    );
     const [record] = records();
     expect(record).toMatchObject({
       level: 'warn',

@@ -57,6 +57,8 @@ export interface HarnessOptions {
   config?: Partial<Config>;
   /** The app's own JSON logger, writing its lines here (instead of `logger`). */
   logWrite?: (line: string) => void;
+  /** Benchmarks: no metrics counted. */
+  metrics?: false;
 }
 
 export interface Harness {
@@ -139,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pollIntervalMs: 100,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.metrics === false ? { metrics: false } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
