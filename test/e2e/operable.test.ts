@@ -250,7 +250,7 @@ describe('GET /readyz and /healthz', () => {
   });
 });
 
-describe('Socket Mode', () => {
+describe('the ops port', () => {
   test('FLOWGATE_OPS_PORT serves /healthz, /readyz and /metrics (and nothing else)', async () => {
     const socket = await startHarness({ mastra, socketMode: true, config: { opsPort: 0 } });
     try {
@@ -266,6 +266,18 @@ describe('Socket Mode', () => {
       expect((await fetch(`${socket.opsUrl}/metrics`, { method: 'POST' })).status).toBe(405);
     } finally {
       await socket.close();
+    }
+  });
+
+  test('HTTP mode with FLOWGATE_OPS_PORT: the ops routes on their own port too, nothing of Slack there', async () => {
+    const http = await startHarness({ mastra, config: { opsPort: 0 } });
+    try {
+      expect(new URL(http.opsUrl).port).not.toBe(new URL(http.appUrl).port);
+      expect((await fetch(`${http.opsUrl}/readyz`)).status).toBe(200);
+      expect((await fetch(http.appUrl.replace('/slack/events', '/readyz'))).status).toBe(200);
+      expect((await fetch(`${http.opsUrl}/slack/events`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await http.close();
     }
   });
 
