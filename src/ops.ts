@@ -49,10 +49,10 @@ function text(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-/** Answers `lines` (`name: ok|why`), 200 when every one is `ok`, else 503 naming the ones that failed. */
-function report(res: ServerResponse, checks: [string, string][]): void {
+/** Answers `lines` (`name: ok|why`), 200 when every one is `ok`, else 503 naming the ones that failed (`not ready: mastra`). */
+function report(res: ServerResponse, notOk: string, checks: [string, string][]): void {
   const failed = checks.filter(([, result]) => result !== 'ok').map(([name]) => name);
-  const head = failed.length === 0 ? 'ok' : `not ready: ${failed.join(', ')}`;
+  const head = failed.length === 0 ? 'ok' : `${notOk}: ${failed.join(', ')}`;
   text(
     res,
     failed.length === 0 ? 200 : 503,
@@ -73,12 +73,12 @@ export function opsRoutes(options: OpsOptions): Record<'/healthz' | '/readyz' | 
   return {
     '/healthz': (_req, res) => {
       // The database too: a replica that cannot reach it should be taken out of rotation.
-      void within(options.database).then((database) => report(res, [['database', database]]));
+      void within(options.database).then((database) => report(res, 'unhealthy', [['database', database]]));
     },
     '/readyz': (_req, res) => {
       void Promise.all([within(options.database), within(options.mastra), within(options.slack)]).then(
         ([database, mastra, slack]) =>
-          report(res, [
+          report(res, 'not ready', [
             ['database', database],
             ['mastra', mastra],
             ['slack', slack],

@@ -243,7 +243,7 @@ describe('GET /readyz and /healthz', () => {
       expect(await closed.text()).toMatch(/^not ready: database, mastra\n/);
       const health = await fetch(`${alone.opsUrl}/healthz`);
       expect(health.status).toBe(503);
-      expect(await health.text()).toBe('not ready: database\ndatabase: unreachable\n');
+      expect(await health.text()).toBe('unhealthy: database\ndatabase: unreachable\n');
     } finally {
       await alone.close();
     }
