@@ -3,6 +3,7 @@ import { run as budgets } from './budgets.ts';
 import { run as deadlines } from './deadlines.ts';
 import { run as elsewhere } from './elsewhere.ts';
 import { run as mastra } from './mastra.ts';
+import { run as operable } from './operable.ts';
 import { run as outbox } from './outbox.ts';
 import { run as patterns } from './patterns.ts';
 import { run as policy } from './policy.ts';
@@ -27,6 +28,7 @@ const benchmarks = [
   budgets,
   scale, // its quick levels (100 and 1,000 runs); `node bench/scale.ts` for all of them
   outbox,
+  operable,
 ];
 for (const [i, run] of benchmarks.entries()) {
   if (i > 0) console.log('');

@@ -52,7 +52,7 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 // 1. Acknowledgement latency
 
 /** The benchmark's outside world (Mastra, Slack emulator, load generator) in a child process. */
-class Peer {
+export class Peer {
   readonly #child: ChildProcess;
   readonly #replies: ((message: PeerReply) => void)[] = [];
 

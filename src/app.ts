@@ -5,14 +5,16 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel as BoltLogLevel } from '@slack/bolt';
+import { App } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
 import { DeadlineScheduler } from './deadlines/scheduler.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { boltLogger, createJsonLogger, type Logger } from './logger.ts';
 import { loopbackOnly } from './loopback.ts';
-import { MastraClient } from './mastra/client.ts';
+import { type MastraCall, MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
+import { FlowgateMetrics } from './metrics.ts';
+import { CHECK_WITHIN_MS, opsRoutes, startOpsServer } from './ops.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
 import { RunLeases, replicaId } from './runs/leases.ts';
 import { SharedFollowing } from './runs/shared.ts';
@@ -20,7 +22,7 @@ import { RunTracker } from './runs/tracker.ts';
 import { Deadlines, quorumProblems } from './slack/deadlines.ts';
 import { storeGuard } from './slack/edits.ts';
 import { RunsStartedElsewhere } from './slack/elsewhere.ts';
-import { SlackGateway, slackErrorCode } from './slack/gateway.ts';
+import { type SlackCall, SlackGateway, slackErrorCode } from './slack/gateway.ts';
 import { registerListeners } from './slack/listeners.ts';
 import { Outbox } from './slack/outbox.ts';
 import { StorePermits } from './slack/permits.ts';
@@ -38,7 +40,7 @@ import {
   slackFailure,
   socketModeClientOptions,
 } from './slack/retry.ts';
-import { validationProblems } from './slack/usecases/context.ts';
+import { type AnswerEvent, validationProblems } from './slack/usecases/context.ts';
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { Retention } from './store/retention.ts';
@@ -104,26 +106,16 @@ async function before(deadline: number, work: Promise<unknown>): Promise<void> {
   }
 }
 
-/** How long `GET /healthz` waits for the database. */
-const HEALTH_WITHIN_MS = 2000;
-
-/** `ok`, or why the database is not usable now. */
-async function databaseHealth(store: Store): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${HEALTH_WITHIN_MS} ms`), HEALTH_WITHIN_MS);
-  });
-  try {
-    return await Promise.race([
-      store.health().then(
-        () => 'ok',
-        () => 'unreachable',
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
+/** Values never to log: the configured tokens and secrets, and the database URL's password. */
+function secretsOf(config: Config): string[] {
+  const secrets = [config.slack.botToken, config.mastra.authToken, config.metricsToken];
+  if (config.slack.mode === 'socket') secrets.push(config.slack.appToken);
+  else secrets.push(config.slack.signingSecret);
+  if (URL.canParse(config.dbPath)) {
+    const password = new URL(config.dbPath).password;
+    if (password) secrets.push(password, decodeURIComponent(password));
   }
+  return secrets.filter((s): s is string => s !== undefined && s !== '');
 }
 
 export interface FlowgateApp {
@@ -146,11 +138,16 @@ export interface FlowgateApp {
   scheduler: DeadlineScheduler;
   /** Thread replies and DMs, each sent once; its loop tries again what failed. */
   outbox: Outbox;
+  /** This app's metrics (`GET /metrics`), in a registry of its own. */
+  metrics: FlowgateMetrics;
+  /** This replica's id (`leases.id`), on every JSON log line as `replica`. */
+  replica: string;
   /**
    * Checks the bot token with Slack, listens, then re-follows unfinished runs. Resolves to the
-   * bound port in HTTP mode; rejects with a `StartupError` naming the setting to fix.
+   * bound port in HTTP mode (and the ops server's with `FLOWGATE_OPS_PORT`);
+   * rejects with a `StartupError` naming the setting to fix.
    */
-  start(): Promise<{ port?: number }>;
+  start(): Promise<{ port?: number; opsPort?: number }>;
   /**
    * Stops within `STOP_WITHIN_MS`: stops listening, cuts every run stream, flushes what the
    * publisher holds, closes the store. Runs still going are followed again by the next start.
@@ -159,7 +156,10 @@ export interface FlowgateApp {
 }
 
 export interface FlowgateAppOptions {
+  /** Instead of the JSON logger (LOG_FORMAT) on stdout, e.g. the sandbox's short lines. */
   logger?: Logger;
+  /** Where the JSON logger writes its lines (default stdout; tests capture them). */
+  logWrite?: (line: string) => void;
   /** Polling cadence of runs whose event stream ended while they still run. */
   pollIntervalMs?: number;
   /** Policy to use instead of loading `config.policyPath`. */
@@ -172,6 +172,8 @@ export interface FlowgateAppOptions {
   deadlineIntervalMs?: number;
   /** How often notices to try again are looked for (src/slack/outbox.ts). Default 1000 ms. */
   outboxIntervalMs?: number;
+  /** Benchmarks only: no metrics counted (the hooks left out; `/metrics` still answers), to measure their cost. */
+  metrics?: false;
   /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
   naivePublisher?: boolean;
   /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
@@ -179,7 +181,19 @@ export interface FlowgateAppOptions {
 }
 
 export function createFlowgateApp(config: Config, options: FlowgateAppOptions = {}): FlowgateApp {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const replica = replicaId();
+  // The replica on every JSON line; a logger passed in (the sandbox's short lines) is kept as it is.
+  const logger =
+    options.logger ??
+    createJsonLogger({
+      level: config.logLevel,
+      format: config.logFormat ?? 'json',
+      secrets: secretsOf(config),
+      fields: { replica },
+      ...(options.logWrite ? { write: options.logWrite } : {}),
+    });
+  const metrics = new FlowgateMetrics();
+  const counted = options.metrics !== false;
   const store = openStore(config.dbPath);
   // One list of admins for every decision: the policy file's and FLOWGATE_ADMINS.
   const policy = withAdmins(options.policy ?? loadPolicy(config.policyPath), config.admins);
@@ -189,6 +203,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     ...(config.mastra.authToken ? { headers: { authorization: `Bearer ${config.mastra.authToken}` } } : {}),
     ...(config.mastra.streams !== undefined ? { streamConnections: config.mastra.streams } : {}),
     ...(config.mastra.connections !== undefined ? { connections: config.mastra.connections } : {}),
+    ...(counted ? { onCall: (call: MastraCall) => metrics.mastraCall(call) } : {}),
     // Streams never queue for long: the tracker hands them out (and says when all are taken).
     onExhausted: ({ budget, connections }) => {
       if (budget === 'control')
@@ -197,12 +212,17 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         );
     },
   });
-  const slackLogLevel = {
-    debug: BoltLogLevel.DEBUG,
-    info: BoltLogLevel.INFO,
-    warn: BoltLogLevel.WARN,
-    error: BoltLogLevel.ERROR,
-  }[config.logLevel];
+  // Bolt's own lines (and its Web API clients') come out as Flowgate's, at LOG_LEVEL.
+  const slackLogger = boltLogger(logger, config.logLevel);
+  // Set once Bolt's auth.test accepted the bot token at start-up.
+  let slackAccepted = false;
+  const routes = opsRoutes({
+    database: () => store.health().then(() => 'ok'),
+    mastra: () => client.listWorkflows({ partial: true, deadlineMs: CHECK_WITHIN_MS }).then(() => 'ok'),
+    slack: async () => (slackAccepted ? 'ok' : 'the bot token was not accepted (yet)'),
+    metrics,
+    metricsToken: config.metricsToken,
+  });
   // The SDK retries nothing: Bolt's own client makes one attempt (auth.test at start-up), the
   // gateway retries each call by its policy, the Socket Mode connection keeps its own (retry.ts).
   const clientOptions = slackClientOptions(config.slackApiUrl, BOLT_CLIENT_TIMEOUT_MS);
@@ -212,7 +232,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
           token: config.slack.botToken,
           appToken: config.slack.appToken,
           socketMode: true,
-          logLevel: slackLogLevel,
+          logger: slackLogger,
           clientOptions,
           installerOptions: { clientOptions: socketModeClientOptions(config.slackApiUrl) },
           deferInitialization: true,
@@ -220,27 +240,16 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       : new App({
           token: config.slack.botToken,
           signingSecret: config.slack.signingSecret,
-          logLevel: slackLogLevel,
+          logger: slackLogger,
           clientOptions,
           deferInitialization: true,
-          customRoutes: [
-            {
-              path: '/healthz',
-              method: ['GET'],
-              handler: (_req, res) => {
-                // The database too: a replica that cannot reach it should be taken out of rotation.
-                void databaseHealth(store).then((database) => {
-                  res.writeHead(database === 'ok' ? 200 : 503, { 'content-type': 'text/plain' });
-                  res.end(`${database === 'ok' ? 'ok' : 'unhealthy'}\ndatabase: ${database}\n`);
-                });
-              },
-            },
-          ],
+          customRoutes: Object.entries(routes).map(([path, handler]) => ({ path, method: ['GET'], handler })),
         });
   const gateway = new SlackGateway({
     token: config.slack.botToken,
     slackApiUrl: config.slackApiUrl,
     logger: app.logger,
+    ...(counted ? { onCall: (call: SlackCall) => metrics.slackCall(call) } : {}),
   });
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
@@ -273,12 +282,12 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       logger.warn(
         `All ${streams} live event streams to the Mastra server are taken: the runs beyond them are followed by one shared check every ${config.watchIntervalMs} ms, and a run just started or answered takes the stream of the quietest (raise FLOWGATE_MASTRA_STREAMS for more live runs).`,
       ),
-    onError: (runId, error) => logger.warn(`run ${runId}: following hit an error, will retry`, error),
+    onError: (runId, error) =>
+      logger.warn(`run ${runId}: following hit an error, will retry`, error, { runId }),
   });
   const shared = new SharedFollowing();
   const catalog = new WorkflowCatalog(client);
-  // One id for this replica's run leases and its claims of notices.
-  const replica = replicaId();
+  // `replica` (above): one id for this replica's log lines, run leases and claims of notices.
   const outbox = new Outbox({
     store,
     gateway,
@@ -311,12 +320,18 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   const scheduler = new DeadlineScheduler({
     queue: store,
     intervalMs: options.deadlineIntervalMs ?? 250,
-    onDue: (deadline, info) => deadlines.fire(deadline, info),
-    onError: (error, deadline) =>
+    onDue: (deadline, info) => {
+      if (counted) metrics.deadlineFired(deadline.kind, info.late);
+      return deadlines.fire(deadline, info);
+    },
+    onError: (error, deadline) => {
+      if (counted) metrics.deadlineFailed();
       logger.warn(
         deadline ? `run ${deadline.runId}: its ${deadline.kind} deadline failed` : 'deadlines check failed',
         error,
-      ),
+        deadline ? { runId: deadline.runId } : undefined,
+      );
+    },
   });
   // Set once progress exists: the leases hand it the runs they claim or lose.
   let progress: ProgressMessages | undefined;
@@ -353,6 +368,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     command: config.command,
     logger,
     deadlines,
+    ...(counted ? { onAnswer: (event: AnswerEvent) => metrics.answer(event) } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
   });
   const elsewhere = new RunsStartedElsewhere({
@@ -366,6 +382,13 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     logger,
     intervalMs: config.watchIntervalMs,
     shared,
+    ...(counted ? { onWatchCycle: (ms: number) => metrics.watchCycle(ms) } : {}),
+  });
+  metrics.observe({
+    streams: () => tracker.streams.held,
+    shared: () => shared.size,
+    leases: () => leases.held().length,
+    publisher: () => publisher.stats(),
   });
   registerListeners(app, useCases, config.command);
   app.error(async (error) => {
@@ -373,6 +396,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   });
 
   let server: Server | undefined;
+  let opsServer: Server | undefined;
   return {
     app,
     useCases,
@@ -386,6 +410,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     deadlines,
     scheduler,
     outbox,
+    metrics,
+    replica,
     async start() {
       // The database first: unreachable or unusable, nothing else starts (one clear line).
       await store.ready().catch((error: unknown) => {
@@ -395,6 +421,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await app.init().catch((error: unknown) => {
         throw startupError(error, config, 'SLACK_BOT_TOKEN');
       });
+      slackAccepted = true;
       // `required` above 1 only on yes/no steps: known from the server's resume schemas. When the
       // server cannot be asked now, each step is checked again when it starts waiting.
       const refused = await quorumProblems(policy, catalog).catch((error: unknown) => {
@@ -418,12 +445,27 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
         // In the same tick as it started listening: no request has been read yet.
         if (options.loopbackOnly) loopbackOnly(server);
         port = (server.address() as AddressInfo).port;
-        logger.info(`Flowgate listening on port ${port} (POST /slack/events, GET /healthz)`);
+        logger.info(
+          `Flowgate listening on port ${port} (POST /slack/events, GET /healthz, /readyz, /metrics)`,
+        );
       } else {
         await app.start().catch((error: unknown) => {
           throw startupError(error, config, 'SLACK_APP_TOKEN');
         });
         logger.info('Flowgate connected to Slack in Socket Mode');
+      }
+      let opsPort: number | undefined;
+      if (config.opsPort !== undefined) {
+        const ops = await startOpsServer(routes, config.opsPort, options.host).catch((error: unknown) => {
+          throw (error as { code?: unknown }).code === 'EADDRINUSE'
+            ? new StartupError(
+                `Port ${config.opsPort} is already in use. Set FLOWGATE_OPS_PORT to a free port.`,
+              )
+            : error;
+        });
+        opsServer = ops.server;
+        opsPort = ops.port;
+        logger.info(`Flowgate serving GET /healthz, /readyz, /metrics on port ${opsPort}`);
       }
       await leases.start(); // claims this replica's share of the unfinished runs, and follows them
       const resumed = leases.held().length;
@@ -433,7 +475,10 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       scheduler.start(); // what fell due while Flowgate was down fires now, marked late
       outbox.start(); // notices left unsent (Slack failed, a process stopped) go out now
       retention.start(); // finished runs past the retention period, by one replica per hour
-      return port === undefined ? {} : { port };
+      return {
+        ...(port === undefined ? {} : { port }),
+        ...(opsPort === undefined ? {} : { opsPort }),
+      };
     },
     async stop() {
       // Within STOP_WITHIN_MS whatever Slack and Mastra do: runs are followed again at the next
@@ -446,6 +491,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       await before(deadline, outbox.stop()); // notices not sent yet are sent by others, or the next start
       await before(deadline, retention.stop());
       server?.closeAllConnections();
+      opsServer?.closeAllConnections();
+      opsServer?.close();
       await before(deadline, app.stop());
       await before(deadline, tracker.stop()); // cuts every run stream and poll at once
       await publisher.close({ withinMs: Math.min(FLUSH_WITHIN_MS, deadline - performance.now()) });

@@ -20,6 +20,8 @@ import { isPostgresUrl, postgresUrlProblem } from './store/postgres.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export type Env = Record<string, string | undefined>;
 
@@ -73,6 +75,12 @@ export interface Config {
   /** How long what Flowgate keeps of a finished run stays in the database, in days (default 30). */
   retentionDays?: number;
   logLevel: LogLevel;
+  /** `json` (default): one JSON object a line; `pretty`: one readable line, for a terminal. */
+  logFormat?: LogFormat;
+  /** When set, `GET /metrics` wants `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+  /** The port of a small HTTP server for `/metrics`, `/healthz` and `/readyz` only (Socket Mode has no other; none when unset). */
+  opsPort?: number;
 }
 
 export const DEFAULTS = {
@@ -151,6 +159,10 @@ const WHAT = {
   FLOWGATE_MASTRA_CONNECTIONS:
     'how many connections every other call to the Mastra server (lists, starting, answering, run state) may use, an integer ≥ 1 (default 16)',
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')} (default info)`,
+  LOG_FORMAT: `one of ${LOG_FORMATS.join(', ')} (default json)`,
+  FLOWGATE_METRICS_TOKEN: 'a bearer token GET /metrics asks for, one word without spaces',
+  FLOWGATE_OPS_PORT:
+    'the port of an HTTP server for /metrics, /healthz and /readyz only (in Socket Mode their only one), an integer from 0 to 65535',
 } as const;
 
 const USER_ID = /^[UW][A-Z0-9]+$/;
@@ -332,6 +344,26 @@ export function loadConfig(env: Env = process.env): Config {
     else malformed('LOG_LEVEL', `got ${shown(logLevelRaw)}`);
   }
 
+  let logFormat: LogFormat = 'json';
+  const logFormatRaw = get('LOG_FORMAT');
+  if (logFormatRaw !== undefined) {
+    const format = LOG_FORMATS.find((f) => f === logFormatRaw.toLowerCase());
+    if (format) logFormat = format;
+    else malformed('LOG_FORMAT', `got ${shown(logFormatRaw)}`);
+  }
+
+  const metricsToken = get('FLOWGATE_METRICS_TOKEN');
+  if (metricsToken !== undefined && /\s/.test(metricsToken))
+    malformed('FLOWGATE_METRICS_TOKEN', 'it contains whitespace');
+
+  let opsPort: number | undefined;
+  const opsPortRaw = get('FLOWGATE_OPS_PORT');
+  if (opsPortRaw !== undefined) {
+    const n = /^\d{1,5}$/.test(opsPortRaw) ? Number(opsPortRaw) : Number.NaN;
+    if (Number.isInteger(n) && n >= 0 && n <= 65535) opsPort = n;
+    else malformed('FLOWGATE_OPS_PORT', `got ${shown(opsPortRaw)}`);
+  }
+
   if (problems.length > 0 || botToken === undefined || mastraUrl === undefined)
     throw new ConfigError(problems);
 
@@ -356,8 +388,11 @@ export function loadConfig(env: Env = process.env): Config {
     watchIntervalMs,
     retentionDays,
     logLevel,
+    logFormat,
   };
   if (policyPath !== undefined) config.policyPath = policyPath;
+  if (metricsToken !== undefined) config.metricsToken = metricsToken;
+  if (opsPort !== undefined) config.opsPort = opsPort;
   return config;
 }
 
@@ -416,5 +451,13 @@ export function redact(config: Config): Config {
         };
   const mastra: MastraConfig = { ...config.mastra, url: maskUrl(config.mastra.url) };
   if (config.mastra.authToken !== undefined) mastra.authToken = mask(config.mastra.authToken);
-  return { ...config, slack, slackApiUrl: maskUrl(config.slackApiUrl), mastra, admins: [...config.admins] };
+  const safe: Config = {
+    ...config,
+    slack,
+    slackApiUrl: maskUrl(config.slackApiUrl),
+    mastra,
+    admins: [...config.admins],
+  };
+  if (config.metricsToken !== undefined) safe.metricsToken = mask(config.metricsToken);
+  return safe;
 }

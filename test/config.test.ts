@@ -57,9 +57,22 @@ describe('loadConfig', () => {
       watchIntervalMs: 5000,
       retentionDays: 30,
       logLevel: 'info',
+      logFormat: 'json',
     } satisfies Config);
     expect('policyPath' in config).toBe(false);
+    expect('metricsToken' in config).toBe(false);
+    expect('opsPort' in config).toBe(false);
     expect('authToken' in config.mastra).toBe(false);
+  });
+
+  test('operations: LOG_FORMAT, FLOWGATE_METRICS_TOKEN, FLOWGATE_OPS_PORT', () => {
+    const config = loadConfig(
+      socketEnv({ LOG_FORMAT: 'Pretty', FLOWGATE_METRICS_TOKEN: 'scrape-secret', FLOWGATE_OPS_PORT: '9464' }),
+    );
+    expect(config.logFormat).toBe('pretty');
+    expect(config.metricsToken).toBe('scrape-secret');
+    expect(config.opsPort).toBe(9464);
+    expect(redact(config).metricsToken).toBe('***');
   });
 
   test('HTTP mode with the default port', () => {
@@ -179,6 +192,9 @@ describe('loadConfig', () => {
         FLOWGATE_ADMINS: 'U0OK1,bob,u0lower',
         FLOWGATE_UPDATE_INTERVAL_MS: '99',
         LOG_LEVEL: 'verbose',
+        LOG_FORMAT: 'colourful',
+        FLOWGATE_METRICS_TOKEN: 'two words',
+        FLOWGATE_OPS_PORT: '99999',
         PORT: '70000',
       });
       const names = error.problems.map((p) => p.split(' ')[0]);
@@ -195,6 +211,9 @@ describe('loadConfig', () => {
           'FLOWGATE_ADMINS',
           'FLOWGATE_UPDATE_INTERVAL_MS',
           'LOG_LEVEL',
+          'LOG_FORMAT',
+          'FLOWGATE_METRICS_TOKEN',
+          'FLOWGATE_OPS_PORT',
         ].sort(),
       );
       for (const problem of error.problems) expect(problem).toMatch(/ is malformed.*: expected /);

@@ -16,7 +16,7 @@ import {
   workflowListSchema,
   workflowResultSchema,
 } from './schemas.ts';
-import type { BudgetExhausted, CallOptions, OpenStream, Query } from './transport.ts';
+import type { BudgetExhausted, CallOptions, MastraCall, OpenStream, Query } from './transport.ts';
 import { Transport } from './transport.ts';
 import type {
   RunCounts,
@@ -29,7 +29,7 @@ import type {
 } from './types.ts';
 import { TERMINAL_RUN_STATUSES } from './types.ts';
 
-export type { Budget, BudgetExhausted, CallOptions } from './transport.ts';
+export type { Budget, BudgetExhausted, CallOptions, MastraCall } from './transport.ts';
 
 export interface MastraClientOptions {
   /** Server origin, optionally with a base path: `http://127.0.0.1:4111`. */
@@ -80,6 +80,8 @@ export interface MastraClientOptions {
   onExhausted?: (info: BudgetExhausted) => void;
   /** Default 60 s. */
   exhaustedNoticeMs?: number;
+  /** Told of every call once it settles (metrics: method, kind of path, status, time, error code). */
+  onCall?: (call: MastraCall) => void;
   /** An undici dispatcher for every call (both budgets) instead of the client's own keep-alive `Pool`s. */
   dispatcher?: Dispatcher;
   /** `observe()` reconnects in a row without progress before giving up. Default 3. */
@@ -238,6 +240,7 @@ export class MastraClient {
       dispatcher: opts.dispatcher,
       onExhausted: opts.onExhausted,
       exhaustedNoticeMs: opts.exhaustedNoticeMs ?? 60_000,
+      onCall: opts.onCall,
     });
     this.#observeReconnects = opts.observeReconnects ?? 3;
     this.#observeReconnectDelayMs = opts.observeReconnectDelayMs ?? 100;

@@ -35,6 +35,32 @@ export interface TransportOptions {
   /** Told when calls start to wait for a connection of a budget; at most once per `exhaustedNoticeMs` per budget. */
   onExhausted?: ((info: BudgetExhausted) => void) | undefined;
   exhaustedNoticeMs: number;
+  /** Told of every call once it settles (a stream: once it is open or refused); must not throw. */
+  onCall?: ((call: MastraCall) => void) | undefined;
+}
+
+/** One settled call, for metrics: its kind of path has ids left out (`/workflows/:workflow/runs/:run`). */
+export interface MastraCall {
+  method: string;
+  path: string;
+  /** The HTTP status of the answer, when there was one. */
+  status?: number;
+  ms: number;
+  /** The error code (`unavailable`, `not_found`, …) when the call failed. */
+  error?: string;
+}
+
+/** A path below the API prefix with the workflow and run ids left out. */
+export function pathKind(path: string): string {
+  const parts = path.split('/');
+  return parts
+    .map((part, i) => {
+      const before = parts[i - 1];
+      if (before === 'workflows' && part !== 'run-counts' && part !== '') return ':workflow';
+      if (before === 'runs' && part !== '') return ':run';
+      return part;
+    })
+    .join('/');
 }
 
 export type Budget = 'streams' | 'control';
@@ -210,6 +236,35 @@ export class Transport {
    * `unavailable`.
    */
   async json<T>(req: JsonRequest<T>, opts: CallOptions = {}): Promise<T> {
+    if (!this.#opts.onCall) return this.#deadlined(req, opts);
+    const started = performance.now();
+    try {
+      const result = await this.#deadlined(req, opts);
+      this.#told(req.method, req.path, started);
+      return result;
+    } catch (error) {
+      this.#told(req.method, req.path, started, error);
+      throw error;
+    }
+  }
+
+  #told(method: string, path: string, started: number, error?: unknown): void {
+    try {
+      const failed = error === undefined ? undefined : isMastraError(error) ? error : undefined;
+      const status = failed?.status;
+      this.#opts.onCall?.({
+        method,
+        path: pathKind(path),
+        ms: performance.now() - started,
+        ...(status === undefined ? {} : { status }),
+        ...(error === undefined ? {} : { error: failed?.code ?? 'other' }),
+      });
+    } catch {
+      // a metrics hook never breaks a call
+    }
+  }
+
+  async #deadlined<T>(req: JsonRequest<T>, opts: CallOptions): Promise<T> {
     const pathAndQuery = `${this.prefix}${req.path}${buildQuery(req.query)}`;
     const url = `${this.origin}${pathAndQuery}`;
     const deadlineMs = opts.deadlineMs ?? Math.max(this.#opts.deadlineMs, opts.timeoutMs ?? 0);
@@ -298,6 +353,19 @@ export class Transport {
    * the 2xx body is returned unread. Streaming calls are never retried.
    */
   async stream(req: StreamRequest, opts: CallOptions = {}): Promise<OpenStream> {
+    if (!this.#opts.onCall) return this.#stream(req, opts);
+    const started = performance.now();
+    try {
+      const open = await this.#stream(req, opts);
+      this.#told(req.method, req.path, started);
+      return open;
+    } catch (error) {
+      this.#told(req.method, req.path, started, error);
+      throw error;
+    }
+  }
+
+  async #stream(req: StreamRequest, opts: CallOptions): Promise<OpenStream> {
     const { signal } = opts;
     const pathAndQuery = `${this.prefix}${req.path}${buildQuery(req.query)}`;
     const url = `${this.origin}${pathAndQuery}`;

@@ -37,6 +37,8 @@ export interface WatcherOptions {
   onError(error: unknown, workflowKey?: string): void;
   /** Runs followed without a live stream: their lists are read on every check too. */
   shared?: SharedFollowing;
+  /** Told how long each scheduled check took, in ms (metrics). */
+  onCycle?(ms: number): void;
 }
 
 const PER_PAGE = 100;
@@ -92,10 +94,12 @@ export class RunWatcher {
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
       const started = Date.now();
+      const timed = performance.now();
       this.#running = this.checkNow()
         .catch((error) => this.#options.onError(error))
         .finally(() => {
           this.#running = undefined;
+          this.#options.onCycle?.(performance.now() - timed);
           this.#schedule(Math.max(0, this.#options.intervalMs - (Date.now() - started)));
         });
     }, delay);

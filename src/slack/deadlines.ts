@@ -256,11 +256,13 @@ export class Deadlines {
       const to = who.escalated?.to ?? [];
       this.#deps.refresh(row.runId);
       if (who.nobody === undefined)
-        await this.#deps
-          .askWhereTheyCanRead?.(row, workflow, question, who)
-          .catch((error) =>
-            this.#deps.logger.warn(`run ${row.runId}: could not ask by DM after the escalation`, error),
-          );
+        await this.#deps.askWhereTheyCanRead?.(row, workflow, question, who).catch((error) =>
+          this.#deps.logger.warn(`run ${row.runId}: could not ask by DM after the escalation`, error, {
+            runId: row.runId,
+            workflow: row.workflowKey,
+            channel: row.channel,
+          }),
+        );
       const mentions = mentionsOf(
         stillToAnswer(
           { users: to.filter((id) => !id.startsWith('S')), groups: to.filter((id) => id.startsWith('S')) },

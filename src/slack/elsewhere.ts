@@ -37,6 +37,8 @@ export interface ElsewhereDeps {
   intervalMs: number;
   /** Runs followed without a live stream: the watcher's lists wake their followers. */
   shared?: SharedFollowing;
+  /** Told how long each check of the run lists took, in ms (metrics). */
+  onWatchCycle?(ms: number): void;
 }
 
 /** A Slack user ID as Slack writes it (and inside a mention `<@…>`, in any case). */
@@ -130,6 +132,7 @@ export class RunsStartedElsewhere {
       onChecked: (workflowKey, suspended) => this.#reconcile(workflowKey, suspended),
       onCheck: () => this.#lookUpRequesters(),
       ...(deps.shared ? { shared: deps.shared } : {}),
+      ...(deps.onWatchCycle ? { onCycle: deps.onWatchCycle } : {}),
       onError: (error, workflowKey) =>
         deps.logger.warn(
           `checking ${workflowKey ?? 'the Mastra server'} for runs started elsewhere failed`,

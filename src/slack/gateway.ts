@@ -8,13 +8,14 @@
  * background calls never hold up the calls a person waits for.
  */
 import type { KnownBlock, View } from '@slack/types';
-import { type Logger as SlackLogger, WebClient } from '@slack/web-api';
+import { type Logger as SlackLogger, type WebAPICallResult, WebClient } from '@slack/web-api';
 import {
   SLACK_CALL_POLICIES,
   type SlackCallPolicyName,
   type SlackCallRunner,
   slackCallRunner,
   slackClientOptions,
+  slackFailure,
 } from './retry.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -54,6 +55,60 @@ export interface SlackGatewayOptions {
   /** For the SDK's own log lines (never tokens). */
   logger?: SlackLogger;
   groupTtlMs?: number;
+  /** Told of every Web API attempt once it settles (metrics); must not throw. */
+  onCall?: (call: SlackCall) => void;
+}
+
+/** One Web API attempt: its method, how it went (`ok`, `429`, `5xx`, `http`, `network`, `error` with Slack's error), its time. */
+export interface SlackCall {
+  method: string;
+  outcome: 'ok' | '429' | '5xx' | 'http' | 'network' | 'error' | 'other';
+  error?: string;
+  ms: number;
+}
+
+function outcomeOf(error: unknown): Pick<SlackCall, 'outcome' | 'error'> {
+  const failure = slackFailure(error);
+  switch (failure.kind) {
+    case 'rate_limited':
+      return { outcome: '429' };
+    case 'http':
+      return failure.status === 429
+        ? { outcome: '429' }
+        : { outcome: failure.status >= 500 ? '5xx' : 'http' };
+    case 'network':
+      return { outcome: 'network' };
+    case 'platform':
+      return { outcome: 'error', error: failure.error };
+    default:
+      return { outcome: 'other' };
+  }
+}
+
+/** A Web API client that tells `onCall` of each call it makes (every method goes through `apiCall`). */
+class ObservedWebClient extends WebClient {
+  onCall: ((call: SlackCall) => void) | undefined;
+
+  override async apiCall(method: string, options?: Record<string, unknown>): Promise<WebAPICallResult> {
+    const onCall = this.onCall;
+    if (!onCall) return super.apiCall(method, options);
+    const started = performance.now();
+    const tell = (how: Pick<SlackCall, 'outcome' | 'error'>) => {
+      try {
+        onCall({ method, ...how, ms: performance.now() - started });
+      } catch {
+        // a metrics hook never breaks a call
+      }
+    };
+    try {
+      const result = await super.apiCall(method, options);
+      tell({ outcome: 'ok' });
+      return result;
+    } catch (error) {
+      tell(outcomeOf(error));
+      throw error;
+    }
+  }
 }
 
 type Call<T> = (client: WebClient) => Promise<T>;
@@ -77,11 +132,14 @@ export class SlackGateway {
   readonly #waitedFor = new Map<string, Set<Promise<unknown>>>();
 
   constructor(options: SlackGatewayOptions) {
-    const client = (policy: SlackCallPolicyName) =>
-      new WebClient(options.token, {
+    const client = (policy: SlackCallPolicyName) => {
+      const web = new ObservedWebClient(options.token, {
         ...slackClientOptions(options.slackApiUrl, SLACK_CALL_POLICIES[policy].timeoutMs),
         ...(options.logger ? { logger: options.logger } : {}),
       });
+      web.onCall = options.onCall;
+      return web;
+    };
     this.#clients = {
       interactive: client('interactive'),
       modal: client('modal'),

@@ -6,7 +6,7 @@
  */
 import { resumeSchemaOf, type WorkflowCatalog } from '../catalog.ts';
 import { isYesNoSchema } from '../forms/index.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, runFields } from '../logger.ts';
 import type { MastraClient } from '../mastra/client.ts';
 import { isMastraError } from '../mastra/errors.ts';
 import type {
@@ -366,7 +366,7 @@ export class ProgressMessages {
       ...(events ? { events } : {}),
       onSnapshot: (snapshot) => this.#onSnapshot(context, snapshot),
     });
-    logger.debug(`run ${runId}: following ended (${result.end})`);
+    logger.debug(`run ${runId}: following ended (${result.end})`, undefined, runFields(context.row));
     try {
       await this.#onEnd(context, result);
     } finally {
@@ -386,7 +386,7 @@ export class ProgressMessages {
       this.#runs.set(runId, context);
       return context;
     } catch (error) {
-      this.#deps.logger.warn(`run ${runId}: cannot load workflow ${row.workflowKey}`, error);
+      this.#deps.logger.warn(`run ${runId}: cannot load workflow ${row.workflowKey}`, error, runFields(row));
       return undefined;
     }
   }
@@ -497,7 +497,11 @@ export class ProgressMessages {
     // it edits the message now; stop here at once rather than at the next renewal. Finals still go.
     const { leases } = this.#deps;
     if (!final && row?.owner !== undefined && row.owner !== leases.id) {
-      this.#deps.logger.debug(`run ${context.row.runId}: followed by ${row.owner} now; letting go`);
+      this.#deps.logger.debug(
+        `run ${context.row.runId}: followed by ${row.owner} now; letting go`,
+        undefined,
+        runFields(context.row),
+      );
       leases.forget(context.row.runId);
       void this.#deps.tracker.stop(context.row.runId);
       return;
@@ -665,7 +669,11 @@ export class ProgressMessages {
         : await gateway.conversationMembers(row.channel, 'background');
       outside = people.filter((id) => !readers.has(id)).slice(0, MAX_DM_PEOPLE);
     } catch (error) {
-      logger.warn(`run ${row.runId}: cannot tell who reads its conversation; nobody asked by DM`, error);
+      logger.warn(
+        `run ${row.runId}: cannot tell who reads its conversation; nobody asked by DM`,
+        error,
+        runFields(row),
+      );
       return;
     }
     if (outside.length === 0) return;
@@ -748,7 +756,7 @@ export class ProgressMessages {
     for (const dm of dms) {
       await this.#deps.gateway
         .updateMessage(dm.channel, dm.ts, content)
-        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error));
+        .catch((error) => this.#deps.logger.warn(`run ${runId}: could not update a DM`, error, { runId }));
     }
   }
 
@@ -786,7 +794,7 @@ export class ProgressMessages {
       const state = await this.#deps.client.getWorkflow(row.workflowKey).runById(row.runId);
       return label(snapshotFromRunState(state).payload.workflowState.suspended);
     } catch (error) {
-      this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error);
+      this.#deps.logger.debug(`run ${row.runId}: resume labels not read`, error, runFields(row));
       return questions;
     }
   }
@@ -818,6 +826,7 @@ export class ProgressMessages {
     // and writes it again, once by its key; sent by `#notifyEnd`, or else by the outbox's loop.
     await this.#deps.outbox.add(await this.#endReply(context, snapshot));
     await store.updateProgressMessage(row.runId, { status, final: true });
+    this.#deps.logger.info(`run ${row.runId}: ${status}, its message final`, undefined, runFields(row));
     await this.#notifyEnd(context, snapshot);
     this.#forget(row.runId);
   }

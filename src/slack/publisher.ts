@@ -144,6 +144,10 @@ export interface PublisherStats {
   unchanged: number;
   /** States the guard refused: another process had claimed or shown a newer one. */
   stale: number;
+  /** Now: messages with a state waiting to be sent. */
+  queued: number;
+  /** Now: how long (ms) the state waiting longest has waited. */
+  oldestWaitingMs: number;
 }
 
 export interface CloseOptions {
@@ -294,6 +298,8 @@ const EMPTY_STATS = (): PublisherStats => ({
   ignored: 0,
   unchanged: 0,
   stale: 0,
+  queued: 0,
+  oldestWaitingMs: 0,
 });
 
 export class ProgressPublisher<P> implements Publisher<P> {
@@ -516,7 +522,10 @@ export class ProgressPublisher<P> implements Publisher<P> {
   }
 
   stats(): PublisherStats {
-    return { ...this.counters };
+    const now = this.nowFn();
+    let oldestWaitingMs = 0;
+    for (const state of this.queued) oldestWaitingMs = Math.max(oldestWaitingMs, now - state.waitingSince);
+    return { ...this.counters, queued: this.queued.size, oldestWaitingMs };
   }
 
   /** This process's rate after AIMD (sends per minute; `perMinute` when not slowed), or undefined without a budget. */

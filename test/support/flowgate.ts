@@ -53,6 +53,12 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Connections of the app's Mastra client for event streams (`FLOWGATE_MASTRA_STREAMS`; default 48). */
   mastraStreams?: number;
+  /** Settings beyond the harness's own (e.g. `metricsToken`, `opsPort`, `logLevel`, `mastra.authToken`). */
+  config?: Partial<Config>;
+  /** The app's own JSON logger, writing its lines here (instead of `logger`). */
+  logWrite?: (line: string) => void;
+  /** Benchmarks: no metrics counted. */
+  metrics?: false;
 }
 
 export interface Harness {
@@ -60,6 +66,8 @@ export interface Harness {
   emulator: SlackEmulator;
   flowgate: FlowgateApp;
   appUrl: string;
+  /** Where `/healthz`, `/readyz` and `/metrics` are served (the ops port when set, else HTTP mode's); '' when nowhere. */
+  opsUrl: string;
   config: Config;
   slash(text: string, opts?: { user?: string; channel?: string }): ReturnType<typeof sendSlashCommand>;
   click(
@@ -126,19 +134,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     updatesPerMinute: perMinute,
     watchIntervalMs: options.watchIntervalMs ?? 250,
     logLevel: 'error',
+    ...options.config,
   };
   const flowgate = createFlowgateApp(config, {
-    logger: options.logger ?? silentLogger,
+    ...(options.logWrite ? { logWrite: options.logWrite } : { logger: options.logger ?? silentLogger }),
     pollIntervalMs: 100,
     outboxIntervalMs: 100,
     host: '127.0.0.1',
     ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.metrics === false ? { metrics: false } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
   });
   const client = new MastraClient({ baseUrl: mastra.url });
-  const { port } = await flowgate.start();
+  const { port, opsPort } = await flowgate.start();
   const appUrl = port === undefined ? '' : `http://127.0.0.1:${port}/slack/events`;
+  const servedOn = opsPort ?? port;
+  const opsUrl = servedOn === undefined ? '' : `http://127.0.0.1:${servedOn}`;
   const signed: AppDelivery = options.socketMode
     ? { socketMode: true }
     : { appUrl, signingSecret: SIGNING_SECRET };
@@ -148,6 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     emulator,
     flowgate,
     appUrl,
+    opsUrl,
     config,
     slash: (text, opts = {}) =>
       sendSlashCommand(emulator, {

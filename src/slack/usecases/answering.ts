@@ -12,6 +12,7 @@
 import type { View } from '@slack/types';
 import { resumeSchemaOf } from '../../catalog.ts';
 import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { runFields } from '../../logger.ts';
 import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { canAnswer } from '../../policy.ts';
@@ -257,6 +258,7 @@ export class Answering extends UseCase {
     const forEachIndex = suspension.forEachIndex;
     const key = suspensionKey(suspension);
     const claim = await store.claimAnswer(runId, key, userId, new Date());
+    this.deps.onAnswer?.(claim.claimed ? 'claim_won' : 'claim_lost');
     if (!claim.claimed) {
       return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
@@ -277,6 +279,7 @@ export class Answering extends UseCase {
           } finally {
             progress.follow(runId, events); // the run goes on whatever the store said
           }
+          this.deps.onAnswer?.('resumed');
           const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
           await outbox
             .send({
@@ -285,12 +288,13 @@ export class Answering extends UseCase {
               to: { channel: row.channel, threadTs: row.ts },
               text: answered,
             })
-            .catch((error) => logger.warn('thread reply failed', error));
+            .catch((error) => logger.warn('thread reply failed', error, runFields(row)));
           await progress.answeredInDms(runId, key, answered);
         } catch (error) {
+          this.deps.onAnswer?.('resume_failed');
           await store.releaseAnswer(runId, key, userId);
           progress.follow(runId);
-          this.ctx.logUnexpected(error);
+          this.ctx.logUnexpected(error, runFields(row));
           if (userId === FLOWGATE) return; // nobody to tell: the deadline says what happened
           const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
           await gateway

@@ -9,7 +9,7 @@
 import type { View } from '@slack/types';
 import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
 import { checkValue, describeIssue } from '../../forms/index.ts';
-import type { Logger } from '../../logger.ts';
+import type { LogFields, Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError, type MastraErrorCode } from '../../mastra/errors.ts';
 import type { JsonSchema } from '../../mastra/types.ts';
@@ -59,7 +59,12 @@ export interface UseCaseDeps {
   deadlines?: Deadlines;
   /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
+  /** Told of each answer's claim and resumption (metrics); must not throw. */
+  onAnswer?: (event: AnswerEvent) => void;
 }
+
+/** What became of an answer: its claim won or lost (someone answered first), the run resumed or not. */
+export type AnswerEvent = 'claim_won' | 'claim_lost' | 'resumed' | 'resume_failed';
 
 export type Respond = (reply: Reply) => Promise<void>;
 
@@ -203,13 +208,13 @@ export class UseCaseContext {
    * Mastra server's URL, status and reply, the transport's error. Answers the person can act on
    * themselves (no such run, already answered, …) are not logged.
    */
-  logUnexpected(error: unknown): void {
+  logUnexpected(error: unknown, fields?: LogFields): void {
     if (error instanceof UserFacingError) return;
     if (isMastraError(error) && EXPECTED_MASTRA_ANSWERS.has(error.code)) return;
     // A MastraError's message names the method, URL and status, and carries the server's reply.
     if (isMastraError(error, 'invalid_input'))
-      this.deps.logger.warn('the Mastra server refused the input', error);
-    else this.deps.logger.error('request failed', error);
+      this.deps.logger.warn('the Mastra server refused the input', error, fields);
+    else this.deps.logger.error('request failed', error, fields);
   }
 }
 

@@ -182,7 +182,12 @@ export class Starting extends UseCase {
       // Nothing half-done: a run nobody can watch is not started.
       await workflow.deleteRun(run.runId).catch(() => {});
       if (slackFailure(error).kind === 'other') throw error;
-      this.deps.logger.warn(`run ${run.runId}: could not post its progress message`, error);
+      this.deps.logger.warn(`run ${run.runId}: could not post its progress message`, error, {
+        runId: run.runId,
+        workflow: entry.key,
+        channel: channelId,
+        user: userId,
+      });
       throw new UserFacingError(notPostedMessage(error), { cause: error });
     }
     if (posted.fellBackToDm) {
@@ -213,6 +218,12 @@ export class Starting extends UseCase {
       await workflow.deleteRun(run.runId).catch(() => {});
       throw error;
     }
+    this.deps.logger.info(`run ${run.runId}: started`, undefined, {
+      runId: run.runId,
+      workflow: entry.key,
+      channel: channelId,
+      user: userId,
+    });
     progress.follow(run.runId, events);
   }
 
