@@ -18,7 +18,7 @@ import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../logger.ts';
 import type { NewNotice, Notice, NoticeResult, Store } from '../store/index.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
-import { slackFailure } from './retry.ts';
+import { slackFailure, TRANSIENT_PLATFORM_ERRORS } from './retry.ts';
 
 export type { NewNotice } from '../store/index.ts';
 
@@ -65,18 +65,6 @@ const BATCH = 50;
 /** `send` tries a notice at most this many more times itself, when each is due within `retryWithinMs`. */
 const SEND_RETRIES = 2;
 
-/** Platform errors (`ok: false`) that mean "not now", not "never". */
-const RETRIED_PLATFORM_ERRORS = new Set([
-  'ratelimited',
-  'rate_limited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-  'team_added_to_org',
-  'external_channel_migrating',
-]);
-
 /** What an attempt's failure means for the notice. */
 type Verdict =
   | { retry: true; afterMs?: number; unsure: boolean; error: string }
@@ -94,7 +82,7 @@ function noticeVerdict(error: unknown, posting: boolean): Verdict {
       // A 429, or `ok: false` with `ratelimited` (src/slack/retry.ts takes both for one).
       return { retry: true, afterMs: failure.retryAfterMs, unsure: false, error: 'rate limited' };
     case 'platform':
-      return RETRIED_PLATFORM_ERRORS.has(failure.error)
+      return TRANSIENT_PLATFORM_ERRORS.has(failure.error)
         ? { retry: true, unsure: false, error: failure.error }
         : { retry: false, error: failure.error };
     case 'http':

@@ -169,8 +169,8 @@ export function isTransientSlackFailure(failure: SlackFailure): boolean {
   return failure.kind === 'http' && (failure.status >= 500 || failure.status === 408);
 }
 
-/** Platform errors (`ok: false`) that are worth repeating an idempotent call (an edit) for. */
-const TRANSIENT_PLATFORM_ERRORS = new Set([
+/** Platform errors (`ok: false`) that mean "not now", not "never": worth trying again. */
+export const TRANSIENT_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'internal_error',
   'fatal_error',
   'service_unavailable',
