@@ -13,6 +13,7 @@ import { snapshotFromRunState } from '../../src/runs/state.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
 import { type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
+import { yesNoStep } from '../support/mastra/workflows.ts';
 
 /** A gate the test opens: a step waits on it. */
 function gate() {
@@ -37,24 +38,13 @@ function holdGateWorkflow() {
       return inputData;
     },
   });
-  const ask = createStep({
-    id: 'ask',
-    inputSchema: input,
-    outputSchema: z.object({ approved: z.boolean() }),
-    suspendSchema: z.object({ amount: z.number() }),
-    resumeSchema: z.object({ approved: z.boolean() }),
-    execute: async ({ inputData, resumeData, suspend }) => {
-      if (!resumeData) return suspend({ amount: inputData.amount });
-      return { approved: resumeData.approved };
-    },
-  });
   return createWorkflow({
     id: 'holdGate',
     inputSchema: input,
     outputSchema: z.object({ approved: z.boolean() }),
   })
     .then(hold)
-    .then(ask)
+    .then(yesNoStep('ask', input))
     .commit();
 }
 

@@ -557,19 +557,13 @@ export function createPatternsWorkflow() {
 export type TestWorkflows = ReturnType<typeof createTestWorkflows>;
 
 /**
- * One set of the test workflows, keyed by registry key (`inner` is deliberately not registered).
- * Pass these to at most one server; `startMastraServer()` builds its own set by default.
+ * A yes/no question, step `stepId`: suspends with the input's `amount`, resumes with `{ approved }`.
  */
-/**
- * `id`: one yes/no gate, step `stepId`, asking for `{ approved }` (what it suspends with: the
- * input's `amount`); the input schema defaults to `{ amount }`.
- */
-export function yesNoGateWorkflow(
-  id: string,
+export function yesNoStep(
   stepId: string,
   input: z.ZodType<{ amount: number }> = z.object({ amount: z.number() }),
 ) {
-  const gate = createStep({
+  return createStep({
     id: stepId,
     inputSchema: input,
     outputSchema: z.object({ approved: z.boolean() }),
@@ -580,8 +574,19 @@ export function yesNoGateWorkflow(
       return { approved: resumeData.approved };
     },
   });
+}
+
+/**
+ * `id`: one yes/no gate, step `stepId`, asking for `{ approved }` (what it suspends with: the
+ * input's `amount`); the input schema defaults to `{ amount }`.
+ */
+export function yesNoGateWorkflow(
+  id: string,
+  stepId: string,
+  input: z.ZodType<{ amount: number }> = z.object({ amount: z.number() }),
+) {
   return createWorkflow({ id, inputSchema: input, outputSchema: z.object({ approved: z.boolean() }) })
-    .then(gate)
+    .then(yesNoStep(stepId, input))
     .commit();
 }
 
@@ -600,6 +605,10 @@ export function heldWorkflow(gate: () => Promise<void>) {
   return createWorkflow({ id: 'held', inputSchema: value, outputSchema: value }).then(wait).commit();
 }
 
+/**
+ * One set of the test workflows, keyed by registry key (`inner` is deliberately not registered).
+ * Pass these to at most one server; `startMastraServer()` builds its own set by default.
+ */
 export const testWorkflows: TestWorkflows = createTestWorkflows();
 export const {
   linearWorkflow,
