@@ -1,5 +1,5 @@
 /**
- * The extra cost of sending thread replies through the outbox (src/slack/outbox.ts) rather than
+ * The extra cost of sending thread replies through the outbox (src/slack/io/outbox.ts) rather than
  * posting them straight: the same replies, one after another, to the Slack emulator (rate limits
  * off), posted by the gateway alone or written to the outbox and tried at once, on SQLite and on
  * PostgreSQL. Run alone: `node bench/outbox.ts`.
@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSlackEmulator } from '../src/emulator/index.ts';
 import { silentLogger } from '../src/logger.ts';
-import { SlackGateway } from '../src/slack/gateway.ts';
-import { Outbox } from '../src/slack/outbox.ts';
+import { SlackGateway } from '../src/slack/io/gateway.ts';
+import { Outbox } from '../src/slack/io/outbox.ts';
 import { openStore, type Store } from '../src/store/index.ts';
 import { GENERAL } from '../test/support/flowgate.ts';
 import { startPostgres } from '../test/support/postgres.ts';

@@ -28,7 +28,7 @@ import {
 } from '../src/emulator/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { MastraClient } from '../src/mastra/client.ts';
-import { SLACK_CALL_POLICIES } from '../src/slack/retry.ts';
+import { SLACK_CALL_POLICIES } from '../src/slack/io/call-policies.ts';
 import {
   ALICE,
   GENERAL,

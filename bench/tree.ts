@@ -19,7 +19,7 @@ import { parseRecordsSync } from '../src/mastra/records.ts';
 import { toWorkflowEvent } from '../src/mastra/schemas.ts';
 import type { RunSnapshot, WorkflowEvent } from '../src/mastra/types.ts';
 import { initialSnapshot, reduceRun } from '../src/runs/state.ts';
-import { renderProgress } from '../src/slack/render/progress.ts';
+import { renderProgress } from '../src/slack/render/run-message.ts';
 import { startMastraServer } from '../test/support/mastra/server.ts';
 import { fmt, gc, median, runSections, table } from './lib/stats.ts';
 

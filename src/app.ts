@@ -9,6 +9,9 @@ import { App } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
 import { DeadlineScheduler } from './deadlines/scheduler.ts';
+import { RunLeases, replicaId } from './following/leases.ts';
+import { SharedFollowing } from './following/shared-following.ts';
+import { RunTracker } from './following/tracker.ts';
 import { boltLogger, createJsonLogger, type Logger } from './logger.ts';
 import { loopbackOnly } from './loopback.ts';
 import { type MastraCall, MastraClient } from './mastra/client.ts';
@@ -16,30 +19,27 @@ import type { JsonSchema } from './mastra/types.ts';
 import { FlowgateMetrics } from './metrics.ts';
 import { CHECK_WITHIN_MS, opsRoutes, startOpsServer } from './ops.ts';
 import { loadPolicy, type Policy, withAdmins } from './policy.ts';
-import { RunLeases, replicaId } from './runs/leases.ts';
-import { SharedFollowing } from './runs/shared.ts';
-import { RunTracker } from './runs/tracker.ts';
-import { Deadlines, quorumProblems } from './slack/deadlines.ts';
-import { storeGuard } from './slack/edits.ts';
-import { RunsStartedElsewhere } from './slack/elsewhere.ts';
-import { type SlackCall, SlackGateway, slackErrorCode } from './slack/gateway.ts';
-import { registerListeners } from './slack/listeners.ts';
-import { Outbox } from './slack/outbox.ts';
-import { StorePermits } from './slack/permits.ts';
-import { ProgressMessages } from './slack/progress.ts';
-import {
-  NaivePublisher,
-  ProgressPublisher,
-  type Publisher,
-  type PublisherOptions,
-} from './slack/publisher.ts';
-import type { RenderedMessage } from './slack/render/progress.ts';
 import {
   BOLT_CLIENT_TIMEOUT_MS,
   slackClientOptions,
   slackFailure,
   socketModeClientOptions,
-} from './slack/retry.ts';
+} from './slack/io/call-policies.ts';
+import { storeGuard } from './slack/io/edit-guard.ts';
+import { type SlackCall, SlackGateway, slackErrorCode } from './slack/io/gateway.ts';
+import { Outbox } from './slack/io/outbox.ts';
+import { StorePermits } from './slack/io/permits.ts';
+import {
+  NaivePublisher,
+  ProgressPublisher,
+  type Publisher,
+  type PublisherOptions,
+} from './slack/io/publisher.ts';
+import { registerListeners } from './slack/listeners/register.ts';
+import type { RenderedMessage } from './slack/render/run-message.ts';
+import { Deadlines, quorumProblems } from './slack/services/deadline-actions.ts';
+import { ProgressMessages } from './slack/services/progress-messages.ts';
+import { RunsStartedElsewhere } from './slack/services/runs-started-elsewhere.ts';
 import { type AnswerEvent, validationProblems } from './slack/usecases/context.ts';
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -170,7 +170,7 @@ export interface FlowgateAppOptions {
   loopbackOnly?: boolean;
   /** How often stored deadlines are looked for (the worst delay of a deadline). Default 250 ms. */
   deadlineIntervalMs?: number;
-  /** How often notices to try again are looked for (src/slack/outbox.ts). Default 1000 ms. */
+  /** How often notices to try again are looked for (src/slack/io/outbox.ts). Default 1000 ms. */
   outboxIntervalMs?: number;
   /** Benchmarks only: no metrics counted (the hooks left out; `/metrics` still answers), to measure their cost. */
   metrics?: false;
@@ -254,7 +254,7 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
   const publisherOptions: PublisherOptions<RenderedMessage> = {
     send: (ref, message) => gateway.updateMessage(ref.channel, ref.ts, message),
     // Across replicas and restarts: never an older state after a newer one, never an edit that
-    // changes nothing (a compare-and-set in the store, src/slack/edits.ts).
+    // changes nothing (a compare-and-set in the store, src/slack/io/edit-guard.ts).
     guard: storeGuard(store),
     minIntervalMs: config.updateIntervalMs,
     // One ledger in the database for every replica on it: the budget holds across them exactly.

@@ -6,7 +6,7 @@
 
 import type { MastraClient } from './mastra/client.ts';
 import type { JsonSchema, WorkflowInfo } from './mastra/types.ts';
-import { own } from './own.ts';
+import { own } from './util/safe-objects.ts';
 
 export interface CatalogEntry {
   /** Registry key: what the API is addressed by. */

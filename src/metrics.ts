@@ -9,8 +9,8 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { MastraCall } from './mastra/transport.ts';
-import type { SlackCall } from './slack/gateway.ts';
-import type { PublisherStats } from './slack/publisher.ts';
+import type { SlackCall } from './slack/io/gateway.ts';
+import type { PublisherStats } from './slack/io/publisher.ts';
 import type { AnswerEvent } from './slack/usecases/context.ts';
 
 /** What is read at scrape time: each returns the number now. */

@@ -75,8 +75,8 @@ import {
 } from 'yaml';
 import { z } from 'zod';
 import { DURATION_EXPECTED, durationWords, parseDuration } from './deadlines/durations.ts';
-import { emptyRecord, isReservedKey, own, setOwn } from './own.ts';
-import { stepText } from './slack/mrkdwn.ts';
+import { stepText } from './slack/text/mrkdwn.ts';
+import { emptyRecord, isReservedKey, own, setOwn } from './util/safe-objects.ts';
 
 /** What becomes of a step nobody answered within `timeoutAfter`. */
 export type OnTimeout = 'cancel' | { answer: Record<string, unknown> };
@@ -791,7 +791,7 @@ function matches(entries: readonly string[], userId: string, userGroups: readonl
 }
 
 const nameOf = (ref: WorkflowRef) => ref.workflowKey || ref.workflowId;
-/** A step as people read it everywhere (src/slack/mrkdwn.ts), in the plain text of a reason. */
+/** A step as people read it everywhere (src/slack/text/mrkdwn.ts), in the plain text of a reason. */
 const stepName = (stepPath: readonly string[]) => stepText(stepPath);
 
 /** Runs one person may have going at once from Slack when the policy does not say. */

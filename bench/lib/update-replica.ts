@@ -1,13 +1,13 @@
 /**
  * One replica's progress edits for `bench/budgets.ts` (a worker thread: an event loop of its own):
- * the real publisher with its permits from the ledger in PostgreSQL (src/slack/permits.ts), editing
+ * the real publisher with its permits from the ledger in PostgreSQL (src/slack/io/permits.ts), editing
  * its messages through the real gateway as fast as they change. Told `{ stall: ms }`, it blocks its
  * event loop that long (a busy loop, as a starved CPU would); told `stop`, it closes and reports.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SlackGateway } from '../../src/slack/gateway.ts';
-import { StorePermits } from '../../src/slack/permits.ts';
-import { type MessageRef, ProgressPublisher } from '../../src/slack/publisher.ts';
+import { SlackGateway } from '../../src/slack/io/gateway.ts';
+import { StorePermits } from '../../src/slack/io/permits.ts';
+import { type MessageRef, ProgressPublisher } from '../../src/slack/io/publisher.ts';
 import { openStore } from '../../src/store/index.ts';
 
 export interface UpdateReplicaData {

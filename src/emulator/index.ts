@@ -38,6 +38,17 @@ export {
   startSlackEmulator,
 } from './server.ts';
 export { type EnvelopeType, SocketModeServer } from './socket.ts';
+export type * from './types.ts';
+export {
+  blocksTextLength,
+  formatIssue,
+  INPUT_ELEMENTS,
+  KNOWN_BLOCK_TYPES,
+  type Surface,
+  type ValidationIssue,
+  validateMessageBlocks,
+  validateView,
+} from './validate.ts';
 export {
   type ChannelSeed,
   DEFAULT_CHANNELS,
@@ -50,15 +61,4 @@ export {
   type UserGroupSeed,
   type UserSeed,
   type WorkspaceSeed,
-} from './state.ts';
-export type * from './types.ts';
-export {
-  blocksTextLength,
-  formatIssue,
-  INPUT_ELEMENTS,
-  KNOWN_BLOCK_TYPES,
-  type Surface,
-  type ValidationIssue,
-  validateMessageBlocks,
-  validateView,
-} from './validate.ts';
+} from './workspace.ts';

@@ -4,9 +4,9 @@
  */
 import { invalidArguments, SlackApiError } from './errors.ts';
 import type { Params } from './params.ts';
-import type { EmulatorStore } from './state.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackMessage, ViewRecord } from './types.ts';
 import { blocksTextLength, formatIssue, isObject, validateMessageBlocks, validateView } from './validate.ts';
+import type { EmulatorStore } from './workspace.ts';
 
 export interface MethodContext {
   store: EmulatorStore;

@@ -11,9 +11,9 @@ import { request as httpsRequest } from 'node:https';
 import { applyMessageResponse } from './response-url.ts';
 import type { SlackEmulator } from './server.ts';
 import type { EnvelopeType } from './socket.ts';
-import { formatTs } from './state.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackView } from './types.ts';
 import { isObject } from './validate.ts';
+import { formatTs } from './workspace.ts';
 
 /** `v0=<hex>` of HMAC-SHA256 over `v0:{timestamp}:{body}`. */
 export function signSlackRequest(signingSecret: string, timestamp: number | string, body: string): string {

@@ -4,9 +4,9 @@
  * for the immediate (ack) body of slash commands.
  */
 import { SlackApiError } from './errors.ts';
-import type { EmulatorStore } from './state.ts';
 import type { EphemeralSource, JsonObject, ResponseUrlRecord, ResponseUrlUse } from './types.ts';
 import { blocksTextLength, formatIssue, isObject, validateMessageBlocks } from './validate.ts';
+import type { EmulatorStore } from './workspace.ts';
 
 export interface ResponseTarget {
   userId: string;

@@ -20,7 +20,6 @@ import { normalizeParams, Params } from './params.ts';
 import { type RateLimitAnswer, RateLimiter, type RateLimitSetting } from './rate-limit.ts';
 import { handleResponseUrl } from './response-url.ts';
 import { SocketModeServer } from './socket.ts';
-import { type ChannelSeed, EmulatorStore, type UserSeed, type WorkspaceSeed } from './state.ts';
 import type {
   CallLogEntry,
   EmulatorChannel,
@@ -34,6 +33,7 @@ import type {
   ViewRecord,
   Workspace,
 } from './types.ts';
+import { type ChannelSeed, EmulatorStore, type UserSeed, type WorkspaceSeed } from './workspace.ts';
 
 export interface StartSlackEmulatorOptions {
   /** Default 0 (a free port). */

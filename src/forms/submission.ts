@@ -2,7 +2,7 @@
 
 import type { ViewStateValue } from '@slack/bolt';
 import type { JsonSchema } from '../mastra/types.ts';
-import { findReservedKey } from '../own.ts';
+import { findReservedKey } from '../util/safe-objects.ts';
 import { EMPTY_STRING_TEXT } from './build.ts';
 import {
   computeLayout,

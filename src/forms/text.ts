@@ -4,8 +4,8 @@ import type { types as slack } from '@slack/bolt';
 
 type PlainTextElement = slack.PlainTextElement;
 
-/** Slack's limits: one table for the whole app (src/slack/fit.ts). */
-export { SLACK_LIMITS } from '../slack/fit.ts';
+/** Slack's limits: one table for the whole app (src/slack/text/fit.ts). */
+export { SLACK_LIMITS } from '../slack/text/fit.ts';
 
 /** Cuts `text` to at most `max` characters (code units), ending with "…" when cut. Never splits a surrogate pair. */
 export function truncate(text: string, max: number): string {

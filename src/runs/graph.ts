@@ -8,7 +8,7 @@
  */
 import type { RunSnapshot, StepSnapshot, StepStatus } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
-import { own } from '../own.ts';
+import { own } from '../util/safe-objects.ts';
 
 interface NodeBase {
   /** The step's record key in the run (`"inner.in-a"` for a nested step): its path joined by ".". */

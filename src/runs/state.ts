@@ -16,7 +16,7 @@ import type {
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
-import { copyRecord, emptyRecord, own, setOwn } from '../own.ts';
+import { copyRecord, emptyRecord, own, setOwn } from '../util/safe-objects.ts';
 import { suspensionsOf, withoutWorkflowMeta, withProgressEvent, withStepEvent } from './suspensions.ts';
 
 const FINISHED_STEP_STATUSES: ReadonlySet<StepStatus> = new Set([

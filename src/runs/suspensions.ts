@@ -21,7 +21,7 @@ import type {
   Suspension,
   WorkflowRunState,
 } from '../mastra/types.ts';
-import { emptyRecord, own, setOwn } from '../own.ts';
+import { emptyRecord, own, setOwn } from '../util/safe-objects.ts';
 
 /** One step's progress event (a `.foreach()` iteration). */
 export interface IterationProgress {

@@ -18,7 +18,7 @@
  * - `marks`: what Flowgate adds to the message that the run does not know (answers recorded,
  *   questions asked by DM, votes, escalations and timeouts that fired, a cancel, a requester
  *   looked up, a notice), counted: each is only ever added while the run stays where it is, so a
- *   rendering read later counts at least as many (src/slack/progress.ts counts them).
+ *   rendering read later counts at least as many (src/slack/services/progress-messages.ts counts them).
  *
  * Equal versions with different content (a step's live output, a `.foreach()` item's progress, who
  * may answer once a question waited long enough) may both go: the one sent last shows.

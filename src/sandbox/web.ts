@@ -24,7 +24,7 @@ import {
 } from '../emulator/index.ts';
 import { isObject } from '../emulator/validate.ts';
 import type { Logger } from '../logger.ts';
-import { escapeMrkdwn } from '../slack/mrkdwn.ts';
+import { escapeMrkdwn } from '../slack/text/mrkdwn.ts';
 import { ROLES } from './workspace.ts';
 
 export const CONTENT_SECURITY_POLICY = [

@@ -290,7 +290,7 @@ class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   /**
    * A connection of its own for taking send permits: a permit is used within a second of asking
-   * for it or not at all (src/slack/permits.ts), so taking one never queues behind other queries.
+   * for it or not at all (src/slack/io/permits.ts), so taking one never queues behind other queries.
    */
   readonly #permitPool: pg.Pool;
   readonly #where: string;
@@ -844,7 +844,7 @@ class PostgresStore implements Store {
   /**
    * One UPDATE on the budget's row: the row lock makes concurrent takes wait for each other, and
    * each sees the `tat` the one before it left. The time is the database's (`clock_timestamp()`,
-   * read once). Mirrors `grantPermits` in src/slack/permits.ts.
+   * read once). Mirrors `grantPermits` in src/slack/io/permits.ts.
    */
   async takeSendPermits(name: string, want: number, schedule: SendSchedule): Promise<SendPermits> {
     const [count, interval, tolerance] = permitArgs(want, schedule);

@@ -63,7 +63,7 @@ function date(row: Row, column: string): Date {
 }
 
 /**
- * The run a once-only mark belongs to: every mark is `<kind>:<run id>[:…]` (src/slack/progress.ts),
+ * The run a once-only mark belongs to: every mark is `<kind>:<run id>[:…]` (src/slack/services/progress-messages.ts),
  * so marks are forgotten with their run (`pruneFinished`); null for a mark of no run.
  */
 export function runOfKey(key: string): string | null {

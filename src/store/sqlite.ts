@@ -430,7 +430,7 @@ class SqliteStore implements Store {
       'INSERT INTO send_budgets (name, tat) VALUES (?, 0) ON CONFLICT (name) DO NOTHING',
     );
     // One statement (writes are serialized), on the database's clock; mirrors `grantPermits` in
-    // src/slack/permits.ts.
+    // src/slack/io/permits.ts.
     this.#takePermits = db.prepare(`
       UPDATE send_budgets SET
         at = c.n,

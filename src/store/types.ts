@@ -84,7 +84,7 @@ export interface Answer {
  */
 /**
  * A question also asked in a person's DMs, because they cannot read the conversation the run's
- * message is in (src/slack/progress.ts).
+ * message is in (src/slack/services/progress-messages.ts).
  */
 export interface QuestionDm {
   runId: string;
@@ -98,7 +98,7 @@ export interface QuestionDm {
 }
 
 /**
- * A thread reply or DM Flowgate owes (src/slack/outbox.ts): written once under its key, sent until
+ * A thread reply or DM Flowgate owes (src/slack/io/outbox.ts): written once under its key, sent until
  * Slack says ok, by whichever replica claims it.
  */
 export interface Notice {
@@ -208,7 +208,7 @@ export interface Store {
   ): Promise<void>;
   /**
    * The compare-and-set every edit of a progress message passes just before it is sent, by
-   * whichever replica sends it (src/slack/publisher.ts `guard`), in one atomic statement: `send`
+   * whichever replica sends it (src/slack/io/publisher.ts `guard`), in one atomic statement: `send`
    * when `edit` is newer than the edit last claimed for the message (`compareVersions`), or as new
    * with another content, or the same not yet known shown (a send that failed, or a process that
    * stopped in between, is tried again); `shown` when the message already shows this content (a
@@ -301,7 +301,7 @@ export interface Store {
   recordVote(runId: string, suspensionKey: string, vote: Vote): Promise<Vote[]>;
   /** Every vote on every suspension of a run, oldest first. */
   listVotes(runId: string): Promise<(Vote & { suspensionKey: string })[]>;
-  // The outbox of thread replies and DMs (src/slack/outbox.ts).
+  // The outbox of thread replies and DMs (src/slack/io/outbox.ts).
   /** Writes a notice, due at `now`, unless one with its key exists: true when written. */
   addNotice(notice: NewNotice, now: Date): Promise<boolean>;
   getNotice(key: string): Promise<Notice | undefined>;

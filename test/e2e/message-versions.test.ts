@@ -2,7 +2,7 @@
  * Message versions across processes: two Flowgate apps on one database in one Slack workspace, and
  * one app restarted on its database. Every edit of a progress message carries the version of the
  * run's state it shows and goes out only if the store's compare-and-set finds it newer than what any
- * process claimed or showed (src/slack/edits.ts): a process that holds an older rendering never
+ * process claimed or showed (src/slack/io/edit-guard.ts): a process that holds an older rendering never
  * sends it over a newer one — the final least of all — and none sends an edit that changes nothing.
  */
 import { createStep, createWorkflow } from '@mastra/core/workflows';

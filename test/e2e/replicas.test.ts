@@ -29,7 +29,7 @@ const LEASE_MS = 3000;
 /** The workspace's chat.update budget, for all three replicas together: 10 a second, bursts of 30. */
 const UPDATES_PER_MINUTE = 600;
 const BURST = Math.ceil(UPDATES_PER_MINUTE / 20);
-/** The time the budget's schedule leaves an edit between its permit and Slack (src/slack/permits.ts). */
+/** The time the budget's schedule leaves an edit between its permit and Slack (src/slack/io/permits.ts). */
 const DELIVERY_MARGIN_MS = 1000;
 
 /**

@@ -2,7 +2,7 @@
  * Slack's Web API failing (HTTP 5xx, from the emulator): the person waiting is told within seconds
  * in plain words, nothing is left half-done (no Mastra run, no stored row, no ghost message), and
  * the app keeps serving once Slack is back. Thread replies and DMs go out once, whatever Slack
- * answers (src/slack/outbox.ts).
+ * answers (src/slack/io/outbox.ts).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { JsonObject } from '../../src/emulator/index.ts';

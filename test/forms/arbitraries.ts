@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { JsonSchema } from '../../src/mastra/types.ts';
-import { isReservedKey } from '../../src/own.ts';
+import { isReservedKey } from '../../src/util/safe-objects.ts';
 
 /** draft-07 JSON Schema of a zod schema, without `$schema` (as found under `properties`). */
 export function js(schema: z.ZodType): JsonSchema {

@@ -2,7 +2,6 @@ import { describe, expect, test } from 'vitest';
 import { parseRecordsSync } from '../../src/mastra/records.ts';
 import { runStateSchema, toWorkflowEvent } from '../../src/mastra/schemas.ts';
 import type { RunSnapshot, WorkflowEvent } from '../../src/mastra/types.ts';
-import { own } from '../../src/own.ts';
 import {
   initialSnapshot,
   reduceEvents,
@@ -10,6 +9,7 @@ import {
   snapshotFromRunState,
   stepIdsFromGraph,
 } from '../../src/runs/state.ts';
+import { own } from '../../src/util/safe-objects.ts';
 import { loadFixture } from '../support/mastra/fixtures.ts';
 
 const AT = new Date(1_800_000_000_000);

@@ -16,8 +16,8 @@ import {
   viewState,
 } from '../../src/sandbox/page/modal.js';
 import { formatSlackDate, renderMrkdwn } from '../../src/sandbox/page/mrkdwn.js';
-import { codeBlock, safeText, slackDate } from '../../src/slack/mrkdwn.ts';
 import { renderWorkflowList } from '../../src/slack/render/commands.ts';
+import { codeBlock, safeText, slackDate } from '../../src/slack/text/mrkdwn.ts';
 
 type Node = ReturnType<typeof h>;
 

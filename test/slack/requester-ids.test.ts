@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
-import { identityOf, lookupDelayMs, MAX_LOOKUP_DELAY_MS } from '../../src/slack/elsewhere.ts';
+import {
+  identityOf,
+  lookupDelayMs,
+  MAX_LOOKUP_DELAY_MS,
+} from '../../src/slack/services/runs-started-elsewhere.ts';
 
 describe('what a resourceId names', () => {
   test('user ids in any case, padded, or as a mention, are the upper-case user id', () => {

@@ -4,10 +4,10 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { RunStatus } from '../../mastra/types.ts';
-import { fitLines, fitMessage, SLACK_LIMITS, textLength } from '../fit.ts';
 import { ACTION, encodeStartRef } from '../ids.ts';
-import { code, mentionUser, safeText, slackDate } from '../mrkdwn.ts';
-import { statusEmoji, statusLabel } from './progress.ts';
+import { fitLines, fitMessage, SLACK_LIMITS, textLength } from '../text/fit.ts';
+import { code, mentionUser, safeText, slackDate } from '../text/mrkdwn.ts';
+import { statusEmoji, statusLabel } from './run-message.ts';
 
 export interface Reply {
   text: string;

@@ -3,9 +3,10 @@
  * other subcommand handed to the capability it belongs to (starting, runs). Whatever fails is told
  * to the person in words they can act on.
  */
-import { type Command, parseCommand } from '../command-text.ts';
-import { safeText } from '../mrkdwn.ts';
+
 import { type Reply, renderHelp, renderNotice, renderWorkflowList } from '../render/commands.ts';
+import { type Command, parseCommand } from '../text/command-text.ts';
+import { safeText } from '../text/mrkdwn.ts';
 import { type Respond, UseCase, type UseCaseContext } from './context.ts';
 import type { Runs } from './runs.ts';
 import type { Starting } from './starting.ts';

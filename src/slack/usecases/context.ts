@@ -22,16 +22,16 @@ import {
   viewersFor,
 } from '../../policy.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
-import type { Deadlines } from '../deadlines.ts';
-import { identityOf } from '../elsewhere.ts';
-import { RefusedError, UserFacingError, userMessage } from '../errors.ts';
-import { fitView } from '../fit.ts';
-import type { SlackGateway } from '../gateway.ts';
 import { VIEW } from '../ids.ts';
-import { code, safeText } from '../mrkdwn.ts';
-import type { Outbox } from '../outbox.ts';
-import type { ProgressMessages } from '../progress.ts';
+import type { SlackGateway } from '../io/gateway.ts';
+import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
+import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
+import type { Deadlines } from '../services/deadline-actions.ts';
+import type { ProgressMessages } from '../services/progress-messages.ts';
+import { identityOf } from '../services/runs-started-elsewhere.ts';
+import { fitView } from '../text/fit.ts';
+import { code, safeText } from '../text/mrkdwn.ts';
 import { PerPersonLimit } from './per-person-limit.ts';
 
 /** The message a button was clicked on. */
@@ -55,7 +55,7 @@ export interface UseCaseDeps {
   outbox: Outbox;
   command: string;
   logger: Logger;
-  /** Escalation, quorums and answers given on timeout (src/slack/deadlines.ts). */
+  /** Escalation, quorums and answers given on timeout (src/slack/services/deadline-actions.ts). */
   deadlines?: Deadlines;
   /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
@@ -204,7 +204,7 @@ export class UseCaseContext {
   }
 
   /**
-   * Logs what people are not told (src/slack/errors.ts keeps the detail out of Slack): the
+   * Logs what people are not told (src/slack/render/failures.ts keeps the detail out of Slack): the
    * Mastra server's URL, status and reply, the transport's error. Answers the person can act on
    * themselves (no such run, already answered, …) are not logged.
    */

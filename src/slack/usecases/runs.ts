@@ -10,11 +10,11 @@ import { RUN_STATUSES } from '../../mastra/types.ts';
 import { canCancel, type Policy, requesterAllowed } from '../../policy.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import type { ProgressMessage } from '../../store/index.ts';
-import { identityOf } from '../elsewhere.ts';
-import { UserFacingError } from '../errors.ts';
-import { code, safeText } from '../mrkdwn.ts';
 import { renderNotice, renderRunList } from '../render/commands.ts';
-import { renderStatus } from '../render/progress.ts';
+import { UserFacingError } from '../render/failures.ts';
+import { renderStatus } from '../render/run-message.ts';
+import { identityOf } from '../services/runs-started-elsewhere.ts';
+import { code, safeText } from '../text/mrkdwn.ts';
 import { type MessageRef, type Respond, type RunAudience, UseCase } from './context.ts';
 
 export class Runs extends UseCase {

@@ -9,14 +9,15 @@ import type { CatalogEntry } from '../../catalog.ts';
 import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
 import { canStart, liveRunsLimit } from '../../policy.ts';
-import { parseInputs, splitInitialState } from '../command-text.ts';
-import { notPostedMessage, UserFacingError, userMessage } from '../errors.ts';
-import { fitView } from '../fit.ts';
 import { handleOf, type StartRef, VIEW } from '../ids.ts';
-import { code, safeText } from '../mrkdwn.ts';
-import type { ProgressMessages } from '../progress.ts';
+import { slackFailure } from '../io/call-policies.ts';
 import { renderNotice } from '../render/commands.ts';
-import { slackFailure } from '../retry.ts';
+import { notPostedMessage, UserFacingError, userMessage } from '../render/failures.ts';
+import type { ProgressMessages } from '../services/progress-messages.ts';
+import { parseInputs, splitInitialState } from '../text/command-text.ts';
+import { fitView } from '../text/fit.ts';
+import { code, safeText } from '../text/mrkdwn.ts';
+import { FORM_MAX_BLOCKS, type Respond, UseCase, validationProblems } from './context.ts';
 import {
   needsState,
   readStateSection,
@@ -24,8 +25,7 @@ import {
   STATE_RESERVED_BLOCKS,
   stateSchemaOf,
   stateSection,
-} from '../start-state.ts';
-import { FORM_MAX_BLOCKS, type Respond, UseCase, validationProblems } from './context.ts';
+} from './start-state.ts';
 
 export class Starting extends UseCase {
   /** Start from text: inline inputs, or a form when inputs are needed and none were typed. */

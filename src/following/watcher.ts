@@ -1,0 +1,170 @@
+/**
+ * Lists runs on the Mastra server, once per interval, for two uses: finding runs Flowgate did not
+ * start (for each workflow it is told to watch, which runs are suspended now and, for workflows
+ * announced as soon as a run is seen, which are running or waiting), and the shared poll of every
+ * run followed without a live stream (src/following/shared-following.ts: the statuses its runs were last read in).
+ * Each workflow's list of a status is read once per check, whoever needs it. The cost of a check
+ * grows with the runs that are live, never with the history: finished runs are not read
+ * (`GET /workflows/:id/runs?status=…`, paged, the pages after the first read side by side).
+ *
+ * It knows nothing of Slack: what to do with a run is the caller's (`onRun`, `onChecked`).
+ */
+import type { MastraClient } from '../mastra/client.ts';
+import type { RunStatus, WorkflowRunSummary } from '../mastra/types.ts';
+import type { SharedFollowing } from './shared-following.ts';
+import { Turns } from './turns.ts';
+
+export interface WatchTarget {
+  workflowKey: string;
+  /** Which runs to hand to `onRun`: suspended ones, live ones (`all`), or none (only `onChecked`). */
+  announce: 'suspended' | 'all' | 'none';
+}
+
+export interface WatcherOptions {
+  client: MastraClient;
+  intervalMs: number;
+  /** The workflows to check this time. */
+  targets(): Promise<WatchTarget[]>;
+  /**
+   * A run of a target found on this check (awaited one at a time per workflow). Resolves true when
+   * the run is dealt with for good: it is not handed over again while it stays listed.
+   */
+  onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<boolean>;
+  /** After a workflow's check: the ids of its runs that are suspended now. */
+  onChecked(workflowKey: string, suspended: ReadonlySet<string>): Promise<void>;
+  /** Other work due on every check, alongside the workflows' (its errors go to `onError`). */
+  onCheck?(): Promise<void>;
+  onError(error: unknown, workflowKey?: string): void;
+  /** Runs followed without a live stream: their lists are read on every check too. */
+  shared?: SharedFollowing;
+  /** Told how long each scheduled check took, in ms (metrics). */
+  onCycle?(ms: number): void;
+}
+
+const PER_PAGE = 100;
+/** List requests under way at once, over every list of a check (the client's connections are shared with every other call). */
+const PAGES_AT_ONCE = 4;
+const LIVE: readonly RunStatus[] = ['running', 'waiting'];
+
+export class RunWatcher {
+  readonly #options: WatcherOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #controller = new AbortController();
+  #stopped = true;
+  /** Per workflow, runs `onRun` dealt with for good, while they stay listed. */
+  readonly #handled = new Map<string, Set<string>>();
+  readonly #pages = new Turns(PAGES_AT_ONCE);
+
+  constructor(options: WatcherOptions) {
+    this.#options = options;
+  }
+
+  /** Checks at once, then every interval (a check never overlaps the previous one). */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#controller = new AbortController();
+    this.#schedule(0);
+  }
+
+  /** Stops checking; an ongoing check is aborted. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#controller.abort();
+    await this.#running?.catch(() => {});
+  }
+
+  /** One check of every target, and of every run followed by the shared poll, now (tests, benchmarks). */
+  async checkNow(): Promise<void> {
+    const signal = this.#controller.signal;
+    const extra = this.#options.onCheck?.().catch((error) => this.#options.onError(error));
+    const targets = new Map((await this.#options.targets()).map((t) => [t.workflowKey, t]));
+    const polled = this.#options.shared?.wanted() ?? new Map<string, Set<RunStatus>>();
+    const keys = new Set([...targets.keys(), ...polled.keys()]);
+    for (const key of this.#handled.keys()) if (!targets.has(key)) this.#handled.delete(key);
+    await Promise.all([
+      ...[...keys].map((key) => this.#check(key, targets.get(key), polled.get(key), signal)),
+      extra,
+    ]);
+  }
+
+  #schedule(delay: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      const started = Date.now();
+      const timed = performance.now();
+      this.#running = this.checkNow()
+        .catch((error) => this.#options.onError(error))
+        .finally(() => {
+          this.#running = undefined;
+          this.#options.onCycle?.(performance.now() - timed);
+          this.#schedule(Math.max(0, this.#options.intervalMs - (Date.now() - started)));
+        });
+    }, delay);
+  }
+
+  async #check(
+    workflowKey: string,
+    target: WatchTarget | undefined,
+    polled: ReadonlySet<RunStatus> | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      const statuses = new Set<RunStatus>(polled);
+      if (target) statuses.add('suspended');
+      if (target?.announce === 'all') for (const status of LIVE) statuses.add(status);
+      const fetchedAt = Date.now();
+      const lists = new Map<RunStatus, WorkflowRunSummary[]>();
+      await Promise.all(
+        [...statuses].map(async (status) => lists.set(status, await this.#runs(workflowKey, status, signal))),
+      );
+      if (signal.aborted) return;
+      this.#options.shared?.listed(workflowKey, lists, fetchedAt);
+      if (!target) return;
+      const suspended = lists.get('suspended') ?? [];
+      if (target.announce !== 'none') {
+        const live = target.announce === 'all' ? LIVE.flatMap((status) => lists.get(status) ?? []) : [];
+        await this.#announce(target, [...suspended, ...live], signal);
+      }
+      await this.#options.onChecked(workflowKey, new Set(suspended.map((r) => r.runId)));
+    } catch (error) {
+      if (!signal.aborted) this.#options.onError(error, workflowKey);
+    }
+  }
+
+  /** Hands each listed run to `onRun`, but not those it dealt with on an earlier check. */
+  async #announce(target: WatchTarget, runs: WorkflowRunSummary[], signal: AbortSignal): Promise<void> {
+    const before = this.#handled.get(target.workflowKey) ?? new Set<string>();
+    const handled = new Set<string>();
+    for (const run of runs) {
+      if (signal.aborted) return;
+      if (before.has(run.runId) || handled.has(run.runId)) {
+        handled.add(run.runId);
+        continue;
+      }
+      const done = await this.#options.onRun(target, run).catch((error) => {
+        this.#options.onError(error, target.workflowKey);
+        return false;
+      });
+      if (done) handled.add(run.runId);
+    }
+    this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
+  }
+
+  /** Every run of `workflowKey` with `status`: the first page, then the others side by side (see `#pages`). */
+  async #runs(workflowKey: string, status: RunStatus, signal: AbortSignal): Promise<WorkflowRunSummary[]> {
+    const workflow = this.#options.client.getWorkflow(workflowKey);
+    const page = (n: number) =>
+      this.#pages.run(() => workflow.runs({ status, page: n, perPage: PER_PAGE, signal }), signal);
+    const first = await page(0);
+    if (first.runs.length < PER_PAGE) return [...first.runs];
+    const rest = await Promise.all(
+      Array.from({ length: Math.ceil(first.total / PER_PAGE) - 1 }, (_, i) => page(i + 1)),
+    );
+    // A run started meanwhile pushes the others a place down the pages (newest first): the last
+    // may be missed this time. Its follower then reads its state once; it is found on the next check.
+    return [first, ...rest].flatMap((result) => result.runs);
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, test } from 'vitest';
+import { SharedFollowing } from '../../src/following/shared-following.ts';
+import { StreamSlots } from '../../src/following/stream-slots.ts';
+import type { RunStatus, WorkflowRunSummary } from '../../src/mastra/types.ts';
+
+describe('StreamSlots', () => {
+  test('a run someone watches always gets a stream: the quietest holder is cut when all are taken', () => {
+    let now = 0;
+    const slots = new StreamSlots(2, { now: () => now });
+    const a = slots.take('a');
+    now = 10;
+    const b = slots.take('b');
+    b.touch();
+    now = 20;
+    a.touch(); // a spoke last: b is now the quietest
+    now = 30;
+    const c = slots.take('c');
+    expect(b.signal.aborted).toBe(true);
+    expect(a.signal.aborted).toBe(false);
+    expect(c.signal.aborted).toBe(false);
+    expect(slots.held).toBe(2);
+    expect(slots.cut).toBe(1);
+    b.release(); // a cut hold given back later frees nothing of anyone else's
+    expect(slots.held).toBe(2);
+  });
+
+  test('a stream still opening (nothing carried yet: its run may not have started) is never cut', () => {
+    const slots = new StreamSlots(1);
+    const opening = slots.take('a');
+    const next = slots.take('b');
+    expect(opening.signal.aborted).toBe(false);
+    expect(slots.held).toBe(2); // over the budget for a moment: b waits for a connection
+    opening.touch(); // a's run has started: its stream gives way at once
+    expect(opening.signal.aborted).toBe(true);
+    expect(next.signal.aborted).toBe(false);
+    expect(slots.held).toBe(1);
+  });
+
+  test('a run merely followed gets a stream only when one is free, and never cuts another', () => {
+    const slots = new StreamSlots(1);
+    const a = slots.take('a');
+    expect(slots.tryTake('b')).toBeUndefined();
+    expect(a.signal.aborted).toBe(false);
+    a.release();
+    expect(slots.tryTake('b')).toBeDefined();
+    expect(slots.held).toBe(1);
+  });
+
+  test('the follow adopts the hold its stream was opened under, once', () => {
+    const slots = new StreamSlots(4);
+    const hold = slots.take('a');
+    expect(slots.adopt('a')).toBe(hold);
+    expect(slots.adopt('a')).toBeUndefined();
+    expect(slots.adopt('b')).toBeUndefined();
+    hold.release();
+    expect(slots.holds('a')).toBe(false);
+  });
+});
+
+function summary(runId: string, status: RunStatus, updatedAt: number): WorkflowRunSummary {
+  return {
+    workflowName: 'w',
+    runId,
+    resourceId: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(updatedAt),
+    status,
+    snapshot: {},
+  };
+}
+
+describe('SharedFollowing', () => {
+  test('wakes only the followers whose run changed, ended or vanished', async () => {
+    let now = 1000;
+    const shared = new SharedFollowing(() => now);
+    const signal = new AbortController().signal;
+    const woken: string[] = [];
+    const wait = (runId: string, status: RunStatus, at: number) =>
+      void shared
+        .changed('w', runId, { status, updatedAt: new Date(at) }, signal)
+        .then(() => woken.push(runId));
+    wait('same', 'waiting', 5);
+    wait('later', 'waiting', 5);
+    wait('other-status', 'waiting', 5);
+    wait('gone', 'waiting', 5);
+    wait('running', 'running', 5); // its status is not listed this time
+    expect(shared.wanted()).toEqual(new Map([['w', new Set(['waiting', 'running'])]]));
+    now = 2000;
+    shared.listed(
+      'w',
+      new Map([
+        [
+          'waiting',
+          [summary('same', 'waiting', 5), summary('later', 'waiting', 9), summary('running', 'waiting', 9)],
+        ],
+        ['suspended', [summary('other-status', 'suspended', 9)]],
+      ]),
+      1500,
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken.sort()).toEqual(['gone', 'later', 'other-status']);
+    expect(shared.size).toBe(2);
+  });
+
+  test('lists fetched before a follower began to wait say nothing to it; an abort ends the wait', async () => {
+    let now = 1000;
+    const shared = new SharedFollowing(() => now);
+    const controller = new AbortController();
+    let woken = false;
+    void shared
+      .changed('w', 'r', { status: 'waiting', updatedAt: new Date(5) }, controller.signal)
+      .then(() => {
+        woken = true;
+      });
+    now = 2000;
+    shared.listed('w', new Map([['waiting', []]]), 900);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken).toBe(false);
+    controller.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken).toBe(true);
+    expect(shared.size).toBe(0);
+  });
+});
