@@ -4,21 +4,33 @@
  * workflow's runs by status once per check (src/following/watcher.ts) and hands the lists here; only the
  * followers of runs whose state changed since they last read it — another status, a later
  * `updatedAt`, or no longer listed (ended, or gone) — are woken, to read their run's state once.
- * So a check costs the pages of the lists plus one read per run that changed, not one per run.
+ * So a check costs the pages of the lists plus, for each run that changed, its state: taken from
+ * the list that shows it now (src/mastra/listed-state.ts) — a run that left its list is looked for
+ * in the lists of the other statuses, from its creation on (`vanished`, `settle`) — and read
+ * one by one only where a list cannot tell it (nested workflows, a run not found in a few pages).
  */
-import type { RunStatus, WorkflowRunSummary } from '../mastra/types.ts';
+import { listedRunState } from '../mastra/listed-state.ts';
+import type { RunStatus, WorkflowRunState, WorkflowRunSummary } from '../mastra/types.ts';
 
 /** What a follower last read of its run. */
 export interface KnownState {
   status: RunStatus;
   updatedAt: Date;
+  createdAt: Date;
+}
+
+/** A run that left the list of the status it was last read in. */
+export interface Vanished {
+  runId: string;
+  createdAt: Date;
 }
 
 interface Waiter {
   known: KnownState;
   /** When the follower started waiting: lists fetched before this say nothing new. */
   since: number;
-  wake(): void;
+  /** Wakes the follower, with the run's state when a list told it. */
+  wake(state?: WorkflowRunState): void;
 }
 
 export class SharedFollowing {
@@ -42,31 +54,41 @@ export class SharedFollowing {
     return false;
   }
 
-  /** Resolves once the run may have changed since `known` (or when `signal` aborts). */
-  changed(workflowKey: string, runId: string, known: KnownState, signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the run may have changed since `known` (or when `signal` aborts): with its state
+   * when a list told it, otherwise with nothing (read the run). Only the status and times of
+   * `known` are kept.
+   */
+  changed(
+    workflowKey: string,
+    runId: string,
+    known: KnownState,
+    signal: AbortSignal,
+  ): Promise<WorkflowRunState | undefined> {
     return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
+      if (signal.aborted) return resolve(undefined);
       let runs = this.#waiting.get(workflowKey);
       if (!runs) {
         runs = new Map();
         this.#waiting.set(workflowKey, runs);
       }
       runs.get(runId)?.wake(); // one follower per run: an older wait ends
+      const onAbort = () => waiter.wake();
       const waiter: Waiter = {
-        known,
+        known: { status: known.status, updatedAt: known.updatedAt, createdAt: known.createdAt },
         since: this.#now(),
-        wake: () => {
-          signal.removeEventListener('abort', waiter.wake);
+        wake: (state) => {
+          signal.removeEventListener('abort', onAbort);
           const current = this.#waiting.get(workflowKey);
           if (current?.get(runId) === waiter) {
             current.delete(runId);
             if (current.size === 0) this.#waiting.delete(workflowKey);
           }
-          resolve();
+          resolve(state);
         },
       };
       runs.set(runId, waiter);
-      signal.addEventListener('abort', waiter.wake, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -83,27 +105,54 @@ export class SharedFollowing {
 
   /**
    * The runs of `workflowKey` in each status listed, complete, as fetched from `fetchedAt` on (a
-   * `Date.now()` time): wakes the followers whose run changed. A follower whose status was not
-   * listed, or who began waiting after the lists were fetched, waits for the next check.
+   * `Date.now()` time): wakes the followers whose run is listed changed, with its state. Returns
+   * the runs that left the list of their status, still waiting: look for them in the other lists,
+   * then `settle` them. A follower whose status was not listed, or who began waiting after the
+   * lists were fetched, waits for the next check.
    */
   listed(
     workflowKey: string,
     lists: ReadonlyMap<RunStatus, readonly WorkflowRunSummary[]>,
     fetchedAt: number,
+  ): Vanished[] {
+    const runs = this.#waiting.get(workflowKey);
+    if (!runs) return [];
+    const seen = new Map<string, WorkflowRunSummary>();
+    for (const list of lists.values()) for (const run of list) seen.set(run.runId, run);
+    const vanished: Vanished[] = [];
+    for (const [runId, waiter] of [...runs]) {
+      if (waiter.since > fetchedAt || !lists.has(waiter.known.status)) continue;
+      const run = seen.get(runId);
+      if (!run) vanished.push({ runId, createdAt: waiter.known.createdAt });
+      else if (isNewer(run, waiter.known)) waiter.wake(listedRunState(run));
+    }
+    return vanished;
+  }
+
+  /**
+   * Wakes the followers of runs that `listed` found gone from their list: with the run's state
+   * where `lists` (other statuses, fetched since) show it, otherwise to read it themselves.
+   */
+  settle(
+    workflowKey: string,
+    vanished: readonly Vanished[],
+    lists: Iterable<readonly WorkflowRunSummary[]>,
+    fetchedAt: number,
   ): void {
     const runs = this.#waiting.get(workflowKey);
     if (!runs) return;
     const seen = new Map<string, WorkflowRunSummary>();
-    for (const list of lists.values()) for (const run of list) seen.set(run.runId, run);
-    for (const [runId, waiter] of [...runs]) {
-      if (waiter.since > fetchedAt || !lists.has(waiter.known.status)) continue;
+    for (const list of lists) for (const run of list) seen.set(run.runId, run);
+    for (const { runId } of vanished) {
+      const waiter = runs.get(runId);
+      if (!waiter || waiter.since > fetchedAt) continue;
       const run = seen.get(runId);
-      if (
-        !run ||
-        run.status !== waiter.known.status ||
-        run.updatedAt.getTime() > waiter.known.updatedAt.getTime()
-      )
-        waiter.wake();
+      waiter.wake(run && isNewer(run, waiter.known) ? listedRunState(run) : undefined);
     }
   }
+}
+
+/** Whether a listed run is not in the state a follower last read. */
+function isNewer(run: WorkflowRunSummary, known: KnownState): boolean {
+  return run.status !== known.status || run.updatedAt.getTime() > known.updatedAt.getTime();
 }

@@ -10,6 +10,7 @@
 import type { RunSnapshot, WorkflowEvent, WorkflowRunState } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { reduceRun, snapshotFromRunState } from '../runs/state.ts';
+import type { KnownState } from './shared-following.ts';
 import { type StreamHold, StreamSlots } from './stream-slots.ts';
 import { Turns } from './turns.ts';
 
@@ -22,10 +23,11 @@ export interface RunSource {
   /** True for errors that mean the run is gone for good (e.g. 404 run not found). */
   isGone(error: unknown): boolean;
   /**
-   * Resolves once the run may have changed since `since` was read (the shared poll). Without it,
-   * the run's state is read again after a wait that doubles up to `maxPollIntervalMs`.
+   * Resolves once the run may have changed since `since` was read (the shared poll): with the
+   * run's state when the poll could tell it, otherwise with nothing (the state is read then).
+   * Without it, the run's state is read again after a wait that doubles up to `maxPollIntervalMs`.
    */
-  changed?(since: WorkflowRunState, signal: AbortSignal): Promise<void>;
+  changed?(since: KnownState, signal: AbortSignal): Promise<WorkflowRunState | undefined>;
 }
 
 /** Why following stopped: the run ended, waits for an answer, vanished, or someone stopped us. */
@@ -198,10 +200,13 @@ export class RunTracker {
 
     let delay = this.#pollIntervalMs;
     let observed: string | undefined;
+    /** The run's state as the shared poll told it: no need to read it. */
+    let told: WorkflowRunState | undefined;
     while (!signal.aborted) {
-      let state: WorkflowRunState;
+      let state: WorkflowRunState | undefined;
       try {
-        state = await this.#reads.run(() => source.fetch(signal), signal);
+        state = told ?? (await this.#reads.run(() => source.fetch(signal), signal));
+        told = undefined;
       } catch (error) {
         if (signal.aborted) break;
         if (source.isGone(error)) return ended('gone');
@@ -243,7 +248,14 @@ export class RunTracker {
         continue; // read the server's state at once (an ending is reconciled with it)
       }
       if (source.changed) {
-        await source.changed(state, signal);
+        // Only the status and times wait with the follower, not the whole state.
+        const known: KnownState = {
+          status: state.status,
+          updatedAt: state.updatedAt,
+          createdAt: state.createdAt,
+        };
+        state = undefined;
+        told = await source.changed(known, signal);
       } else {
         await sleep(delay, signal);
         delay = Math.min(delay * 2, this.#maxPollIntervalMs);

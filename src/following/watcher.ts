@@ -4,14 +4,16 @@
  * announced as soon as a run is seen, which are running or waiting), and the shared poll of every
  * run followed without a live stream (src/following/shared-following.ts: the statuses its runs were last read in).
  * Each workflow's list of a status is read once per check, whoever needs it. The cost of a check
- * grows with the runs that are live, never with the history: finished runs are not read
- * (`GET /workflows/:id/runs?status=…`, paged, the pages after the first read side by side).
+ * grows with the runs that are live and those that changed, never with the history: finished runs
+ * are read only to find runs that just left their list, from the oldest such run's creation on and
+ * a bounded number of pages (`GET /workflows/:id/runs?status=…&fromDate=…`, paged, the pages
+ * after the first read side by side).
  *
  * It knows nothing of Slack: what to do with a run is the caller's (`onRun`, `onChecked`).
  */
 import type { MastraClient } from '../mastra/client.ts';
-import type { RunStatus, WorkflowRunSummary } from '../mastra/types.ts';
-import type { SharedFollowing } from './shared-following.ts';
+import { type RunStatus, TERMINAL_RUN_STATUSES, type WorkflowRunSummary } from '../mastra/types.ts';
+import type { SharedFollowing, Vanished } from './shared-following.ts';
 import { Turns } from './turns.ts';
 
 export interface WatchTarget {
@@ -45,6 +47,14 @@ const PER_PAGE = 100;
 /** List requests under way at once, over every list of a check (the client's connections are shared with every other call). */
 const PAGES_AT_ONCE = 4;
 const LIVE: readonly RunStatus[] = ['running', 'waiting'];
+/** Where a run that left its list may be now. */
+const ELSEWHERE: readonly RunStatus[] = [
+  ...TERMINAL_RUN_STATUSES,
+  'suspended',
+  'running',
+  'waiting',
+  'paused',
+];
 
 export class RunWatcher {
   readonly #options: WatcherOptions;
@@ -121,7 +131,10 @@ export class RunWatcher {
         [...statuses].map(async (status) => lists.set(status, await this.#runs(workflowKey, status, signal))),
       );
       if (signal.aborted) return;
-      this.#options.shared?.listed(workflowKey, lists, fetchedAt);
+      const { shared } = this.#options;
+      const vanished = shared?.listed(workflowKey, lists, fetchedAt) ?? [];
+      if (shared && vanished.length > 0)
+        await this.#settle(shared, workflowKey, vanished, lists, fetchedAt, signal);
       if (!target) return;
       const suspended = lists.get('suspended') ?? [];
       if (target.announce !== 'none') {
@@ -153,16 +166,58 @@ export class RunWatcher {
     this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
   }
 
-  /** Every run of `workflowKey` with `status`: the first page, then the others side by side (see `#pages`). */
-  async #runs(workflowKey: string, status: RunStatus, signal: AbortSignal): Promise<WorkflowRunSummary[]> {
+  /**
+   * Looks for runs that left the list of their status in the lists of the statuses not read this
+   * check, created since the oldest of them, a bounded number of pages each (room for them all,
+   * and two pages more for runs created since); then wakes their followers (with each run's state
+   * where found). Whatever happens, each is woken: one not found reads its state itself.
+   */
+  async #settle(
+    shared: SharedFollowing,
+    workflowKey: string,
+    vanished: readonly Vanished[],
+    listed: ReadonlyMap<RunStatus, readonly WorkflowRunSummary[]>,
+    fetchedAt: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const found: WorkflowRunSummary[][] = [];
+    try {
+      const fromDate = new Date(Math.min(...vanished.map((v) => v.createdAt.getTime())));
+      const pages = Math.ceil(vanished.length / PER_PAGE) + 2;
+      await Promise.all(
+        ELSEWHERE.filter((status) => !listed.has(status)).map(async (status) =>
+          found.push(await this.#runs(workflowKey, status, signal, { fromDate, pages })),
+        ),
+      );
+    } catch (error) {
+      if (!signal.aborted) this.#options.onError(error, workflowKey);
+    } finally {
+      shared.settle(workflowKey, vanished, found, fetchedAt);
+    }
+  }
+
+  /**
+   * Every run of `workflowKey` with `status` (created since `fromDate`, at most `pages` pages): the
+   * first page, then the others side by side (see `#pages`).
+   */
+  async #runs(
+    workflowKey: string,
+    status: RunStatus,
+    signal: AbortSignal,
+    within: { fromDate?: Date; pages?: number } = {},
+  ): Promise<WorkflowRunSummary[]> {
     const workflow = this.#options.client.getWorkflow(workflowKey);
+    const { fromDate } = within;
     const page = (n: number) =>
-      this.#pages.run(() => workflow.runs({ status, page: n, perPage: PER_PAGE, signal }), signal);
+      this.#pages.run(
+        () =>
+          workflow.runs({ status, page: n, perPage: PER_PAGE, signal, ...(fromDate ? { fromDate } : {}) }),
+        signal,
+      );
     const first = await page(0);
     if (first.runs.length < PER_PAGE) return [...first.runs];
-    const rest = await Promise.all(
-      Array.from({ length: Math.ceil(first.total / PER_PAGE) - 1 }, (_, i) => page(i + 1)),
-    );
+    const count = Math.min(Math.ceil(first.total / PER_PAGE), within.pages ?? Number.POSITIVE_INFINITY);
+    const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => page(i + 1)));
     // A run started meanwhile pushes the others a place down the pages (newest first): the last
     // may be missed this time. Its follower then reads its state once; it is found on the next check.
     return [first, ...rest].flatMap((result) => result.runs);

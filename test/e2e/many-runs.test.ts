@@ -1,8 +1,9 @@
 /**
  * More runs than live streams: with a stream budget of 4, runs started from Slack and elsewhere
  * all reach their end; commands and clicks are answered while every stream is taken; while nothing
- * changes, runs without a stream cost no request of their own (the shared poll lists them); and
- * the streams carrying runs never exceed the budget.
+ * changes, runs without a stream cost no request of their own (the shared poll lists them), nor
+ * when they end (the lists tell their final state); and the streams carrying runs never exceed
+ * the budget.
  */
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -149,5 +150,10 @@ describe('more runs than live streams', () => {
     // Runs are read one by one only when they change: a handful of reads each, not one per poll.
     const reads = requests.filter((r) => r.kind === 'run' && napping.some((runId) => r.path.endsWith(runId)));
     expect(reads.length / napping.length).toBeLessThanOrEqual(4);
+    // Their ends are not read one by one either: a run followed by the lists is found, ended, in the
+    // list of its new status, which tells its state. Only streamed runs read theirs (at most one each).
+    const endReads = reads.filter((r) => r.at >= quietFrom + 1200);
+    expect(napping.length - STREAMS).toBeGreaterThan(STREAMS);
+    expect(endReads.length).toBeLessThanOrEqual(STREAMS);
   });
 });

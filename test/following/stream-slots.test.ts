@@ -70,23 +70,24 @@ function summary(runId: string, status: RunStatus, updatedAt: number): WorkflowR
 }
 
 describe('SharedFollowing', () => {
-  test('wakes only the followers whose run changed, ended or vanished', async () => {
+  test('wakes only the followers whose run changed, with its state from the list; runs gone from their list are looked for elsewhere', async () => {
     let now = 1000;
     const shared = new SharedFollowing(() => now);
     const signal = new AbortController().signal;
-    const woken: string[] = [];
+    const woken = new Map<string, string | undefined>();
     const wait = (runId: string, status: RunStatus, at: number) =>
       void shared
-        .changed('w', runId, { status, updatedAt: new Date(at) }, signal)
-        .then(() => woken.push(runId));
+        .changed('w', runId, { status, updatedAt: new Date(at), createdAt: new Date(at - 1) }, signal)
+        .then((state) => woken.set(runId, state?.status));
     wait('same', 'waiting', 5);
     wait('later', 'waiting', 5);
     wait('other-status', 'waiting', 5);
-    wait('gone', 'waiting', 5);
+    wait('ended', 'waiting', 5);
+    wait('gone', 'waiting', 3);
     wait('running', 'running', 5); // its status is not listed this time
     expect(shared.wanted()).toEqual(new Map([['w', new Set(['waiting', 'running'])]]));
     now = 2000;
-    shared.listed(
+    const vanished = shared.listed(
       'w',
       new Map([
         [
@@ -98,7 +99,17 @@ describe('SharedFollowing', () => {
       1500,
     );
     await new Promise((resolve) => setImmediate(resolve));
-    expect(woken.sort()).toEqual(['gone', 'later', 'other-status']);
+    expect(Object.fromEntries(woken)).toEqual({ later: 'waiting', 'other-status': 'suspended' });
+    // Those gone from their list wait until they are looked for: the oldest's creation bounds the search.
+    expect(vanished.map((v) => [v.runId, v.createdAt.getTime()]).sort()).toEqual([
+      ['ended', 4],
+      ['gone', 2],
+    ]);
+    shared.settle('w', vanished, [[summary('ended', 'success', 12)]], 1500);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(woken.get('ended')).toBe('success'); // its state from the list: nothing to read
+    expect(woken.has('gone')).toBe(true);
+    expect(woken.get('gone')).toBeUndefined(); // not found: its follower reads it
     expect(shared.size).toBe(2);
   });
 
@@ -108,7 +119,12 @@ describe('SharedFollowing', () => {
     const controller = new AbortController();
     let woken = false;
     void shared
-      .changed('w', 'r', { status: 'waiting', updatedAt: new Date(5) }, controller.signal)
+      .changed(
+        'w',
+        'r',
+        { status: 'waiting', updatedAt: new Date(5), createdAt: new Date(1) },
+        controller.signal,
+      )
       .then(() => {
         woken = true;
       });
