@@ -308,7 +308,7 @@ describe('the citation check itself', () => {
   test('checks relative links and anchors of Markdown files', () => {
     const text = [
       '[a](mastra.md#run-state) [b](mastra.md#nope) [c](missing.md) [d](#text-limits) [e](https://x.y/z)',
-      '[f](../src/slack/fit.ts) [g](../../outside.md) `[h](not-a-link)`',
+      '[f](../src/slack/text/fit.ts) [g](../../outside.md) `[h](not-a-link)`',
     ].join('\n');
     expect(show(problemsOf('docs/slack.md', [{ text, line: 1 }], true))).toEqual([
       'docs/slack.md:1: links to mastra.md#nope, whose heading does not exist',
