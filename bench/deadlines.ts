@@ -1,5 +1,5 @@
 /**
- * Deadlines of waiting steps (issue 13), on the real SQLite store and the real scheduler loop:
+ * Deadlines of waiting steps (reminders, escalation, timeouts), on the real SQLite store and the real scheduler loop:
  * 1. idle: 100, 10,000 and 100,000 waiting steps with deadlines (a reminder, an escalation and a
  *    timeout each, none due): CPU and memory while nothing falls due (goal: flat in the number of
  *    waiting steps — no timer per step, no call to the Mastra server per step);

@@ -1,5 +1,5 @@
 /**
- * Runs started anywhere (issue 10), against a real Mastra server (runs started through its HTTP
+ * Runs started anywhere (runs other systems start through Mastra's API), against a real Mastra server (runs started through its HTTP
  * API), the real Flowgate app and the Slack emulator:
  * 1. detection: from a run suspending to its message being visible, p50/p99, at the default
  *    interval (5 s) and at 1 s (goal: p99 ≤ interval + 1 s);

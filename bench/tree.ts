@@ -1,5 +1,5 @@
 /**
- * The display tree's cost (issue 9): reducing and rendering one big run — 200 steps, 10 of them
+ * The display tree's cost (the progress message drawn from the step graph): reducing and rendering one big run — 200 steps, 10 of them
  * nested workflows' groups, parallel groups, a 100-iteration foreach and a 50-iteration loop —
  * per event (µs) and per publish (ms), side by side with the flat step list of commit 48a27b1 on
  * the very same events. The events come from a real run on the in-process Mastra server; the

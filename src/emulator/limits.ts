@@ -1,4 +1,4 @@
-/** Size limits the emulator enforces (shared/slack/LIMITS.md). All adjustable via `limits` option. */
+/** Size limits the emulator enforces (docs/slack.md: Text limits, Message size, Modal limits, Input elements and options). All adjustable via `limits` option. */
 export interface EmulatorLimits {
   messageBlocks: number;
   modalBlocks: number;

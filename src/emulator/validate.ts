@@ -1,7 +1,7 @@
 /**
  * Block Kit checks, reported the way Slack does: a message plus a JSON pointer
  * (`must be less than 3001 characters [json-pointer:/blocks/0/text/text]`).
- * Not a full schema: the limits from LIMITS.md plus basic structure (known types, input blocks only in modals).
+ * Not a full schema: the limits of docs/slack.md plus basic structure (known types, input blocks only in modals).
  */
 import type { EmulatorLimits } from './limits.ts';
 import type { JsonObject } from './types.ts';

@@ -1,5 +1,5 @@
 /**
- * Client for the Mastra v1 workflow HTTP API (CONTRACT.md), shaped like `@mastra/client-js`
+ * Client for the Mastra v1 workflow HTTP API (docs/mastra.md), shaped like `@mastra/client-js`
  * (`MastraClient` → `Workflow` → `Run`) but with typed events and errors, `Date`s, URL-encoded path
  * parameters, and retries only where repeating a request is safe.
  */
@@ -603,7 +603,7 @@ export class Run {
 
   /**
    * Cancels a run that has not finished. The server's cancel route writes `canceled`
-   * unconditionally, even over a finished run (CONTRACT §1), so the run's status is read first:
+   * unconditionally, even over a finished run (docs/mastra.md, Cancel), so the run's status is read first:
    * a terminal run is not touched and a `MastraError` `already_finished` (with `runStatus`) is
    * thrown instead.
    *

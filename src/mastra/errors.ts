@@ -1,6 +1,6 @@
 /**
  * Typed errors of the Mastra workflow client. One class, `MastraError`, with a stable `code`.
- * Errors are classified by the server's message first (CONTRACT.md §0 "Error shapes"), then by status.
+ * Errors are classified by the server's message first (docs/mastra.md, Errors), then by status.
  */
 import type { RunStatus, StepPath } from './types.ts';
 import { RUN_STATUSES } from './types.ts';

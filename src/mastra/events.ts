@@ -343,7 +343,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  *
  * The server answers `history[offset..]` from its cache, then, if the run is still executing in
  * that process, a live tail that first **replays the current execution from its `workflow-start`**
- * (CONTRACT §3.5). So the body is `H[offset..L-1] ++ H[S..]` where S is the index of the current
+ * (docs/mastra.md, Observe and reconnecting). So the body is `H[offset..L-1] ++ H[S..]` where S is the index of the current
  * execution's `workflow-start`. We track `consumed` (records of H accepted, = the offset to
  * reconnect from), `execStart` (S, when seen) and the type of the last accepted record:
  *

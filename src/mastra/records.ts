@@ -1,5 +1,5 @@
 /**
- * Parser for Mastra's record streams (CONTRACT.md §3.1): `JSON 0x1E JSON 0x1E …`, every record
+ * Parser for Mastra's record streams (docs/mastra.md, Event stream framing): `JSON 0x1E JSON 0x1E …`, every record
  * terminated by 0x1E (a raw 0x1E cannot occur inside JSON).
  *
  * Linear in the input: each byte is scanned for 0x1E exactly once (`indexOf` from where the last

@@ -1,5 +1,5 @@
 /**
- * zod schemas for every reply of the Mastra workflow API (CONTRACT.md §2–§4), lenient: fields the
+ * zod schemas for every reply of the Mastra workflow API (docs/mastra.md), lenient: fields the
  * server adds later are allowed and kept where the public types allow it. Wire timestamps
  * (epoch-ms numbers or ISO strings) become `Date`s; `*Schema` strings are decoded from superjson.
  * A reply that does not match is a `protocol` error, never a crash.
@@ -97,7 +97,7 @@ const stepState = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Events (§3)
+// Events (docs/mastra.md, Event records)
 
 const eventBase = {
   runId: z.string(),
@@ -123,7 +123,7 @@ const finishPayload = z
       .optional()
       .transform((m) => {
         if (m === undefined) return {};
-        // A plain Error rejection serializes `error` as `{}`; the text is only in `errorMessage` (obs 68).
+        // A plain Error rejection serializes `error` as `{}`; the text is only in `errorMessage` (docs/mastra.md, The workflow-finish record).
         if (m.error !== undefined && m.error.message === '' && m.errorMessage !== undefined) {
           return { ...m, error: { ...m.error, message: m.errorMessage } };
         }
@@ -338,7 +338,7 @@ function fastFinishPayload(p: unknown): boolean {
   if (m.error !== undefined) {
     const e = fastError(m.error);
     if (e === undefined) return false;
-    // A plain Error rejection serializes `error` as `{}`; the text is only in `errorMessage` (obs 68).
+    // A plain Error rejection serializes `error` as `{}`; the text is only in `errorMessage` (docs/mastra.md, The workflow-finish record).
     if (e.message === '' && typeof m.errorMessage === 'string') m.error = { ...e, message: m.errorMessage };
   }
   return true;
@@ -397,7 +397,7 @@ export function decodeEventFast(v: unknown): WorkflowEvent | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON replies (§1, §2, §4)
+// JSON replies (docs/mastra.md: Workflow details and schemas, Run state, Start and resume results, Run lists)
 
 const stepResult: z.ZodType<StepResult> = z.looseObject(stepState);
 

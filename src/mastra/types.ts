@@ -1,5 +1,5 @@
 /**
- * Typed shapes of the Mastra workflow HTTP API as it really behaves (see shared/mastra/CONTRACT.md).
+ * Typed shapes of the Mastra workflow HTTP API as it really behaves (docs/mastra.md).
  * Wire timestamps (epoch ms numbers, ISO strings) are revived to `Date` by the client.
  */
 
@@ -39,7 +39,7 @@ export interface SerializedError {
 export type StepPath = string[];
 
 // ---------------------------------------------------------------------------------------------
-// Stream events (§3). Known wire types keep their `type`; `data-*` records become `type: 'data'`
+// Stream events (docs/mastra.md, Event records). Known wire types keep their `type`; `data-*` records become `type: 'data'`
 // (with the wire name in `name`); anything else becomes `type: 'unknown'` with the raw record.
 
 export interface EventBase {
@@ -158,7 +158,7 @@ export type WorkflowEvent =
   | UnknownEvent;
 
 // ---------------------------------------------------------------------------------------------
-// JSON results (§4)
+// JSON results (docs/mastra.md)
 
 /** One step's stored result, as in `runById().steps` and `WorkflowResult.steps`. */
 export interface StepResult {
@@ -175,7 +175,7 @@ export interface StepResult {
   metadata?: StepMetadata;
 }
 
-/** GET /workflows/:id/runs/:runId (§4.1). */
+/** GET /workflows/:id/runs/:runId (docs/mastra.md, Run state). */
 export interface WorkflowRunState {
   runId: string;
   workflowName: string;
@@ -196,7 +196,7 @@ export interface WorkflowRunState {
   resumeLabels?: Record<string, unknown>;
 }
 
-/** start-async / resume-async result (§4.2). `steps` has no synthetic `input` key here. */
+/** start-async / resume-async result (docs/mastra.md, Start and resume results). `steps` has no synthetic `input` key here. */
 export interface WorkflowResult {
   runId?: string;
   status: RunStatus;
@@ -209,7 +209,7 @@ export interface WorkflowResult {
   suspendPayload?: Record<string, unknown>;
 }
 
-/** GET /workflows/:id/runs item (§4.3). */
+/** GET /workflows/:id/runs item (docs/mastra.md, Run lists). */
 export interface WorkflowRunSummary {
   workflowName: string;
   runId: string;
@@ -234,7 +234,7 @@ export interface StepInfo {
   metadata?: Record<string, unknown>;
 }
 
-/** GET /workflows/:id with every `*Schema` decoded from superjson into plain JSON Schema (§2). */
+/** GET /workflows/:id with every `*Schema` decoded from superjson into plain JSON Schema (docs/mastra.md, Workflow details and schemas). */
 export interface WorkflowInfo {
   name: string;
   description?: string;

@@ -136,7 +136,7 @@ export function reduceRun(snapshot: RunSnapshot | undefined, event: WorkflowEven
       const { workflowStatus, finalWorkflowResult, metadata } = event.payload;
       if (workflowStatus === 'suspended' || workflowStatus === 'paused') {
         // With closeOnSuspend:false the stream ends with "suspended" even after the run went on to
-        // succeed (CONTRACT §3.4): only believe it while a step really waits for an answer.
+        // succeed (docs/mastra.md, The workflow-finish record): only believe it while a step really waits for an answer.
         if (workflowStatus === 'suspended' && state.suspended.length === 0) return base;
         return withState(base, { ...state, status: workflowStatus }, at);
       }

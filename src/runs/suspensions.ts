@@ -1,7 +1,7 @@
 /**
  * Which questions a run is waiting on, one `Suspension` per question: the exact resume path, the
  * `.foreach()` iteration, when it was asked, its payload and resume label. Built from the event
- * stream and from `runById` (CONTRACT §3.4). Pure, used by the run reducer.
+ * stream and from `runById` (docs/mastra.md: Suspension and closeOnSuspend, Nested workflows, Foreach). Pure, used by the run reducer.
  *
  * What Mastra sends (captured in test/runs/fixtures/suspensions.json):
  * - a plain step: `workflow-step-suspended` with its payload and `suspendedAt`; a loop asking again
@@ -77,7 +77,7 @@ export function sameQuestion(
 // ---------------------------------------------------------------------------------------------
 // From runById
 
-/** Every question a stored run waits on (CONTRACT §3.4, §4.1), foreach iterations one by one. */
+/** Every question a stored run waits on (docs/mastra.md: Run state, Nested workflows, Foreach), foreach iterations one by one. */
 export function suspensionsOf(run: Pick<WorkflowRunState, 'steps' | 'resumeLabels'>): Suspension[] {
   const steps = run.steps ?? {};
   const labels = labelsOf(run.resumeLabels);

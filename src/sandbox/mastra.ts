@@ -1,5 +1,5 @@
 /**
- * The sandbox's embedded Mastra server (shared/mastra/CONTRACT.md §7): Mastra with the demo
+ * The sandbox's embedded Mastra server (built like the test server: docs/mastra.md, The test server): Mastra with the demo
  * workflows and Mastra's in-memory store, served by Hono on 127.0.0.1 (a free port), API under `/api`,
  * to requests addressed to it on loopback from no other origin (src/loopback.ts).
  */

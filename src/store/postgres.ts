@@ -748,7 +748,7 @@ class PostgresStore implements Store {
     await this.#query('DELETE FROM replicas WHERE id = $1', [replica]);
   }
 
-  // Deadlines and votes (issue 13): claims are one conditional UPDATE each.
+  // Deadlines and votes (reminders, escalation, timeouts and N-of-M approvals of waiting steps): claims are one conditional UPDATE each.
 
   async scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void> {
     if (deadlines.length === 0) return;

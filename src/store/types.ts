@@ -275,7 +275,7 @@ export interface Store {
   getForm(viewId: string, now?: Date): Promise<OpenForm | undefined>;
   deleteForm(viewId: string): Promise<void>;
   /**
-   * Stores the deadlines of a waiting step (issue 13). A deadline already stored under the same
+   * Stores the deadlines of a waiting step (reminders, escalation, timeout). A deadline already stored under the same
    * `(runId, suspensionKey, kind)` is kept as it is, so seeing a suspension again changes nothing.
    */
   scheduleDeadlines(deadlines: readonly Deadline[]): Promise<void>;

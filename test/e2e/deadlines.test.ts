@@ -1,5 +1,5 @@
 /**
- * Steps that don't get stuck (issue 13), end to end with durations of a few seconds: the real Bolt
+ * Steps that don't get stuck (README), end to end with durations of a few seconds: the real Bolt
  * app, the Slack emulator and a real Mastra server. Reminders, escalation, timeouts (cancel and
  * answer), a person and the deadline at the same moment, quorums, and a restart in between.
  */

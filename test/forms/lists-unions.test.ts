@@ -15,7 +15,7 @@ import {
 import type { JsonSchema } from '../../src/mastra/types.ts';
 import { option, submit, text } from './helpers.ts';
 
-/** The JSON Schema Mastra sends for a zod schema (the `json` of its superjson string, CONTRACT.md §2). */
+/** The JSON Schema Mastra sends for a zod schema (the `json` of its superjson string: docs/mastra.md, Workflow details and schemas). */
 function mastra(schema: z.ZodType): JsonSchema {
   return JSON.parse(JSON.stringify(standardSchemaToJSONSchema(toStandardSchema(schema)))) as JsonSchema;
 }

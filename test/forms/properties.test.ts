@@ -13,7 +13,7 @@ import { bigSpecArb, rootSchema, rootSpecArb, specWithData } from './arbitraries
 type Element = Form['blocks'][number]['element'];
 type AnyOption = { text: { text: string }; value?: string };
 
-/** Every Slack limit a modal's input blocks must respect (shared/slack/LIMITS.md). */
+/** Every Slack limit a modal's input blocks must respect (docs/slack.md, Modal limits, Input elements and options). */
 function expectWithinLimits(form: Form, maxBlocks: number): void {
   expect(form.blocks.length).toBeLessThanOrEqual(maxBlocks);
   expect(form.blocks.length + (SLACK_LIMITS.modalBlocks - maxBlocks)).toBeLessThanOrEqual(

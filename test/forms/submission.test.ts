@@ -12,7 +12,7 @@ const options = (...values: string[]) => ({
   selected_options: values.map((value) => ({ text: { type: 'plain_text', text: value }, value })),
 });
 
-/** The resume schema of the reference approval workflow (CONTRACT.md §2). */
+/** The resume schema of the reference approval workflow (docs/mastra.md, Workflow details and schemas). */
 const approvalSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',

@@ -84,7 +84,7 @@ export function parseInputs(text: string, schema: JsonSchema | undefined): Input
       return { ok: false, message: `That isn't valid JSON: ${jsonErrorMessage(error, source)}` };
     }
   }
-  // Any other JSON value (a workflow whose input is a string, a number…): `"src/math.ts"`, `42`.
+  // Any other JSON value (a workflow whose input is a string, a number…): `"release notes"`, `42`.
   if (/^(?:"|-?\d|true$|false$|null$)/.test(source)) {
     try {
       return { ok: true, value: JSON.parse(source) };

@@ -1,5 +1,5 @@
 /**
- * How every payload Flowgate sends to Slack fits Slack's limits (shared/slack/LIMITS.md), decided in
+ * How every payload Flowgate sends to Slack fits Slack's limits (docs/slack.md), decided in
  * one place. Renderers build their blocks freely, then pass them through `fitMessage` or `fitView`:
  *
  * - every text is cut to its field's limit without splitting a surrogate pair, an mrkdwn entity
@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { KnownBlock, ModalView } from '@slack/types';
 import { cutMrkdwn, truncate as cutPlain } from './mrkdwn.ts';
 
-/** Slack's limits (shared/slack/LIMITS.md), one table for every renderer and the form engine. */
+/** Slack's limits (docs/slack.md), one table for every renderer and the form engine. */
 export const SLACK_LIMITS = {
   // Messages
   messageBlocks: 50,
@@ -27,7 +27,7 @@ export const SLACK_LIMITS = {
   messageText: 40_000,
   /**
    * All strings of a message's blocks together. Slack answers `msg_blocks_too_long` somewhere
-   * around 12–13k characters (undocumented, bolt-js #2509, #2867); this keeps a margin, and counts
+   * around 12–13k characters (undocumented: docs/slack.md, Message size); this keeps a margin, and counts
    * every string (ids and values too), not only `text`.
    */
   messageTextBudget: 11_000,

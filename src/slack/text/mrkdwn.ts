@@ -1,7 +1,7 @@
 /**
  * Text from outside (workflow outputs, errors, user input) made safe for Slack mrkdwn and kept within
  * Slack's size limits. Escaping `&`, `<` and `>` is what stops `<!channel>` or `<@U…>` in a workflow's
- * output from pinging anyone (shared/slack/LIMITS.md).
+ * output from pinging anyone (docs/slack.md, Escaping mrkdwn).
  */
 
 export function escapeMrkdwn(text: string): string {

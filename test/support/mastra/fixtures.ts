@@ -1,6 +1,6 @@
 /**
- * Raw HTTP captures of a reference Mastra server (copied from shared/mastra/fixtures; INDEX.md
- * there lists the request behind each). Each file is `curl -i` output: status line, headers, body.
+ * Raw HTTP captures of a reference Mastra server (docs/mastra.md, Captured replies: the
+ * request behind each, what it shows and which tests use it). Each file is `curl -i` output: status line, headers, body.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,5 +1,5 @@
 /**
- * A real in-process Mastra server for tests and benchmarks (CONTRACT.md §7):
+ * A real in-process Mastra server for tests and benchmarks (docs/mastra.md, The test server):
  * Mastra + LibSQLStore + Hono + MastraServer, served by @hono/node-server on 127.0.0.1, port 0.
  *
  * Notes for tests: `GET /workflows/run-counts` is cached for 5 s per Mastra instance (start a

@@ -1,6 +1,6 @@
 /**
  * LLM-free Mastra workflows used by the project's tests and benchmarks.
- * Each is small and exercises one feature of the workflow HTTP API (see shared/mastra/CONTRACT.md).
+ * Each is small and exercises one feature of the workflow HTTP API (see docs/mastra.md).
  */
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
