@@ -19,6 +19,20 @@ export interface KnownState {
   createdAt: Date;
 }
 
+/**
+ * A run as a list shows it: what every check needs and, only for a run whose follower waits to see
+ * it changed, its state (src/mastra/listed-state.ts). The rest of the stored snapshot each item
+ * carries is dropped as each page arrives: a check keeps a few fields per run, not whole states.
+ */
+export interface ListedRun {
+  runId: string;
+  status: RunStatus;
+  resourceId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  state?: WorkflowRunState;
+}
+
 /** A run that left the list of the status it was last read in. */
 export interface Vanished {
   runId: string;
@@ -103,6 +117,14 @@ export class SharedFollowing {
     return wanted;
   }
 
+  /** `run` as a check keeps it: its state only when its follower waits to see it changed. */
+  slim(workflowKey: string, run: WorkflowRunSummary): ListedRun {
+    const { runId, status, resourceId, createdAt, updatedAt } = run;
+    const waiter = this.#waiting.get(workflowKey)?.get(runId);
+    const state = waiter && isNewer(run, waiter.known) ? listedRunState(run) : undefined;
+    return { runId, status, resourceId, createdAt, updatedAt, ...(state ? { state } : {}) };
+  }
+
   /**
    * The runs of `workflowKey` in each status listed, complete, as fetched from `fetchedAt` on (a
    * `Date.now()` time): wakes the followers whose run is listed changed, with its state. Returns
@@ -112,19 +134,19 @@ export class SharedFollowing {
    */
   listed(
     workflowKey: string,
-    lists: ReadonlyMap<RunStatus, readonly WorkflowRunSummary[]>,
+    lists: ReadonlyMap<RunStatus, readonly ListedRun[]>,
     fetchedAt: number,
   ): Vanished[] {
     const runs = this.#waiting.get(workflowKey);
     if (!runs) return [];
-    const seen = new Map<string, WorkflowRunSummary>();
+    const seen = new Map<string, ListedRun>();
     for (const list of lists.values()) for (const run of list) seen.set(run.runId, run);
     const vanished: Vanished[] = [];
     for (const [runId, waiter] of [...runs]) {
       if (waiter.since > fetchedAt || !lists.has(waiter.known.status)) continue;
       const run = seen.get(runId);
       if (!run) vanished.push({ runId, createdAt: waiter.known.createdAt });
-      else if (isNewer(run, waiter.known)) waiter.wake(listedRunState(run));
+      else if (isNewer(run, waiter.known)) waiter.wake(run.state);
     }
     return vanished;
   }
@@ -136,23 +158,23 @@ export class SharedFollowing {
   settle(
     workflowKey: string,
     vanished: readonly Vanished[],
-    lists: Iterable<readonly WorkflowRunSummary[]>,
+    lists: Iterable<readonly ListedRun[]>,
     fetchedAt: number,
   ): void {
     const runs = this.#waiting.get(workflowKey);
     if (!runs) return;
-    const seen = new Map<string, WorkflowRunSummary>();
+    const seen = new Map<string, ListedRun>();
     for (const list of lists) for (const run of list) seen.set(run.runId, run);
     for (const { runId } of vanished) {
       const waiter = runs.get(runId);
       if (!waiter || waiter.since > fetchedAt) continue;
       const run = seen.get(runId);
-      waiter.wake(run && isNewer(run, waiter.known) ? listedRunState(run) : undefined);
+      waiter.wake(run && isNewer(run, waiter.known) ? run.state : undefined);
     }
   }
 }
 
 /** Whether a listed run is not in the state a follower last read. */
-function isNewer(run: WorkflowRunSummary, known: KnownState): boolean {
+function isNewer(run: Pick<ListedRun, 'status' | 'updatedAt'>, known: KnownState): boolean {
   return run.status !== known.status || run.updatedAt.getTime() > known.updatedAt.getTime();
 }

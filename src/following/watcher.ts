@@ -13,7 +13,7 @@
  */
 import type { MastraClient } from '../mastra/client.ts';
 import { type RunStatus, TERMINAL_RUN_STATUSES, type WorkflowRunSummary } from '../mastra/types.ts';
-import type { SharedFollowing, Vanished } from './shared-following.ts';
+import type { ListedRun, SharedFollowing, Vanished } from './shared-following.ts';
 import { Turns } from './turns.ts';
 
 export interface WatchTarget {
@@ -31,7 +31,7 @@ export interface WatcherOptions {
    * A run of a target found on this check (awaited one at a time per workflow). Resolves true when
    * the run is dealt with for good: it is not handed over again while it stays listed.
    */
-  onRun(target: WatchTarget, run: WorkflowRunSummary): Promise<boolean>;
+  onRun(target: WatchTarget, run: ListedRun): Promise<boolean>;
   /** After a workflow's check: the ids of its runs that are suspended now. */
   onChecked(workflowKey: string, suspended: ReadonlySet<string>): Promise<void>;
   /** Other work due on every check, alongside the workflows' (its errors go to `onError`). */
@@ -126,7 +126,7 @@ export class RunWatcher {
       if (target) statuses.add('suspended');
       if (target?.announce === 'all') for (const status of LIVE) statuses.add(status);
       const fetchedAt = Date.now();
-      const lists = new Map<RunStatus, WorkflowRunSummary[]>();
+      const lists = new Map<RunStatus, ListedRun[]>();
       await Promise.all(
         [...statuses].map(async (status) => lists.set(status, await this.#runs(workflowKey, status, signal))),
       );
@@ -148,7 +148,7 @@ export class RunWatcher {
   }
 
   /** Hands each listed run to `onRun`, but not those it dealt with on an earlier check. */
-  async #announce(target: WatchTarget, runs: WorkflowRunSummary[], signal: AbortSignal): Promise<void> {
+  async #announce(target: WatchTarget, runs: ListedRun[], signal: AbortSignal): Promise<void> {
     const before = this.#handled.get(target.workflowKey) ?? new Set<string>();
     const handled = new Set<string>();
     for (const run of runs) {
@@ -166,6 +166,13 @@ export class RunWatcher {
     this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
   }
 
+  #slim(workflowKey: string, run: WorkflowRunSummary): ListedRun {
+    const { shared } = this.#options;
+    if (shared) return shared.slim(workflowKey, run);
+    const { runId, status, resourceId, createdAt, updatedAt } = run;
+    return { runId, status, resourceId, createdAt, updatedAt };
+  }
+
   /**
    * Looks for runs that left the list of their status in the lists of the statuses not read this
    * check, created since the oldest of them, a bounded number of pages each (room for them all,
@@ -176,11 +183,11 @@ export class RunWatcher {
     shared: SharedFollowing,
     workflowKey: string,
     vanished: readonly Vanished[],
-    listed: ReadonlyMap<RunStatus, readonly WorkflowRunSummary[]>,
+    listed: ReadonlyMap<RunStatus, readonly ListedRun[]>,
     fetchedAt: number,
     signal: AbortSignal,
   ): Promise<void> {
-    const found: WorkflowRunSummary[][] = [];
+    const found: ListedRun[][] = [];
     try {
       const fromDate = new Date(Math.min(...vanished.map((v) => v.createdAt.getTime())));
       const pages = Math.ceil(vanished.length / PER_PAGE) + 2;
@@ -205,17 +212,20 @@ export class RunWatcher {
     status: RunStatus,
     signal: AbortSignal,
     within: { fromDate?: Date; pages?: number } = {},
-  ): Promise<WorkflowRunSummary[]> {
+  ): Promise<ListedRun[]> {
     const workflow = this.#options.client.getWorkflow(workflowKey);
     const { fromDate } = within;
-    const page = (n: number) =>
-      this.#pages.run(
+    const page = async (n: number) => {
+      const listed = await this.#pages.run(
         () =>
           workflow.runs({ status, page: n, perPage: PER_PAGE, signal, ...(fromDate ? { fromDate } : {}) }),
         signal,
       );
+      // Kept slim as each page arrives: the snapshots go while they are young (cheap to collect).
+      return { total: listed.total, runs: listed.runs.map((run) => this.#slim(workflowKey, run)) };
+    };
     const first = await page(0);
-    if (first.runs.length < PER_PAGE) return [...first.runs];
+    if (first.runs.length < PER_PAGE) return first.runs;
     const count = Math.min(Math.ceil(first.total / PER_PAGE), within.pages ?? Number.POSITIVE_INFINITY);
     const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => page(i + 1)));
     // A run started meanwhile pushes the others a place down the pages (newest first): the last

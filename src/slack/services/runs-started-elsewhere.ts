@@ -13,12 +13,11 @@
  * depends on the requester take no answers (src/policy.ts `answerersFor`).
  */
 import type { WorkflowCatalog } from '../../catalog.ts';
-import type { SharedFollowing } from '../../following/shared-following.ts';
+import type { ListedRun, SharedFollowing } from '../../following/shared-following.ts';
 import type { RunTracker } from '../../following/tracker.ts';
 import { RunWatcher, type WatchTarget } from '../../following/watcher.ts';
 import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
-import type { WorkflowRunSummary } from '../../mastra/types.ts';
 import { announcementChannels, announcementFor, type Policy, requesterAllowed } from '../../policy.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';
 import type { SlackCallPolicyName } from '../io/call-policies.ts';
@@ -192,7 +191,7 @@ export class RunsStartedElsewhere {
   }
 
   /** Posts a run's message if it has none yet; true once it has one (it is not looked at again). */
-  async #found(target: WatchTarget, run: WorkflowRunSummary): Promise<boolean> {
+  async #found(target: WatchTarget, run: ListedRun): Promise<boolean> {
     const { store, catalog, client, progress, gateway, policy } = this.#deps;
     if (await store.getProgressMessage(run.runId)) return true; // started from Slack, or posted already
     if (target.announce === 'suspended' && run.status !== 'suspended') return false;
