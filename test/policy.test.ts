@@ -22,7 +22,7 @@ import {
   viewersFor,
   withAdmins,
   workflowPolicyFor,
-} from '../src/policy.ts';
+} from '../src/policy/decide.ts';
 import { laughs } from './support/hostile-policy.ts';
 
 function policyError(text: string, source = 'policy.yaml'): PolicyError {

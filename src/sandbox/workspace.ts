@@ -4,7 +4,7 @@
  * started. Every ID is shown on the page, so a visitor can copy them into a policy file of their own.
  */
 import type { WorkspaceSeed } from '../emulator/index.ts';
-import { type Policy, parsePolicy } from '../policy.ts';
+import { type Policy, parsePolicy } from '../policy/decide.ts';
 
 export const SANDBOX_USERS = {
   admin: 'U0SBADMIN1',

@@ -22,7 +22,7 @@ import {
   type Policy,
   quorumRules,
   type StepDeadlines,
-} from '../../policy.ts';
+} from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';

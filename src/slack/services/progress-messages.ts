@@ -19,7 +19,7 @@ import type {
   WorkflowInfo,
   WorkflowRunState,
 } from '../../mastra/types.ts';
-import { type Answerers, type AnswerersRequest, answerersFor, type Policy } from '../../policy.ts';
+import { type Answerers, type AnswerersRequest, answerersFor, type Policy } from '../../policy/decide.ts';
 import { initialSnapshot, snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import { messageVersion } from '../../runs/version.ts';

@@ -19,7 +19,7 @@ import { RunWatcher, type WatchTarget } from '../../following/watcher.ts';
 import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import type { WorkflowRunSummary } from '../../mastra/types.ts';
-import { announcementChannels, announcementFor, type Policy, requesterAllowed } from '../../policy.ts';
+import { announcementChannels, announcementFor, type Policy, requesterAllowed } from '../../policy/decide.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';
 import type { SlackCallPolicyName } from '../io/call-policies.ts';
 import { type SlackGateway, slackErrorCode } from '../io/gateway.ts';

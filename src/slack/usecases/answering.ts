@@ -15,7 +15,7 @@ import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '
 import { runFields } from '../../logger.ts';
 import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import { canAnswer } from '../../policy.ts';
+import { canAnswer } from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';

@@ -20,7 +20,7 @@ import {
   policyGroups,
   requesterAllowed,
   viewersFor,
-} from '../../policy.ts';
+} from '../../policy/decide.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
 import { VIEW } from '../ids.ts';
 import type { SlackGateway } from '../io/gateway.ts';

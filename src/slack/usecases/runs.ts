@@ -7,7 +7,7 @@ import type { CatalogEntry } from '../../catalog.ts';
 import { isMastraError } from '../../mastra/errors.ts';
 import type { RunStatus } from '../../mastra/types.ts';
 import { RUN_STATUSES } from '../../mastra/types.ts';
-import { canCancel, type Policy, requesterAllowed } from '../../policy.ts';
+import { canCancel, type Policy, requesterAllowed } from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import type { ProgressMessage } from '../../store/index.ts';
 import { renderNotice, renderRunList } from '../render/commands.ts';

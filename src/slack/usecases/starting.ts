@@ -8,7 +8,7 @@ import type { View } from '@slack/types';
 import type { CatalogEntry } from '../../catalog.ts';
 import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
-import { canStart, liveRunsLimit } from '../../policy.ts';
+import { canStart, liveRunsLimit } from '../../policy/decide.ts';
 import { handleOf, type StartRef, VIEW } from '../ids.ts';
 import { slackFailure } from '../io/call-policies.ts';
 import { renderNotice } from '../render/commands.ts';

@@ -74,9 +74,9 @@ import {
   visit,
 } from 'yaml';
 import { z } from 'zod';
-import { DURATION_EXPECTED, durationWords, parseDuration } from './deadlines/durations.ts';
-import { stepText } from './slack/text/mrkdwn.ts';
-import { emptyRecord, isReservedKey, own, setOwn } from './util/safe-objects.ts';
+import { DURATION_EXPECTED, durationWords, parseDuration } from '../deadlines/durations.ts';
+import { stepText } from '../slack/text/mrkdwn.ts';
+import { emptyRecord, isReservedKey, own, setOwn } from '../util/safe-objects.ts';
 
 /** What becomes of a step nobody answered within `timeoutAfter`. */
 export type OnTimeout = 'cancel' | { answer: Record<string, unknown> };
