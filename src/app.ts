@@ -18,7 +18,8 @@ import { type MastraCall, MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { FlowgateMetrics } from './metrics.ts';
 import { CHECK_WITHIN_MS, opsRoutes, startOpsServer } from './ops.ts';
-import { loadPolicy, type Policy, withAdmins } from './policy/decide.ts';
+import { loadPolicy, withAdmins } from './policy/load.ts';
+import type { Policy } from './policy/types.ts';
 import {
   BOLT_CLIENT_TIMEOUT_MS,
   slackClientOptions,

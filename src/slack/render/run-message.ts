@@ -7,7 +7,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import type { Answerers } from '../../policy/decide.ts';
+import type { Answerers } from '../../policy/types.ts';
 import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
 import { ACTION } from '../ids.ts';
 import {

@@ -321,7 +321,7 @@ export class Answering extends UseCase {
         userId,
         userGroups: await this.ctx.userGroups(userId),
         starterId: row.starterId,
-        // A requester not yet known is never taken for "no requester" (src/policy.ts).
+        // A requester not yet known is never taken for "no requester" (src/policy/decide.ts).
         ...(row.requesterPending ? { starterPending: true } : {}),
         // Escalated people may answer once it has waited long enough (src/slack/services/deadline-actions.ts).
         ...(waiting ? { waiting } : {}),
