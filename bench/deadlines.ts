@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeadlineScheduler } from '../src/deadlines/scheduler.ts';
-import { parsePolicy } from '../src/policy.ts';
+import { parsePolicy } from '../src/policy/load.ts';
 import { type Deadline, openStore, type Store } from '../src/store/index.ts';
 import { startHarness, waitFor } from '../test/support/flowgate.ts';
 import { gc, runSections, table } from './lib/stats.ts';

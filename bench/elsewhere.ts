@@ -15,7 +15,7 @@ import type { AnyWorkflow } from '@mastra/core/workflows';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { z } from 'zod';
 import { startSlackEmulator } from '../src/emulator/index.ts';
-import { parsePolicy } from '../src/policy.ts';
+import { parsePolicy } from '../src/policy/load.ts';
 import { type Harness, startHarness, waitFor } from '../test/support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../test/support/mastra/server.ts';
 import { runSections, table } from './lib/stats.ts';

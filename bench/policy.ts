@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parsePolicy } from '../src/policy.ts';
+import { parsePolicy } from '../src/policy/load.ts';
 import { laughs } from '../test/support/hostile-policy.ts';
 import { baselineSource } from './lib/baseline.ts';
 import { fmt, gc, median, runSections, table } from './lib/stats.ts';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SlackEmulator, startSlackEmulator } from '../src/emulator/index.ts';
-import { parsePolicy } from '../src/policy.ts';
+import { parsePolicy } from '../src/policy/load.ts';
 import { ALICE, BOB, type Harness, startHarness, waitFor } from '../test/support/flowgate.ts';
 import { startMastraServer } from '../test/support/mastra/server.ts';
 import { compare, runSections, table } from './lib/stats.ts';

@@ -18,11 +18,12 @@ import { type MastraCall, MastraClient } from './mastra/client.ts';
 import type { JsonSchema } from './mastra/types.ts';
 import { FlowgateMetrics } from './metrics.ts';
 import { CHECK_WITHIN_MS, opsRoutes, startOpsServer } from './ops.ts';
-import { loadPolicy, type Policy, withAdmins } from './policy.ts';
+import { loadPolicy, withAdmins } from './policy/load.ts';
+import type { Policy } from './policy/types.ts';
+import { slackFailure } from './slack/errors.ts';
 import {
   BOLT_CLIENT_TIMEOUT_MS,
   slackClientOptions,
-  slackFailure,
   socketModeClientOptions,
 } from './slack/io/call-policies.ts';
 import { storeGuard } from './slack/io/edit-guard.ts';

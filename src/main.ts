@@ -4,7 +4,7 @@
  */
 import { createFlowgateApp, STOP_WITHIN_MS, StartupError } from './app.ts';
 import { ConfigError, loadConfig, readDotEnv } from './config.ts';
-import { PolicyError } from './policy.ts';
+import { PolicyError } from './policy/load.ts';
 import { runSandbox, sandboxWanted } from './sandbox/run.ts';
 
 async function main(): Promise<void> {

@@ -11,18 +11,14 @@ import {
   canStart,
   canView,
   deadlineRulesFor,
-  defaultPolicy,
-  loadPolicy,
-  type Policy,
-  PolicyError,
-  parsePolicy,
   policyGroups,
   quorumRules,
   requesterAllowed,
   viewersFor,
-  withAdmins,
   workflowPolicyFor,
-} from '../src/policy.ts';
+} from '../src/policy/decide.ts';
+import { defaultPolicy, loadPolicy, PolicyError, parsePolicy, withAdmins } from '../src/policy/load.ts';
+import type { Policy } from '../src/policy/types.ts';
 import { laughs } from './support/hostile-policy.ts';
 
 function policyError(text: string, source = 'policy.yaml'): PolicyError {

@@ -3,7 +3,7 @@
  * when the next reminder is due, who a reminder mentions, and where a quorum of approvals stands.
  * No clock is read here: every function is given `now`.
  */
-import type { StepDeadlines } from '../policy.ts';
+import type { StepDeadlines } from '../policy/types.ts';
 
 /** What happens when a deadline falls due. */
 export type DeadlineKind = 'remind' | 'escalate' | 'timeout';

@@ -1,7 +1,8 @@
 /** JSON Schema → Slack input blocks, pre-filled from typed data. */
 
-import type { types as slack } from '@slack/bolt';
+import type * as slack from '@slack/types';
 import type { JsonSchema } from '../mastra/types.ts';
+import { SLACK_LIMITS } from '../slack/limits.ts';
 import {
   computeLayout,
   DEFAULT_MAX_BLOCKS,
@@ -11,7 +12,7 @@ import {
 } from './layout.ts';
 import { safePattern } from './pattern.ts';
 import { asSchema, type EnumValue, enumValues, isRecord, unwrapNullable } from './schema.ts';
-import { formatNumber, plain, SLACK_LIMITS, truncate } from './text.ts';
+import { formatNumber, plain, truncate } from './text.ts';
 
 export type InputBlock = slack.InputBlock;
 type InputBlockElement = slack.InputBlockElement;

@@ -42,6 +42,6 @@ export {
   type SubmissionResult,
   type ViewStateValues,
 } from './submission.ts';
-export { humanize, SLACK_LIMITS } from './text.ts';
+export { humanize } from './text.ts';
 export { checkValue, describeIssue } from './validate.ts';
 export { isYesNoSchema, type YesNoShape } from './yesno.ts';

@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
+import { SLACK_LIMITS } from '../slack/limits.ts';
 import { safePattern } from './pattern.ts';
 import {
   discriminatedUnion,
@@ -18,7 +19,7 @@ import {
   requiredSet,
   unwrapNullable,
 } from './schema.ts';
-import { humanize, nameWords, SLACK_LIMITS, truncate, truncateStart } from './text.ts';
+import { humanize, nameWords, truncate, truncateStart } from './text.ts';
 
 export type FieldKind =
   | 'text'

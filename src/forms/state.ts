@@ -3,7 +3,8 @@
  * initial value in the element's state shape. Used by tests and the Slack emulator.
  */
 
-import type { types as slack, ViewStateSelectedOption, ViewStateValue } from '@slack/bolt';
+import type { ViewStateSelectedOption, ViewStateValue } from '@slack/bolt';
+import type * as slack from '@slack/types';
 import type { Form } from './build.ts';
 import type { ViewStateValues } from './submission.ts';
 

@@ -1,11 +1,8 @@
-/** Small text helpers shared by the form engine: Slack length limits, readable labels. */
+/** Small text helpers shared by the form engine: cutting to a length, readable labels. */
 
-import type { types as slack } from '@slack/bolt';
+import type * as slack from '@slack/types';
 
 type PlainTextElement = slack.PlainTextElement;
-
-/** Slack's limits: one table for the whole app (src/slack/text/fit.ts). */
-export { SLACK_LIMITS } from '../slack/text/fit.ts';
 
 /** Cuts `text` to at most `max` characters (code units), ending with "…" when cut. Never splits a surrogate pair. */
 export function truncate(text: string, max: number): string {

@@ -5,7 +5,7 @@
 import { enableCompileCache } from 'node:module';
 import { StartupError } from '../app.ts';
 import { ConfigError, type Env } from '../config.ts';
-import { PolicyError } from '../policy.ts';
+import { PolicyError } from '../policy/load.ts';
 
 /** How long a stop may take before the process exits anyway. */
 const STOP_DEADLINE_MS = 1500;

@@ -4,7 +4,8 @@
  * started. Every ID is shown on the page, so a visitor can copy them into a policy file of their own.
  */
 import type { WorkspaceSeed } from '../emulator/index.ts';
-import { type Policy, parsePolicy } from '../policy.ts';
+import { parsePolicy } from '../policy/load.ts';
+import type { Policy } from '../policy/types.ts';
 
 export const SANDBOX_USERS = {
   admin: 'U0SBADMIN1',

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { durationWords, parseDuration } from '../../src/deadlines/durations.ts';
 import { isLate, nextReminder, plannedDeadlines, quorum, stillToAnswer } from '../../src/deadlines/plan.ts';
-import type { StepDeadlines } from '../../src/policy.ts';
+import type { StepDeadlines } from '../../src/policy/types.ts';
 
 const S = 1000;
 const M = 60 * S;

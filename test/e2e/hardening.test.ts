@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { handleOf } from '../../src/slack/ids.ts';
 import {
   ALICE,

@@ -1,6 +1,6 @@
 /** Back-pressure people can understand: how many runs one person may have going from Slack at once. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { ALICE, BOB, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 
 let h: Harness;

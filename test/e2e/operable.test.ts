@@ -7,7 +7,7 @@
  */
 import parsePrometheusTextFormat, { type Family } from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { ALICE, BOB, type Harness, LOCKED, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';
 import { createTestWorkflows, heldWorkflow, yesNoGateWorkflow } from '../support/mastra/workflows.ts';

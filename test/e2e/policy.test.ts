@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { ALICE, BOB, CAROL, type Harness, ONCALL_GROUP, startHarness, waitFor } from '../support/flowgate.ts';
 
 // alice and bob are in the on-call group; carol is not.

@@ -10,7 +10,7 @@ import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
 import { ALICE, BOB, CAROL, type Harness, ONCALL_GROUP, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { type SlackEmulator, startSlackEmulator } from '../../src/emulator/index.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { snapshotFromRunState } from '../../src/runs/state.ts';
 import { encodeSuspensionRef } from '../../src/slack/ids.ts';
 import { startElsewhere as startRunElsewhere } from '../support/elsewhere.ts';

@@ -6,7 +6,7 @@
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { parsePolicy } from '../../src/policy.ts';
+import { parsePolicy } from '../../src/policy/load.ts';
 import { startElsewhere } from '../support/elsewhere.ts';
 import { GENERAL, type Harness, startHarness, waitFor } from '../support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../support/mastra/server.ts';

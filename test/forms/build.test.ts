@@ -1,14 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import {
-  buildForm,
-  type Form,
-  humanize,
-  ROOT_BLOCK_ID,
-  readSubmission,
-  SLACK_LIMITS,
-} from '../../src/forms/index.ts';
+import { buildForm, type Form, humanize, ROOT_BLOCK_ID, readSubmission } from '../../src/forms/index.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
+import { SLACK_LIMITS } from '../../src/slack/limits.ts';
 
 /** A zod schema as Mastra sends it: draft-07 JSON Schema with `$schema`. */
 function wire(schema: z.ZodType): JsonSchema {

@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-  buildForm,
-  checkValue,
-  type Form,
-  readSubmission,
-  SLACK_LIMITS,
-  stateFromInitial,
-} from '../../src/forms/index.ts';
+import { buildForm, checkValue, type Form, readSubmission, stateFromInitial } from '../../src/forms/index.ts';
+import { SLACK_LIMITS } from '../../src/slack/limits.ts';
 import { bigSpecArb, rootSchema, rootSpecArb, specWithData } from './arbitraries.ts';
 
 type Element = Form['blocks'][number]['element'];

@@ -6,7 +6,8 @@
  * that gives them their deadlines and quorum.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { deadlineRulesFor, type Policy } from '../../src/policy.ts';
+import { deadlineRulesFor } from '../../src/policy/decide.ts';
+import type { Policy } from '../../src/policy/types.ts';
 import { initialRaw, viewState } from '../../src/sandbox/page/modal.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/sandbox.ts';
 import { ACCESS_REQUESTS } from '../../src/sandbox/workflows.ts';

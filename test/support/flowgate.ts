@@ -20,7 +20,7 @@ import { buildForm, stateFromInitial } from '../../src/forms/index.ts';
 import { type Logger, silentLogger } from '../../src/logger.ts';
 import { MastraClient } from '../../src/mastra/client.ts';
 import type { JsonSchema } from '../../src/mastra/types.ts';
-import type { Policy } from '../../src/policy.ts';
+import type { Policy } from '../../src/policy/types.ts';
 import { type MastraTestServer, startMastraServer } from './mastra/server.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret';

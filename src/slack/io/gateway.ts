@@ -10,13 +10,13 @@
 import type { KnownBlock, View } from '@slack/types';
 import { type Logger as SlackLogger, type WebAPICallResult, WebClient } from '@slack/web-api';
 import { TtlCache } from '../../util/ttl-cache.ts';
+import { slackFailure } from '../errors.ts';
 import {
   SLACK_CALL_POLICIES,
   type SlackCallPolicyName,
   type SlackCallRunner,
   slackCallRunner,
   slackClientOptions,
-  slackFailure,
 } from './call-policies.ts';
 
 export interface PostedMessage {

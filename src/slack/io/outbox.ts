@@ -17,7 +17,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../../logger.ts';
 import type { NewNotice, Notice, NoticeResult, Store } from '../../store/index.ts';
-import { slackFailure, TRANSIENT_PLATFORM_ERRORS } from './call-policies.ts';
+import { slackFailure, TRANSIENT_PLATFORM_ERRORS } from '../errors.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 
 export type { NewNotice } from '../../store/index.ts';
@@ -79,7 +79,7 @@ function noticeVerdict(error: unknown, posting: boolean): Verdict {
   const failure = slackFailure(error);
   switch (failure.kind) {
     case 'rate_limited':
-      // A 429, or `ok: false` with `ratelimited` (src/slack/io/call-policies.ts takes both for one).
+      // A 429, or `ok: false` with `ratelimited` (src/slack/errors.ts takes both for one).
       return { retry: true, afterMs: failure.retryAfterMs, unsure: false, error: 'rate limited' };
     case 'platform':
       return TRANSIENT_PLATFORM_ERRORS.has(failure.error)

@@ -29,7 +29,7 @@
  * are rate limits and which are permanent is decided in `retry.ts`, with every other Slack call's.
  */
 
-import { isPermanentSlackError, slackRetryAfterMs } from './call-policies.ts';
+import { isPermanentSlackError, slackRetryAfterMs } from '../errors.ts';
 import { MemoryPermits, type PermitGrant, permitSchedule, type SendPermits } from './permits.ts';
 
 export interface MessageRef {

@@ -5,7 +5,8 @@
 import type { KnownBlock } from '@slack/types';
 import type { RunStatus } from '../../mastra/types.ts';
 import { ACTION, encodeStartRef } from '../ids.ts';
-import { fitLines, fitMessage, SLACK_LIMITS, textLength } from '../text/fit.ts';
+import { SLACK_LIMITS } from '../limits.ts';
+import { fitLines, fitMessage, textLength } from '../text/fit.ts';
 import { code, mentionUser, safeText, slackDate } from '../text/mrkdwn.ts';
 import { statusEmoji, statusLabel } from './run-message.ts';
 

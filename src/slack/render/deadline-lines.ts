@@ -4,7 +4,7 @@
  * has; for a settled one, what happened. Pure.
  */
 import { durationWords } from '../../deadlines/durations.ts';
-import type { OnTimeout } from '../../policy.ts';
+import type { OnTimeout } from '../../policy/types.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, slackDate, stepName } from '../text/mrkdwn.ts';
 
 /** What the message says about a waiting step's deadlines and approvals. */

@@ -3,7 +3,7 @@
  * never carry tokens, internal URLs or the servers' raw replies, and say what to do next.
  */
 import { isMastraError } from '../../mastra/errors.ts';
-import { isTransientSlackFailure, type SlackFailure, slackFailure } from '../io/call-policies.ts';
+import { isTransientSlackFailure, type SlackFailure, slackFailure } from '../errors.ts';
 import { code, safeText } from '../text/mrkdwn.ts';
 
 /** A failure whose message is already meant for the user (and already safe mrkdwn). */

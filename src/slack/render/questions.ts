@@ -4,7 +4,7 @@
  */
 import type { KnownBlock } from '@slack/types';
 import type { Suspension } from '../../mastra/types.ts';
-import type { Answerers } from '../../policy.ts';
+import type { Answerers } from '../../policy/types.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import { own } from '../../util/safe-objects.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';

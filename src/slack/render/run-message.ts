@@ -7,17 +7,11 @@
 import type { KnownBlock } from '@slack/types';
 import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import type { Answerers } from '../../policy.ts';
+import type { Answerers } from '../../policy/types.ts';
 import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
 import { ACTION } from '../ids.ts';
-import {
-  type BlockPredicate,
-  cutMrkdwn,
-  fitLines,
-  fitMessage,
-  SLACK_LIMITS,
-  textLength,
-} from '../text/fit.ts';
+import { SLACK_LIMITS } from '../limits.ts';
+import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage, textLength } from '../text/fit.ts';
 import {
   blockValue,
   code,

@@ -14,15 +14,8 @@ import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError } from '../../mastra/errors.ts';
 import type { RunSnapshot, Suspension, WorkflowInfo } from '../../mastra/types.ts';
-import {
-  type Answerers,
-  type AnswerersRequest,
-  answerersFor,
-  deadlineRulesFor,
-  type Policy,
-  quorumRules,
-  type StepDeadlines,
-} from '../../policy.ts';
+import { answerersFor, deadlineRulesFor, quorumRules } from '../../policy/decide.ts';
+import type { Answerers, AnswerersRequest, Policy, StepDeadlines } from '../../policy/types.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';

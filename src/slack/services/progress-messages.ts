@@ -19,7 +19,8 @@ import type {
   WorkflowInfo,
   WorkflowRunState,
 } from '../../mastra/types.ts';
-import { type Answerers, type AnswerersRequest, answerersFor, type Policy } from '../../policy.ts';
+import { answerersFor } from '../../policy/decide.ts';
+import type { Answerers, AnswerersRequest, Policy } from '../../policy/types.ts';
 import { initialSnapshot, snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import { messageVersion } from '../../runs/version.ts';

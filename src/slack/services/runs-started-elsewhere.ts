@@ -10,7 +10,7 @@
  * rate-limited, as opposed to Slack answering that there is no such user) is stored as pending,
  * never as "no requester", and looked up again on these checks, with back-off, from the stored
  * state (so across restarts and replicas, each try by one replica). Meanwhile steps whose rule
- * depends on the requester take no answers (src/policy.ts `answerersFor`).
+ * depends on the requester take no answers (src/policy/decide.ts `answerersFor`).
  */
 import type { WorkflowCatalog } from '../../catalog.ts';
 import type { ListedRun, SharedFollowing } from '../../following/shared-following.ts';
@@ -18,7 +18,8 @@ import type { RunTracker } from '../../following/tracker.ts';
 import { RunWatcher, type WatchTarget } from '../../following/watcher.ts';
 import type { Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
-import { announcementChannels, announcementFor, type Policy, requesterAllowed } from '../../policy.ts';
+import { announcementChannels, announcementFor, requesterAllowed } from '../../policy/decide.ts';
+import type { Policy } from '../../policy/types.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';
 import type { SlackCallPolicyName } from '../io/call-policies.ts';
 import { type SlackGateway, slackErrorCode } from '../io/gateway.ts';

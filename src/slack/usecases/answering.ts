@@ -15,7 +15,7 @@ import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '
 import { runFields } from '../../logger.ts';
 import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import { canAnswer } from '../../policy.ts';
+import { canAnswer } from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
@@ -321,7 +321,7 @@ export class Answering extends UseCase {
         userId,
         userGroups: await this.ctx.userGroups(userId),
         starterId: row.starterId,
-        // A requester not yet known is never taken for "no requester" (src/policy.ts).
+        // A requester not yet known is never taken for "no requester" (src/policy/decide.ts).
         ...(row.requesterPending ? { starterPending: true } : {}),
         // Escalated people may answer once it has waited long enough (src/slack/services/deadline-actions.ts).
         ...(waiting ? { waiting } : {}),

@@ -13,14 +13,8 @@ import type { LogFields, Logger } from '../../logger.ts';
 import type { MastraClient } from '../../mastra/client.ts';
 import { isMastraError, type MastraErrorCode } from '../../mastra/errors.ts';
 import type { JsonSchema } from '../../mastra/types.ts';
-import {
-  canView,
-  type Decision,
-  type Policy,
-  policyGroups,
-  requesterAllowed,
-  viewersFor,
-} from '../../policy.ts';
+import { canView, policyGroups, requesterAllowed, viewersFor } from '../../policy/decide.ts';
+import type { Decision, Policy } from '../../policy/types.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
 import { VIEW } from '../ids.ts';
 import type { SlackGateway } from '../io/gateway.ts';

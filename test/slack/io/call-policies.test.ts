@@ -15,15 +15,17 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
   isPermanentSlackError,
+  SlackDeadlineError,
+  slackFailure,
+  slackRetryAfterMs,
+} from '../../../src/slack/errors.ts';
+import {
   retryDelayMs,
   SLACK_CALL_POLICIES,
   type SlackCallPolicy,
   type SlackCallPolicyName,
-  SlackDeadlineError,
   slackCallRunner,
   slackClientOptions,
-  slackFailure,
-  slackRetryAfterMs,
 } from '../../../src/slack/io/call-policies.ts';
 import { silentSlackLogger } from '../../emulator/helpers.ts';
 

@@ -6,7 +6,7 @@ import {
 } from '@slack/web-api';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { isPermanentSlackError, slackRetryAfterMs } from '../../../src/slack/io/call-policies.ts';
+import { isPermanentSlackError, slackRetryAfterMs } from '../../../src/slack/errors.ts';
 import {
   MemoryPermits,
   type PermitGrant,

@@ -7,15 +7,8 @@ import {
   validateMessageBlocks,
   validateView,
 } from '../../../src/emulator/index.ts';
-import {
-  cutMrkdwn,
-  fitId,
-  fitLines,
-  fitMessage,
-  fitView,
-  SLACK_LIMITS,
-  textLength,
-} from '../../../src/slack/text/fit.ts';
+import { SLACK_LIMITS } from '../../../src/slack/limits.ts';
+import { cutMrkdwn, fitId, fitLines, fitMessage, fitView, textLength } from '../../../src/slack/text/fit.ts';
 import { code, safeName, safeText } from '../../../src/slack/text/mrkdwn.ts';
 
 const section = (text: string, blockId?: string): KnownBlock => ({
