@@ -37,7 +37,7 @@ import {
 } from './slack/io/publisher.ts';
 import { registerListeners } from './slack/listeners/register.ts';
 import type { RenderedMessage } from './slack/render/run-message.ts';
-import { Deadlines, quorumProblems } from './slack/services/deadline-actions.ts';
+import { Deadlines, quorumProblems } from './slack/services/deadlines/deadlines.ts';
 import { ProgressMessages } from './slack/services/progress-messages.ts';
 import { RunsStartedElsewhere } from './slack/services/runs-started-elsewhere.ts';
 import { type AnswerEvent, validationProblems } from './slack/usecases/context.ts';

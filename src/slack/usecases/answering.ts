@@ -23,7 +23,7 @@ import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../
 import { renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
 import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
-import { FLOWGATE } from '../services/deadline-actions.ts';
+import { FLOWGATE } from '../services/deadlines/deadlines.ts';
 import { fitView } from '../text/fit.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
 import {
@@ -138,7 +138,7 @@ export class Answering extends UseCase {
       const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      // A yes/no step that needs several approvals: this answer is one vote (src/slack/services/deadline-actions.ts).
+      // A yes/no step that needs several approvals: this answer is one vote (src/slack/services/deadlines/deadlines.ts).
       const shape = isYesNoSchema(schema);
       const vote = shape
         ? await this.#vote(
@@ -194,7 +194,7 @@ export class Answering extends UseCase {
       if (!shape) throw new UserFacingError(more);
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0) throw new UserFacingError(more);
-      // A step that needs several approvals: this click is one vote (src/slack/services/deadline-actions.ts).
+      // A step that needs several approvals: this click is one vote (src/slack/services/deadlines/deadlines.ts).
       const vote = await this.#vote(row, waiting, input.userId, input.approve);
       if (vote?.settled === false) return await respond(renderNotice(vote.message));
       const outcome = await this.#claimAndResume(row, waiting, input.userId, data);
@@ -323,7 +323,7 @@ export class Answering extends UseCase {
         starterId: row.starterId,
         // A requester not yet known is never taken for "no requester" (src/policy.ts).
         ...(row.requesterPending ? { starterPending: true } : {}),
-        // Escalated people may answer once it has waited long enough (src/slack/services/deadline-actions.ts).
+        // Escalated people may answer once it has waited long enough (src/slack/services/deadlines/deadlines.ts).
         ...(waiting ? { waiting } : {}),
       }),
     );

@@ -5,15 +5,15 @@
  * says about them is read here (`viewOf`); the approvals of a step that needs several are counted
  * here (`vote`). Who may answer is always `answerersFor`, given how long the step has waited.
  */
-import { resumeSchemaOf, type WorkflowCatalog } from '../../catalog.ts';
-import { durationWords } from '../../deadlines/durations.ts';
-import { nextReminder, plannedDeadlines, quorum, stillToAnswer, type Vote } from '../../deadlines/plan.ts';
-import type { Deadline } from '../../deadlines/types.ts';
-import { isYesNoSchema } from '../../forms/index.ts';
-import type { Logger } from '../../logger.ts';
-import type { MastraClient } from '../../mastra/client.ts';
-import { isMastraError } from '../../mastra/errors.ts';
-import type { RunSnapshot, Suspension, WorkflowInfo } from '../../mastra/types.ts';
+import { resumeSchemaOf, type WorkflowCatalog } from '../../../catalog.ts';
+import { durationWords } from '../../../deadlines/durations.ts';
+import { nextReminder, plannedDeadlines, quorum, stillToAnswer, type Vote } from '../../../deadlines/plan.ts';
+import type { Deadline } from '../../../deadlines/types.ts';
+import { isYesNoSchema } from '../../../forms/index.ts';
+import type { Logger } from '../../../logger.ts';
+import type { MastraClient } from '../../../mastra/client.ts';
+import { isMastraError } from '../../../mastra/errors.ts';
+import type { RunSnapshot, Suspension, WorkflowInfo } from '../../../mastra/types.ts';
 import {
   type Answerers,
   type AnswerersRequest,
@@ -22,17 +22,17 @@ import {
   type Policy,
   quorumRules,
   type StepDeadlines,
-} from '../../policy.ts';
-import { snapshotFromRunState } from '../../runs/state.ts';
-import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
-import type { ProgressMessage, Store } from '../../store/index.ts';
-import { emptyRecord, setOwn } from '../../util/safe-objects.ts';
-import type { SlackGateway } from '../io/gateway.ts';
-import type { Outbox } from '../io/outbox.ts';
-import type { SettledDeadlines, WaitingDeadlines } from '../render/deadline-lines.ts';
-import { listWords } from '../render/deadline-lines.ts';
-import { howToAnswer } from '../render/questions.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName, stepText } from '../text/mrkdwn.ts';
+} from '../../../policy.ts';
+import { snapshotFromRunState } from '../../../runs/state.ts';
+import { parseSuspensionKey, questionKey, suspensionKey } from '../../../runs/suspensions.ts';
+import type { ProgressMessage, Store } from '../../../store/index.ts';
+import { emptyRecord, setOwn } from '../../../util/safe-objects.ts';
+import type { SlackGateway } from '../../io/gateway.ts';
+import type { Outbox } from '../../io/outbox.ts';
+import type { SettledDeadlines, WaitingDeadlines } from '../../render/deadline-lines.ts';
+import { listWords } from '../../render/deadline-lines.ts';
+import { howToAnswer } from '../../render/questions.ts';
+import { inlineValue, mentionGroup, mentionUser, safeText, stepName, stepText } from '../../text/mrkdwn.ts';
 
 /** Who answers and cancels when a deadline settles a step (shown as text, never a mention). */
 export const FLOWGATE = 'Flowgate';
