@@ -21,9 +21,9 @@ import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
 import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
+import { FLOWGATE } from '../render/deadline-notices.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
 import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
-import { FLOWGATE } from '../services/deadlines/deadlines.ts';
 import { fitView } from '../text/fit.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
 import {

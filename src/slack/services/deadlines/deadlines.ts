@@ -6,7 +6,6 @@
  * here (`vote`). Who may answer is always `answerersFor`, given how long the step has waited.
  */
 import { resumeSchemaOf, type WorkflowCatalog } from '../../../catalog.ts';
-import { durationWords } from '../../../deadlines/durations.ts';
 import { nextReminder, plannedDeadlines, quorum, stillToAnswer, type Vote } from '../../../deadlines/plan.ts';
 import type { Deadline } from '../../../deadlines/types.ts';
 import { isYesNoSchema } from '../../../forms/index.ts';
@@ -30,12 +29,22 @@ import { emptyRecord, setOwn } from '../../../util/safe-objects.ts';
 import type { SlackGateway } from '../../io/gateway.ts';
 import type { Outbox } from '../../io/outbox.ts';
 import type { SettledDeadlines, WaitingDeadlines } from '../../render/deadline-lines.ts';
-import { listWords } from '../../render/deadline-lines.ts';
-import { howToAnswer } from '../../render/questions.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName, stepText } from '../../text/mrkdwn.ts';
-
-/** Who answers and cancels when a deadline settles a step (shown as text, never a mention). */
-export const FLOWGATE = 'Flowgate';
+import {
+  approvalRecorded,
+  canceledByTimeout,
+  type DueStep,
+  escalationReply,
+  type Mentioned,
+  policyProblemReply,
+  quorumIgnoredProblem,
+  quorumStartupProblem,
+  quorumSummary,
+  reminderReply,
+  timedOutReply,
+  timeoutAnswerNote,
+  unansweredTimeoutProblem,
+  unfitAnswerProblem,
+} from '../../render/deadline-notices.ts';
 
 /** What the timeout of a step does when it answers: claims and resumes like a person's answer. */
 export type AnswerAs = (
@@ -97,7 +106,7 @@ export class Deadlines {
     const { required } = this.#rules(row, path);
     if (required <= 1) return undefined;
     if (isYesNoSchema(resumeSchemaOf(info, path) ?? {})) return undefined;
-    return `The policy asks ${required} approvals of step ${stepText(path)}, but its form is more than a yes or no, so one answer settles it. Set required only on yes/no steps.`;
+    return quorumIgnoredProblem(required, path);
   }
 
   /** Approvals needed for this step: `required` on yes/no steps, else 1. */
@@ -110,7 +119,7 @@ export class Deadlines {
     if (rules.onTimeout === undefined || rules.onTimeout === 'cancel') return undefined;
     const problems = this.#deps.problemsOf(resumeSchemaOf(info, path) ?? {}, rules.onTimeout.answer);
     if (problems.length === 0) return undefined;
-    return `the policy's onTimeout answer does not fit the step's form (${problems.slice(0, 3).join('; ')}). Change onTimeout for this step in the policy.`;
+    return unfitAnswerProblem(problems);
   }
 
   /**
@@ -149,11 +158,7 @@ export class Deadlines {
     path: readonly string[],
     problems: string[],
   ): Promise<void> {
-    const { policy } = this.#deps;
-    const admins = policy.admins.map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id)));
-    const file = policy.source ? ` (${safeText(policy.source, 200)})` : '';
-    const text = `${admins.length > 0 ? `${admins.slice(0, 20).join(', ')}: ` : ''}:warning: The policy${file} cannot be followed for step *${stepName(path, 150)}*: ${problems.map((p) => safeText(p, 600)).join(' ')}`;
-    await this.#reply(row, key, text);
+    await this.#reply(row, key, policyProblemReply(this.#deps.policy, path, problems));
   }
 
   /**
@@ -217,10 +222,13 @@ export class Deadlines {
     // This firing of this deadline (a reminder fires again and again: each time due at another time).
     const firing = `${deadline.kind}:${row.runId}:${deadline.suspensionKey}:${deadline.dueAt.getTime()}`;
     const waiting = { since: deadline.since, now: info.now };
-    const late = info.late ? ' (late: Flowgate was not running when this was due)' : '';
-    const step = `step *${stepName(path, 150)}* of ${safeText(workflow.name, 150)}`;
-    const waited = durationWords(info.now.getTime() - deadline.since.getTime());
-    const buttons = howToAnswer([question], isYesNoSchema(resumeSchemaOf(workflow, path) ?? {}) !== null);
+    const due: DueStep = {
+      question,
+      workflowName: workflow.name,
+      yesNo: isYesNoSchema(resumeSchemaOf(workflow, path) ?? {}) !== null,
+      waitedMs: info.now.getTime() - deadline.since.getTime(),
+      late: info.late,
+    };
     const voted = (await store.listVotes(row.runId))
       .filter((v) => v.suspensionKey === deadline.suspensionKey)
       .map((v) => v.userId);
@@ -235,13 +243,9 @@ export class Deadlines {
         ...(next ? { next } : {}),
       });
       if (who.nobody !== undefined || who.pending !== undefined) return;
-      const mentions = mentionsOf(stillToAnswer(who, voted));
-      if (mentions.length === 0) return;
-      await this.#reply(
-        row,
-        firing,
-        `${mentions}: reminder, ${step} has waited ${waited} for your answer. ${buttons}${late}`,
-      );
+      const mentioned = stillToAnswer(who, voted);
+      if (nobody(mentioned)) return;
+      await this.#reply(row, firing, reminderReply(due, mentioned));
       return;
     }
 
@@ -263,18 +267,12 @@ export class Deadlines {
             channel: row.channel,
           }),
         );
-      const mentions = mentionsOf(
-        stillToAnswer(
-          { users: to.filter((id) => !id.startsWith('S')), groups: to.filter((id) => id.startsWith('S')) },
-          voted,
-        ),
+      const mentioned = stillToAnswer(
+        { users: to.filter((id) => !id.startsWith('S')), groups: to.filter((id) => id.startsWith('S')) },
+        voted,
       );
-      if (mentions.length === 0) return;
-      await this.#reply(
-        row,
-        firing,
-        `${mentions}: ${step} has waited ${waited} without an answer, so you may answer it now. ${buttons}${late}`,
-      );
+      if (nobody(mentioned)) return;
+      await this.#reply(row, firing, escalationReply(due, mentioned));
       return;
     }
 
@@ -294,23 +292,19 @@ export class Deadlines {
         outcome: 'canceled',
       });
       await store.updateProgressMessage(row.runId, {
-        canceledBy: `${FLOWGATE}: ${stepName(path, 100)} timed out after ${durationWords(rules.timeoutAfter ?? 0)}`,
+        canceledBy: canceledByTimeout(path, rules.timeoutAfter ?? 0),
       });
       this.#deps.refresh(row.runId);
-      await this.#reply(
-        row,
-        firing,
-        `:alarm_clock: ${step} timed out after ${waited} without an answer: the run was canceled.${late}`,
-      );
+      await this.#reply(row, firing, timedOutReply(due));
       return;
     }
     const unfit = this.#unfitAnswer(rules, workflow, path);
     if (unfit) {
       await drop(`not answered: ${unfit}`);
-      await this.#tellAdmins(row, `${firing}:unfit`, path, [`It timed out, but was not answered: ${unfit}`]);
+      await this.#tellAdmins(row, `${firing}:unfit`, path, [unansweredTimeoutProblem(unfit)]);
       return;
     }
-    const note = `no answer within ${durationWords(rules.timeoutAfter ?? 0)}`;
+    const note = timeoutAnswerNote(rules.timeoutAfter ?? 0);
     const result = await this.#deps.answerAs(row, question, onTimeout.answer, note);
     await store.finishDeadline(deadline, {
       state: result.error ? 'dropped' : 'done',
@@ -349,18 +343,14 @@ export class Deadlines {
     const state = quorum(votes, required);
     this.#deps.refresh(row.runId);
     if (state.state === 'rejected')
-      return { settled: true, summary: `rejected by ${mentionUser(state.rejection.userId)}` };
-    if (state.state === 'approved') {
-      return {
-        settled: true,
-        summary: `approved by ${listWords(state.approvals.map((a) => mentionUser(a.userId)))}`,
-      };
-    }
+      return { settled: true, summary: quorumSummary({ rejectedBy: state.rejection.userId }) };
+    if (state.state === 'approved')
+      return { settled: true, summary: quorumSummary({ approvedBy: state.approvals.map((a) => a.userId) }) };
     const mine = votes.find((v) => v.userId === userId);
     const already = mine !== undefined && mine.at.getTime() !== at.getTime();
     return {
       settled: false,
-      message: `${already ? 'You had already approved (a person counts once)' : 'Your approval is recorded'}: ${state.approvals.length} of ${required} approvals for *${stepName(path, 150)}*. The step goes on once ${required} different people approve; one rejection rejects it.`,
+      message: approvalRecorded({ already, approvals: state.approvals.length, required, path }),
     };
   }
 
@@ -470,13 +460,9 @@ function votesOf(votes: readonly (Vote & { suspensionKey: string })[], key: stri
   return votes.filter((v) => v.suspensionKey === key);
 }
 
-function mentionsOf(who: { users: readonly string[]; groups: readonly string[] }): string {
-  return [...who.users.map(mentionUser), ...who.groups.map(mentionGroup)].slice(0, 20).join(', ');
-}
-
-/** The summary of an answer Flowgate gave when a step timed out. */
-export function timeoutSummary(note: string, data: unknown): string {
-  return `${note}: ${inlineValue(data, 240)}`;
+/** Nobody to mention: the reply is not sent. */
+function nobody(who: Mentioned): boolean {
+  return who.users.length === 0 && who.groups.length === 0;
 }
 
 /**
@@ -495,9 +481,7 @@ export async function quorumProblems(policy: Policy, catalog: WorkflowCatalog): 
       const path = key.split('.');
       const { required } = deadlineRulesFor(policy, ref, path);
       if (required > 1 && !isYesNoSchema(step.resumeSchema)) {
-        problems.push(
-          `step ${key} of ${entry.key}: the policy asks ${required} approvals (required: ${required}), but its form is more than a yes or no (required counts approvals of yes/no steps only). Remove required for it, or set it on its yes/no steps only.`,
-        );
+        problems.push(quorumStartupProblem(key, entry.key, required));
       }
     }
   }
