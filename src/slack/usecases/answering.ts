@@ -210,7 +210,9 @@ export class Answering extends UseCase {
     const deadlines = this.deps.deadlines;
     const required = deadlines?.required(row, waiting.info, waiting.suspension.path) ?? 1;
     if (!deadlines || required <= 1) return undefined;
-    return deadlines.vote(row, waiting.suspension, userId, approve, required);
+    const vote = await deadlines.vote(row, waiting.suspension, userId, approve, required);
+    this.deps.progress.refresh(row.runId); // the message shows the approvals so far
+    return vote;
   }
 
   /**
