@@ -325,7 +325,7 @@ export class Answering extends UseCase {
         starterId: row.starterId,
         // A requester not yet known is never taken for "no requester" (src/policy.ts).
         ...(row.requesterPending ? { starterPending: true } : {}),
-        // Escalated people may answer once it has waited long enough (src/slack/services/deadlines/deadlines.ts).
+        // Escalated people may answer once it has waited long enough (src/slack/services/deadlines/escalate.ts).
         ...(waiting ? { waiting } : {}),
       }),
     );

@@ -55,7 +55,7 @@ export interface UseCaseDeps {
   outbox: Outbox;
   command: string;
   logger: Logger;
-  /** Escalation, quorums and answers given on timeout (src/slack/services/deadlines/deadlines.ts). */
+  /** How long a question has waited (escalation) and the votes of steps that need several approvals (src/slack/services/deadlines/deadlines.ts). */
   deadlines?: Deadlines;
   /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
   lookupLimit?: { burst: number; refillMs: number };

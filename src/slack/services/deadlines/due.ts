@@ -55,8 +55,10 @@ export interface DueQuestion {
   workflow: WorkflowInfo;
   question: Suspension;
   rules: StepDeadlines;
-  /** This firing of this deadline (a reminder fires again and again, each time due at another time): its reply is sent once. */
-  firing: string;
+  /** This firing of this deadline (a reminder fires again and again, each time due at another time): its reply is sent once by it. */
+  replyKey: string;
+  /** The step as the deadline's thread reply names it. */
+  words: DueStep;
 }
 
 /** How long a deadline whose action failed (the Mastra server unreachable…) waits before it is tried again. */
@@ -131,7 +133,14 @@ export async function dueQuestion(
     workflow,
     question,
     rules: deps.deadlines.rulesFor(row, question.path),
-    firing: `${deadline.kind}:${row.runId}:${deadline.suspensionKey}:${deadline.dueAt.getTime()}`,
+    words: {
+      question,
+      workflowName: workflow.name,
+      yesNo: isYesNoSchema(resumeSchemaOf(workflow, question.path) ?? {}) !== null,
+      waitedMs: firing.now.getTime() - deadline.since.getTime(),
+      late: firing.late,
+    },
+    replyKey: `${deadline.kind}:${row.runId}:${deadline.suspensionKey}:${deadline.dueAt.getTime()}`,
   };
 }
 
@@ -162,15 +171,4 @@ export async function votersOn(store: Store, deadline: Deadline): Promise<string
 /** Nobody left to mention: no reply is sent. */
 export function nobody(who: Mentioned): boolean {
   return who.users.length === 0 && who.groups.length === 0;
-}
-
-/** The step as a deadline's thread reply names it. */
-export function stepWords(due: DueQuestion, deadline: Deadline, firing: Firing): DueStep {
-  return {
-    question: due.question,
-    workflowName: due.workflow.name,
-    yesNo: isYesNoSchema(resumeSchemaOf(due.workflow, due.question.path) ?? {}) !== null,
-    waitedMs: firing.now.getTime() - deadline.since.getTime(),
-    late: firing.late,
-  };
 }

@@ -8,15 +8,7 @@ import type { Deadline, Firing } from '../../../deadlines/types.ts';
 import { answerersFor } from '../../../policy.ts';
 import { escalationReply } from '../../render/deadline-notices.ts';
 import { replyInThread } from './deadlines.ts';
-import {
-  answerersRequest,
-  type DeadlineActionDeps,
-  dueQuestion,
-  finish,
-  nobody,
-  stepWords,
-  votersOn,
-} from './due.ts';
+import { answerersRequest, type DeadlineActionDeps, dueQuestion, finish, nobody, votersOn } from './due.ts';
 
 export async function escalate(deps: DeadlineActionDeps, deadline: Deadline, firing: Firing): Promise<void> {
   const due = await dueQuestion(deps, deadline, firing);
@@ -41,10 +33,5 @@ export async function escalate(deps: DeadlineActionDeps, deadline: Deadline, fir
     voted,
   );
   if (nobody(mentioned)) return;
-  await replyInThread(
-    deps.outbox,
-    row,
-    due.firing,
-    escalationReply(stepWords(due, deadline, firing), mentioned),
-  );
+  await replyInThread(deps.outbox, row, due.replyKey, escalationReply(due.words, mentioned));
 }

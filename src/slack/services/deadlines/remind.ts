@@ -8,15 +8,7 @@ import type { Deadline, Firing } from '../../../deadlines/types.ts';
 import { answerersFor } from '../../../policy.ts';
 import { reminderReply } from '../../render/deadline-notices.ts';
 import { replyInThread } from './deadlines.ts';
-import {
-  answerersRequest,
-  type DeadlineActionDeps,
-  dueQuestion,
-  finish,
-  nobody,
-  stepWords,
-  votersOn,
-} from './due.ts';
+import { answerersRequest, type DeadlineActionDeps, dueQuestion, finish, nobody, votersOn } from './due.ts';
 
 export async function remind(deps: DeadlineActionDeps, deadline: Deadline, firing: Firing): Promise<void> {
   const due = await dueQuestion(deps, deadline, firing);
@@ -30,10 +22,5 @@ export async function remind(deps: DeadlineActionDeps, deadline: Deadline, firin
   if (who.nobody !== undefined || who.pending !== undefined) return;
   const mentioned = stillToAnswer(who, voted);
   if (nobody(mentioned)) return;
-  await replyInThread(
-    deps.outbox,
-    row,
-    due.firing,
-    reminderReply(stepWords(due, deadline, firing), mentioned),
-  );
+  await replyInThread(deps.outbox, row, due.replyKey, reminderReply(due.words, mentioned));
 }

@@ -13,7 +13,7 @@ import {
   unansweredTimeoutProblem,
 } from '../../render/deadline-notices.ts';
 import { replyInThread } from './deadlines.ts';
-import { type DeadlineActionDeps, type DueQuestion, drop, dueQuestion, finish, stepWords } from './due.ts';
+import { type DeadlineActionDeps, type DueQuestion, drop, dueQuestion, finish } from './due.ts';
 
 export async function timeOut(deps: DeadlineActionDeps, deadline: Deadline, firing: Firing): Promise<void> {
   const due = await dueQuestion(deps, deadline, firing);
@@ -23,21 +23,27 @@ export async function timeOut(deps: DeadlineActionDeps, deadline: Deadline, firi
   else await answer(deps, deadline, firing, due, onTimeout.answer);
 }
 
-async function cancel(deps: DeadlineActionDeps, deadline: Deadline, firing: Firing, due: DueQuestion) {
+async function cancel(
+  deps: DeadlineActionDeps,
+  deadline: Deadline,
+  firing: Firing,
+  due: DueQuestion,
+): Promise<void> {
   const { store, client } = deps;
   const { row, question, rules } = due;
   try {
     await client.getWorkflow(row.workflowKey).run(row.runId).cancel();
   } catch (error) {
     if (!isMastraError(error, 'already_finished')) throw error;
-    return drop(store, deadline, firing, 'the run had already ended');
+    await drop(store, deadline, firing, 'the run had already ended');
+    return;
   }
   await finish(store, deadline, firing, { state: 'done', outcome: 'canceled' });
   await store.updateProgressMessage(row.runId, {
     canceledBy: canceledByTimeout(question.path, rules.timeoutAfter ?? 0),
   });
   deps.refresh(row.runId);
-  await replyInThread(deps.outbox, row, due.firing, timedOutReply(stepWords(due, deadline, firing)));
+  await replyInThread(deps.outbox, row, due.replyKey, timedOutReply(due.words));
 }
 
 async function answer(
@@ -46,13 +52,15 @@ async function answer(
   firing: Firing,
   due: DueQuestion,
   data: unknown,
-) {
+): Promise<void> {
   const { store, deadlines } = deps;
   const { row, workflow, question, rules } = due;
   const unfit = deadlines.unfitAnswer(rules, workflow, question.path);
   if (unfit) {
     await drop(store, deadline, firing, `not answered: ${unfit}`);
-    await deadlines.tellAdmins(row, `${due.firing}:unfit`, question.path, [unansweredTimeoutProblem(unfit)]);
+    await deadlines.tellAdmins(row, `${due.replyKey}:unfit`, question.path, [
+      unansweredTimeoutProblem(unfit),
+    ]);
     return;
   }
   const result = await deps.answerAs(row, question, data, timeoutAnswerNote(rules.timeoutAfter ?? 0));
