@@ -2,9 +2,9 @@
  * One loop for every deadline of every waiting step. The deadlines are rows in the store (indexed by
  * due time), not timers: each tick asks the store for the few that are due, claims each one with a
  * conditional update (so with several processes on one database each deadline fires once), and
- * hands it to the action of its kind. Idle cost is one indexed query per tick, whatever the number of waiting
- * steps; no timer per step, no call to the Mastra server until a deadline is due. What fell due
- * while Flowgate was down is due at the first tick, and marked late.
+ * hands it to the action of its kind. Idle cost is one indexed query per tick, whatever the number
+ * of waiting steps; no timer per step, no call to the Mastra server until a deadline is due. What
+ * fell due while Flowgate was down is due at the first tick, and marked late.
  *
  * It knows nothing of Slack or Mastra: what each kind of deadline does is the caller's (`actions`).
  */
@@ -20,7 +20,7 @@ export interface SchedulerOptions {
   batch?: number;
   /** At most this many actions run at once; more due deadlines wait for the next tick. Default 200. */
   maxInFlight?: number;
-  /** What each kind of deadline does once claimed; `late` when it fell due while Flowgate was down (or long ago). */
+  /** What each kind of deadline does once claimed (src/slack/services/deadlines/index.ts). */
   actions: DeadlineActions;
   /** Told of each deadline as its action starts (metrics); must not throw. */
   onFire?(deadline: Deadline, firing: Firing): void;
