@@ -9,6 +9,7 @@ import { App } from '@slack/bolt';
 import { WorkflowCatalog } from './catalog.ts';
 import { type Config, DEFAULTS } from './config.ts';
 import { DeadlineScheduler } from './deadlines/scheduler.ts';
+import type { Deadline, Firing } from './deadlines/types.ts';
 import { RunLeases, replicaId } from './following/leases.ts';
 import { SharedFollowing } from './following/shared-following.ts';
 import { RunTracker } from './following/tracker.ts';
@@ -38,7 +39,8 @@ import {
 } from './slack/io/publisher.ts';
 import { registerListeners } from './slack/listeners/register.ts';
 import type { RenderedMessage } from './slack/render/run-message.ts';
-import { Deadlines, quorumProblems } from './slack/services/deadline-actions.ts';
+import { Deadlines, quorumProblems } from './slack/services/deadlines/deadlines.ts';
+import { deadlineActions } from './slack/services/deadlines/index.ts';
 import { ProgressMessages } from './slack/services/progress-messages.ts';
 import { RunsStartedElsewhere } from './slack/services/runs-started-elsewhere.ts';
 import { type AnswerEvent, validationProblems } from './slack/usecases/context.ts';
@@ -133,9 +135,9 @@ export interface FlowgateApp {
   shared: SharedFollowing;
   /** Runs Flowgate did not start: found, posted and kept in step. */
   elsewhere: RunsStartedElsewhere;
-  /** Reminders, escalations, timeouts and quorums of waiting steps. */
+  /** What is kept of waiting steps' deadlines and quorums (their actions: the scheduler's). */
   deadlines: Deadlines;
-  /** The one loop that fires stored deadlines when due. */
+  /** The one loop that fires stored deadlines when due: reminders, escalations, timeouts. */
   scheduler: DeadlineScheduler;
   /** Thread replies and DMs, each sent once; its loop tries again what failed. */
   outbox: Outbox;
@@ -299,40 +301,16 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       !notice.asks || !notice.runId || !progress ? true : progress.stillAsking(notice.runId, notice.asks),
     ...(options.outboxIntervalMs !== undefined ? { intervalMs: options.outboxIntervalMs } : {}),
   });
-  const deadlines: Deadlines = new Deadlines({
+  const deadlines = new Deadlines({
     store,
     policy,
-    client,
-    catalog,
-    gateway,
     outbox,
-    logger,
-    refresh: (runId) => progress?.refresh(runId),
-    askWhereTheyCanRead: async (row, info, question, who) =>
-      progress?.askWhereTheyCanRead(row, info, [question], who),
-    answerAs: (row, question, data, note) => useCases.answering.answerAsFlowgate(row, question, data, note),
     problemsOf: (schema, value) => validationProblems(schema as JsonSchema, value),
   });
   const retention = new Retention({
     store,
     logger,
     retentionMs: (config.retentionDays ?? DEFAULTS.retentionDays) * 24 * 60 * 60_000,
-  });
-  const scheduler = new DeadlineScheduler({
-    queue: store,
-    intervalMs: options.deadlineIntervalMs ?? 250,
-    onDue: (deadline, info) => {
-      if (counted) metrics.deadlineFired(deadline.kind, info.late);
-      return deadlines.fire(deadline, info);
-    },
-    onError: (error, deadline) => {
-      if (counted) metrics.deadlineFailed();
-      logger.warn(
-        deadline ? `run ${deadline.runId}: its ${deadline.kind} deadline failed` : 'deadlines check failed',
-        error,
-        deadline ? { runId: deadline.runId } : undefined,
-      );
-    },
   });
   // Set once progress exists: the leases hand it the runs they claim or lose.
   let progress: ProgressMessages | undefined;
@@ -371,6 +349,34 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
     deadlines,
     ...(counted ? { onAnswer: (event: AnswerEvent) => metrics.answer(event) } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
+  });
+  // Built last: what a deadline does needs the progress messages and the answering use case.
+  const scheduler = new DeadlineScheduler({
+    queue: store,
+    intervalMs: options.deadlineIntervalMs ?? 250,
+    actions: deadlineActions({
+      store,
+      policy,
+      client,
+      catalog,
+      outbox,
+      logger,
+      deadlines,
+      refresh: (runId) => progress.refresh(runId),
+      askByDm: (row, info, questions, who) => progress.askWhereTheyCanRead(row, info, questions, who),
+      answerAs: (row, question, data, note) => useCases.answering.answerAsFlowgate(row, question, data, note),
+    }),
+    ...(counted
+      ? { onFire: (deadline: Deadline, firing: Firing) => metrics.deadlineFired(deadline.kind, firing.late) }
+      : {}),
+    onError: (error, deadline) => {
+      if (counted) metrics.deadlineFailed();
+      logger.warn(
+        deadline ? `run ${deadline.runId}: its ${deadline.kind} deadline failed` : 'deadlines check failed',
+        error,
+        deadline ? { runId: deadline.runId } : undefined,
+      );
+    },
   });
   const elsewhere = new RunsStartedElsewhere({
     client,

@@ -2,14 +2,15 @@
  * One loop for every deadline of every waiting step. The deadlines are rows in the store (indexed by
  * due time), not timers: each tick asks the store for the few that are due, claims each one with a
  * conditional update (so with several processes on one database each deadline fires once), and
- * hands it to `onDue`. Idle cost is one indexed query per tick, whatever the number of waiting
- * steps; no timer per step, no call to the Mastra server until a deadline is due. What fell due
- * while Flowgate was down is due at the first tick, and marked late.
+ * hands it to the action of its kind. Idle cost is one indexed query per tick, whatever the number
+ * of waiting steps; no timer per step, no call to the Mastra server until a deadline is due. What
+ * fell due while Flowgate was down is due at the first tick, and marked late.
  *
- * It knows nothing of Slack or Mastra: what a deadline does is the caller's.
+ * It knows nothing of Slack or Mastra: what each kind of deadline does is the caller's (`actions`).
  */
+import { own } from '../util/safe-objects.ts';
 import { isLate } from './plan.ts';
-import type { Deadline, DeadlineQueue } from './types.ts';
+import type { Deadline, DeadlineActions, DeadlineQueue, Firing } from './types.ts';
 
 export interface SchedulerOptions {
   queue: DeadlineQueue;
@@ -19,8 +20,10 @@ export interface SchedulerOptions {
   batch?: number;
   /** At most this many actions run at once; more due deadlines wait for the next tick. Default 200. */
   maxInFlight?: number;
-  /** Acts on a claimed deadline; `late` when it fell due while Flowgate was down (or long ago). */
-  onDue(deadline: Deadline, info: { late: boolean; now: Date }): Promise<void>;
+  /** What each kind of deadline does once claimed (src/slack/services/deadlines/index.ts). */
+  actions: DeadlineActions;
+  /** Told of each deadline as its action starts (metrics); must not throw. */
+  onFire?(deadline: Deadline, firing: Firing): void;
   onError(error: unknown, deadline?: Deadline): void;
   /** The clock (tests pass a fake one). */
   now?: () => Date;
@@ -92,8 +95,7 @@ export class DeadlineScheduler {
       const claimed = await Promise.all(due.map((d) => this.#options.queue.claimDeadline(d, now)));
       due.forEach((deadline, i) => {
         if (!claimed[i]) return;
-        const action = this.#options
-          .onDue(deadline, { late: isLate(deadline.dueAt, now, this.#startedAt), now })
+        const action = this.#fire(deadline, { late: isLate(deadline.dueAt, now, this.#startedAt), now })
           .catch((error) => this.#options.onError(error, deadline))
           .finally(() => this.#inFlight.delete(action));
         this.#inFlight.add(action);
@@ -101,6 +103,14 @@ export class DeadlineScheduler {
       });
       if (due.length < Math.min(this.#batch, room) || this.#stops !== stops) return started;
     }
+  }
+
+  /** The action of the deadline's kind. */
+  async #fire(deadline: Deadline, firing: Firing): Promise<void> {
+    const act = own(this.#options.actions, deadline.kind);
+    if (!act) throw new Error(`no action for a deadline of kind ${deadline.kind}`);
+    this.#options.onFire?.(deadline, firing);
+    await act(deadline, firing);
   }
 
   #schedule(delay: number): void {

@@ -36,3 +36,15 @@ export interface DeadlineQueue {
    */
   claimDeadline(deadline: Deadline, now: Date): Promise<boolean>;
 }
+
+/** A deadline firing: now, and whether it fell due while Flowgate was down (or long ago). */
+export interface Firing {
+  late: boolean;
+  now: Date;
+}
+
+/** What a deadline of one kind does when it falls due and this process claimed it. */
+export type DeadlineAction = (deadline: Deadline, firing: Firing) => Promise<void>;
+
+/** One action per kind of deadline: what the scheduler calls. */
+export type DeadlineActions = Readonly<Record<DeadlineKind, DeadlineAction>>;

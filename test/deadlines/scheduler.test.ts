@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DeadlineScheduler } from '../../src/deadlines/scheduler.ts';
+import type { DeadlineAction, DeadlineActions } from '../../src/deadlines/types.ts';
 import { type Deadline, openStore, type Store } from '../../src/store/index.ts';
 
 const t0 = new Date('2026-12-01T09:00:00.000Z');
@@ -33,6 +34,13 @@ const open = () => {
   return store;
 };
 
+/** The same action for every kind of deadline. */
+const everyKind = (action: DeadlineAction): DeadlineActions => ({
+  remind: action,
+  escalate: action,
+  timeout: action,
+});
+
 /** A scheduler on a fake clock; what fired is recorded (kind, run, late). */
 function scheduler(store: Store, clock: { now: Date }, options: { batch?: number; fail?: string } = {}) {
   const fired: { runId: string; kind: string; late: boolean }[] = [];
@@ -41,11 +49,11 @@ function scheduler(store: Store, clock: { now: Date }, options: { batch?: number
     queue: store,
     now: () => clock.now,
     ...(options.batch ? { batch: options.batch } : {}),
-    onDue: async (d, info) => {
+    actions: everyKind(async (d, info) => {
       if (d.runId === options.fail) throw new Error('boom');
       fired.push({ runId: d.runId, kind: d.kind, late: info.late });
       await store.finishDeadline(d, { state: 'done', firedAt: info.now, late: info.late });
-    },
+    }),
     onError: (error) => errors.push(error),
   });
   return { s, fired, errors };
@@ -103,6 +111,36 @@ describe('the deadline scheduler (fake clock, real store)', () => {
       { runId: 'missed', kind: 'timeout', late: true },
       { runId: 'later', kind: 'timeout', late: false },
     ]);
+  });
+
+  test('each deadline goes to the action of its kind, once', async () => {
+    const store = open();
+    await store.scheduleDeadlines([
+      deadline('a', 1000, 'remind'),
+      deadline('b', 1000, 'escalate'),
+      deadline('c', 1000, 'timeout'),
+    ]);
+    const called: string[] = [];
+    const told: string[] = [];
+    const action =
+      (name: string): DeadlineAction =>
+      async (d, firing) => {
+        called.push(`${name} ${d.runId}`);
+        await store.finishDeadline(d, { state: 'done', firedAt: firing.now, late: firing.late });
+      };
+    const s = new DeadlineScheduler({
+      queue: store,
+      now: () => plus(1000),
+      actions: { remind: action('remind'), escalate: action('escalate'), timeout: action('timeout') },
+      onFire: (d) => told.push(d.kind),
+      onError: (error) => {
+        throw error;
+      },
+    });
+    expect(await s.tick()).toBe(3);
+    expect(await s.tick()).toBe(0);
+    expect(called.sort()).toEqual(['escalate b', 'remind a', 'timeout c']);
+    expect(told.sort()).toEqual(['escalate', 'remind', 'timeout']);
   });
 
   test('an action that fails is reported; the others still fire', async () => {

@@ -40,7 +40,7 @@ import {
   statusLabel,
 } from '../render/run-message.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from '../text/mrkdwn.ts';
-import type { Deadlines } from './deadline-actions.ts';
+import type { Deadlines } from './deadlines/deadlines.ts';
 
 export interface ProgressDeps {
   store: Store;
@@ -51,7 +51,7 @@ export interface ProgressDeps {
   client: MastraClient;
   policy: Policy;
   logger: Logger;
-  /** Deadlines and quorums of waiting steps (src/slack/services/deadline-actions.ts). */
+  /** Deadlines and quorums of waiting steps (src/slack/services/deadlines/deadlines.ts). */
   deadlines?: Deadlines;
   /** Which replica follows which run (one at a time, across replicas). */
   leases: RunLeases;
@@ -442,7 +442,7 @@ export class ProgressMessages {
       asked.set(key, [...(asked.get(key) ?? []), s]);
     });
     if (waiting.length === 0) return;
-    // Their deadlines are stored before anyone is asked (src/slack/services/deadline-actions.ts), once per question:
+    // Their deadlines are stored before anyone is asked (src/slack/services/deadlines/deadlines.ts), once per question:
     // a question held while the requester of a run started elsewhere was not yet known is seen
     // again when it is asked.
     if (deadlines) {

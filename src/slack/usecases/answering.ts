@@ -21,9 +21,9 @@ import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
 import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
+import { FLOWGATE } from '../render/deadline-notices.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
 import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
-import { FLOWGATE } from '../services/deadline-actions.ts';
 import { fitView } from '../text/fit.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
 import {
@@ -138,7 +138,7 @@ export class Answering extends UseCase {
       const schema = resumeSchemaOf(waiting.info, path) ?? {};
       const result = readSubmission(schema, input.values, { maxBlocks: FORM_MAX_BLOCKS });
       if (!result.ok) return { errors: result.errors };
-      // A yes/no step that needs several approvals: this answer is one vote (src/slack/services/deadline-actions.ts).
+      // A yes/no step that needs several approvals: this answer is one vote (src/slack/services/deadlines/deadlines.ts).
       const shape = isYesNoSchema(schema);
       const vote = shape
         ? await this.#vote(
@@ -194,7 +194,7 @@ export class Answering extends UseCase {
       if (!shape) throw new UserFacingError(more);
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0) throw new UserFacingError(more);
-      // A step that needs several approvals: this click is one vote (src/slack/services/deadline-actions.ts).
+      // A step that needs several approvals: this click is one vote (src/slack/services/deadlines/deadlines.ts).
       const vote = await this.#vote(row, waiting, input.userId, input.approve);
       if (vote?.settled === false) return await respond(renderNotice(vote.message));
       const outcome = await this.#claimAndResume(row, waiting, input.userId, data);
@@ -210,7 +210,9 @@ export class Answering extends UseCase {
     const deadlines = this.deps.deadlines;
     const required = deadlines?.required(row, waiting.info, waiting.suspension.path) ?? 1;
     if (!deadlines || required <= 1) return undefined;
-    return deadlines.vote(row, waiting.suspension, userId, approve, required);
+    const vote = await deadlines.vote(row, waiting.suspension, userId, approve, required);
+    this.deps.progress.refresh(row.runId); // the message shows the approvals so far
+    return vote;
   }
 
   /**
@@ -323,7 +325,7 @@ export class Answering extends UseCase {
         starterId: row.starterId,
         // A requester not yet known is never taken for "no requester" (src/policy/decide.ts).
         ...(row.requesterPending ? { starterPending: true } : {}),
-        // Escalated people may answer once it has waited long enough (src/slack/services/deadline-actions.ts).
+        // Escalated people may answer once it has waited long enough (src/slack/services/deadlines/escalate.ts).
         ...(waiting ? { waiting } : {}),
       }),
     );

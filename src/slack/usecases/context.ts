@@ -21,7 +21,7 @@ import type { SlackGateway } from '../io/gateway.ts';
 import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
-import type { Deadlines } from '../services/deadline-actions.ts';
+import type { Deadlines } from '../services/deadlines/deadlines.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { identityOf } from '../services/runs-started-elsewhere.ts';
 import { fitView } from '../text/fit.ts';
@@ -49,7 +49,7 @@ export interface UseCaseDeps {
   outbox: Outbox;
   command: string;
   logger: Logger;
-  /** Escalation, quorums and answers given on timeout (src/slack/services/deadline-actions.ts). */
+  /** How long a question has waited (escalation) and the votes of steps that need several approvals (src/slack/services/deadlines/deadlines.ts). */
   deadlines?: Deadlines;
   /** Per person: how many `runs` and `status` lookups of unknown runs at once, then one per `refillMs` (default 6 and 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
