@@ -43,6 +43,14 @@ export interface WatcherOptions {
   onCycle?(ms: number): void;
 }
 
+interface AnnounceLane {
+  queue: { target: WatchTarget; run: ListedRun }[];
+  queued: Set<string>;
+  busy: boolean;
+  /** Resolves when the queue is empty (or the watcher stopped). */
+  drained: Promise<void>;
+}
+
 const PER_PAGE = 100;
 /** List requests under way at once, over every list of a check (the client's connections are shared with every other call). */
 const PAGES_AT_ONCE = 4;
@@ -65,6 +73,8 @@ export class RunWatcher {
   /** Per workflow, runs `onRun` dealt with for good, while they stay listed. */
   readonly #handled = new Map<string, Set<string>>();
   readonly #pages = new Turns(PAGES_AT_ONCE);
+  /** Per workflow, the runs waiting to be handed to `onRun`. */
+  readonly #lanes = new Map<string, AnnounceLane>();
 
   constructor(options: WatcherOptions) {
     this.#options = options;
@@ -83,17 +93,32 @@ export class RunWatcher {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#controller.abort();
-    await this.#running?.catch(() => {});
+    await Promise.all([
+      this.#running?.catch(() => {}),
+      ...[...this.#lanes.values()].map((lane) => lane.drained),
+    ]);
   }
 
-  /** One check of every target, and of every run followed by the shared poll, now (tests, benchmarks). */
+  /**
+   * One check of every target, and of every run followed by the shared poll, now, resolving once
+   * the runs it found are announced too (tests, benchmarks).
+   */
   async checkNow(): Promise<void> {
+    await this.#checkAll();
+    await Promise.all([...this.#lanes.values()].map((lane) => lane.drained));
+  }
+
+  async #checkAll(): Promise<void> {
     const signal = this.#controller.signal;
     const extra = this.#options.onCheck?.().catch((error) => this.#options.onError(error));
     const targets = new Map((await this.#options.targets()).map((t) => [t.workflowKey, t]));
     const polled = this.#options.shared?.wanted() ?? new Map<string, Set<RunStatus>>();
     const keys = new Set([...targets.keys(), ...polled.keys()]);
     for (const key of this.#handled.keys()) if (!targets.has(key)) this.#handled.delete(key);
+    for (const [key, lane] of this.#lanes)
+      if (!targets.has(key)) {
+        for (const { run } of lane.queue.splice(0)) lane.queued.delete(run.runId);
+      }
     await Promise.all([
       ...[...keys].map((key) => this.#check(key, targets.get(key), polled.get(key), signal)),
       extra,
@@ -105,7 +130,7 @@ export class RunWatcher {
     this.#timer = setTimeout(() => {
       const started = Date.now();
       const timed = performance.now();
-      this.#running = this.checkNow()
+      this.#running = this.#checkAll()
         .catch((error) => this.#options.onError(error))
         .finally(() => {
           this.#running = undefined;
@@ -139,7 +164,7 @@ export class RunWatcher {
       const suspended = lists.get('suspended') ?? [];
       if (target.announce !== 'none') {
         const live = target.announce === 'all' ? LIVE.flatMap((status) => lists.get(status) ?? []) : [];
-        await this.#announce(target, [...suspended, ...live], signal);
+        this.#announce(target, [...suspended, ...live], signal);
       }
       await this.#options.onChecked(workflowKey, new Set(suspended.map((r) => r.runId)));
     } catch (error) {
@@ -147,23 +172,45 @@ export class RunWatcher {
     }
   }
 
-  /** Hands each listed run to `onRun`, but not those it dealt with on an earlier check. */
-  async #announce(target: WatchTarget, runs: ListedRun[], signal: AbortSignal): Promise<void> {
-    const before = this.#handled.get(target.workflowKey) ?? new Set<string>();
-    const handled = new Set<string>();
-    for (const run of runs) {
-      if (signal.aborted) return;
-      if (before.has(run.runId) || handled.has(run.runId)) {
-        handled.add(run.runId);
-        continue;
-      }
-      const done = await this.#options.onRun(target, run).catch((error) => {
-        this.#options.onError(error, target.workflowKey);
-        return false;
-      });
-      if (done) handled.add(run.runId);
+  /**
+   * Hands each listed run to `onRun`, but not those it dealt with on an earlier check nor those
+   * waiting their turn: one at a time per workflow, in the background, so that a batch of
+   * thousands to announce (at Slack's pace of posts) never holds up the checks.
+   */
+  #announce(target: WatchTarget, runs: ListedRun[], signal: AbortSignal): void {
+    const key = target.workflowKey;
+    const listed = new Set(runs.map((run) => run.runId));
+    const handled = new Set([...(this.#handled.get(key) ?? [])].filter((runId) => listed.has(runId)));
+    this.#handled.set(key, handled); // runs no longer listed are forgotten
+    let lane = this.#lanes.get(key);
+    if (!lane) {
+      lane = { queue: [], queued: new Set(), busy: false, drained: Promise.resolve() };
+      this.#lanes.set(key, lane);
     }
-    this.#handled.set(target.workflowKey, handled); // runs no longer listed are forgotten
+    for (const run of runs) {
+      if (handled.has(run.runId) || lane.queued.has(run.runId)) continue;
+      lane.queued.add(run.runId);
+      lane.queue.push({ target, run });
+    }
+    if (!lane.busy) lane.drained = this.#drain(key, lane, signal);
+  }
+
+  async #drain(key: string, lane: AnnounceLane, signal: AbortSignal): Promise<void> {
+    lane.busy = true;
+    try {
+      for (let next = lane.queue.shift(); next && !signal.aborted; next = lane.queue.shift()) {
+        const { target, run } = next;
+        const done = await this.#options.onRun(target, run).catch((error) => {
+          this.#options.onError(error, key);
+          return false;
+        });
+        lane.queued.delete(run.runId);
+        if (done) this.#handled.get(key)?.add(run.runId);
+      }
+    } finally {
+      lane.busy = false;
+      if (signal.aborted) this.#lanes.delete(key);
+    }
   }
 
   #slim(workflowKey: string, run: WorkflowRunSummary): ListedRun {
