@@ -31,13 +31,9 @@ import type { PostedMessage, SlackGateway } from '../io/gateway.ts';
 import type { NewNotice, Outbox } from '../io/outbox.ts';
 import type { Publisher } from '../io/publisher.ts';
 import { renderNotice } from '../render/commands.ts';
+import type { ProgressView } from '../render/progress-view.ts';
 import { howToAnswer, renderQuestionDm, whoMayAnswer } from '../render/questions.ts';
-import {
-  type ProgressView,
-  type RenderedMessage,
-  renderProgress,
-  statusLabel,
-} from '../render/run-message.ts';
+import { type RenderedMessage, renderProgress, statusLabel } from '../render/run-message.ts';
 import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from '../text/mrkdwn.ts';
 import type { Deadlines } from './deadline-actions.ts';
 

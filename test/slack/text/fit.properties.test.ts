@@ -28,7 +28,8 @@ import {
   renderRunList,
   renderWorkflowList,
 } from '../../../src/slack/render/commands.ts';
-import { type ProgressView, renderProgress, renderStatus } from '../../../src/slack/render/run-message.ts';
+import type { ProgressView } from '../../../src/slack/render/progress-view.ts';
+import { renderProgress, renderStatus } from '../../../src/slack/render/run-message.ts';
 import { safeText } from '../../../src/slack/text/mrkdwn.ts';
 import { answerFormView, loadingView } from '../../../src/slack/usecases/answering.ts';
 import { noticeView } from '../../../src/slack/usecases/context.ts';
