@@ -5,8 +5,9 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTION, decodeStartRef, decodeSuspensionRef, VIEW } from '../ids.ts';
 import type { Reply } from '../render/commands.ts';
+import { noticeView } from '../render/modals.ts';
 import type { MessageRef, Respond } from '../usecases/context.ts';
-import { MALFORMED_REQUEST as MALFORMED, noticeView } from '../usecases/context.ts';
+import { MALFORMED_REQUEST as MALFORMED } from '../usecases/context.ts';
 import type { UseCases } from '../usecases/index.ts';
 
 /**

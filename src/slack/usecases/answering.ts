@@ -9,31 +9,23 @@
  * from the policy with the starter Flowgate recorded. A form's run and step are recorded when it
  * opens. Nothing a payload says is taken on trust.
  */
-import type { View } from '@slack/types';
 import { resumeSchemaOf } from '../../catalog.ts';
-import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import { runFields } from '../../logger.ts';
-import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
+import type { Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { canAnswer } from '../../policy.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
-import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
+import { handleOf, refersTo, type SuspensionRef, suspensionRef } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
-import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
+import { answerFormView, FORM_MAX_BLOCKS, loadingView, noticeView } from '../render/modals.ts';
+import { itemText, respondLabel } from '../render/questions.ts';
 import { FLOWGATE } from '../services/deadline-actions.ts';
-import { fitView } from '../text/fit.ts';
-import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
-import {
-  FORM_MAX_BLOCKS,
-  type MessageRef,
-  noticeView,
-  type Respond,
-  UseCase,
-  validationProblems,
-} from './context.ts';
+import { inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
+import { type MessageRef, type Respond, UseCase, validationProblems } from './context.ts';
 
 /** A question of a run, as the server has it now, with its workflow. */
 interface Waiting {
@@ -384,55 +376,7 @@ export class Answering extends UseCase {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Views and words (pure)
-
-export function loadingView(): View {
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: 'Loading…' },
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: Loading the form…' } },
-    ],
-  });
-}
-
-export function answerFormView(
-  info: WorkflowInfo,
-  runId: string,
-  suspension: Suspension,
-  schema: JsonSchema,
-): View {
-  const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
-  const fields = payloadFields(suspension.payload);
-  const name = `${stepName(suspension.path, 200)}${itemText(suspension.forEachIndex, suspension.forEachTotal)}`;
-  const blocks: View['blocks'] = [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${name}* is waiting for your answer.\nRun ${code(runId, 100)}`,
-      },
-    },
-  ];
-  if (fields.length > 0) blocks.push({ type: 'section', fields });
-  blocks.push({ type: 'divider' });
-  blocks.push(...form.blocks);
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.answerForm,
-    // The step's resume label names the question best; fitView keeps it within Slack's 24.
-    title: {
-      type: 'plain_text',
-      text:
-        suspension.resumeLabel ??
-        (suspension.forEachIndex === undefined ? 'Respond' : `Respond · item ${suspension.forEachIndex + 1}`),
-    },
-    submit: { type: 'plain_text', text: 'Submit' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks,
-  });
-}
+// Words (pure)
 
 const OTHER_RUN =
   "That button belongs to another run's message, so nothing was answered. Answer on the run's own message.";

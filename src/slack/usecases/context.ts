@@ -3,10 +3,9 @@
  * helpers they all need — resolving a workflow name, deciding with the policy (with the person's
  * user groups), the progress message a button was clicked on, the form Flowgate recorded as opened,
  * and telling the person what went wrong (logging only what is unexpected); the `UseCase` base each
- * capability class (commands, starting, runs, answering) is built on; and what both forms use —
- * schema validation in words, the notice modal, the block budget of a form.
+ * capability class (commands, starting, runs, answering) is built on; and what both forms use:
+ * schema validation in words.
  */
-import type { View } from '@slack/types';
 import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
 import { checkValue, describeIssue } from '../../forms/index.ts';
 import type { LogFields, Logger } from '../../logger.ts';
@@ -22,7 +21,6 @@ import {
   viewersFor,
 } from '../../policy.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
-import { VIEW } from '../ids.ts';
 import type { SlackGateway } from '../io/gateway.ts';
 import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
@@ -30,7 +28,6 @@ import { RefusedError, UserFacingError, userMessage } from '../render/failures.t
 import type { Deadlines } from '../services/deadline-actions.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { identityOf } from '../services/runs-started-elsewhere.ts';
-import { fitView } from '../text/fit.ts';
 import { code, safeText } from '../text/mrkdwn.ts';
 import { PerPersonLimit } from './per-person-limit.ts';
 
@@ -79,10 +76,6 @@ export interface RunAudience {
   /** Where its progress message is, when it has one. */
   channel?: string;
 }
-
-/** Blocks a modal keeps for context above the generated inputs. */
-const FORM_RESERVED_BLOCKS = 5;
-export const FORM_MAX_BLOCKS = 100 - FORM_RESERVED_BLOCKS;
 
 export class UseCaseContext {
   readonly deps: UseCaseDeps;
@@ -257,14 +250,4 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
-}
-
-export function noticeView(title: string, text: string): View {
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: title },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
-  });
 }

@@ -4,28 +4,20 @@
  * Each one authorizes first and validates before a run exists; a run is created only once its
  * progress message is posted, and nothing half-done is left when a step of that fails.
  */
-import type { View } from '@slack/types';
 import type { CatalogEntry } from '../../catalog.ts';
-import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
 import { canStart, liveRunsLimit } from '../../policy.ts';
-import { handleOf, type StartRef, VIEW } from '../ids.ts';
+import { handleOf, type StartRef } from '../ids.ts';
 import { slackFailure } from '../io/call-policies.ts';
 import { renderNotice } from '../render/commands.ts';
 import { notPostedMessage, UserFacingError, userMessage } from '../render/failures.ts';
+import { startFormView, startInputBlocks } from '../render/modals.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { parseInputs, splitInitialState } from '../text/command-text.ts';
-import { fitView } from '../text/fit.ts';
 import { code, safeText } from '../text/mrkdwn.ts';
-import { FORM_MAX_BLOCKS, type Respond, UseCase, validationProblems } from './context.ts';
-import {
-  needsState,
-  readStateSection,
-  STATE_MAX_BLOCKS,
-  STATE_RESERVED_BLOCKS,
-  stateSchemaOf,
-  stateSection,
-} from './start-state.ts';
+import { type Respond, UseCase, validationProblems } from './context.ts';
+import { needsState, readStateSection, stateSchemaOf } from './start-state.ts';
 
 export class Starting extends UseCase {
   /** Start from text: inline inputs, or a form when inputs are needed and none were typed. */
@@ -47,7 +39,10 @@ export class Starting extends UseCase {
     if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
     const formNeeded = needsInput(schema) || (split.state === undefined && needsState(stateSchema));
     if (parsed.value === undefined && formNeeded) {
-      const opened = await this.deps.gateway.openView(input.triggerId, startFormView(info, split.state));
+      const opened = await this.deps.gateway.openView(
+        input.triggerId,
+        startFormView(info, stateSchema, split.state),
+      );
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
       await this.deps.store.saveForm({
@@ -122,7 +117,9 @@ export class Starting extends UseCase {
       await this.#authorizeStart(entry, input.userId);
       const info = await this.deps.catalog.details(entry.key);
       const stateSchema = stateSchemaOf(info);
-      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: inputBlocks(info) });
+      const result = readSubmission(info.inputSchema ?? {}, input.values, {
+        maxBlocks: startInputBlocks(stateSchema !== undefined),
+      });
       const state = stateSchema ? readStateSection(stateSchema, input.values) : undefined;
       if (!result.ok || (state && !state.ok)) {
         return {
@@ -248,32 +245,11 @@ export class Starting extends UseCase {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Inputs and the start form (pure)
+// Inputs (pure)
 
 function needsInput(schema: JsonSchema | undefined): boolean {
   if (!schema) return false;
   const required = schema.required;
   if (Array.isArray(required) && required.length > 0) return true;
   return schema.type !== undefined && schema.type !== 'object';
-}
-
-/** Input blocks the start form gives the inputs: all of them, or what the state section leaves. */
-function inputBlocks(info: WorkflowInfo): number {
-  return stateSchemaOf(info) ? FORM_MAX_BLOCKS - STATE_MAX_BLOCKS - STATE_RESERVED_BLOCKS : FORM_MAX_BLOCKS;
-}
-
-/** The start form: the inputs, then — for a workflow with a state schema — a section for its initial state. */
-export function startFormView(info: WorkflowInfo, initialState?: unknown): View {
-  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: inputBlocks(info) });
-  const stateSchema = stateSchemaOf(info);
-  const state = stateSchema ? stateSection(stateSchema, initialState) : [];
-  const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.startForm,
-    title: { type: 'plain_text', text: 'Start a run' },
-    submit: { type: 'plain_text', text: 'Start' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks, ...state],
-  });
 }
