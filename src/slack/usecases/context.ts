@@ -25,6 +25,13 @@ import type { SlackGateway } from '../io/gateway.ts';
 import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
+import {
+  FORM_NOT_OPENED,
+  MALFORMED_REQUEST,
+  noSuchWorkflow,
+  tooManyLookups,
+  VIEW_NOT_CHECKED,
+} from '../render/refusals.ts';
 import type { Deadlines } from '../services/deadline-actions.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { identityOf } from '../services/runs-started-elsewhere.ts';
@@ -36,9 +43,6 @@ export interface MessageRef {
   channel: string | undefined;
   ts: string | undefined;
 }
-
-export const MALFORMED_REQUEST =
-  'That request did not come with the details Flowgate needs. Try again from the message.';
 
 export interface UseCaseDeps {
   client: MastraClient;
@@ -96,9 +100,7 @@ export class UseCaseContext {
   spendLookup(userId: string): void {
     const waitMs = this.#lookups.take(userId);
     if (waitMs === 0) return;
-    throw new UserFacingError(
-      `You have looked up runs often in the last minute. Try again in ${Math.ceil(waitMs / 1000)} s.`,
-    );
+    throw new UserFacingError(tooManyLookups(waitMs));
   }
 
   /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
@@ -109,9 +111,7 @@ export class UseCaseContext {
   ): Promise<Extract<OpenForm, { kind: K }>> {
     const form = await this.deps.store.getForm(viewId);
     if (!form || form.kind !== kind || form.userId !== userId) {
-      throw new UserFacingError(
-        'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
-      );
+      throw new UserFacingError(FORM_NOT_OPENED);
     }
     return form as Extract<OpenForm, { kind: K }>;
   }
@@ -129,9 +129,8 @@ export class UseCaseContext {
   async resolve(name: string): Promise<CatalogEntry> {
     const match = await this.deps.catalog.resolve(name);
     if (match.ok) return match.entry;
-    const known = match.entries.map((e) => code(e.key, 60)).join(', ') || 'none';
-    const hint = match.suggestion ? ` — did you mean ${code(match.suggestion.key, 100)}?` : '';
-    throw new UserFacingError(`No workflow ${code(name, 100)}${hint}\nWorkflows: ${known}`);
+    const known = match.entries.map((e) => e.key);
+    throw new UserFacingError(noSuchWorkflow(name, known, match.suggestion?.key));
   }
 
   async authorize(decision: Decision): Promise<void> {
@@ -181,11 +180,7 @@ export class UseCaseContext {
       return canView(this.deps.policy, { ...request, inConversation: members.has(userId) });
     } catch (error) {
       this.deps.logger.warn(`cannot check who may see a run of ${run.workflowKey}`, error);
-      return {
-        allowed: false,
-        reason:
-          'Flowgate could not check that you may see this run (Slack did not answer). Try again in a minute.',
-      };
+      return { allowed: false, reason: VIEW_NOT_CHECKED };
     }
   }
 

@@ -13,9 +13,11 @@ import { slackFailure } from '../io/call-policies.ts';
 import { renderNotice } from '../render/commands.ts';
 import { notPostedMessage, UserFacingError, userMessage } from '../render/failures.ts';
 import { startFormView, startInputBlocks } from '../render/modals.ts';
+import { initialStateDoesNotFit, inputsDoNotFit, tooManyLiveRuns, workflowGone } from '../render/refusals.ts';
+import { progressInDmsNote } from '../render/run-notices.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { parseInputs, splitInitialState } from '../text/command-text.ts';
-import { code, safeText } from '../text/mrkdwn.ts';
+import { safeText } from '../text/mrkdwn.ts';
 import { type Respond, UseCase, validationProblems } from './context.ts';
 import { needsState, readStateSection, stateSchemaOf } from './start-state.ts';
 
@@ -56,23 +58,17 @@ export class Starting extends UseCase {
       return;
     }
     const inputData = parsed.value ?? {};
-    const formHint = `Try \`${safeText(this.deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`;
     const problems = validationProblems(schema, inputData);
-    if (problems.length > 0) {
-      throw new UserFacingError(
-        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\n${formHint}`,
-      );
-    }
+    if (problems.length > 0)
+      throw new UserFacingError(inputsDoNotFit(this.deps.command, entry.key, problems));
     // Checked before the run is created: Mastra would only refuse it once the run has begun.
     const stateProblems =
       stateSchema && (split.state !== undefined || needsState(stateSchema))
         ? validationProblems(stateSchema, split.state ?? {})
         : [];
     if (stateProblems.length > 0) {
-      const given = split.state === undefined ? ' needs an initial state' : "'s initial state doesn't fit";
-      throw new UserFacingError(
-        `${code(entry.key, 100)}${given}:\n${stateProblems.map((p) => `• ${p}`).join('\n')}\nGive it after the inputs as \`state={…}\` (JSON), or ${formHint.charAt(0).toLowerCase()}${formHint.slice(1)}`,
-      );
+      const given = split.state !== undefined;
+      throw new UserFacingError(initialStateDoesNotFit(this.deps.command, entry.key, given, stateProblems));
     }
     await this.#launch(
       entry,
@@ -94,11 +90,7 @@ export class Starting extends UseCase {
   ): Promise<void> {
     try {
       const entry = (await this.deps.catalog.list()).find((e) => handleOf(e.key) === input.ref.w);
-      if (!entry) {
-        throw new UserFacingError(
-          `That workflow is not on the Mastra server any more. Try \`${safeText(this.deps.command, 40)} list\` again.`,
-        );
-      }
+      if (!entry) throw new UserFacingError(workflowGone(this.deps.command));
       await this.start({ entry, inputs: '', ...input }, respond);
     } catch (error) {
       await this.ctx.fail(error, respond);
@@ -188,11 +180,7 @@ export class Starting extends UseCase {
       throw new UserFacingError(notPostedMessage(error), { cause: error });
     }
     if (posted.fellBackToDm) {
-      await respond(
-        renderNotice(
-          `I can't post in this channel, so the progress of ${code(entry.key, 100)} is in your DMs. Invite me to the channel to post here.`,
-        ),
-      );
+      await respond(renderNotice(progressInDmsNote(entry.key)));
     }
     let events: AsyncIterable<WorkflowEvent>;
     try {
@@ -237,9 +225,7 @@ export class Starting extends UseCase {
     const limit = liveRunsLimit(this.deps.policy);
     const live = await this.deps.store.countLiveRunsStartedBy(userId);
     if (live >= limit) {
-      throw new UserFacingError(
-        `You have ${live} runs going that you started from Slack, as many as Flowgate allows one person at once. Start this one when some have finished, or cancel those you no longer need (\`${this.deps.command} cancel <run id>\`).`,
-      );
+      throw new UserFacingError(tooManyLiveRuns(live, this.deps.command));
     }
   }
 }
