@@ -5,8 +5,9 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import { ACTION, decodeStartRef, decodeSuspensionRef, VIEW } from '../ids.ts';
 import type { Reply } from '../render/commands.ts';
+import { noticeView } from '../render/modals.ts';
+import { MALFORMED_REQUEST as MALFORMED, TOO_SLOW } from '../render/refusals.ts';
 import type { MessageRef, Respond } from '../usecases/context.ts';
-import { MALFORMED_REQUEST as MALFORMED, noticeView } from '../usecases/context.ts';
 import type { UseCases } from '../usecases/index.ts';
 
 /**
@@ -16,9 +17,6 @@ import type { UseCases } from '../usecases/index.ts';
 function afterAck(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
-
-const TOO_SLOW =
-  'The Mastra server took too long to answer, so nothing was sent. Try again in a minute; if it keeps happening, tell whoever runs Flowgate.';
 
 /** Slack gives up on a form submission not acknowledged within 3 s; past this, say so in time. */
 const SUBMISSION_DEADLINE_MS = 2500;

@@ -20,7 +20,7 @@ import {
   truncate,
 } from '../text/mrkdwn.ts';
 import { listWords, settledLine, waitingLines } from './deadline-lines.ts';
-import type { ProgressView } from './run-message.ts';
+import type { ProgressView, QuestionInfo } from './progress-view.ts';
 
 /** Questions shown with their own buttons (3 blocks each at most). */
 const MAX_SUSPENSIONS = 6;
@@ -88,9 +88,6 @@ export function itemText(index: number | undefined, total?: number): string {
 function renderSuspension(view: ProgressView, s: Suspension): KnownBlock[] {
   return questionBlocks(view.snapshot.runId, s, own(view.suspensions ?? {}, questionKey(s)));
 }
-
-/** What the message shows of one question (`ProgressView['suspensions']`'s entry). */
-export type QuestionInfo = NonNullable<ProgressView['suspensions']>[string];
 
 /**
  * One question: its heading, who may answer, deadlines, payload and buttons — in the progress

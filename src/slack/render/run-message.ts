@@ -5,9 +5,8 @@
  * (suspend payload fields, then answer lines go first; the header and Cancel button stay).
  */
 import type { KnownBlock } from '@slack/types';
-import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
+import type { RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
-import type { Answerers } from '../../policy/types.ts';
 import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
 import { ACTION } from '../ids.ts';
 import { SLACK_LIMITS } from '../limits.ts';
@@ -24,44 +23,8 @@ import {
   stepName,
   truncate,
 } from '../text/mrkdwn.ts';
-import type { SettledDeadlines, WaitingDeadlines } from './deadline-lines.ts';
+import type { ProgressView } from './progress-view.ts';
 import { renderAnswers, renderSuspensions } from './questions.ts';
-
-export interface AnswerRecord {
-  /** Who answered in Slack; `null` when the step was answered outside Slack (Mastra's API, Studio). */
-  userId: string | null;
-  at: Date;
-  summary: string;
-}
-
-export interface ProgressView {
-  workflow: { key: string; name: string };
-  snapshot: RunSnapshot;
-  starterId: string | null;
-  /** `elsewhere`: a run Flowgate did not start; its starter is then shown as the requester. */
-  origin?: 'slack' | 'elsewhere';
-  /** The requester of a run started elsewhere when it is no Slack user (shown as text). */
-  requester?: string;
-  /** Set while the requester (`requester`, an address) is still being looked up in Slack. */
-  requesterPending?: { lookup: string };
-  startedAt: Date;
-  canceledBy?: string;
-  /** Answers, keyed by the question answered (`suspensionKey` of src/runs/suspensions.ts). */
-  answers?: Record<string, AnswerRecord>;
-  /**
-   * For each question waiting (`questionKey` of src/runs/suspensions.ts: the step's path joined
-   * with ".", and its `.foreach()` item): who may answer, whether it is a plain yes/no, its
-   * deadlines, and who was asked by DM as they cannot read this conversation.
-   */
-  suspensions?: Record<
-    string,
-    { answerers: Answerers; yesNo: boolean; deadlines?: WaitingDeadlines; askedByDm?: string[] }
-  >;
-  /** Deadlines and quorums of steps that no longer wait: what happened (render/deadlines.ts). */
-  settled?: SettledDeadlines[];
-  /** Set when the message cannot follow the run any more (e.g. the Mastra server is unreachable). */
-  notice?: string;
-}
 
 export interface RenderedMessage {
   text: string;

@@ -32,14 +32,19 @@ import type { PostedMessage, SlackGateway } from '../io/gateway.ts';
 import type { NewNotice, Outbox } from '../io/outbox.ts';
 import type { Publisher } from '../io/publisher.ts';
 import { renderNotice } from '../render/commands.ts';
-import { howToAnswer, renderQuestionDm, whoMayAnswer } from '../render/questions.ts';
+import type { ProgressView } from '../render/progress-view.ts';
+import { renderQuestionDm } from '../render/questions.ts';
+import { type RenderedMessage, renderProgress } from '../render/run-message.ts';
 import {
-  type ProgressView,
-  type RenderedMessage,
-  renderProgress,
-  statusLabel,
-} from '../render/run-message.ts';
-import { inlineValue, mentionGroup, mentionUser, safeText, stepName } from '../text/mrkdwn.ts';
+  askReply,
+  nobodyMayAnswerReply,
+  RUN_NOTICES,
+  requesterPendingReply,
+  runEndedDm,
+  runEndedInDms,
+  runEndedReply,
+} from '../render/run-notices.ts';
+import { inlineValue } from '../text/mrkdwn.ts';
 import type { Deadlines } from './deadlines/deadlines.ts';
 
 export interface ProgressDeps {
@@ -315,11 +320,10 @@ export class ProgressMessages {
       ...base,
       payload: {
         ...base.payload,
-        workflowState: { ...state, status: 'failed', error: { message: 'The run did not start.' } },
+        workflowState: { ...state, status: 'failed', error: { message: RUN_NOTICES.notStartedError } },
       },
     };
-    context.notice =
-      'Flowgate could not start this run on the Mastra server. Whoever started it was told why.';
+    context.notice = RUN_NOTICES.notStarted;
     await this.#publish(context, snapshot, true);
     await this.#deps.publisher.settled({ channel: row.channel, ts: row.ts });
     await this.#deps.store.updateProgressMessage(runId, { status: 'failed', final: true });
@@ -470,12 +474,13 @@ export class ProgressMessages {
     const { policy, store, outbox } = this.#deps;
     if (!(await store.markOnce(`requester-pending:${row.runId}`))) return;
     const answerers = answerersFor(policy, answerersRequest(row, question.path));
-    const admins = policy.admins
-      .map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id)))
-      .slice(0, 20);
-    const who = row.requester ? ` (${safeText(row.requester, 100)})` : '';
-    const step = `step *${stepName(question.path, 150)}* of ${safeText(context.info.name, 150)}`;
-    const text = `${admins.length > 0 ? `${admins.join(', ')}: ` : ''}:warning: ${step} is waiting, but Slack could not tell who requested this run${who} yet. ${safeText(answerers.pending ?? '', 600)} Flowgate keeps looking them up and mentions who may answer once it knows; an admin may cancel the run meanwhile.`;
+    const text = requesterPendingReply({
+      workflowName: context.info.name,
+      path: question.path,
+      requester: row.requester,
+      pending: answerers.pending ?? '',
+      admins: policy.admins,
+    });
     await outbox.send(inThread(row, `requester-pending:${row.runId}`, text));
   }
 
@@ -617,30 +622,21 @@ export class ProgressMessages {
       policy,
       answerersRequest(row, path, await this.#deps.deadlines?.waitingOf(row.runId, first)),
     );
-    const items = questions
-      .map((q) => q.forEachIndex)
-      .filter((i): i is number => i !== undefined)
-      .map((i) => i + 1);
-    const which =
-      items.length === 0
-        ? ''
-        : ` (${items.length === 1 ? 'item' : 'items'} ${items.slice(0, 20).join(', ')}${items.length > 20 ? ` and ${items.length - 20} more` : ''})`;
-    const step = `step *${stepName(path, 150)}*${which} of ${safeText(context.info.name, 150)}`;
     let text: string;
     let labelled = questions;
     if (answerers.nobody === undefined) {
       const yesNo = isYesNoSchema(resumeSchemaOf(context.info, path) ?? {}) !== null;
       labelled = await this.#withLabels(row, questions);
-      text = `${whoMayAnswer(answerers)}: ${step} is waiting for your answer. ${howToAnswer(labelled, yesNo)}`;
+      text = askReply({ workflowName: context.info.name, questions: labelled, answerers, yesNo });
     } else {
-      const people = [
-        ...(row.starterId ? [mentionUser(row.starterId)] : []),
-        ...policy.admins
-          .filter((id) => id !== row.starterId)
-          .map((id) => (id.startsWith('S') ? mentionGroup(id) : mentionUser(id))),
-      ].slice(0, 20);
-      const file = policy.source ? ` (${safeText(policy.source, 200)})` : ' (set FLOWGATE_POLICY)';
-      text = `${people.length > 0 ? `${people.join(', ')}: ` : ''}:warning: ${step} is waiting, but nobody may answer it. ${safeText(answerers.nobody, 600)} An admin can change the policy file${file} and restart Flowgate; the step can then be answered from this message.`;
+      text = nobodyMayAnswerReply({
+        workflowName: context.info.name,
+        questions,
+        nobody: answerers.nobody,
+        starterId: row.starterId,
+        admins: policy.admins,
+        policySource: policy.source,
+      });
     }
     // Keyed as the first question's mark (`#askOnce`): one reply per mention.
     const key = `ask:${row.runId}:${questionKey(first)}:${first.suspendedAt?.getTime() ?? ''}`;
@@ -810,8 +806,7 @@ export class ProgressMessages {
     const { row } = context;
     const snapshot = result.snapshot;
     if (result.end === 'gone') {
-      context.notice =
-        'The Mastra server no longer knows this run, so this message will not change any more.';
+      context.notice = RUN_NOTICES.gone;
       if (snapshot) await this.#publish(context, snapshot);
       await store.updateProgressMessage(row.runId, { final: true });
       this.#forget(row.runId);
@@ -854,13 +849,13 @@ export class ProgressMessages {
   /** The thread reply at the end of a run, keyed once per run. */
   async #endReply(context: RunContext, snapshot: RunSnapshot): Promise<NewNotice> {
     const row = (await this.#deps.store.getProgressMessage(context.row.runId)) ?? context.row;
-    const { outcome, by, detail } = endWords(
-      row,
-      context.info.name,
-      snapshot.payload.workflowState.status,
-      snapshot.payload.workflowState.error?.message,
-    );
-    return inThread(row, `final:${row.runId}`, `Run ${outcome}${by}${detail}.`);
+    const text = runEndedReply({
+      workflowName: context.info.name,
+      status: snapshot.payload.workflowState.status,
+      canceledBy: row.canceledBy,
+      error: snapshot.payload.workflowState.error?.message,
+    });
+    return inThread(row, `final:${row.runId}`, text);
   }
 
   /**
@@ -872,8 +867,10 @@ export class ProgressMessages {
     await outbox.send(await this.#endReply(context, snapshot));
     const row = (await store.getProgressMessage(context.row.runId)) ?? context.row;
     const status = snapshot.payload.workflowState.status;
-    const { outcome, by } = endWords(row, context.info.name, status, undefined);
-    await this.#closeDms(row, `Run ${outcome}${by}: nothing is left to answer here.`);
+    await this.#closeDms(
+      row,
+      runEndedInDms({ workflowName: context.info.name, status, canceledBy: row.canceledBy }),
+    );
     // A requester not yet known gets it once they are (`requesterKnown`): the row was read after the
     // run was recorded final, and the DM is sent once, so one of the two sends it.
     if (row.starterId)
@@ -890,15 +887,19 @@ export class ProgressMessages {
     if (!row.starterId) return;
     const key = `end-dm:${row.runId}`;
     if ((await store.getNotice(key))?.state === 'sent') return;
-    const { outcome, by, detail } = endWords(row, name, row.status, error);
     const permalink =
       row.permalink ?? (await gateway.permalink(row.channel, row.ts, 'background').catch(() => undefined));
-    const link = permalink ? ` <${permalink}|View the run>` : '';
     await outbox.send({
       key,
       runId: row.runId,
       to: { userId: row.starterId },
-      text: `Your run of ${outcome}${by}${detail}.${link}`,
+      text: runEndedDm({
+        workflowName: name,
+        status: row.status,
+        canceledBy: row.canceledBy,
+        error,
+        permalink,
+      }),
     });
   }
 
@@ -920,12 +921,4 @@ export class ProgressMessages {
 /** A reply in the thread of the run's message. */
 function inThread(row: ProgressMessage, key: string, text: string): NewNotice {
   return { key, runId: row.runId, to: { channel: row.channel, threadTs: row.ts }, text };
-}
-
-/** How a run ended, in the words of the thread reply and the starter's DM. */
-function endWords(row: ProgressMessage, name: string, status: string, error: string | undefined) {
-  const outcome = `${safeText(name, 150)} ${statusLabel(status as RunSnapshot['payload']['workflowState']['status']).toLowerCase()}`;
-  const detail = status === 'failed' && error ? `: ${safeText(error, 300)}` : '';
-  const by = status === 'canceled' && row.canceledBy ? ` (canceled by ${mentionUser(row.canceledBy)})` : '';
-  return { outcome, by, detail };
 }

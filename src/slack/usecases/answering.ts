@@ -9,31 +9,35 @@
  * from the policy with the starter Flowgate recorded. A form's run and step are recorded when it
  * opens. Nothing a payload says is taken on trust.
  */
-import type { View } from '@slack/types';
 import { resumeSchemaOf } from '../../catalog.ts';
-import { buildForm, isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { isYesNoSchema, readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import { runFields } from '../../logger.ts';
-import type { JsonSchema, Suspension, WorkflowInfo } from '../../mastra/types.ts';
+import type { Suspension, WorkflowInfo } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { canAnswer } from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
-import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
+import { handleOf, refersTo, type SuspensionRef, suspensionRef } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
 import { FLOWGATE } from '../render/deadline-notices.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
+import { answerFormView, FORM_MAX_BLOCKS, loadingView, noticeView } from '../render/modals.ts';
 import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
+import {
+  ASKED_AGAIN,
+  alreadyAnswered,
+  answeredOutsideSlack,
+  needsMoreThanYesNo,
+  noLongerWaiting,
+  OTHER_RUN,
+  RUN_FORGOTTEN,
+  UNKNOWN_QUESTION,
+} from '../render/refusals.ts';
+import { answeredReply, answerNotAcceptedNote, answerSummary } from '../render/run-notices.ts';
 import { fitView } from '../text/fit.ts';
 import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
-import {
-  FORM_MAX_BLOCKS,
-  type MessageRef,
-  noticeView,
-  type Respond,
-  UseCase,
-  validationProblems,
-} from './context.ts';
+import { type MessageRef, type Respond, UseCase, validationProblems } from './context.ts';
 
 /** A question of a run, as the server has it now, with its workflow. */
 interface Waiting {
@@ -124,7 +128,7 @@ export class Answering extends UseCase {
     try {
       const form = await this.ctx.openForm(input.viewId, input.userId, 'answer');
       row = await this.deps.store.getProgressMessage(form.runId);
-      if (!row) throw new UserFacingError('Flowgate has no record of this run any more.');
+      if (!row) throw new UserFacingError(RUN_FORGOTTEN);
       const waiting = await this.#suspension(
         row,
         suspensionRef({
@@ -190,7 +194,7 @@ export class Answering extends UseCase {
       await this.#authorizeAnswer(row, waiting.suspension, input.userId);
       const schema = resumeSchemaOf(waiting.info, path);
       const shape = isYesNoSchema(schema ?? {});
-      const more = `This step needs more than a yes or no: use *${safeText(respondLabel(waiting.suspension), 75)}*.`;
+      const more = needsMoreThanYesNo(waiting.suspension);
       if (!shape) throw new UserFacingError(more);
       const data = { [shape.booleanField]: input.approve };
       if (validationProblems(schema, data).length > 0) throw new UserFacingError(more);
@@ -264,8 +268,7 @@ export class Answering extends UseCase {
     if (!claim.claimed) {
       return { error: alreadyAnswered(claim.by, claim.at, forEachIndex) };
     }
-    const name = `*${stepName(step, 150)}*${itemText(forEachIndex)}`;
-    const summary = truncate(`${note ? `${note}: ` : ''}${inlineValue(resumeData, 280)}`, 280);
+    const summary = answerSummary(resumeData, note);
     return {
       withdraw: () => store.releaseAnswer(runId, key, userId),
       resume: async () => {
@@ -282,7 +285,7 @@ export class Answering extends UseCase {
             progress.follow(runId, events); // the run goes on whatever the store said
           }
           this.deps.onAnswer?.('resumed');
-          const answered = `${mentionUser(userId)} answered ${name}: ${safeText(summary, 300)}`;
+          const answered = answeredReply({ userId, path: step, forEachIndex, summary });
           await outbox
             .send({
               key: `answered:${runId}:${key}`,
@@ -298,7 +301,7 @@ export class Answering extends UseCase {
           progress.follow(runId);
           this.ctx.logUnexpected(error, runFields(row));
           if (userId === FLOWGATE) return; // nobody to tell: the deadline says what happened
-          const text = `Your answer to ${name} was not accepted: ${userMessage(error)}`;
+          const text = answerNotAcceptedNote({ path: step, forEachIndex, reason: userMessage(error) });
           await gateway
             .ephemeral(row.channel, userId, { text }, 'interactive')
             .catch(() => gateway.directMessage(userId, { text }, 'interactive'))
@@ -355,9 +358,7 @@ export class Answering extends UseCase {
       const earlier =
         ref.t !== null && asked !== undefined && ref.t < asked && ref.t >= state.createdAt.getTime();
       if (!earlier) throw new UserFacingError(UNKNOWN_QUESTION);
-      throw new UserFacingError(
-        'This step has asked again since that question was shown. The message now shows the new question: answer that one.',
-      );
+      throw new UserFacingError(ASKED_AGAIN);
     }
     const answered = (await this.deps.store.listAnswers(row.runId)).find((a) => {
       if (a.state !== 'resumed') return false;
@@ -371,78 +372,12 @@ export class Answering extends UseCase {
       (s) => handleOf(s.id.split('.')) === ref.h && s.resumedAt !== undefined,
     );
     if (elsewhere?.resumedAt && ref.i === undefined) {
-      throw new UserFacingError(
-        `That step was answered outside Slack (through Mastra's API or Studio) ${slackDate(elsewhere.resumedAt)}.`,
-      );
+      throw new UserFacingError(answeredOutsideSlack(elsewhere.resumedAt));
     }
     throw new UserFacingError(
-      TERMINAL_RUN_STATUSES.has(state.status)
-        ? `This run is ${safeText(state.status, 20)}, so that step no longer takes answers.`
-        : ref.i === undefined
-          ? 'That step is not waiting for an answer any more.'
-          : `Item ${ref.i + 1} of that step is not waiting for an answer any more.`,
+      noLongerWaiting(
+        TERMINAL_RUN_STATUSES.has(state.status) ? { endedAs: state.status } : { forEachIndex: ref.i },
+      ),
     );
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Views and words (pure)
-
-export function loadingView(): View {
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: 'Loading…' },
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: ':hourglass_flowing_sand: Loading the form…' } },
-    ],
-  });
-}
-
-export function answerFormView(
-  info: WorkflowInfo,
-  runId: string,
-  suspension: Suspension,
-  schema: JsonSchema,
-): View {
-  const form = buildForm(schema, { maxBlocks: FORM_MAX_BLOCKS });
-  const fields = payloadFields(suspension.payload);
-  const name = `${stepName(suspension.path, 200)}${itemText(suspension.forEachIndex, suspension.forEachTotal)}`;
-  const blocks: View['blocks'] = [
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*${safeText(info.name, 150)}* › *${name}* is waiting for your answer.\nRun ${code(runId, 100)}`,
-      },
-    },
-  ];
-  if (fields.length > 0) blocks.push({ type: 'section', fields });
-  blocks.push({ type: 'divider' });
-  blocks.push(...form.blocks);
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.answerForm,
-    // The step's resume label names the question best; fitView keeps it within Slack's 24.
-    title: {
-      type: 'plain_text',
-      text:
-        suspension.resumeLabel ??
-        (suspension.forEachIndex === undefined ? 'Respond' : `Respond · item ${suspension.forEachIndex + 1}`),
-    },
-    submit: { type: 'plain_text', text: 'Submit' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks,
-  });
-}
-
-const OTHER_RUN =
-  "That button belongs to another run's message, so nothing was answered. Answer on the run's own message.";
-const UNKNOWN_QUESTION =
-  'That button does not name a question this run asked, so nothing was answered. Use the buttons the message shows now.';
-
-/** Who answered a question first, in the words of a refusal. */
-function alreadyAnswered(userId: string, at: Date, forEachIndex: number | undefined): string {
-  const what = forEachIndex === undefined ? 'this step' : `item ${forEachIndex + 1} of this step`;
-  return `${mentionUser(userId)} already answered ${what} ${slackDate(at)}.`;
 }

@@ -3,10 +3,9 @@
  * helpers they all need — resolving a workflow name, deciding with the policy (with the person's
  * user groups), the progress message a button was clicked on, the form Flowgate recorded as opened,
  * and telling the person what went wrong (logging only what is unexpected); the `UseCase` base each
- * capability class (commands, starting, runs, answering) is built on; and what both forms use —
- * schema validation in words, the notice modal, the block budget of a form.
+ * capability class (commands, starting, runs, answering) is built on; and what both forms use:
+ * schema validation in words.
  */
-import type { View } from '@slack/types';
 import type { CatalogEntry, WorkflowCatalog } from '../../catalog.ts';
 import { checkValue, describeIssue } from '../../forms/index.ts';
 import type { LogFields, Logger } from '../../logger.ts';
@@ -16,15 +15,20 @@ import type { JsonSchema } from '../../mastra/types.ts';
 import { canView, policyGroups, requesterAllowed, viewersFor } from '../../policy/decide.ts';
 import type { Decision, Policy } from '../../policy/types.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
-import { VIEW } from '../ids.ts';
 import type { SlackGateway } from '../io/gateway.ts';
 import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
+import {
+  FORM_NOT_OPENED,
+  MALFORMED_REQUEST,
+  noSuchWorkflow,
+  tooManyLookups,
+  VIEW_NOT_CHECKED,
+} from '../render/refusals.ts';
 import type { Deadlines } from '../services/deadlines/deadlines.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { identityOf } from '../services/runs-started-elsewhere.ts';
-import { fitView } from '../text/fit.ts';
 import { code, safeText } from '../text/mrkdwn.ts';
 import { PerPersonLimit } from './per-person-limit.ts';
 
@@ -33,9 +37,6 @@ export interface MessageRef {
   channel: string | undefined;
   ts: string | undefined;
 }
-
-export const MALFORMED_REQUEST =
-  'That request did not come with the details Flowgate needs. Try again from the message.';
 
 export interface UseCaseDeps {
   client: MastraClient;
@@ -74,10 +75,6 @@ export interface RunAudience {
   channel?: string;
 }
 
-/** Blocks a modal keeps for context above the generated inputs. */
-const FORM_RESERVED_BLOCKS = 5;
-export const FORM_MAX_BLOCKS = 100 - FORM_RESERVED_BLOCKS;
-
 export class UseCaseContext {
   readonly deps: UseCaseDeps;
   readonly #groups: string[];
@@ -97,9 +94,7 @@ export class UseCaseContext {
   spendLookup(userId: string): void {
     const waitMs = this.#lookups.take(userId);
     if (waitMs === 0) return;
-    throw new UserFacingError(
-      `You have looked up runs often in the last minute. Try again in ${Math.ceil(waitMs / 1000)} s.`,
-    );
+    throw new UserFacingError(tooManyLookups(waitMs));
   }
 
   /** The form Flowgate recorded as opened for this person as `viewId`; refuses anything else. */
@@ -110,9 +105,7 @@ export class UseCaseContext {
   ): Promise<Extract<OpenForm, { kind: K }>> {
     const form = await this.deps.store.getForm(viewId);
     if (!form || form.kind !== kind || form.userId !== userId) {
-      throw new UserFacingError(
-        'Flowgate has no record of opening this form for you (it may have expired after a day). Open it again from the message or the command.',
-      );
+      throw new UserFacingError(FORM_NOT_OPENED);
     }
     return form as Extract<OpenForm, { kind: K }>;
   }
@@ -130,9 +123,8 @@ export class UseCaseContext {
   async resolve(name: string): Promise<CatalogEntry> {
     const match = await this.deps.catalog.resolve(name);
     if (match.ok) return match.entry;
-    const known = match.entries.map((e) => code(e.key, 60)).join(', ') || 'none';
-    const hint = match.suggestion ? ` — did you mean ${code(match.suggestion.key, 100)}?` : '';
-    throw new UserFacingError(`No workflow ${code(name, 100)}${hint}\nWorkflows: ${known}`);
+    const known = match.entries.map((e) => e.key);
+    throw new UserFacingError(noSuchWorkflow(name, known, match.suggestion?.key));
   }
 
   async authorize(decision: Decision): Promise<void> {
@@ -182,11 +174,7 @@ export class UseCaseContext {
       return canView(this.deps.policy, { ...request, inConversation: members.has(userId) });
     } catch (error) {
       this.deps.logger.warn(`cannot check who may see a run of ${run.workflowKey}`, error);
-      return {
-        allowed: false,
-        reason:
-          'Flowgate could not check that you may see this run (Slack did not answer). Try again in a minute.',
-      };
+      return { allowed: false, reason: VIEW_NOT_CHECKED };
     }
   }
 
@@ -251,14 +239,4 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
     current = (current as Record<PropertyKey, unknown>)[key];
   }
   return current;
-}
-
-export function noticeView(title: string, text: string): View {
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.loading,
-    title: { type: 'plain_text', text: title },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
-  });
 }

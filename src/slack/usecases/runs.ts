@@ -13,9 +13,10 @@ import { snapshotFromRunState } from '../../runs/state.ts';
 import type { ProgressMessage } from '../../store/index.ts';
 import { renderNotice, renderRunList } from '../render/commands.ts';
 import { UserFacingError } from '../render/failures.ts';
+import { noSuchRun, notARunStatus, nothingToCancel } from '../render/refusals.ts';
 import { renderStatus } from '../render/run-message.ts';
+import { canceledNote } from '../render/run-notices.ts';
 import { identityOf } from '../services/runs-started-elsewhere.ts';
-import { code, safeText } from '../text/mrkdwn.ts';
 import { type MessageRef, type Respond, type RunAudience, UseCase } from './context.ts';
 
 export class Runs extends UseCase {
@@ -30,9 +31,7 @@ export class Runs extends UseCase {
     const { status, userId } = input;
     const entry = await this.ctx.resolve(input.name);
     if (status !== undefined && !(RUN_STATUSES as readonly string[]).includes(status)) {
-      throw new UserFacingError(
-        `${code(status, 30)} is not a run status. Use one of: ${RUN_STATUSES.map((s) => code(s)).join(', ')}.`,
-      );
+      throw new UserFacingError(notARunStatus(status, RUN_STATUSES));
     }
     this.ctx.spendLookup(userId);
     const page = await this.deps.client
@@ -116,7 +115,7 @@ export class Runs extends UseCase {
       ),
     );
     const entry = found.find((e) => e !== undefined);
-    if (!entry) throw new UserFacingError(`No run ${code(runId, 100)} on the Mastra server.`);
+    if (!entry) throw new UserFacingError(noSuchRun(runId));
     return { entry, row: undefined };
   }
 
@@ -161,9 +160,7 @@ export class Runs extends UseCase {
     } catch (error) {
       if (isMastraError(error, 'already_finished')) {
         if (row && !row.final) this.deps.progress.follow(runId);
-        throw new UserFacingError(
-          `Run ${code(runId, 100)} had already finished (${safeText(error.runStatus ?? 'done', 20)}), so there was nothing to cancel.`,
-        );
+        throw new UserFacingError(nothingToCancel(runId, error.runStatus));
       }
       throw error;
     }
@@ -171,7 +168,7 @@ export class Runs extends UseCase {
       await this.deps.store.updateProgressMessage(runId, { canceledBy: userId });
       this.deps.progress.follow(runId);
     }
-    await respond(renderNotice(`Canceled run ${code(runId, 100)} of ${safeText(entry.id, 150)}.`));
+    await respond(renderNotice(canceledNote(runId, entry.id)));
   }
 }
 

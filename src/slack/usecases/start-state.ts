@@ -1,20 +1,13 @@
 /**
  * A run's initial state (a workflow's `stateSchema`): whether a workflow takes one, and the start
- * form's section for it — the form engine's fields for the state schema under block ids of their
- * own (`state:` + the engine's id), so they never meet the input fields, read back the same way.
- * Pure.
+ * form's section for it read back — the form engine's fields for the state schema under block ids
+ * of their own (`state:` + the engine's id, drawn by src/slack/render/modals.ts), so they never
+ * meet the input fields. Pure.
  */
-import type { KnownBlock } from '@slack/types';
-import { buildForm, readSubmission, type SubmissionResult, type ViewStateValues } from '../../forms/index.ts';
+import { readSubmission, type SubmissionResult, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowInfo } from '../../mastra/types.ts';
 import { emptyRecord, setOwn } from '../../util/safe-objects.ts';
-import { safeText } from '../text/mrkdwn.ts';
-
-const PREFIX = 'state:';
-/** Blocks the start form gives the state section's fields at most. */
-export const STATE_MAX_BLOCKS = 20;
-/** The section's own blocks above its fields (a divider and a heading). */
-export const STATE_RESERVED_BLOCKS = 2;
+import { STATE_BLOCK_PREFIX as PREFIX, STATE_MAX_BLOCKS } from '../render/modals.ts';
 
 /** The workflow's state schema when it has fields to fill in; undefined for none (or an empty one). */
 export function stateSchemaOf(info: WorkflowInfo): JsonSchema | undefined {
@@ -28,26 +21,6 @@ export function stateSchemaOf(info: WorkflowInfo): JsonSchema | undefined {
 /** True when the workflow cannot start without an initial state. */
 export function needsState(schema: JsonSchema | undefined): boolean {
   return Array.isArray(schema?.required) && schema.required.length > 0;
-}
-
-/** The start form's state section: a heading, then one input per state field. */
-export function stateSection(schema: JsonSchema, initial?: unknown): KnownBlock[] {
-  const form = buildForm(schema, {
-    maxBlocks: STATE_MAX_BLOCKS,
-    ...(initial === undefined ? {} : { initial }),
-  });
-  const about = typeof schema.description === 'string' ? `\n${safeText(schema.description, 500)}` : '';
-  return [
-    { type: 'divider' },
-    {
-      type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*Initial state*\nWhat the run starts with, besides its inputs.${about}`,
-      },
-    },
-    ...form.blocks.map((block) => ({ ...block, block_id: `${PREFIX}${block.block_id ?? ''}` })),
-  ];
 }
 
 /** The state section of a submitted start form, typed and validated; errors keyed by the section's block ids. */

@@ -4,28 +4,22 @@
  * Each one authorizes first and validates before a run exists; a run is created only once its
  * progress message is posted, and nothing half-done is left when a step of that fails.
  */
-import type { View } from '@slack/types';
 import type { CatalogEntry } from '../../catalog.ts';
-import { buildForm, readSubmission, type ViewStateValues } from '../../forms/index.ts';
+import { readSubmission, type ViewStateValues } from '../../forms/index.ts';
 import type { JsonSchema, WorkflowEvent, WorkflowInfo } from '../../mastra/types.ts';
 import { canStart, liveRunsLimit } from '../../policy/decide.ts';
 import { slackFailure } from '../errors.ts';
-import { handleOf, type StartRef, VIEW } from '../ids.ts';
+import { handleOf, type StartRef } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
 import { notPostedMessage, UserFacingError, userMessage } from '../render/failures.ts';
+import { startFormView, startInputBlocks } from '../render/modals.ts';
+import { initialStateDoesNotFit, inputsDoNotFit, tooManyLiveRuns, workflowGone } from '../render/refusals.ts';
+import { progressInDmsNote } from '../render/run-notices.ts';
 import type { ProgressMessages } from '../services/progress-messages.ts';
 import { parseInputs, splitInitialState } from '../text/command-text.ts';
-import { fitView } from '../text/fit.ts';
-import { code, safeText } from '../text/mrkdwn.ts';
-import { FORM_MAX_BLOCKS, type Respond, UseCase, validationProblems } from './context.ts';
-import {
-  needsState,
-  readStateSection,
-  STATE_MAX_BLOCKS,
-  STATE_RESERVED_BLOCKS,
-  stateSchemaOf,
-  stateSection,
-} from './start-state.ts';
+import { safeText } from '../text/mrkdwn.ts';
+import { type Respond, UseCase, validationProblems } from './context.ts';
+import { needsState, readStateSection, stateSchemaOf } from './start-state.ts';
 
 export class Starting extends UseCase {
   /** Start from text: inline inputs, or a form when inputs are needed and none were typed. */
@@ -47,7 +41,10 @@ export class Starting extends UseCase {
     if (!parsed.ok) throw new UserFacingError(safeText(parsed.message, 1000));
     const formNeeded = needsInput(schema) || (split.state === undefined && needsState(stateSchema));
     if (parsed.value === undefined && formNeeded) {
-      const opened = await this.deps.gateway.openView(input.triggerId, startFormView(info, split.state));
+      const opened = await this.deps.gateway.openView(
+        input.triggerId,
+        startFormView(info, stateSchema, split.state),
+      );
       // Where the run will be posted is recorded here, from where the form was opened: never read
       // back from the modal.
       await this.deps.store.saveForm({
@@ -61,23 +58,17 @@ export class Starting extends UseCase {
       return;
     }
     const inputData = parsed.value ?? {};
-    const formHint = `Try \`${safeText(this.deps.command, 40)} start ${safeText(entry.key, 100)}\` with no inputs to get a form.`;
     const problems = validationProblems(schema, inputData);
-    if (problems.length > 0) {
-      throw new UserFacingError(
-        `Those inputs don't fit ${code(entry.key, 100)}:\n${problems.map((p) => `• ${p}`).join('\n')}\n${formHint}`,
-      );
-    }
+    if (problems.length > 0)
+      throw new UserFacingError(inputsDoNotFit(this.deps.command, entry.key, problems));
     // Checked before the run is created: Mastra would only refuse it once the run has begun.
     const stateProblems =
       stateSchema && (split.state !== undefined || needsState(stateSchema))
         ? validationProblems(stateSchema, split.state ?? {})
         : [];
     if (stateProblems.length > 0) {
-      const given = split.state === undefined ? ' needs an initial state' : "'s initial state doesn't fit";
-      throw new UserFacingError(
-        `${code(entry.key, 100)}${given}:\n${stateProblems.map((p) => `• ${p}`).join('\n')}\nGive it after the inputs as \`state={…}\` (JSON), or ${formHint.charAt(0).toLowerCase()}${formHint.slice(1)}`,
-      );
+      const given = split.state !== undefined;
+      throw new UserFacingError(initialStateDoesNotFit(this.deps.command, entry.key, given, stateProblems));
     }
     await this.#launch(
       entry,
@@ -99,11 +90,7 @@ export class Starting extends UseCase {
   ): Promise<void> {
     try {
       const entry = (await this.deps.catalog.list()).find((e) => handleOf(e.key) === input.ref.w);
-      if (!entry) {
-        throw new UserFacingError(
-          `That workflow is not on the Mastra server any more. Try \`${safeText(this.deps.command, 40)} list\` again.`,
-        );
-      }
+      if (!entry) throw new UserFacingError(workflowGone(this.deps.command));
       await this.start({ entry, inputs: '', ...input }, respond);
     } catch (error) {
       await this.ctx.fail(error, respond);
@@ -122,7 +109,9 @@ export class Starting extends UseCase {
       await this.#authorizeStart(entry, input.userId);
       const info = await this.deps.catalog.details(entry.key);
       const stateSchema = stateSchemaOf(info);
-      const result = readSubmission(info.inputSchema ?? {}, input.values, { maxBlocks: inputBlocks(info) });
+      const result = readSubmission(info.inputSchema ?? {}, input.values, {
+        maxBlocks: startInputBlocks(stateSchema !== undefined),
+      });
       const state = stateSchema ? readStateSection(stateSchema, input.values) : undefined;
       if (!result.ok || (state && !state.ok)) {
         return {
@@ -191,11 +180,7 @@ export class Starting extends UseCase {
       throw new UserFacingError(notPostedMessage(error), { cause: error });
     }
     if (posted.fellBackToDm) {
-      await respond(
-        renderNotice(
-          `I can't post in this channel, so the progress of ${code(entry.key, 100)} is in your DMs. Invite me to the channel to post here.`,
-        ),
-      );
+      await respond(renderNotice(progressInDmsNote(entry.key)));
     }
     let events: AsyncIterable<WorkflowEvent>;
     try {
@@ -240,40 +225,17 @@ export class Starting extends UseCase {
     const limit = liveRunsLimit(this.deps.policy);
     const live = await this.deps.store.countLiveRunsStartedBy(userId);
     if (live >= limit) {
-      throw new UserFacingError(
-        `You have ${live} runs going that you started from Slack, as many as Flowgate allows one person at once. Start this one when some have finished, or cancel those you no longer need (\`${this.deps.command} cancel <run id>\`).`,
-      );
+      throw new UserFacingError(tooManyLiveRuns(live, this.deps.command));
     }
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Inputs and the start form (pure)
+// Inputs (pure)
 
 function needsInput(schema: JsonSchema | undefined): boolean {
   if (!schema) return false;
   const required = schema.required;
   if (Array.isArray(required) && required.length > 0) return true;
   return schema.type !== undefined && schema.type !== 'object';
-}
-
-/** Input blocks the start form gives the inputs: all of them, or what the state section leaves. */
-function inputBlocks(info: WorkflowInfo): number {
-  return stateSchemaOf(info) ? FORM_MAX_BLOCKS - STATE_MAX_BLOCKS - STATE_RESERVED_BLOCKS : FORM_MAX_BLOCKS;
-}
-
-/** The start form: the inputs, then — for a workflow with a state schema — a section for its initial state. */
-export function startFormView(info: WorkflowInfo, initialState?: unknown): View {
-  const form = buildForm(info.inputSchema ?? {}, { maxBlocks: inputBlocks(info) });
-  const stateSchema = stateSchemaOf(info);
-  const state = stateSchema ? stateSection(stateSchema, initialState) : [];
-  const intro = `Start *${safeText(info.name, 150)}*${info.description ? `\n${safeText(info.description, 1000)}` : ''}`;
-  return fitView({
-    type: 'modal',
-    callback_id: VIEW.startForm,
-    title: { type: 'plain_text', text: 'Start a run' },
-    submit: { type: 'plain_text', text: 'Start' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: intro } }, ...form.blocks, ...state],
-  });
 }

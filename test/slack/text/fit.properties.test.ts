@@ -28,11 +28,11 @@ import {
   renderRunList,
   renderWorkflowList,
 } from '../../../src/slack/render/commands.ts';
-import { type ProgressView, renderProgress, renderStatus } from '../../../src/slack/render/run-message.ts';
+import { answerFormView, loadingView, noticeView, startFormView } from '../../../src/slack/render/modals.ts';
+import type { ProgressView } from '../../../src/slack/render/progress-view.ts';
+import { renderProgress, renderStatus } from '../../../src/slack/render/run-message.ts';
 import { safeText } from '../../../src/slack/text/mrkdwn.ts';
-import { answerFormView, loadingView } from '../../../src/slack/usecases/answering.ts';
-import { noticeView } from '../../../src/slack/usecases/context.ts';
-import { startFormView } from '../../../src/slack/usecases/starting.ts';
+import { stateSchemaOf } from '../../../src/slack/usecases/start-state.ts';
 import { rootSchema, rootSpecArb } from '../../forms/arbitraries.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ describe('every payload fits Slack, whatever the workflows contain', () => {
         fc.option(fc.dictionary(text(60), value, { maxKeys: 14 }), { nil: undefined }),
         (schema, key, name, description, path, payload) => {
           const info = workflowInfo(name, description, schema);
-          expectViewFits(startFormView(info));
+          expectViewFits(startFormView(info, stateSchemaOf(info)));
           expectViewFits(
             answerFormView(
               info,
