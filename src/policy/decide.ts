@@ -25,7 +25,7 @@
  *   unless `requesters` says otherwise; one it does not allow is text only (the run has no starter).
  * - Deadlines (`deadlineRulesFor`): each key from the step entry when it sets it, else the workflow's.
  */
-import { stepText } from '../slack/text/mrkdwn.ts';
+import { stepText } from '../runs/graph.ts';
 import { own } from '../util/safe-objects.ts';
 import { ID, unique } from './schema.ts';
 import type {

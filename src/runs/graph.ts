@@ -479,6 +479,24 @@ function unclaimedSleeps(tree: DisplayTree, steps: Record<string, StepSnapshot>)
 }
 
 /** An id Mastra made up for a map or a sleep (`mapping_<workflow>_<n>`, `sleep_<uuid>`), not one the workflow gave. */
+/**
+ * A step path as plain text, not escaped: nested steps joined by " › ", and the segments Mastra
+ * names internally read as what they are — a `sleep_<uuid>` as "sleep", a
+ * `mapping_<workflow>_<n>` as "map" (the step list names maps by the step they feed). Escaped for
+ * mrkdwn by `stepName` (src/slack/text/mrkdwn.ts); used as it is in text escaped later, such as the
+ * policy's reasons.
+ */
+export function stepText(path: readonly string[] | string): string {
+  const segments = typeof path === 'string' ? [path] : path;
+  return segments.map(readableSegment).join(' › ');
+}
+
+function readableSegment(segment: string): string {
+  if (/^sleep_[0-9a-f-]{8,}$/i.test(segment)) return 'sleep';
+  if (/^mapping_.+_\d+$/.test(segment)) return 'map';
+  return segment;
+}
+
 export function isMastraId(id: string): boolean {
   return /^mapping_.+_\d+$/.test(id) || /^sleep(?:Until)?_[0-9a-f-]{8,}$/i.test(id);
 }

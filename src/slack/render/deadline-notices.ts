@@ -6,7 +6,8 @@
  */
 import { durationWords } from '../../deadlines/durations.ts';
 import type { Suspension } from '../../mastra/types.ts';
-import { mentionGroup, mentionUser, safeText, stepName, stepText } from '../text/mrkdwn.ts';
+import { stepText } from '../../runs/graph.ts';
+import { mentionGroup, mentionUser, safeText, stepName } from '../text/mrkdwn.ts';
 import { listWords } from './deadline-lines.ts';
 import { howToAnswer } from './questions.ts';
 

@@ -3,6 +3,7 @@
  * Slack's size limits. Escaping `&`, `<` and `>` is what stops `<!channel>` or `<@U…>` in a workflow's
  * output from pinging anyone (docs/slack.md, Escaping mrkdwn).
  */
+import { stepText } from '../../runs/graph.ts';
 
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -80,8 +81,7 @@ export function safeName(text: string, max: number): string {
  * A step path as people read it everywhere (message, thread, form, notices): nested steps joined by
  * " › ", escaped, the middle cut when too long; `code` sets it as inline code (the step list). The
  * one way to name a step in mrkdwn. Segments Mastra names internally read as what they are: a
- * `sleep_<uuid>` as "sleep", a `mapping_<workflow>_<n>` as "map" (the step list names maps by the
- * step they feed, from the step graph).
+ * `sleep_<uuid>` as "sleep", a `mapping_<workflow>_<n>` as "map" (`stepText` of src/runs/graph.ts).
  */
 export function stepName(
   path: readonly string[] | string,
@@ -90,18 +90,6 @@ export function stepName(
 ): string {
   const text = stepText(path);
   return style === 'code' ? code(text, max) : safeName(text, max);
-}
-
-/** The same name as plain text, not escaped (for text escaped later, such as the policy's reasons). */
-export function stepText(path: readonly string[] | string): string {
-  const segments = typeof path === 'string' ? [path] : path;
-  return segments.map(readableSegment).join(' › ');
-}
-
-function readableSegment(segment: string): string {
-  if (/^sleep_[0-9a-f-]{8,}$/i.test(segment)) return 'sleep';
-  if (/^mapping_.+_\d+$/.test(segment)) return 'map';
-  return segment;
 }
 
 /** Start and end of `text` with "…" between, within `max`; entities, pairs and `<…>` kept whole. */

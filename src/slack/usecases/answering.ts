@@ -23,7 +23,6 @@ import { renderNotice } from '../render/commands.ts';
 import { FLOWGATE } from '../render/deadline-notices.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
 import { answerFormView, FORM_MAX_BLOCKS, loadingView, noticeView } from '../render/modals.ts';
-import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
 import {
   ASKED_AGAIN,
   alreadyAnswered,
@@ -35,8 +34,6 @@ import {
   UNKNOWN_QUESTION,
 } from '../render/refusals.ts';
 import { answeredReply, answerNotAcceptedNote, answerSummary } from '../render/run-notices.ts';
-import { fitView } from '../text/fit.ts';
-import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
 import { type MessageRef, type Respond, UseCase, validationProblems } from './context.ts';
 
 /** A question of a run, as the server has it now, with its workflow. */
