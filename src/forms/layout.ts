@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
 import { SLACK_LIMITS } from '../slack/limits.ts';
+import { isRecord } from '../util/is-record.ts';
 import { safePattern } from './pattern.ts';
 import {
   discriminatedUnion,
@@ -14,7 +15,6 @@ import {
   hasComplexKeywords,
   hasDefault,
   isGroupObject,
-  isRecord,
   listItemType,
   requiredSet,
   unwrapNullable,

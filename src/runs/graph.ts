@@ -8,6 +8,7 @@
  */
 import type { RunSnapshot, StepSnapshot, StepStatus } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
 import { own } from '../util/safe-objects.ts';
 
 interface NodeBase {
@@ -481,8 +482,4 @@ function unclaimedSleeps(tree: DisplayTree, steps: Record<string, StepSnapshot>)
 /** An id Mastra made up for a map or a sleep (`mapping_<workflow>_<n>`, `sleep_<uuid>`), not one the workflow gave. */
 export function isMastraId(id: string): boolean {
   return /^mapping_.+_\d+$/.test(id) || /^sleep(?:Until)?_[0-9a-f-]{8,}$/i.test(id);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
