@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
 import { SLACK_LIMITS } from '../slack/limits.ts';
 import { isRecord } from '../util/is-record.ts';
+import { truncate, truncateStart } from '../util/truncate.ts';
 import { safePattern } from './pattern.ts';
 import {
   discriminatedUnion,
@@ -19,7 +20,7 @@ import {
   requiredSet,
   unwrapNullable,
 } from './schema.ts';
-import { humanize, nameWords, truncate, truncateStart } from './text.ts';
+import { humanize, nameWords } from './text.ts';
 
 export type FieldKind =
   | 'text'

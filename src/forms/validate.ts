@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { JsonSchema } from '../mastra/types.ts';
 import { isRecord } from '../util/is-record.ts';
+import { truncate } from '../util/truncate.ts';
 import { type SafePattern, safePattern } from './pattern.ts';
 
 export type Validator = z.ZodType;
@@ -85,7 +86,7 @@ function restorePattern(issue: Issue, originals: ReadonlyMap<string, SafePattern
 }
 
 function shown(pattern: string): string {
-  return pattern.length > 200 ? `${pattern.slice(0, 199)}…` : pattern;
+  return truncate(pattern, 200);
 }
 
 /** Why an answer that must match a pattern RE2 cannot express is refused, and what to do. */

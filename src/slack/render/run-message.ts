@@ -9,6 +9,7 @@ import type { RunSnapshot, RunStatus, StepSnapshot, StepStatus } from '../../mas
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import type { Answerers } from '../../policy/types.ts';
 import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
+import { truncate } from '../../util/truncate.ts';
 import { ACTION } from '../ids.ts';
 import { SLACK_LIMITS } from '../limits.ts';
 import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage, textLength } from '../text/fit.ts';
@@ -22,7 +23,6 @@ import {
   safeText,
   slackDate,
   stepName,
-  truncate,
 } from '../text/mrkdwn.ts';
 import type { SettledDeadlines, WaitingDeadlines } from './deadline-lines.ts';
 import { renderAnswers, renderSuspensions } from './questions.ts';

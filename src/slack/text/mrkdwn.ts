@@ -4,18 +4,10 @@
  * output from pinging anyone (docs/slack.md, Escaping mrkdwn).
  */
 
+import { truncate } from '../../util/truncate.ts';
+
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Cuts `text` to at most `max` characters (code points are not split), ending with "…" when cut. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return '…'.slice(0, Math.max(0, max));
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
 }
 
 /**

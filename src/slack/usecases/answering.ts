@@ -19,13 +19,14 @@ import { canAnswer } from '../../policy/decide.ts';
 import { snapshotFromRunState } from '../../runs/state.ts';
 import { parseSuspensionKey, suspensionKey } from '../../runs/suspensions.ts';
 import type { ProgressMessage } from '../../store/index.ts';
+import { truncate } from '../../util/truncate.ts';
 import { handleOf, refersTo, type SuspensionRef, suspensionRef, VIEW } from '../ids.ts';
 import { renderNotice } from '../render/commands.ts';
 import { RefusedError, UserFacingError, userMessage } from '../render/failures.ts';
 import { itemText, payloadFields, respondLabel } from '../render/questions.ts';
 import { FLOWGATE } from '../services/deadline-actions.ts';
 import { fitView } from '../text/fit.ts';
-import { code, inlineValue, mentionUser, safeText, slackDate, stepName, truncate } from '../text/mrkdwn.ts';
+import { code, inlineValue, mentionUser, safeText, slackDate, stepName } from '../text/mrkdwn.ts';
 import {
   FORM_MAX_BLOCKS,
   type MessageRef,
