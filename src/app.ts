@@ -45,6 +45,7 @@ import { type AnswerEvent, validationProblems } from './slack/usecases/context.t
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { Retention } from './store/retention.ts';
+import { withTimeout } from './util/with-timeout.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
 export class StartupError extends Error {
@@ -96,15 +97,11 @@ const FLUSH_WITHIN_MS = 1000;
 
 /** Waits for `work` (its failure ignored), but not past `deadline` (a `performance.now()` time). */
 async function before(deadline: number, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
-  });
-  try {
-    await Promise.race([work.catch(() => {}), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(
+    work.catch(() => {}),
+    Math.max(0, deadline - performance.now()),
+    undefined,
+  );
 }
 
 /** Values never to log: the configured tokens and secrets, and the database URL's password. */

@@ -10,6 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FlowgateMetrics } from './metrics.ts';
+import { withTimeout } from './util/with-timeout.ts';
 
 /** How long each check waits before it counts as failed. */
 export const CHECK_WITHIN_MS = 2000;
@@ -33,15 +34,11 @@ export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `check()`'s answer, `unreachable` when it throws, or `no answer within …` when it is late. */
 export async function within(check: Check, ms = CHECK_WITHIN_MS): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
-  });
-  try {
-    return await Promise.race([check().catch(() => 'unreachable'), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(
+    check().catch(() => 'unreachable'),
+    ms,
+    `no answer within ${ms} ms`,
+  );
 }
 
 function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
