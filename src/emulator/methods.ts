@@ -4,6 +4,7 @@
  */
 
 import { isRecord } from '../util/is-record.ts';
+import { isUserId } from '../util/slack-ids.ts';
 import { invalidArguments, SlackApiError } from './errors.ts';
 import type { Params } from './params.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackMessage, ViewRecord } from './types.ts';
@@ -29,7 +30,7 @@ export function resolveChannel(
   if (value === undefined || value === '') throw new SlackApiError('channel_not_found');
   const channel = store.findChannel(value);
   if (channel) return channel;
-  if (options.allowUser && /^[UW]/.test(value) && store.users.has(value)) return store.openIm(value).channel;
+  if (options.allowUser && isUserId(value) && store.users.has(value)) return store.openIm(value).channel;
   throw new SlackApiError('channel_not_found');
 }
 

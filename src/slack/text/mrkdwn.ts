@@ -4,6 +4,7 @@
  * output from pinging anyone (docs/slack.md, Escaping mrkdwn).
  */
 
+import { isUserGroupId, isUserId } from '../../util/slack-ids.ts';
 import { truncate } from '../../util/truncate.ts';
 
 export function escapeMrkdwn(text: string): string {
@@ -140,11 +141,11 @@ export function codeBlock(text: string, max = 2800): string {
 }
 
 export function mentionUser(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : safeText(userId, 80);
+  return isUserId(userId) ? `<@${userId}>` : safeText(userId, 80);
 }
 
 export function mentionGroup(groupId: string): string {
-  return /^S[A-Z0-9]+$/.test(groupId) ? `<!subteam^${groupId}>` : safeText(groupId, 80);
+  return isUserGroupId(groupId) ? `<!subteam^${groupId}>` : safeText(groupId, 80);
 }
 
 /** Slack renders this in each reader's own time zone, with `fallback` where it cannot. */
