@@ -30,12 +30,7 @@ import { storeGuard } from './slack/io/edit-guard.ts';
 import { type SlackCall, SlackGateway, slackErrorCode } from './slack/io/gateway.ts';
 import { Outbox } from './slack/io/outbox.ts';
 import { StorePermits } from './slack/io/permits.ts';
-import {
-  NaivePublisher,
-  ProgressPublisher,
-  type Publisher,
-  type PublisherOptions,
-} from './slack/io/publisher.ts';
+import { ProgressPublisher, type Publisher, type PublisherOptions } from './slack/io/publisher.ts';
 import { registerListeners } from './slack/listeners/register.ts';
 import type { RenderedMessage } from './slack/render/run-message.ts';
 import { Deadlines, quorumProblems } from './slack/services/deadline-actions.ts';
@@ -172,8 +167,11 @@ export interface FlowgateAppOptions {
   outboxIntervalMs?: number;
   /** Benchmarks only: no metrics counted (the hooks left out; `/metrics` still answers), to measure their cost. */
   metrics?: false;
-  /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
-  naivePublisher?: boolean;
+  /**
+   * Makes the publisher of progress updates from Flowgate's options, instead of the coalescing
+   * `ProgressPublisher` (benchmarks measure it against a baseline: bench/lib/naive-publisher.ts).
+   */
+  publisher?: (options: PublisherOptions<RenderedMessage>) => Publisher<RenderedMessage>;
   /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
 }
@@ -269,8 +267,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       if (!info.willRetry) logger.warn(`progress update of ${ref.channel}/${ref.ts} gave up`, error);
     },
   };
-  const publisher: Publisher<RenderedMessage> = options.naivePublisher
-    ? new NaivePublisher(publisherOptions)
+  const publisher: Publisher<RenderedMessage> = options.publisher
+    ? options.publisher(publisherOptions)
     : new ProgressPublisher(publisherOptions);
   // Live streams for as many runs as the stream connections allow; every other run by the shared poll.
   const tracker = new RunTracker({
