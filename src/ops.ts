@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 import type { FlowgateMetrics } from './metrics.ts';
 import { withTimeout } from './util/with-timeout.ts';
 
@@ -117,12 +117,5 @@ export async function startOpsServer(
     route(req, res);
   });
   server.on('clientError', (_error, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(host === undefined ? { port } : { port, host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  return { server, port: await listen(server, port, host) };
 }
