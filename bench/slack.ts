@@ -38,6 +38,7 @@ import {
   waitFor,
 } from '../test/support/flowgate.ts';
 import { type MastraTestServer, startMastraServer } from '../test/support/mastra/server.ts';
+import { NaivePublisher } from './lib/naive-publisher.ts';
 import { runSections, table } from './lib/stats.ts';
 
 function percentile(values: readonly number[], p: number): number {
@@ -228,7 +229,7 @@ async function callsPerRun(naive: boolean): Promise<CallsResult> {
     mastra,
     updatesPerMinute: 50,
     updateIntervalMs: 1000,
-    naivePublisher: naive,
+    ...(naive ? { publisher: (options) => new NaivePublisher(options) } : {}),
   });
   try {
     const t0 = Date.now();

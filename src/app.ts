@@ -31,12 +31,7 @@ import { storeGuard } from './slack/io/edit-guard.ts';
 import { type SlackCall, SlackGateway, slackErrorCode } from './slack/io/gateway.ts';
 import { Outbox } from './slack/io/outbox.ts';
 import { StorePermits } from './slack/io/permits.ts';
-import {
-  NaivePublisher,
-  ProgressPublisher,
-  type Publisher,
-  type PublisherOptions,
-} from './slack/io/publisher.ts';
+import { ProgressPublisher, type Publisher, type PublisherOptions } from './slack/io/publisher.ts';
 import { registerListeners } from './slack/listeners/register.ts';
 import type { RenderedMessage } from './slack/render/run-message.ts';
 import { Deadlines, quorumProblems } from './slack/services/deadlines/deadlines.ts';
@@ -47,6 +42,7 @@ import { type AnswerEvent, validationProblems } from './slack/usecases/context.t
 import { createUseCases, type UseCases } from './slack/usecases/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { Retention } from './store/retention.ts';
+import { withTimeout } from './util/with-timeout.ts';
 
 /** Flowgate cannot start, for a reason the person running it can fix; `message` says how. */
 export class StartupError extends Error {
@@ -98,15 +94,11 @@ const FLUSH_WITHIN_MS = 1000;
 
 /** Waits for `work` (its failure ignored), but not past `deadline` (a `performance.now()` time). */
 async function before(deadline: number, work: Promise<unknown>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - performance.now()));
-  });
-  try {
-    await Promise.race([work.catch(() => {}), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await withTimeout(
+    work.catch(() => {}),
+    Math.max(0, deadline - performance.now()),
+    undefined,
+  );
 }
 
 /** Values never to log: the configured tokens and secrets, and the database URL's password. */
@@ -177,8 +169,11 @@ export interface FlowgateAppOptions {
   outboxIntervalMs?: number;
   /** Benchmarks only: no metrics counted (the hooks left out; `/metrics` still answers), to measure their cost. */
   metrics?: false;
-  /** Benchmarks only: send every progress update at once (the naive baseline) instead of coalescing. */
-  naivePublisher?: boolean;
+  /**
+   * Makes the publisher of progress updates from Flowgate's options, instead of the coalescing
+   * `ProgressPublisher` (benchmarks measure it against a baseline: bench/lib/naive-publisher.ts).
+   */
+  publisher?: (options: PublisherOptions<RenderedMessage>) => Publisher<RenderedMessage>;
   /** Each person's allowance of `runs` and lookups of unknown runs (default: 6 at once, then one per 5 s). */
   lookupLimit?: { burst: number; refillMs: number };
 }
@@ -274,8 +269,8 @@ export function createFlowgateApp(config: Config, options: FlowgateAppOptions = 
       if (!info.willRetry) logger.warn(`progress update of ${ref.channel}/${ref.ts} gave up`, error);
     },
   };
-  const publisher: Publisher<RenderedMessage> = options.naivePublisher
-    ? new NaivePublisher(publisherOptions)
+  const publisher: Publisher<RenderedMessage> = options.publisher
+    ? options.publisher(publisherOptions)
     : new ProgressPublisher(publisherOptions);
   // Live streams for as many runs as the stream connections allow; every other run by the shared poll.
   const tracker = new RunTracker({

@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { isPostgresUrl, postgresUrlProblem } from './store/postgres.ts';
+import { isUserId } from './util/slack-ids.ts';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -165,7 +166,6 @@ const WHAT = {
     'the port of an HTTP server for /metrics, /healthz and /readyz only (in Socket Mode their only one), an integer from 0 to 65535',
 } as const;
 
-const USER_ID = /^[UW][A-Z0-9]+$/;
 const COMMAND = /^\/[a-z0-9_-]+$/;
 const MAX_COMMAND_LENGTH = 32;
 
@@ -302,7 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
     for (const entry of adminsRaw.split(',')) {
       const id = entry.trim();
       if (id === '') continue;
-      if (!USER_ID.test(id)) bad.push(id);
+      if (!isUserId(id)) bad.push(id);
       else if (!admins.includes(id)) admins.push(id);
     }
     if (bad.length > 0)

@@ -8,8 +8,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from './listen.ts';
 import type { FlowgateMetrics } from './metrics.ts';
+import { withTimeout } from './util/with-timeout.ts';
 
 /** How long each check waits before it counts as failed. */
 export const CHECK_WITHIN_MS = 2000;
@@ -33,15 +34,11 @@ export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `check()`'s answer, `unreachable` when it throws, or `no answer within …` when it is late. */
 export async function within(check: Check, ms = CHECK_WITHIN_MS): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => resolve(`no answer within ${ms} ms`), ms);
-  });
-  try {
-    return await Promise.race([check().catch(() => 'unreachable'), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(
+    check().catch(() => 'unreachable'),
+    ms,
+    `no answer within ${ms} ms`,
+  );
 }
 
 function text(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -120,12 +117,5 @@ export async function startOpsServer(
     route(req, res);
   });
   server.on('clientError', (_error, socket) => socket.destroy());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(host === undefined ? { port } : { port, host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  return { server, port: await listen(server, port, host) };
 }

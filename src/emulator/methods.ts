@@ -2,10 +2,13 @@
  * Web API method handlers. Each returns the success body (`ok: true`) or throws {@link SlackApiError}.
  * Shapes follow docs.slack.dev/reference/methods/*.
  */
+
+import { isRecord } from '../util/is-record.ts';
+import { isUserId } from '../util/slack-ids.ts';
 import { invalidArguments, SlackApiError } from './errors.ts';
 import type { Params } from './params.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackMessage, ViewRecord } from './types.ts';
-import { blocksTextLength, formatIssue, isObject, validateMessageBlocks, validateView } from './validate.ts';
+import { blocksTextLength, formatIssue, validateMessageBlocks, validateView } from './validate.ts';
 import type { EmulatorStore } from './workspace.ts';
 
 export interface MethodContext {
@@ -27,7 +30,7 @@ export function resolveChannel(
   if (value === undefined || value === '') throw new SlackApiError('channel_not_found');
   const channel = store.findChannel(value);
   if (channel) return channel;
-  if (options.allowUser && /^[UW]/.test(value) && store.users.has(value)) return store.openIm(value).channel;
+  if (options.allowUser && isUserId(value) && store.users.has(value)) return store.openIm(value).channel;
   throw new SlackApiError('channel_not_found');
 }
 
@@ -81,10 +84,10 @@ export function messageContent(store: EmulatorStore, params: Params): MessageCon
   if (metadata !== undefined && metadata !== null && metadata !== '') {
     // Slack's message metadata: an `event_type` name and an `event_payload` object.
     if (
-      !isObject(metadata) ||
+      !isRecord(metadata) ||
       typeof metadata.event_type !== 'string' ||
       !/^[A-Za-z0-9_]{1,255}$/.test(metadata.event_type) ||
-      !isObject(metadata.event_payload)
+      !isRecord(metadata.event_payload)
     )
       throw new SlackApiError('invalid_metadata_format');
     content.metadata = { event_type: metadata.event_type, event_payload: metadata.event_payload };
@@ -282,7 +285,7 @@ export function userObject(store: EmulatorStore, user: EmulatorUser): JsonObject
 function viewArgument(store: EmulatorStore, params: Params): JsonObject {
   const raw = params.raw.view;
   if (raw === undefined || raw === null || raw === '') throw invalidArguments('missing required field: view');
-  if (!isObject(raw)) throw invalidArguments('invalid `view`: must be a JSON object');
+  if (!isRecord(raw)) throw invalidArguments('invalid `view`: must be a JSON object');
   if (Buffer.byteLength(JSON.stringify(raw)) > store.limits.viewBytes)
     throw new SlackApiError('view_too_large');
   const issues = validateView(raw, store.limits);

@@ -8,11 +8,11 @@
 import { createHmac } from 'node:crypto';
 import { type Agent, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isRecord } from '../util/is-record.ts';
 import { applyMessageResponse } from './response-url.ts';
 import type { SlackEmulator } from './server.ts';
 import type { EnvelopeType } from './socket.ts';
 import type { EmulatorChannel, EmulatorUser, JsonObject, SlackView } from './types.ts';
-import { isObject } from './validate.ts';
 import { formatTs } from './workspace.ts';
 
 /** `v0=<hex>` of HMAC-SHA256 over `v0:{timestamp}:{body}`. */
@@ -119,7 +119,7 @@ async function deliver(
 ): Promise<AppResponse> {
   if ('socketMode' in delivery) {
     const body = await emulator.socketMode.send(type, payload);
-    const empty = body === undefined || (isObject(body) && Object.keys(body).length === 0);
+    const empty = body === undefined || (isRecord(body) && Object.keys(body).length === 0);
     return { status: 200, body: empty ? '' : body, headers: {} };
   }
   return sendSignedRequest({ ...delivery, body: httpBody });
@@ -226,7 +226,7 @@ export async function sendSlashCommand(
   if ((options.applyAck ?? true) && response.status === 200) {
     const ack =
       typeof response.body === 'string' && response.body !== '' ? { text: response.body } : response.body;
-    if (isObject(ack) && (typeof ack.text === 'string' || Array.isArray(ack.blocks))) {
+    if (isRecord(ack) && (typeof ack.text === 'string' || Array.isArray(ack.blocks))) {
       try {
         applyMessageResponse(emulator.store, { userId: user.id, channelId: channel.id }, ack, 'command_ack');
       } catch {
@@ -274,13 +274,13 @@ function findAction(
 ): { block?: JsonObject; element?: JsonObject } {
   if (!Array.isArray(blocks)) return {};
   for (const block of blocks) {
-    if (!isObject(block)) continue;
+    if (!isRecord(block)) continue;
     if (blockId !== undefined && block.block_id !== blockId) continue;
     const candidates: unknown[] = [];
     if (Array.isArray(block.elements)) candidates.push(...block.elements);
-    if (isObject(block.accessory)) candidates.push(block.accessory);
-    if (isObject(block.element)) candidates.push(block.element);
-    const element = candidates.find((el): el is JsonObject => isObject(el) && el.action_id === actionId);
+    if (isRecord(block.accessory)) candidates.push(block.accessory);
+    if (isRecord(block.element)) candidates.push(block.element);
+    const element = candidates.find((el): el is JsonObject => isRecord(el) && el.action_id === actionId);
     if (element) return { block, element };
   }
   return {};
@@ -295,7 +295,7 @@ function buildAction(emulator: SlackEmulator, options: ActionFields, blocks: unk
   return {
     action_id: options.actionId,
     block_id: blockId,
-    ...(isObject(element?.text) ? { text: element.text } : {}),
+    ...(isRecord(element?.text) ? { text: element.text } : {}),
     ...(value !== undefined ? { value } : {}),
     ...(typeof element?.style === 'string' ? { style: element.style } : {}),
     type,
@@ -448,24 +448,24 @@ function applyViewResponse(emulator: SlackEmulator, viewId: string, body: unknow
   const store = emulator.store;
   const record = store.views.get(viewId);
   if (!record) return;
-  const action = isObject(body) ? body.response_action : undefined;
-  if (!isObject(body) || action === undefined) {
+  const action = isRecord(body) ? body.response_action : undefined;
+  if (!isRecord(body) || action === undefined) {
     store.closeView(viewId);
     return;
   }
   switch (action) {
     case 'errors':
-      if (isObject(body.errors)) {
+      if (isRecord(body.errors)) {
         const errors: Record<string, string> = {};
         for (const [key, value] of Object.entries(body.errors)) errors[key] = String(value);
         store.setViewErrors(viewId, errors);
       }
       break;
     case 'update':
-      if (isObject(body.view)) store.replaceView(record, body.view);
+      if (isRecord(body.view)) store.replaceView(record, body.view);
       break;
     case 'push':
-      if (isObject(body.view)) store.pushView(record.userId, body.view);
+      if (isRecord(body.view)) store.pushView(record.userId, body.view);
       break;
     case 'clear':
       store.closeStack(record.userId);

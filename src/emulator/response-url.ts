@@ -3,9 +3,11 @@
  * (`text`, `blocks`, `response_type`, `replace_original`, `delete_original`) into emulator state. Also used
  * for the immediate (ack) body of slash commands.
  */
+
+import { isRecord } from '../util/is-record.ts';
 import { SlackApiError } from './errors.ts';
 import type { EphemeralSource, JsonObject, ResponseUrlRecord, ResponseUrlUse } from './types.ts';
-import { blocksTextLength, formatIssue, isObject, validateMessageBlocks } from './validate.ts';
+import { blocksTextLength, formatIssue, validateMessageBlocks } from './validate.ts';
 import type { EmulatorStore } from './workspace.ts';
 
 export interface ResponseTarget {
@@ -103,7 +105,7 @@ export function handleResponseUrl(
 ): { status: number; body: JsonObject; record?: ResponseUrlRecord } {
   const record = store.responseUrls.get(id);
   if (!record) return { status: 404, body: { ok: false, error: 'invalid_url' } };
-  const body: JsonObject = isObject(rawBody) ? rawBody : {};
+  const body: JsonObject = isRecord(rawBody) ? rawBody : {};
   const use: ResponseUrlUse = { time: store.now(), status: 200, body };
   if (typeof body.response_type === 'string') use.response_type = body.response_type;
   if (body.replace_original !== undefined) use.replace_original = body.replace_original === true;
@@ -115,7 +117,7 @@ export function handleResponseUrl(
   const accepted = record.uses.filter((u) => u.error === undefined).length;
   let error: string | undefined;
   let status = 200;
-  if (!isObject(rawBody)) {
+  if (!isRecord(rawBody)) {
     status = 400;
     error = 'invalid_payload';
   } else if (store.now() - record.createdAt > store.limits.responseUrlTtlMs) {

@@ -11,7 +11,7 @@
  * loopback (`Host: 127.0.0.1:PORT`), or sent cross-site by a browser, are refused (src/loopback.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../listen.ts';
 import { loopbackOnly } from '../loopback.ts';
 import { SlackApiError } from './errors.ts';
 import { DEFAULT_LIMITS, type EmulatorLimits } from './limits.ts';
@@ -194,16 +194,9 @@ export class SlackEmulator {
         });
       }),
     );
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#port, this.#host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const port = await listen(server, this.#port, this.#host);
     this.#server = server;
     this.socketMode.attach(server);
-    const { port } = server.address() as AddressInfo;
     this.#url = `http://${this.#host}:${port}`;
     this.store.responseUrlBase = `${this.#url}/response/`;
     return this;

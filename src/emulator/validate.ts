@@ -3,6 +3,8 @@
  * (`must be less than 3001 characters [json-pointer:/blocks/0/text/text]`).
  * Not a full schema: the limits of docs/slack.md plus basic structure (known types, input blocks only in modals).
  */
+
+import { isRecord } from '../util/is-record.ts';
 import type { EmulatorLimits } from './limits.ts';
 import type { JsonObject } from './types.ts';
 
@@ -95,14 +97,10 @@ export const INPUT_ELEMENTS: ReadonlySet<string> = new Set([
 
 const CONTEXT_ACTIONS_ELEMENTS: ReadonlySet<string> = new Set(['feedback_buttons', 'icon_button']);
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** What makes two options the same option: their value and their text. */
 function optionKey(option: unknown): string {
-  if (!isObject(option)) return '';
-  const text = isObject(option.text) ? option.text : {};
+  if (!isRecord(option)) return '';
+  const text = isRecord(option.text) ? option.text : {};
   return JSON.stringify([option.value, text.type, text.text]);
 }
 
@@ -136,7 +134,7 @@ class Checker {
 
   /** A composition text object (`{ type: 'plain_text' | 'mrkdwn', text }`). */
   text(value: unknown, pointer: string, max: number, plainOnly = false): boolean {
-    if (!isObject(value)) return this.fail('must provide an object', pointer);
+    if (!isRecord(value)) return this.fail('must provide an object', pointer);
     const type = value.type;
     if (type !== 'plain_text' && (plainOnly || type !== 'mrkdwn')) {
       return this.fail('must be a valid enum value', `${pointer}/type`);
@@ -181,7 +179,7 @@ class Checker {
     const seen = new Set<string>();
     blocks.forEach((block, i) => {
       this.block(block, `${pointer}/${i}`);
-      if (!isObject(block) || typeof block.block_id !== 'string') return;
+      if (!isRecord(block) || typeof block.block_id !== 'string') return;
       if (seen.has(block.block_id)) this.fail('must be unique', `${pointer}/${i}/block_id`);
       seen.add(block.block_id);
     });
@@ -189,7 +187,7 @@ class Checker {
 
   block(block: unknown, p: string): void {
     const L = this.limits;
-    if (!isObject(block)) {
+    if (!isRecord(block)) {
       this.fail('must provide an object', p);
       return;
     }
@@ -225,7 +223,7 @@ class Checker {
         const elements = this.array(block, 'elements', p, 1, L.contextElements);
         elements?.forEach((el, i) => {
           const ep = `${p}/elements/${i}`;
-          if (isObject(el) && el.type === 'image') this.image(el, ep);
+          if (isRecord(el) && el.type === 'image') this.image(el, ep);
           else this.text(el, ep, L.sectionText);
         });
         break;
@@ -282,7 +280,7 @@ class Checker {
 
   element(el: unknown, p: string, allowed: ReadonlySet<string>): void {
     const L = this.limits;
-    if (!isObject(el)) {
+    if (!isRecord(el)) {
       this.fail('must provide an object', p);
       return;
     }
@@ -334,7 +332,7 @@ class Checker {
           const groups = this.array(el, 'option_groups', p, 1, L.selectOptions);
           groups?.forEach((group, i) => {
             const gp = `${p}/option_groups/${i}`;
-            if (!isObject(group)) this.fail('must provide an object', gp);
+            if (!isRecord(group)) this.fail('must provide an object', gp);
             else {
               this.optionalText(group, 'label', gp, L.optionText, true);
               this.options(group, gp, L.selectOptions, true);
@@ -372,7 +370,7 @@ class Checker {
   /** A confirmation dialog: title, text and button limits. */
   confirm(value: unknown, p: string): void {
     const L = this.limits;
-    if (!isObject(value)) {
+    if (!isRecord(value)) {
       this.fail('must provide an object', p);
       return;
     }
@@ -392,11 +390,11 @@ class Checker {
     const offered = [
       ...(Array.isArray(el.options) ? el.options : []),
       ...(Array.isArray(el.option_groups)
-        ? el.option_groups.flatMap((g) => (isObject(g) && Array.isArray(g.options) ? g.options : []))
+        ? el.option_groups.flatMap((g) => (isRecord(g) && Array.isArray(g.options) ? g.options : []))
         : []),
     ].map(optionKey);
     const check = (option: unknown, op: string) => {
-      if (!isObject(option)) {
+      if (!isRecord(option)) {
         this.fail('must provide an object', op);
         return;
       }
@@ -419,7 +417,7 @@ class Checker {
     const options = this.array(el, 'options', p, 1, max);
     options?.forEach((option, i) => {
       const op = `${p}/options/${i}`;
-      if (!isObject(option)) {
+      if (!isRecord(option)) {
         this.fail('must provide an object', op);
         return;
       }
@@ -442,7 +440,7 @@ export function validateMessageBlocks(blocks: unknown, limits: EmulatorLimits): 
 export function validateView(view: unknown, limits: EmulatorLimits): ValidationIssue[] {
   const checker = new Checker(limits, 'modal');
   const p = '/view';
-  if (!isObject(view)) {
+  if (!isRecord(view)) {
     checker.fail('must provide an object', p);
     return checker.issues;
   }
@@ -461,7 +459,7 @@ export function validateView(view: unknown, limits: EmulatorLimits): ValidationI
   checker.string(view, 'external_id', p, limits.externalId);
   if (view.blocks === undefined) checker.fail('missing required field: blocks', p);
   else checker.blocks(view.blocks, `${p}/blocks`, limits.modalBlocks);
-  const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isObject(b) && b.type === 'input');
+  const hasInput = Array.isArray(view.blocks) && view.blocks.some((b) => isRecord(b) && b.type === 'input');
   if (hasInput && view.submit === undefined) {
     checker.fail('submit is required when an input block is within the blocks array', `${p}/submit`);
   }
@@ -471,7 +469,7 @@ export function validateView(view: unknown, limits: EmulatorLimits): ValidationI
 /** Total length of every `text` string inside the blocks (what `msg_blocks_too_long` seems to measure). */
 export function blocksTextLength(value: unknown): number {
   if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + blocksTextLength(item), 0);
-  if (!isObject(value)) return 0;
+  if (!isRecord(value)) return 0;
   let total = 0;
   for (const [key, child] of Object.entries(value)) {
     if (key === 'text' && typeof child === 'string') total += child.length;

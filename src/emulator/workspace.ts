@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { isRecord } from '../util/is-record.ts';
 import { SlackApiError } from './errors.ts';
 import type { EmulatorLimits } from './limits.ts';
 import type {
@@ -22,7 +23,6 @@ import type {
   ViewRecord,
   Workspace,
 } from './types.ts';
-import { isObject } from './validate.ts';
 
 export interface UserSeed {
   id: string;
@@ -381,10 +381,10 @@ export class EmulatorStore {
       if (typeof block.block_id !== 'string') block.block_id = randomId(5);
       const elements: unknown[] = [];
       if (Array.isArray(block.elements) && block.type === 'actions') elements.push(...block.elements);
-      if (isObject(block.accessory)) elements.push(block.accessory);
-      if (isObject(block.element)) elements.push(block.element);
+      if (isRecord(block.accessory)) elements.push(block.accessory);
+      if (isRecord(block.element)) elements.push(block.element);
       for (const el of elements) {
-        if (isObject(el) && el.type !== 'image' && typeof el.action_id !== 'string')
+        if (isRecord(el) && el.type !== 'image' && typeof el.action_id !== 'string')
           el.action_id = randomId(5);
       }
       return block;
@@ -633,8 +633,8 @@ export class EmulatorStore {
       id: fields.id,
       team_id: ws.teamId,
       type: typeof input.type === 'string' ? input.type : 'modal',
-      close: isObject(input.close) ? input.close : null,
-      submit: isObject(input.submit) ? input.submit : null,
+      close: isRecord(input.close) ? input.close : null,
+      submit: isRecord(input.submit) ? input.submit : null,
       blocks,
       private_metadata: typeof private_metadata === 'string' ? private_metadata : '',
       callback_id: typeof callback_id === 'string' ? callback_id : '',
@@ -689,7 +689,7 @@ export class EmulatorStore {
     for (const block of view.blocks) {
       const blockId = block.block_id;
       const element = block.element;
-      if (block.type !== 'input' || typeof blockId !== 'string' || !isObject(element)) continue;
+      if (block.type !== 'input' || typeof blockId !== 'string' || !isRecord(element)) continue;
       const actionId = element.action_id;
       const previous = typeof actionId === 'string' ? old.state.values[blockId]?.[actionId] : undefined;
       if (previous !== undefined && typeof actionId === 'string')
@@ -754,10 +754,10 @@ export class EmulatorStore {
 function findElement(block: JsonObject | undefined, actionId: string): JsonObject | undefined {
   if (!block) return undefined;
   const candidates: unknown[] = [];
-  if (isObject(block.element)) candidates.push(block.element);
-  if (isObject(block.accessory)) candidates.push(block.accessory);
+  if (isRecord(block.element)) candidates.push(block.element);
+  if (isRecord(block.accessory)) candidates.push(block.accessory);
   if (Array.isArray(block.elements)) candidates.push(...block.elements);
-  return candidates.find((el): el is JsonObject => isObject(el) && el.action_id === actionId);
+  return candidates.find((el): el is JsonObject => isRecord(el) && el.action_id === actionId);
 }
 
 function findOption(element: JsonObject | undefined, value: string): JsonObject {
@@ -765,15 +765,15 @@ function findOption(element: JsonObject | undefined, value: string): JsonObject 
   if (Array.isArray(element?.options)) options.push(...element.options);
   if (Array.isArray(element?.option_groups)) {
     for (const group of element.option_groups)
-      if (isObject(group) && Array.isArray(group.options)) options.push(...group.options);
+      if (isRecord(group) && Array.isArray(group.options)) options.push(...group.options);
   }
-  const found = options.find((o): o is JsonObject => isObject(o) && o.value === value);
+  const found = options.find((o): o is JsonObject => isRecord(o) && o.value === value);
   return found ?? { text: { type: 'plain_text', text: value, emoji: true }, value };
 }
 
 /** Converts a shorthand (`'text'`, `['a','b']`) into the `state.values` entry for `element`. */
 export function toStateValue(element: JsonObject | undefined, raw: unknown): JsonObject {
-  if (isObject(raw) && typeof raw.type === 'string') return raw;
+  if (isRecord(raw) && typeof raw.type === 'string') return raw;
   const type = typeof element?.type === 'string' ? element.type : 'plain_text_input';
   const list = Array.isArray(raw) ? raw.map(String) : raw === null || raw === undefined ? [] : [String(raw)];
   const one = list[0] ?? null;

@@ -10,6 +10,7 @@
 import type { RunSnapshot, WorkflowEvent, WorkflowRunState } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
 import { reduceRun, snapshotFromRunState } from '../runs/state.ts';
+import { sleep } from '../util/sleep.ts';
 import type { KnownState } from './shared-following.ts';
 import { type StreamHold, StreamSlots } from './stream-slots.ts';
 import { Turns } from './turns.ts';
@@ -302,17 +303,4 @@ async function* untilAborted<T>(events: AsyncIterable<T>, signal: AbortSignal): 
         .then(() => iterator.return?.())
         .catch(() => {});
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -3,6 +3,8 @@
 import type * as slack from '@slack/types';
 import type { JsonSchema } from '../mastra/types.ts';
 import { SLACK_LIMITS } from '../slack/limits.ts';
+import { isRecord } from '../util/is-record.ts';
+import { truncate } from '../util/truncate.ts';
 import {
   computeLayout,
   DEFAULT_MAX_BLOCKS,
@@ -11,8 +13,8 @@ import {
   type LayoutNode,
 } from './layout.ts';
 import { safePattern } from './pattern.ts';
-import { asSchema, type EnumValue, enumValues, isRecord, unwrapNullable } from './schema.ts';
-import { formatNumber, plain, truncate } from './text.ts';
+import { asSchema, type EnumValue, enumValues, unwrapNullable } from './schema.ts';
+import { formatNumber, plain } from './text.ts';
 
 export type InputBlock = slack.InputBlock;
 type InputBlockElement = slack.InputBlockElement;

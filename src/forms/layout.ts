@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import type { JsonSchema } from '../mastra/types.ts';
 import { SLACK_LIMITS } from '../slack/limits.ts';
+import { isRecord } from '../util/is-record.ts';
+import { truncate, truncateStart } from '../util/truncate.ts';
 import { safePattern } from './pattern.ts';
 import {
   discriminatedUnion,
@@ -14,12 +16,11 @@ import {
   hasComplexKeywords,
   hasDefault,
   isGroupObject,
-  isRecord,
   listItemType,
   requiredSet,
   unwrapNullable,
 } from './schema.ts';
-import { humanize, nameWords, truncate, truncateStart } from './text.ts';
+import { humanize, nameWords } from './text.ts';
 
 export type FieldKind =
   | 'text'

@@ -4,12 +4,9 @@
  */
 
 import type { JsonSchema } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export type EnumValue = string | number | boolean;
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Any value that is not a JSON Schema object (e.g. `true`) reads as the empty schema (anything). */
 export function asSchema(value: unknown): JsonSchema {

@@ -3,6 +3,7 @@
 import type { ViewStateValue } from '@slack/bolt';
 import type { JsonSchema } from '../mastra/types.ts';
 import { findReservedKey } from '../util/safe-objects.ts';
+import { truncate } from '../util/truncate.ts';
 import { EMPTY_STRING_TEXT } from './build.ts';
 import {
   computeLayout,
@@ -12,7 +13,7 @@ import {
   ROOT_BLOCK_ID,
 } from './layout.ts';
 import { acceptsString, resolveUnions } from './schema.ts';
-import { formatPath, truncate } from './text.ts';
+import { formatPath } from './text.ts';
 import { checkValue, describeIssue, formatValues, type Issue, satisfies } from './validate.ts';
 
 /** `view.state.values`: block id → action id → element state. */
@@ -71,7 +72,7 @@ export function readSubmission(
       if (!list.includes(message)) list.push(message);
       messages.set(blockId, list);
     }
-    for (const [blockId, list] of messages) errors[blockId] = clip(list.join('; '));
+    for (const [blockId, list] of messages) errors[blockId] = truncate(list.join('; '), MAX_ERROR_LENGTH);
   }
   return { ok: false, errors };
 }
@@ -398,10 +399,6 @@ function listMessage(issue: Issue, field: FormField, data: unknown): string {
 
 function pathSegment(seg: PropertyKey): string | number {
   return typeof seg === 'number' ? seg : String(seg);
-}
-
-function clip(text: string): string {
-  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
 }
 
 function mapObjects(value: unknown, make: () => Record<string, unknown>): unknown {

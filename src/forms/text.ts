@@ -1,27 +1,9 @@
-/** Small text helpers shared by the form engine: cutting to a length, readable labels. */
+/** Small text helpers shared by the form engine: plain_text objects, readable labels and paths. */
 
 import type * as slack from '@slack/types';
+import { truncate } from '../util/truncate.ts';
 
 type PlainTextElement = slack.PlainTextElement;
-
-/** Cuts `text` to at most `max` characters (code units), ending with "…" when cut. Never splits a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return '…'.slice(0, max);
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
-/** Keeps the end of `text` (the most specific part of a path label), starting with "…" when cut. */
-export function truncateStart(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let start = text.length - (max - 1);
-  const code = text.charCodeAt(start);
-  if (code >= 0xdc00 && code <= 0xdfff) start += 1;
-  return `…${text.slice(start)}`;
-}
 
 /** A plain_text object. Slack echoes `emoji: true` back in view state, so it is set explicitly. */
 export function plain(text: string, max?: number): PlainTextElement {

@@ -2,6 +2,8 @@
 
 import { z } from 'zod';
 import type { JsonSchema } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
+import { truncate } from '../util/truncate.ts';
 import { type SafePattern, safePattern } from './pattern.ts';
 
 export type Validator = z.ZodType;
@@ -84,7 +86,7 @@ function restorePattern(issue: Issue, originals: ReadonlyMap<string, SafePattern
 }
 
 function shown(pattern: string): string {
-  return pattern.length > 200 ? `${pattern.slice(0, 199)}…` : pattern;
+  return truncate(pattern, 200);
 }
 
 /** Why an answer that must match a pattern RE2 cannot express is refused, and what to do. */
@@ -131,10 +133,6 @@ const SCHEMA_MAP_KEYWORDS = new Set([
   'definitions',
 ]);
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Every distinct pattern of the schema: `pattern` values and `patternProperties` names. */
 function schemaPatterns(schema: JsonSchema): readonly string[] {
   const hit = patternsOf.get(schema);
@@ -145,12 +143,12 @@ function schemaPatterns(schema: JsonSchema): readonly string[] {
       for (const item of s) walk(item);
       return;
     }
-    if (!isObject(s)) return;
+    if (!isRecord(s)) return;
     if (typeof s.pattern === 'string') found.add(s.pattern);
-    if (isObject(s.patternProperties)) for (const key of Object.keys(s.patternProperties)) found.add(key);
+    if (isRecord(s.patternProperties)) for (const key of Object.keys(s.patternProperties)) found.add(key);
     for (const [key, sub] of Object.entries(s)) {
       if (SCHEMA_KEYWORDS.has(key)) walk(sub);
-      else if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(sub))
+      else if (SCHEMA_MAP_KEYWORDS.has(key) && isRecord(sub))
         for (const inner of Object.values(sub)) walk(inner);
     }
   };
@@ -163,13 +161,13 @@ function schemaPatterns(schema: JsonSchema): readonly string[] {
 /** A copy of the schema with each pattern (value or `patternProperties` name) replaced. */
 function withLiteralPatterns(schema: unknown, replacements: ReadonlyMap<string, string>): unknown {
   if (Array.isArray(schema)) return schema.map((s) => withLiteralPatterns(s, replacements));
-  if (!isObject(schema)) return schema;
+  if (!isRecord(schema)) return schema;
   const out: Record<string, unknown> = Object.create(null);
   for (const [key, sub] of Object.entries(schema)) {
     let value = sub;
     if (key === 'pattern' && typeof sub === 'string') value = replacements.get(sub) ?? sub;
     else if (SCHEMA_KEYWORDS.has(key)) value = withLiteralPatterns(sub, replacements);
-    else if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(sub)) {
+    else if (SCHEMA_MAP_KEYWORDS.has(key) && isRecord(sub)) {
       const map: Record<string, unknown> = Object.create(null);
       for (const [name, inner] of Object.entries(sub)) {
         const renamed = key === 'patternProperties' ? (replacements.get(name) ?? name) : name;

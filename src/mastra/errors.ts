@@ -2,6 +2,8 @@
  * Typed errors of the Mastra workflow client. One class, `MastraError`, with a stable `code`.
  * Errors are classified by the server's message first (docs/mastra.md, Errors), then by status.
  */
+
+import { truncate } from '../util/truncate.ts';
 import type { RunStatus, StepPath } from './types.ts';
 import { RUN_STATUSES } from './types.ts';
 
@@ -103,9 +105,9 @@ export function isMastraError<C extends MastraErrorCode>(
 
 const SNIPPET_LENGTH = 120;
 
-/** The first characters of a body or record, for error messages. */
+/** The first `SNIPPET_LENGTH` characters of a body or record (then "…" when cut), for error messages. */
 export function snippetOf(text: string): string {
-  return text.length > SNIPPET_LENGTH ? `${text.slice(0, SNIPPET_LENGTH)}…` : text;
+  return truncate(text, SNIPPET_LENGTH + 1);
 }
 
 /**

@@ -7,6 +7,7 @@
  * one: one promise per event and no per-event async layers. Chunks are pulled only when the batch
  * is used up, so a slow consumer applies backpressure to the socket.
  */
+import { sleep } from '../util/sleep.ts';
 import { errorFromTransport, isMastraError, MastraError } from './errors.ts';
 import type { RawRecord } from './records.ts';
 import { parseRawRecord, RecordSplitter } from './records.ts';
@@ -320,24 +321,6 @@ export interface ObserveOptions {
   signal: AbortSignal;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * `observe`: every record once, across reconnects.
  *
@@ -376,11 +359,8 @@ export function observeSource(opts: ObserveOptions): EventSource {
   let closed = false;
 
   async function backoff(url: string, method: string): Promise<void> {
-    try {
-      await sleep(Math.min(opts.reconnectDelayMs * 2 ** failures, 2_000), signal);
-    } catch (e) {
-      throw errorFromTransport(e, { url, method, signal });
-    }
+    if (!(await sleep(Math.min(opts.reconnectDelayMs * 2 ** failures, 2_000), signal)))
+      throw errorFromTransport(signal.reason, { url, method, signal });
     failures++;
   }
 

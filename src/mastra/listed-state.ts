@@ -11,6 +11,7 @@
  * run's own snapshot, which a list of the parent does not carry. Those (and any item that does not
  * read as a run's state) give `undefined`: read the run itself.
  */
+import { isRecord } from '../util/is-record.ts';
 import { runStateSchema } from './schemas.ts';
 import type { WorkflowRunState, WorkflowRunSummary } from './types.ts';
 
@@ -83,8 +84,4 @@ function withoutUndefined(state: WorkflowRunState): WorkflowRunState {
   for (const key of Object.keys(state) as (keyof WorkflowRunState)[])
     if (state[key] === undefined) delete state[key];
   return state;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

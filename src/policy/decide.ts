@@ -27,7 +27,8 @@
  */
 import { stepText } from '../runs/graph.ts';
 import { own } from '../util/safe-objects.ts';
-import { ID, unique } from './schema.ts';
+import { isUserOrGroupId } from '../util/slack-ids.ts';
+import { unique } from './schema.ts';
 import type {
   Announce,
   Answerers,
@@ -123,7 +124,7 @@ export function canCancel(policy: Policy, request: CancelRequest): Decision {
 export function viewersFor(policy: Policy, ref: WorkflowRef, starterId: string | null): Viewers {
   const workflow = workflowPolicyFor(policy, ref);
   const view = own(workflow, 'view') ?? ['channel'];
-  const ids = [...policy.admins, ...view.filter((entry) => ID.test(entry))];
+  const ids = [...policy.admins, ...view.filter((entry) => isUserOrGroupId(entry))];
   if (starterId !== null) ids.push(starterId);
   const approvers = own(workflow, 'approvers');
   // With no approvers configured, the starter answers (or, without one, the admins): both are in already.

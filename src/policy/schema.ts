@@ -43,7 +43,9 @@
  */
 import { z } from 'zod';
 import { DURATION_EXPECTED, durationWords, parseDuration } from '../deadlines/durations.ts';
+import { isRecord } from '../util/is-record.ts';
 import { emptyRecord, isReservedKey, setOwn } from '../util/safe-objects.ts';
+import { isChannelId, isUserOrGroupId } from '../util/slack-ids.ts';
 import {
   ANNOUNCE,
   type DeadlineRules,
@@ -64,8 +66,6 @@ export function describe(value: unknown): string {
 const got = (issue: { input?: unknown }) => describe(issue.input);
 
 /** A Slack user or user-group ID, as the policy's entries name people. */
-export const ID = /^[UWS][A-Z0-9]+$/;
-const CHANNEL_ID = /^[CG][A-Z0-9]+$/;
 const ID_EXPECTED = 'a Slack user ID (U…/W…) or user-group ID (S…), e.g. U0123ABCD';
 const LIST_EXPECTED = `a list of Slack user IDs (U…/W…) or user-group IDs (S…), e.g. [U0123ABCD, S0456EFGH]`;
 const DEADLINE_KEYS = [
@@ -103,10 +103,10 @@ const unknownKey = (keys: readonly string[]) => (issue: { code: string; input?: 
 const slackId = z
   .string({ error: (issue) => `expected ${ID_EXPECTED}, got ${got(issue)}` })
   .transform((value) => value.trim())
-  .refine((value) => ID.test(value), {
+  .refine((value) => isUserOrGroupId(value), {
     error: (issue) => {
       const value = String(issue.input).trim();
-      const hint = ID.test(value.toUpperCase())
+      const hint = isUserOrGroupId(value.toUpperCase())
         ? ' (Slack IDs are upper-case)'
         : value.startsWith('@') || value.startsWith('<')
           ? ' (use the member ID, not a name or mention)'
@@ -209,13 +209,13 @@ const stepsSchema = z
 const channel = z
   .string({ error: (issue) => `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(issue)}` })
   .transform((value) => value.trim())
-  .refine((value) => CHANNEL_ID.test(value), {
+  .refine((value) => isChannelId(value), {
     error: (issue) => {
       const value = String(issue.input).trim();
       const hint =
         value.startsWith('#') || value.startsWith('<')
           ? ' (use the channel ID from the channel details, not its name)'
-          : CHANNEL_ID.test(value.toUpperCase())
+          : isChannelId(value.toUpperCase())
             ? ' (Slack IDs are upper-case)'
             : '';
       return `expected a Slack channel ID (C…/G…), e.g. C0123ABCD, got ${got(issue)}${hint}`;
@@ -227,7 +227,7 @@ const VIEW_ENTRY = `a Slack user ID (U…/W…), a user-group ID (S…), channel
 const viewEntry = z
   .string({ error: (issue) => `expected ${VIEW_ENTRY}, got ${got(issue)}` })
   .transform((value) => value.trim())
-  .refine((value) => ID.test(value) || (VIEW_WORDS as readonly string[]).includes(value), {
+  .refine((value) => isUserOrGroupId(value) || (VIEW_WORDS as readonly string[]).includes(value), {
     error: (issue) => `expected ${VIEW_ENTRY}, got ${got(issue)}`,
   });
 const viewList = z
@@ -361,10 +361,6 @@ function definedOnly(record: Record<string, unknown>): Record<string, unknown> {
   const out = emptyRecord<unknown>();
   for (const [key, value] of Object.entries(record)) if (value !== undefined) setOwn(out, key, value);
   return out;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The ids once each, in their first order. */

@@ -8,6 +8,7 @@
  */
 import type { RunSnapshot, StepSnapshot, StepStatus } from '../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
 import { own } from '../util/safe-objects.ts';
 
 interface NodeBase {
@@ -499,8 +500,4 @@ function readableSegment(segment: string): string {
 
 export function isMastraId(id: string): boolean {
   return /^mapping_.+_\d+$/.test(id) || /^sleep(?:Until)?_[0-9a-f-]{8,}$/i.test(id);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

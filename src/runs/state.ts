@@ -16,6 +16,7 @@ import type {
   WorkflowRunState,
 } from '../mastra/types.ts';
 import { RUN_STATUSES, TERMINAL_RUN_STATUSES } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
 import { copyRecord, emptyRecord, own, setOwn } from '../util/safe-objects.ts';
 import { suspensionsOf, withoutWorkflowMeta, withProgressEvent, withStepEvent } from './suspensions.ts';
 
@@ -404,8 +405,4 @@ function foreachIterations(suspendPayload: Record<string, unknown> | undefined):
       ? (r.status as StepStatus)
       : 'pending',
   );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -21,6 +21,7 @@ import type {
   Suspension,
   WorkflowRunState,
 } from '../mastra/types.ts';
+import { isRecord } from '../util/is-record.ts';
 import { emptyRecord, own, setOwn } from '../util/safe-objects.ts';
 
 /** One step's progress event (a `.foreach()` iteration). */
@@ -286,8 +287,4 @@ function dateOf(value: unknown): Date | undefined {
   if (typeof value !== 'number' && typeof value !== 'string') return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -9,12 +9,12 @@
  * browser can reach them.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { createFlowgateApp, type FlowgateApp, StartupError } from '../app.ts';
 import { type Config, type Env, loadConfig } from '../config.ts';
 import { type SlackEmulator, startSlackEmulator } from '../emulator/index.ts';
+import { listen } from '../listen.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { loopbackOnly } from '../loopback.ts';
 import { SandboxWeb } from './web.ts';
@@ -82,17 +82,6 @@ function startMastraWorker(): Promise<{ url: string; close(): Promise<void> }> {
   });
 }
 
-async function listen(server: Server, port: number): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const env = options.env ?? process.env;
   const settings = sandboxSettings(env);
@@ -107,7 +96,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   server.on('clientError', (_error, socket) => socket.destroy());
   let port: number;
   try {
-    port = await listen(server, settings.port);
+    port = await listen(server, settings.port, '127.0.0.1');
   } catch (error) {
     await mastraWorker.then((m) => m?.close()).catch(() => {});
     if ((error as { code?: unknown }).code === 'EADDRINUSE') {

@@ -22,9 +22,9 @@ import {
   sendSlashCommand,
   sendViewSubmission,
 } from '../emulator/index.ts';
-import { isObject } from '../emulator/validate.ts';
 import type { Logger } from '../logger.ts';
 import { escapeMrkdwn } from '../slack/text/mrkdwn.ts';
+import { isRecord } from '../util/is-record.ts';
 import { ROLES } from './workspace.ts';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -481,7 +481,7 @@ export class SandboxWeb {
     const ts = str(body, 'ts')!;
     if (!emulator.message(c.id, ts) && !emulator.ephemerals(user, c.id).some((e) => e.message_ts === ts))
       throw new HttpError(404, 'no such message');
-    const action = isObject(body.action) ? safeObject(body.action) : undefined;
+    const action = isRecord(body.action) ? safeObject(body.action) : undefined;
     const result = await sendBlockAction(emulator, {
       ...(await this.#flowgate()),
       actionId: str(body, 'actionId')!,
@@ -503,12 +503,12 @@ export class SandboxWeb {
       record.view.blocks.filter((b) => b.type === 'input').map((b) => String(b.block_id)),
     );
     const values: Record<string, Record<string, unknown>> = {};
-    if (isObject(body.values)) {
+    if (isRecord(body.values)) {
       for (const [blockId, actions] of Object.entries(body.values)) {
-        if (!inputs.has(blockId) || UNSAFE_KEYS.has(blockId) || !isObject(actions)) continue;
+        if (!inputs.has(blockId) || UNSAFE_KEYS.has(blockId) || !isRecord(actions)) continue;
         const entry: Record<string, unknown> = {};
         for (const [actionId, state] of Object.entries(actions)) {
-          if (UNSAFE_KEYS.has(actionId) || !isObject(state) || typeof state.type !== 'string') continue;
+          if (UNSAFE_KEYS.has(actionId) || !isRecord(state) || typeof state.type !== 'string') continue;
           entry[actionId] = safeObject(state);
         }
         values[blockId] = entry;
@@ -520,7 +520,7 @@ export class SandboxWeb {
       userId: user,
       values,
     });
-    const action = isObject(result.body) ? result.body.response_action : undefined;
+    const action = isRecord(result.body) ? result.body.response_action : undefined;
     return {
       ok: result.status === 200,
       status: result.status,
@@ -559,6 +559,6 @@ async function readJson(req: IncomingMessage): Promise<JsonObject> {
   } catch {
     throw new HttpError(400, 'invalid JSON');
   }
-  if (!isObject(parsed)) throw new HttpError(400, 'expected a JSON object');
+  if (!isRecord(parsed)) throw new HttpError(400, 'expected a JSON object');
   return parsed;
 }

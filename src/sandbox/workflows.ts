@@ -22,22 +22,11 @@
 import type { AnyWorkflow } from '@mastra/core/workflows';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { z } from 'zod';
+import { sleep } from '../util/sleep.ts';
 
 /** Resolves after `ms`, or rejects as soon as `signal` aborts. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms > 0 && !(await sleep(ms, signal))) throw signal?.reason ?? new Error('aborted');
 }
 
 export const COST_CENTERS = [

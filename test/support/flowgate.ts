@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFlowgateApp, type FlowgateApp } from '../../src/app.ts';
+import { createFlowgateApp, type FlowgateApp, type FlowgateAppOptions } from '../../src/app.ts';
 import type { Config } from '../../src/config.ts';
 import {
   type AppDelivery,
@@ -41,8 +41,8 @@ export interface HarnessOptions {
   mastra?: MastraTestServer;
   /** A Slack emulator to share (e.g. two app processes in one workspace); closed by its owner. */
   emulator?: SlackEmulator;
-  /** Benchmarks: the naive publisher as a baseline. */
-  naivePublisher?: boolean;
+  /** The app's publisher of progress updates (benchmarks: a baseline); default Flowgate's own. */
+  publisher?: FlowgateAppOptions['publisher'];
   /** Each person's allowance of run lookups (benchmarks lift it). */
   lookupLimit?: { burst: number; refillMs: number };
   /** How often runs started elsewhere are looked for (default 250 ms). */
@@ -141,7 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pollIntervalMs: 100,
     outboxIntervalMs: 100,
     host: '127.0.0.1',
-    ...(options.naivePublisher ? { naivePublisher: true } : {}),
+    ...(options.publisher ? { publisher: options.publisher } : {}),
     ...(options.metrics === false ? { metrics: false } : {}),
     ...(options.lookupLimit ? { lookupLimit: options.lookupLimit } : {}),
     ...(options.policy ? { policy: options.policy } : {}),

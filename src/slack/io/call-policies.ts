@@ -11,6 +11,7 @@
  * other platform errors (`ok: false`, e.g. `channel_not_found`) — Slack answered.
  */
 import type { RetryOptions, WebClientOptions } from '@slack/web-api';
+import { sleep } from '../../util/sleep.ts';
 import { isTransientSlackFailure, SlackDeadlineError, slackFailure } from '../errors.ts';
 
 export type SlackCallPolicyName = 'interactive' | 'modal' | 'background' | 'update' | 'lookup' | 'notice';
@@ -152,7 +153,7 @@ export type SlackCallRunner = <T>(
  */
 export function slackCallRunner(policy: SlackCallPolicy, context: RetryContext = {}): SlackCallRunner {
   const now = context.now ?? (() => performance.now());
-  const sleep = context.sleep ?? abortableSleep;
+  const pause = context.sleep ?? sleep;
   const random = context.random ?? Math.random;
   const deadline = now() + policy.deadlineMs;
   let started = false;
@@ -168,22 +169,9 @@ export function slackCallRunner(policy: SlackCallPolicy, context: RetryContext =
         const wait = retryDelayMs(policy, error, attempt, random);
         if (wait === undefined || now() + wait + policy.timeoutMs > deadline) throw error;
         context.onRetry?.(error, attempt, wait);
-        await sleep(wait, context.signal);
+        await pause(wait, context.signal);
         if (context.signal?.aborted) throw error;
       }
     }
   };
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

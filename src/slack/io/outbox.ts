@@ -17,6 +17,7 @@
 import type { KnownBlock } from '@slack/types';
 import type { Logger } from '../../logger.ts';
 import type { NewNotice, Notice, NoticeResult, Store } from '../../store/index.ts';
+import { sleep } from '../../util/sleep.ts';
 import { slackFailure, TRANSIENT_PLATFORM_ERRORS } from '../errors.ts';
 import type { PostedMessage, SlackGateway } from './gateway.ts';
 
@@ -131,7 +132,7 @@ export class Outbox {
       const wait = result.nextAt.getTime() - this.#now().getTime();
       const within = this.#o.retryWithinMs ?? 3000;
       if (this.#closing || retries >= SEND_RETRIES || within <= 0 || wait > within) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+      await sleep(Math.max(0, wait));
     }
   }
 

@@ -3,6 +3,7 @@
  * sent (anything malformed or forged gets a clear answer, never a crash), and calls a use case.
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import { withTimeout } from '../../util/with-timeout.ts';
 import { ACTION, decodeStartRef, decodeSuspensionRef, VIEW } from '../ids.ts';
 import type { Reply } from '../render/commands.ts';
 import { noticeView } from '../render/modals.ts';
@@ -23,15 +24,11 @@ const SUBMISSION_DEADLINE_MS = 2500;
 
 /** The work's result, or undefined when it is not done by the submission deadline. */
 async function beforeDeadline<T>(work: Promise<T>): Promise<{ value: T } | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), SUBMISSION_DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([work.then((value) => ({ value })), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(
+    work.then((value) => ({ value })),
+    SUBMISSION_DEADLINE_MS,
+    undefined,
+  );
 }
 
 function ephemeral(respond: RespondFn): Respond {

@@ -7,6 +7,7 @@ import type { Suspension } from '../../mastra/types.ts';
 import type { Answerers } from '../../policy/types.ts';
 import { parseSuspensionKey, questionKey, suspensionKey } from '../../runs/suspensions.ts';
 import { own } from '../../util/safe-objects.ts';
+import { truncate } from '../../util/truncate.ts';
 import { ACTION, encodeSuspensionRef, stepBlockId } from '../ids.ts';
 import { cutMrkdwn, fitMessage } from '../text/fit.ts';
 import {
@@ -17,7 +18,6 @@ import {
   safeText,
   slackDate,
   stepName,
-  truncate,
 } from '../text/mrkdwn.ts';
 import { listWords, settledLine, waitingLines } from './deadline-lines.ts';
 import type { ProgressView, QuestionInfo } from './progress-view.ts';

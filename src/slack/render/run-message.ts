@@ -8,6 +8,7 @@ import type { KnownBlock } from '@slack/types';
 import type { RunStatus, StepSnapshot, StepStatus } from '../../mastra/types.ts';
 import { TERMINAL_RUN_STATUSES } from '../../mastra/types.ts';
 import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
+import { truncate } from '../../util/truncate.ts';
 import { ACTION } from '../ids.ts';
 import { SLACK_LIMITS } from '../limits.ts';
 import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage, textLength } from '../text/fit.ts';
@@ -21,7 +22,6 @@ import {
   safeText,
   slackDate,
   stepName,
-  truncate,
 } from '../text/mrkdwn.ts';
 import type { ProgressView } from './progress-view.ts';
 import { renderAnswers, renderSuspensions } from './questions.ts';

@@ -7,15 +7,8 @@
  */
 import type { RunStatus, Suspension } from '../../mastra/types.ts';
 import type { Answerers } from '../../policy/types.ts';
-import {
-  code,
-  inlineValue,
-  mentionGroup,
-  mentionUser,
-  safeText,
-  stepName,
-  truncate,
-} from '../text/mrkdwn.ts';
+import { truncate } from '../../util/truncate.ts';
+import { code, inlineValue, mentionGroup, mentionUser, safeText, stepName } from '../text/mrkdwn.ts';
 import { howToAnswer, itemText, whoMayAnswer } from './questions.ts';
 import { statusLabel } from './run-message.ts';
 

@@ -21,6 +21,7 @@ import type { MastraClient } from '../../mastra/client.ts';
 import { announcementChannels, announcementFor, requesterAllowed } from '../../policy/decide.ts';
 import type { Policy } from '../../policy/types.ts';
 import type { ProgressMessage, Store } from '../../store/index.ts';
+import { isUserId } from '../../util/slack-ids.ts';
 import type { SlackCallPolicyName } from '../io/call-policies.ts';
 import { type SlackGateway, slackErrorCode } from '../io/gateway.ts';
 import type { ProgressMessages } from './progress-messages.ts';
@@ -41,8 +42,6 @@ export interface ElsewhereDeps {
   onWatchCycle?(ms: number): void;
 }
 
-/** A Slack user ID as Slack writes it (and inside a mention `<@…>`, in any case). */
-const SLACK_USER = /^[UW][A-Z0-9]+$/;
 /**
  * A user ID in another case (`u0abc123`): only with a digit after its U or W, as Slack's have, so
  * that a name such as `webhooks` stays text.
@@ -66,9 +65,9 @@ export type ResourceIdentity = { userId: string } | { email: string } | { text: 
 export function identityOf(resourceId: string | null): ResourceIdentity | undefined {
   const id = resourceId?.trim();
   if (!id) return undefined;
-  if (SLACK_USER.test(id)) return { userId: id };
+  if (isUserId(id)) return { userId: id };
   const mentioned = MENTION.exec(id)?.[1]?.toUpperCase();
-  if (mentioned !== undefined && SLACK_USER.test(mentioned)) return { userId: mentioned };
+  if (mentioned !== undefined && isUserId(mentioned)) return { userId: mentioned };
   if (SLACK_USER_ANY_CASE.test(id.toUpperCase())) return { userId: id.toUpperCase() };
   if (EMAIL.test(id)) return { email: id.toLowerCase() };
   return { text: id.slice(0, 200) };

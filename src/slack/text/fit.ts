@@ -17,8 +17,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { KnownBlock, ModalView } from '@slack/types';
+import { truncate as cutPlain } from '../../util/truncate.ts';
 import { SLACK_LIMITS } from '../limits.ts';
-import { cutMrkdwn, truncate as cutPlain } from './mrkdwn.ts';
+import { cutMrkdwn } from './mrkdwn.ts';
 
 const L = SLACK_LIMITS;
 

@@ -5,18 +5,11 @@
  */
 import { stepText } from '../../runs/graph.ts';
 
+import { isUserGroupId, isUserId } from '../../util/slack-ids.ts';
+import { truncate } from '../../util/truncate.ts';
+
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Cuts `text` to at most `max` characters (code points are not split), ending with "…" when cut. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 1) return '…'.slice(0, Math.max(0, max));
-  let end = max - 1;
-  const code = text.charCodeAt(end - 1);
-  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
 }
 
 /**
@@ -136,11 +129,11 @@ export function codeBlock(text: string, max = 2800): string {
 }
 
 export function mentionUser(userId: string): string {
-  return /^[UW][A-Z0-9]+$/.test(userId) ? `<@${userId}>` : safeText(userId, 80);
+  return isUserId(userId) ? `<@${userId}>` : safeText(userId, 80);
 }
 
 export function mentionGroup(groupId: string): string {
-  return /^S[A-Z0-9]+$/.test(groupId) ? `<!subteam^${groupId}>` : safeText(groupId, 80);
+  return isUserGroupId(groupId) ? `<!subteam^${groupId}>` : safeText(groupId, 80);
 }
 
 /** Slack renders this in each reader's own time zone, with `fallback` where it cannot. */

@@ -6,6 +6,7 @@ import {
 } from '@slack/web-api';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { NaivePublisher } from '../../../bench/lib/naive-publisher.ts';
 import { isPermanentSlackError, slackRetryAfterMs } from '../../../src/slack/errors.ts';
 import {
   MemoryPermits,
@@ -16,7 +17,6 @@ import {
 import {
   type GuardedSend,
   type MessageRef,
-  NaivePublisher,
   ProgressPublisher,
   type Publisher,
   type PublisherOptions,
