@@ -278,7 +278,7 @@ const SECTIONS = { streams: besideStreams, updates: stalledReplica, recovery };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Control calls beside streams (issue 18, part)',
+      '## Control calls beside streams',
       '',
       `Reproduce: \`node bench/budgets.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -240,7 +240,7 @@ const SECTIONS = { idle: idleSection, delay: delaySection, app: appSection };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Deadlines of waiting steps (issue 13)',
+      '## Deadlines of waiting steps',
       '',
       `Reproduce: \`node bench/deadlines.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -218,7 +218,7 @@ const SECTIONS = { detect: detectSection, idle: idleSection, burst: burstSection
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Runs started anywhere (issue 10)',
+      '## Runs started anywhere',
       '',
       `Reproduce: \`node bench/elsewhere.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -577,7 +577,7 @@ const SECTIONS = { parsing: parsingSection, overhead: overheadSection, memory: m
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Workflow client (issue 2)',
+      '## Workflow client',
       '',
       `Reproduce: \`node bench/mastra.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)} at start, ${new Date().toISOString().slice(0, 10)}). Figures from a shared machine: run-to-run noise of ±30% is normal; ratios are what to compare.`,
     ],

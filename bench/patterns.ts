@@ -170,7 +170,7 @@ const SECTIONS = { hostile: hostileSection, ordinary: ordinarySection };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Schema patterns in linear time (issue 17)',
+      '## Schema patterns in linear time',
       '',
       `Reproduce: \`node bench/patterns.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -129,7 +129,7 @@ const SECTIONS = { hostile: hostileSection, ordinary: ordinarySection };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## The policy file: aliases and size (issue 17)',
+      '## The policy file: aliases and size',
       '',
       `Reproduce: \`node bench/policy.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

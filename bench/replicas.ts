@@ -514,7 +514,7 @@ const SECTIONS = {
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Several replicas on one PostgreSQL (issue 12)',
+      '## Several replicas on one PostgreSQL',
       '',
       `Reproduce: \`node bench/replicas.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -110,7 +110,7 @@ const SECTIONS = { start: startSection, weight: weightSection };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Sandbox (issue 11)',
+      '## Sandbox',
       '',
       `Reproduce: \`node bench/sandbox.ts [start|weight]\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -459,7 +459,7 @@ async function formsSection(): Promise<string> {
       await waitFor('done', () => h.progressMessage(runId)?.text.includes('Succeeded'));
     }
     return [
-      '### Answer forms (issue 4)',
+      '### Answer forms',
       '',
       `${rounds} rounds, one at a time, on a real Mastra server; times from sending the signed request.`,
       '',
@@ -629,7 +629,7 @@ async function failuresSection(): Promise<string> {
   const s = (n: number) => `${(n / 1000).toFixed(2)} s`;
   const minutes = (n: number) => `${Math.round(n / 60_000)} min`;
   return [
-    '### Failures (issue 8): SIGTERM mid-step, and Slack answering 500 at start',
+    '### Failures: SIGTERM mid-step, and Slack answering 500 at start',
     '',
     `(a) Flowgate in Socket Mode as a child process, started by \`npm start\` or \`node src/main.ts\`; a run of cancel-aware whose one step takes 9 s; SIGTERM to that process once the step runs; time until the process has exited. ${rounds} rounds each; exit codes seen: ${[...codes].join(', ')}.`,
     '',
@@ -681,7 +681,7 @@ const SECTIONS = {
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Slack app (issues 3, 4 and 8)',
+      '## Slack app',
       '',
       `Reproduce: \`node bench/slack.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -206,7 +206,7 @@ async function treeSection(): Promise<string> {
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## The step graph as a display tree (issue 9)',
+      '## The step graph as a display tree',
       '',
       `Reproduce: \`node bench/tree.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -113,7 +113,7 @@ const SECTIONS = { latency: latencySection };
 export function run(only?: string[]): Promise<string> {
   return runSections(
     [
-      '## Who may see a run (issue 17)',
+      '## Who may see a run',
       '',
       `Reproduce: \`node bench/visibility.ts\` (Node ${process.versions.node}, ${process.platform}/${process.arch}, ${new Date().toISOString().slice(0, 10)}).`,
     ],

@@ -15,11 +15,6 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CODE_DIRS = ['src', 'test', 'bench'];
 const CODE_FILE = /\.(?:ts|js|mjs)$/;
 const SKIP_DIRS = new Set(['node_modules', '.git', '.flowgate', 'test-artifacts']);
-/**
- * BENCHMARKS.md is written from the benchmarks' output: its headings are strings in bench/*.ts, which
- * still carry the numbers of the work they measured. Paths in it are checked like everywhere else.
- */
-const ISSUE_NUMBERS_ALLOWED = new Set(['BENCHMARKS.md']);
 
 interface Text {
   text: string;
@@ -205,7 +200,7 @@ function problemsOf(file: string, texts: readonly Text[], markdown: boolean): Pr
       const line = first + n;
       const report = (problem: string) => problems.push({ file, line, problem });
       if (OUTSIDE.test(content)) report(`cites a document outside the repository: ${content.trim()}`);
-      if (!ISSUE_NUMBERS_ALLOWED.has(file) && ISSUE.test(content)) {
+      if (ISSUE.test(content)) {
         report(`cites an issue number (say what it meant instead): ${content.trim()}`);
       }
       for (const match of content.matchAll(REPO_PATH)) {
