@@ -2,7 +2,7 @@
 
 import type { ViewStateValue } from '@slack/bolt';
 import type { JsonSchema } from '../mastra/types.ts';
-import { findReservedKey } from '../util/safe-objects.ts';
+import { findReservedKey, valueAt } from '../util/safe-objects.ts';
 import { truncate } from '../util/truncate.ts';
 import { EMPTY_STRING_TEXT } from './build.ts';
 import {
@@ -324,15 +324,6 @@ function relevantIssues(issues: readonly Issue[]): Issue[] {
 
 function samePath(a: readonly PropertyKey[], b: readonly PropertyKey[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i]);
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  let v = data;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = Object.hasOwn(v, seg) ? (v as Record<PropertyKey, unknown>)[seg] : undefined;
-  }
-  return v;
 }
 
 /** The field an issue belongs to: the deepest field whose path starts the issue's path. */

@@ -57,3 +57,13 @@ export function findReservedKey(
   }
   return undefined;
 }
+
+/** The value at `path` in `value`, reading own properties only (never one inherited from a prototype). */
+export function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}

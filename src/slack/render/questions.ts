@@ -244,6 +244,7 @@ function humanize(key: string): string {
   return words ? words[0]!.toUpperCase() + words.slice(1) : key;
 }
 
-function contextLine(text: string): KnownBlock {
+/** A context block of one mrkdwn line, cut to Slack's limit. */
+export function contextLine(text: string): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: cutMrkdwn(text, 3000) }] };
 }

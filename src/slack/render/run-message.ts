@@ -11,7 +11,7 @@ import { projectRun, type RunRow, treeOf } from '../../runs/graph.ts';
 import { truncate } from '../../util/truncate.ts';
 import { ACTION } from '../ids.ts';
 import { SLACK_LIMITS } from '../limits.ts';
-import { type BlockPredicate, cutMrkdwn, fitLines, fitMessage, textLength } from '../text/fit.ts';
+import { type BlockPredicate, fitLines, fitMessage, textLength } from '../text/fit.ts';
 import {
   blockValue,
   code,
@@ -24,7 +24,7 @@ import {
   stepName,
 } from '../text/mrkdwn.ts';
 import type { ProgressView } from './progress-view.ts';
-import { renderAnswers, renderSuspensions } from './questions.ts';
+import { contextLine, renderAnswers, renderSuspensions } from './questions.ts';
 
 export interface RenderedMessage {
   text: string;
@@ -409,8 +409,4 @@ function stepDuration(step: StepSnapshot): string {
   if (!step.startedAt) return '';
   const end = step.endedAt ?? step.suspendedAt;
   return end ? formatDuration(end.getTime() - step.startedAt.getTime()) : '';
-}
-
-function contextLine(text: string): KnownBlock {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: cutMrkdwn(text, 3000) }] };
 }

@@ -15,6 +15,7 @@ import type { JsonSchema } from '../../mastra/types.ts';
 import { canView, policyGroups, requesterAllowed, viewersFor } from '../../policy/decide.ts';
 import type { Decision, Policy } from '../../policy/types.ts';
 import type { OpenForm, ProgressMessage, Store } from '../../store/index.ts';
+import { valueAt } from '../../util/safe-objects.ts';
 import type { SlackGateway } from '../io/gateway.ts';
 import type { Outbox } from '../io/outbox.ts';
 import { type Reply, renderNotice } from '../render/commands.ts';
@@ -230,13 +231,4 @@ export function validationProblems(schema: JsonSchema | undefined, value: unknow
     const at = path ? `${code(path, 80)}: ` : '';
     return `${at}${safeText(describeIssue(issue, valueAt(value, issue.path)), 300)}`;
   });
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[key];
-  }
-  return current;
 }
