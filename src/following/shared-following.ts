@@ -119,10 +119,8 @@ export class SharedFollowing {
 
   /** `run` as a check keeps it: its state only when its follower waits to see it changed. */
   slim(workflowKey: string, run: WorkflowRunSummary): ListedRun {
-    const { runId, status, resourceId, createdAt, updatedAt } = run;
-    const waiter = this.#waiting.get(workflowKey)?.get(runId);
-    const state = waiter && isNewer(run, waiter.known) ? listedRunState(run) : undefined;
-    return { runId, status, resourceId, createdAt, updatedAt, ...(state ? { state } : {}) };
+    const waiter = this.#waiting.get(workflowKey)?.get(run.runId);
+    return slimRun(run, waiter && isNewer(run, waiter.known) ? listedRunState(run) : undefined);
   }
 
   /**
@@ -172,6 +170,12 @@ export class SharedFollowing {
       waiter.wake(run && isNewer(run, waiter.known) ? run.state : undefined);
     }
   }
+}
+
+/** A listed run without its stored snapshot: a few fields, and `state` when given. */
+export function slimRun(run: WorkflowRunSummary, state?: WorkflowRunState): ListedRun {
+  const { runId, status, resourceId, createdAt, updatedAt } = run;
+  return { runId, status, resourceId, createdAt, updatedAt, ...(state ? { state } : {}) };
 }
 
 /** Whether a listed run is not in the state a follower last read. */

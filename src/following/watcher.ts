@@ -13,7 +13,7 @@
  */
 import type { MastraClient } from '../mastra/client.ts';
 import { type RunStatus, TERMINAL_RUN_STATUSES, type WorkflowRunSummary } from '../mastra/types.ts';
-import type { ListedRun, SharedFollowing, Vanished } from './shared-following.ts';
+import { type ListedRun, type SharedFollowing, slimRun, type Vanished } from './shared-following.ts';
 import { Turns } from './turns.ts';
 
 export interface WatchTarget {
@@ -215,9 +215,7 @@ export class RunWatcher {
 
   #slim(workflowKey: string, run: WorkflowRunSummary): ListedRun {
     const { shared } = this.#options;
-    if (shared) return shared.slim(workflowKey, run);
-    const { runId, status, resourceId, createdAt, updatedAt } = run;
-    return { runId, status, resourceId, createdAt, updatedAt };
+    return shared ? shared.slim(workflowKey, run) : slimRun(run);
   }
 
   /**

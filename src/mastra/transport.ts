@@ -235,11 +235,16 @@ export class Transport {
    * for a connection, attempts and retry delays) has one deadline; when it passes the call fails
    * `unavailable`.
    */
-  async json<T>(req: JsonRequest<T>, opts: CallOptions = {}): Promise<T> {
-    if (!this.#opts.onCall) return this.#deadlined(req, opts);
+  json<T>(req: JsonRequest<T>, opts: CallOptions = {}): Promise<T> {
+    return this.#timed(req, () => this.#deadlined(req, opts));
+  }
+
+  /** `call`, told to `onCall` (when set) with how long it took and how it ended. */
+  async #timed<T>(req: { method: string; path: string }, call: () => Promise<T>): Promise<T> {
+    if (!this.#opts.onCall) return call();
     const started = performance.now();
     try {
-      const result = await this.#deadlined(req, opts);
+      const result = await call();
       this.#told(req.method, req.path, started);
       return result;
     } catch (error) {
@@ -352,17 +357,8 @@ export class Transport {
    * Opens a record stream. Errors before streaming starts (non-2xx) are thrown here as JSON errors;
    * the 2xx body is returned unread. Streaming calls are never retried.
    */
-  async stream(req: StreamRequest, opts: CallOptions = {}): Promise<OpenStream> {
-    if (!this.#opts.onCall) return this.#stream(req, opts);
-    const started = performance.now();
-    try {
-      const open = await this.#stream(req, opts);
-      this.#told(req.method, req.path, started);
-      return open;
-    } catch (error) {
-      this.#told(req.method, req.path, started, error);
-      throw error;
-    }
+  stream(req: StreamRequest, opts: CallOptions = {}): Promise<OpenStream> {
+    return this.#timed(req, () => this.#stream(req, opts));
   }
 
   async #stream(req: StreamRequest, opts: CallOptions): Promise<OpenStream> {
