@@ -127,7 +127,10 @@ describe('a run state read from a run list', () => {
     );
     const hostile = JSON.parse('{"input": 1, "__proto__": {"status": "success"}}') as Record<string, unknown>;
     const state = listedRunState({ ...item, snapshot: { ...item.snapshot, context: hostile } });
-    expect(Object.keys(state?.steps ?? {})).toEqual([]);
+    expect(state?.status).toBe('success'); // read, with no step of that name
+    expect(Object.keys(state?.steps ?? { missing: true })).toEqual([]);
+    expect(Object.getPrototypeOf(state?.steps)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).status).toBeUndefined();
   });
 });
 
