@@ -246,7 +246,15 @@ describe('three replicas on one PostgreSQL', () => {
 
     await waitFor(
       'every run succeeded',
-      () => runIds.every((id) => messageOf(id)?.text.includes('Succeeded')),
+      () => {
+        // Says which runs are not there yet, and what their messages show, if it times out.
+        const behind = runIds.filter((id) => !messageOf(id)?.text.includes('Succeeded'));
+        if (behind.length === 0) return true;
+        const shown = behind
+          .slice(0, 3)
+          .map((id) => `${id}: ${messageOf(id)?.text.slice(0, 160) ?? 'no message'}`);
+        throw new Error(`${behind.length} not shown succeeded (${shown.join(' | ')})`);
+      },
       90_000,
     );
     await waitFor('every end notified', () => runIds.every((id) => threadReplies(id, 'Run ') >= 1), 30_000);
